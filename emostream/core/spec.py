@@ -1,0 +1,84 @@
+"""Stream specification: what a stream is, independent of where it comes from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from emostream.errors import StreamError
+
+IRREGULAR_RATE = 0.0
+STRING_FORMAT = "string"
+NUMERIC_FORMATS = ("float32", "double64", "int32", "int16")
+
+#: LSL stream types: the official ones plus the community conventions (PROTOCOLS.md §5).
+KNOWN_KINDS = (
+    "EEG", "MoCap", "NIRS", "Gaze", "VideoRaw", "VideoCompressed", "Audio", "Markers",
+    "ECG", "PPG", "EDA", "RR", "HR", "RSP", "TEMP", "ACC", "Face", "Features", "State",
+)  # fmt: skip
+
+_SOURCE_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    """Kind, name, channels, units, nominal rate (0 = irregular) and a stable source id."""
+
+    kind: str
+    name: str
+    channels: tuple[str, ...]
+    units: tuple[str, ...]
+    rate_hz: float
+    source_id: str
+    channel_format: str = "float32"
+    channel_types: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.channels:
+            raise StreamError(f"stream '{self.name}': needs at least one channel label")
+        if len(self.units) != len(self.channels):
+            raise StreamError(
+                f"stream '{self.name}': {len(self.channels)} channel labels but "
+                f"{len(self.units)} units; give one unit per channel"
+            )
+        if self.channel_types and len(self.channel_types) != len(self.channels):
+            raise StreamError(f"stream '{self.name}': channel_types must match channels")
+        if self.rate_hz < 0:
+            raise StreamError(f"stream '{self.name}': rate_hz must be >= 0 (0 = irregular)")
+        if self.channel_format not in (STRING_FORMAT, *NUMERIC_FORMATS):
+            raise StreamError(f"stream '{self.name}': unknown channel_format {self.channel_format!r}")
+        if not _SOURCE_ID_RE.match(self.source_id):
+            raise StreamError(
+                f"stream '{self.name}': source_id {self.source_id!r} may only hold letters, "
+                "digits and _ . : -"
+            )
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channels)
+
+    @property
+    def is_irregular(self) -> bool:
+        return self.rate_hz == IRREGULAR_RATE
+
+    @property
+    def is_markers(self) -> bool:
+        return self.channel_format == STRING_FORMAT
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """Per-channel type, defaulting to the stream kind."""
+        return self.channel_types or (self.kind,) * self.n_channels
+
+
+def markers_spec(name: str, source_id: str) -> StreamSpec:
+    """A one-channel irregular string stream, as LSL Markers streams are."""
+    return StreamSpec(
+        kind="Markers",
+        name=name,
+        channels=("marker",),
+        units=("",),
+        rate_hz=IRREGULAR_RATE,
+        source_id=source_id,
+        channel_format=STRING_FORMAT,
+    )

@@ -1,0 +1,43 @@
+"""Source: an async producer of chunks for one or more streams on one clock."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from emostream.core.chunk import Chunk
+from emostream.core.spec import StreamSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A stretch of time in which a stream delivered nothing (dropout, reconnect, outlet lost)."""
+
+    source_id: str
+    t_from_s: float
+    t_to_s: float
+    reason: str
+
+
+SourceEvent = Chunk | Gap
+
+
+class Source(abc.ABC):
+    """Yields `Chunk`s (and `Gap`s) in time order per stream until closed or exhausted.
+
+    Live sources block on their transport; recorded sources either pace themselves to a
+    virtual clock or yield as fast as the consumer takes them.
+    """
+
+    @property
+    @abc.abstractmethod
+    def specs(self) -> tuple[StreamSpec, ...]:
+        """The streams this source delivers; known before the first event."""
+
+    @abc.abstractmethod
+    def events(self) -> AsyncIterator[SourceEvent]:
+        """Iterate over chunks and gaps. Ends when the source is exhausted or closed."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release transports. Safe to call twice."""

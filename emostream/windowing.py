@@ -1,0 +1,253 @@
+"""Aligned sliding windows across streams, closed on the data's own timestamps.
+
+Window ends lie on a fixed grid (multiples of `hop_s` on the stream clock), so the same data
+gives the same windows whether it arrives live or in a fast replay. A window (t_end - length_s,
+t_end] closes once every stream has delivered data past t_end, or once a stream lags the
+newest one by more than `max_lag_s` (it is then reported with low coverage and a gap flag).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emostream.core.chunk import Chunk
+from emostream.core.ring import RingBuffer
+from emostream.core.spec import StreamSpec
+from emostream.errors import StreamError
+
+IRREGULAR_CAPACITY = 1 << 14
+MARKER_CAPACITY = 1 << 12
+#: a gap in a regular stream is a step longer than this many sample periods
+GAP_PERIODS = 2.5
+
+
+@dataclass(frozen=True, slots=True)
+class WindowConfig:
+    length_s: float = 60.0
+    hop_s: float = 1.0
+    max_lag_s: float = 3.0
+    #: gaps longer than this in an irregular stream (RR, HR) count as missing time
+    irregular_max_gap_s: float = 3.0
+    #: after a silence longer than this many windows, skip ahead instead of emitting empties
+    max_catchup_windows: int = 600
+
+    def __post_init__(self) -> None:
+        if not (self.length_s > 0 and self.hop_s > 0 and self.max_lag_s >= 0):
+            raise StreamError("window length_s and hop_s must be > 0 and max_lag_s >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSlice:
+    """The samples of one stream inside a window, plus the part new since the last window."""
+
+    spec: StreamSpec
+    timestamps: np.ndarray
+    data: np.ndarray
+    fresh_timestamps: np.ndarray
+    fresh_data: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    index: int
+    t_start: float
+    t_end: float
+    streams: dict[str, StreamSlice]
+    markers: list[tuple[float, str]]
+    fresh_markers: list[tuple[float, str]]
+    coverage: dict[str, float]
+    flags: dict[str, tuple[str, ...]]
+
+    @property
+    def length_s(self) -> float:
+        return self.t_end - self.t_start
+
+
+@dataclass(slots=True)
+class StreamStats:
+    """Counters a stream accumulates; none of these conditions stops the pipeline."""
+
+    n_samples: int = 0
+    n_nonfinite: int = 0
+    n_out_of_order: int = 0
+    n_gaps: int = 0
+    n_overrun: int = 0
+
+
+@dataclass(slots=True)
+class _StreamState:
+    spec: StreamSpec
+    buffer: RingBuffer
+    stats: StreamStats = field(default_factory=StreamStats)
+    gaps: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=256))
+
+
+def stream_key(spec: StreamSpec) -> str:
+    """Column-friendly key of a stream: its kind in lower case (ecg, eda, eeg, ...)."""
+    return spec.kind.lower()
+
+
+class Windower:
+    """Buffers chunks per stream and emits aligned windows as the data allows."""
+
+    def __init__(self, config: WindowConfig):
+        self.config = config
+        self._streams: dict[str, _StreamState] = {}
+        self._markers: deque[tuple[float, str]] = deque(maxlen=MARKER_CAPACITY)
+        self._marker_specs: dict[str, StreamSpec] = {}
+        self._next_end: float | None = None
+        self._prev_end: float = -math.inf
+        self._index = 0
+        self.n_windows_skipped = 0
+
+    # -- input -------------------------------------------------------------------------
+    def add_stream(self, spec: StreamSpec, key: str | None = None) -> str:
+        key = key or stream_key(spec)
+        if spec.is_markers:
+            self._marker_specs[key] = spec
+            return key
+        if key in self._streams:
+            if self._streams[key].spec != spec:
+                raise StreamError(f"two different streams share the key '{key}'")
+            return key
+        span_s = self.config.length_s + self.config.max_lag_s + 2 * self.config.hop_s + 10.0
+        capacity = (
+            int(math.ceil(span_s * spec.rate_hz * 1.25)) + 256
+            if not spec.is_irregular
+            else IRREGULAR_CAPACITY
+        )
+        self._streams[key] = _StreamState(spec, RingBuffer(capacity, spec.n_channels))
+        return key
+
+    def stats(self) -> dict[str, StreamStats]:
+        return {key: state.stats for key, state in self._streams.items()}
+
+    def mark_gap(self, key: str, t_from_s: float, t_to_s: float) -> None:
+        """Record a known gap (e.g. a device reconnect) so windows overlapping it are flagged."""
+        state = self._streams.get(key)
+        if state is not None:
+            state.gaps.append((t_from_s, t_to_s))
+            state.stats.n_gaps += 1
+
+    def push(self, chunk: Chunk, key: str | None = None) -> None:
+        """Add a chunk. Out-of-order samples are dropped and counted; NaNs are kept and counted."""
+        key = key or stream_key(chunk.spec)
+        if chunk.spec.is_markers:
+            if key not in self._marker_specs:
+                self.add_stream(chunk.spec, key)
+            for t, value in zip(chunk.timestamps, chunk.data[:, 0], strict=True):
+                self._markers.append((float(t), str(value)))
+            return
+        state = self._streams.get(key) or self._streams[self.add_stream(chunk.spec, key)]
+        if chunk.spec.n_channels != state.spec.n_channels:
+            raise StreamError(
+                f"stream '{key}': chunk has {chunk.spec.n_channels} channels, "
+                f"expected {state.spec.n_channels}"
+            )
+        if not len(chunk):
+            return
+        ts, data = chunk.timestamps, chunk.data
+        newest = state.buffer.newest_s
+        keep = ts > np.maximum.accumulate(np.concatenate(([newest], ts[:-1])))
+        if not keep.all():
+            state.stats.n_out_of_order += int(np.count_nonzero(~keep))
+            ts, data = ts[keep], data[keep]
+        if not ts.size:
+            return
+        if not state.spec.is_irregular and np.isfinite(newest):
+            step_limit = GAP_PERIODS / state.spec.rate_hz
+            steps = np.diff(np.concatenate(([newest], ts)))
+            big = steps > max(step_limit, 1e-9)
+            for i in np.flatnonzero(big):
+                prev_t = newest if i == 0 else ts[i - 1]
+                state.gaps.append((float(prev_t), float(ts[i])))
+                state.stats.n_gaps += 1
+        state.stats.n_nonfinite += int(np.count_nonzero(~np.all(np.isfinite(data), axis=1)))
+        state.stats.n_samples += int(ts.size)
+        state.buffer.write(ts, data)
+
+    # -- output ------------------------------------------------------------------------
+    def _first_end(self) -> float | None:
+        firsts = [s.buffer.oldest_s for s in self._streams.values() if s.buffer.n_written]
+        if not firsts:
+            return None
+        hop = self.config.hop_s
+        return math.ceil((min(firsts) + self.config.length_s) / hop - 1e-9) * hop
+
+    def _watermark(self) -> float:
+        newest = [s.buffer.newest_s for s in self._streams.values() if s.buffer.n_written]
+        if not newest:
+            return -math.inf
+        lead = max(newest)
+        fresh = [t for t in newest if lead - t <= self.config.max_lag_s]
+        return max(min(fresh), lead - self.config.max_lag_s)
+
+    def pop_ready(self, flush: bool = False) -> list[Window]:
+        """Windows whose end the data has passed (all remaining ones when `flush`)."""
+        if self._next_end is None:
+            self._next_end = self._first_end()
+            if self._next_end is None:
+                return []
+        watermark = self._watermark()
+        if flush:
+            watermark = max(s.buffer.newest_s for s in self._streams.values())
+        hop = self.config.hop_s
+        pending = math.floor((watermark - self._next_end) / hop + 1e-9) + 1
+        if pending > self.config.max_catchup_windows:
+            skip = pending - self.config.max_catchup_windows
+            self._next_end += skip * hop
+            self._prev_end = self._next_end - hop
+            self.n_windows_skipped += skip
+        out: list[Window] = []
+        while self._next_end <= watermark + 1e-9:
+            out.append(self._build(self._next_end))
+            self._prev_end = self._next_end
+            self._index += 1
+            self._next_end = round((self._next_end + hop) / hop) * hop
+        return out
+
+    def _build(self, t_end: float) -> Window:
+        t_start = t_end - self.config.length_s
+        streams: dict[str, StreamSlice] = {}
+        coverage: dict[str, float] = {}
+        flags: dict[str, tuple[str, ...]] = {}
+        for key, state in self._streams.items():
+            buf = state.buffer
+            if buf.n_written and buf.oldest_s > t_start and buf.first_index > 0:
+                state.stats.n_overrun += 1
+            ts, data = buf.between(t_start, t_end)
+            fresh_from = max(t_start, self._prev_end)
+            if fresh_from > t_start:
+                cut = int(np.searchsorted(ts, fresh_from, side="right"))
+                fresh_ts, fresh_data = ts[cut:], data[cut:]
+            else:
+                fresh_ts, fresh_data = buf.between(self._prev_end, t_end)
+            streams[key] = StreamSlice(state.spec, ts, data, fresh_ts, fresh_data)
+            finite = np.all(np.isfinite(data), axis=1) if data.size else np.zeros(0, bool)
+            coverage[key] = self._coverage(state.spec, ts[finite], t_start, t_end)
+            window_flags = []
+            if any(a < t_end and b > t_start for a, b in state.gaps):
+                window_flags.append("gap")
+            if finite.size and not finite.all():
+                window_flags.append("nonfinite")
+            if coverage[key] == 0.0:
+                window_flags.append("missing")
+            flags[key] = tuple(window_flags)
+        markers = [(t, m) for t, m in self._markers if t_start < t <= t_end]
+        fresh_markers = [(t, m) for t, m in markers if t > self._prev_end]
+        return Window(self._index, t_start, t_end, streams, markers, fresh_markers, coverage, flags)
+
+    def _coverage(self, spec: StreamSpec, ts: np.ndarray, t_start: float, t_end: float) -> float:
+        length = t_end - t_start
+        if not spec.is_irregular:
+            return float(min(1.0, ts.size / (length * spec.rate_hz)))
+        if not ts.size:
+            return 0.0
+        edges = np.concatenate(([t_start], ts, [t_end]))
+        steps = np.diff(edges)
+        missing = np.sum(steps[steps > self.config.irregular_max_gap_s])
+        return float(max(0.0, 1.0 - missing / length))
