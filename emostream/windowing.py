@@ -116,7 +116,7 @@ class Windower:
             return key
         span_s = self.config.length_s + self.config.max_lag_s + 2 * self.config.hop_s + 10.0
         capacity = (
-            int(math.ceil(span_s * spec.rate_hz * 1.25)) + 256
+            math.ceil(span_s * spec.rate_hz * 1.25) + 256
             if not spec.is_irregular
             else IRREGULAR_CAPACITY
         )

@@ -1,0 +1,164 @@
+"""Pipeline definitions (`pipelines/*.toml`): sources, windows, features, model, labels, outputs.
+
+Every table is parsed strictly; the config hash is the SHA-256 of the parsed content (so
+comments and key order do not change it) and goes into every output for provenance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emostream.config import load_toml, parse_dataclass
+from emostream.devices import DeviceProfile, load_profile
+from emostream.errors import ConfigError
+from emostream.windowing import WindowConfig
+
+PIPELINES_DIR = Path(__file__).resolve().parents[2] / "pipelines"
+TOP_LEVEL_KEYS = ("pipeline", "window", "sources", "features", "model", "labels", "outputs", "record")
+
+
+@dataclass(frozen=True)
+class PipelineMeta:
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One `[[sources]]` entry: a device profile plus transport-specific options."""
+
+    device: str
+    #: only these stream kinds of the device (empty: all of them)
+    kinds: tuple[str, ...] = ()
+    #: synthetic: random seed and session length (0 = one pass of the protocol)
+    seed: int = 1
+    duration_s: float = 0.0
+    #: synthetic: pacing as a multiple of real time (0 = as fast as possible)
+    speed: float = 1.0
+    #: lsl: override the profile's match with a stream name or source_id
+    name: str = ""
+    source_id: str = ""
+    resolve_timeout_s: float = 5.0
+    #: ble / e4-tcp: device address (MAC, platform id, or host:port)
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class OutputsConfig:
+    #: publish features, state and label requests as LSL outlets
+    lsl: bool = True
+    #: show the live terminal view
+    console: bool = True
+    #: prefix of the outlets' names (features: "<prefix>-Features", ...)
+    lsl_prefix: str = "emostream"
+
+
+@dataclass(frozen=True)
+class RecordConfig:
+    """Recording of raw streams, features and predictions (see docs/recording.md)."""
+
+    enabled: bool = False
+    dir: str = "recordings"
+    #: consent given for this recording, e.g. "research" (required to record a live person)
+    consent: str = ""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    meta: PipelineMeta
+    window: WindowConfig
+    sources: tuple[SourceConfig, ...]
+    profiles: tuple[DeviceProfile, ...]
+    features: dict[str, Any]
+    model_tables: dict[str, Any] | None
+    labels_tables: dict[str, Any] | None
+    outputs: OutputsConfig
+    record: RecordConfig
+    path: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config_hash(self) -> str:
+        return config_hash(self.raw)
+
+    @property
+    def has_model(self) -> bool:
+        return self.model_tables is not None
+
+
+def config_hash(raw: dict[str, Any]) -> str:
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def resolve_pipeline_path(name_or_path: str | Path) -> Path:
+    """A path as given, or the name of a bundled pipeline (`demo` → pipelines/demo.toml)."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    bundled = PIPELINES_DIR / f"{name_or_path}.toml"
+    if bundled.is_file():
+        return bundled
+    known = ", ".join(sorted(p.stem for p in PIPELINES_DIR.glob("*.toml")))
+    raise ConfigError(f"no pipeline file '{name_or_path}' (bundled pipelines: {known})")
+
+
+def load_pipeline(name_or_path: str | Path) -> PipelineConfig:
+    path = resolve_pipeline_path(name_or_path)
+    raw = load_toml(path)
+    return parse_pipeline(raw, path)
+
+
+def parse_pipeline(raw: dict[str, Any], path: Path | None = None) -> PipelineConfig:
+    from emostream.features.registry import parse_feature_tables
+
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS:
+            raise ConfigError(
+                f"unknown table (known: {', '.join(TOP_LEVEL_KEYS)})", file=path, key=key
+            )
+    if "pipeline" not in raw:
+        raise ConfigError("required table [pipeline] is missing", file=path, key="pipeline")
+    meta = parse_dataclass(PipelineMeta, raw["pipeline"], file=path, key="pipeline")
+    window = parse_dataclass(WindowConfig, raw.get("window", {}), file=path, key="window")
+    sources_raw = raw.get("sources", [])
+    if not isinstance(sources_raw, list) or not sources_raw:
+        raise ConfigError("needs at least one [[sources]] entry", file=path, key="sources")
+    sources = tuple(
+        parse_dataclass(SourceConfig, table, file=path, key=f"sources[{i}]")
+        for i, table in enumerate(sources_raw)
+    )
+    profiles = []
+    for i, source in enumerate(sources):
+        try:
+            profiles.append(load_profile(source.device))
+        except ConfigError as exc:
+            if exc.file is not None:  # the profile file itself is broken: report it as is
+                raise
+            raise ConfigError(str(exc), file=path, key=f"sources[{i}].device") from None
+    features = parse_feature_tables(raw.get("features", {}), path)
+    if "labels" in raw and "model" not in raw:
+        raise ConfigError("[labels] needs a [model] table", file=path, key="labels")
+    if "model" in raw:
+        from emostream.models.config import ModelConfig
+
+        ModelConfig.from_tables(raw.get("model"), raw.get("labels"), file=path)  # validate now
+    outputs = parse_dataclass(OutputsConfig, raw.get("outputs", {}), file=path, key="outputs")
+    record = parse_dataclass(RecordConfig, raw.get("record", {}), file=path, key="record")
+    return PipelineConfig(
+        meta=meta,
+        window=window,
+        sources=sources,
+        profiles=tuple(profiles),
+        features=features,
+        model_tables=raw.get("model"),
+        labels_tables=raw.get("labels"),
+        outputs=outputs,
+        record=record,
+        path=path,
+        raw=raw,
+    )

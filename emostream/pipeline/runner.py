@@ -1,0 +1,99 @@
+"""The asyncio runtime: one task per source, one consumer per wearer, bounded queues between.
+
+Acquisition never waits on processing for long: each source task only enqueues events;
+when a wearer's queue is full the source awaits (LSL and BLE buffers absorb the burst),
+and the number of such stalls is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from emostream.pipeline.wearer import WearerPipeline, WindowResult
+from emostream.sources.base import Source, SourceEvent
+
+log = logging.getLogger(__name__)
+
+QUEUE_EVENTS = 4096
+_END = object()
+
+
+@dataclass(slots=True)
+class RunStats:
+    n_events: int = 0
+    n_queue_stalls: int = 0
+    source_errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Wearer:
+    """A wearer's sources and pipeline, plus a callback for each processed window."""
+
+    sources: Sequence[Source]
+    pipeline: WearerPipeline
+    on_result: Callable[[WindowResult], None] | None = None
+    stats: RunStats = field(default_factory=RunStats)
+
+
+async def _pump(source: Source, queue: asyncio.Queue, stats: RunStats) -> None:
+    try:
+        async for event in source.events():
+            if queue.full():
+                stats.n_queue_stalls += 1
+            await queue.put(event)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # a source failing must not take the other sources down
+        log.error("source %s stopped: %s", type(source).__name__, exc)
+        stats.source_errors.append(f"{type(source).__name__}: {exc}")
+    finally:
+        await queue.put(_END)
+
+
+async def _consume(wearer: Wearer, queue: asyncio.Queue, n_sources: int) -> None:
+    ended = 0
+    while ended < n_sources:
+        event: SourceEvent | object = await queue.get()
+        if event is _END:
+            ended += 1
+            continue
+        wearer.stats.n_events += 1
+        for result in wearer.pipeline.push(event):  # type: ignore[arg-type]
+            if wearer.on_result is not None:
+                wearer.on_result(result)
+    for result in wearer.pipeline.finish():
+        if wearer.on_result is not None:
+            wearer.on_result(result)
+
+
+async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = None) -> None:
+    """Run until every source is exhausted, or until `stop` is set."""
+    tasks: list[asyncio.Task] = []
+    consumers: list[asyncio.Task] = []
+    for wearer in wearers:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_EVENTS)
+        for source in wearer.sources:
+            tasks.append(asyncio.create_task(_pump(source, queue, wearer.stats)))
+        consumers.append(asyncio.create_task(_consume(wearer, queue, len(wearer.sources))))
+    waiter = asyncio.create_task(stop.wait()) if stop is not None else None
+    try:
+        pending = {*consumers} | ({waiter} if waiter else set())
+        while consumers and not all(c.done() for c in consumers):
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if waiter is not None and waiter in done:
+                break
+        for consumer in consumers:
+            if consumer.done() and consumer.exception() is not None:
+                raise consumer.exception()  # type: ignore[misc]
+    finally:
+        for wearer in wearers:
+            for source in wearer.sources:
+                with contextlib.suppress(Exception):
+                    await source.aclose()
+        for task in [*tasks, *consumers, *([waiter] if waiter else [])]:
+            task.cancel()
+        await asyncio.gather(*tasks, *consumers, *([waiter] if waiter else []), return_exceptions=True)

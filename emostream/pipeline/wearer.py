@@ -1,0 +1,107 @@
+"""One wearer's processing chain: windows → features → model → sinks. Synchronous and I/O-free
+apart from the sinks, so it can be fed directly in tests and hosted many times per process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from emostream.core.chunk import Chunk
+from emostream.core.spec import StreamSpec
+from emostream.features.base import FeatureVector
+from emostream.features.engine import FeatureEngine
+from emostream.sinks.base import Sink
+from emostream.sources.base import Gap, SourceEvent
+from emostream.windowing import Windower, WindowConfig, stream_key
+
+if TYPE_CHECKING:
+    from emostream.models.online import OnlineStateModel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class WindowResult:
+    features: FeatureVector
+    prediction: dict[str, Any] | None
+    markers: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class WearerCounters:
+    n_chunks: int = 0
+    n_samples: int = 0
+    n_windows: int = 0
+    n_gaps: int = 0
+    n_markers_out: int = 0
+
+
+class WearerPipeline:
+    """Feeds events into a Windower; each closed window goes through features, model, sinks."""
+
+    def __init__(
+        self,
+        window: WindowConfig,
+        specs: Sequence[StreamSpec],
+        feature_params: dict[str, Any],
+        *,
+        model: OnlineStateModel | None = None,
+        sinks: Sequence[Sink] = (),
+    ):
+        self.windower = Windower(window)
+        self._keys: dict[str, str] = {}
+        numeric: dict[str, StreamSpec] = {}
+        for spec in specs:
+            key = self.windower.add_stream(spec, stream_key(spec))
+            self._keys[spec.source_id] = key
+            if not spec.is_markers:
+                numeric[key] = spec
+        self.engine = FeatureEngine(feature_params, numeric)
+        self.model = model
+        self.sinks = list(sinks)
+        self.counters = WearerCounters()
+
+    def push(self, event: SourceEvent) -> list[WindowResult]:
+        """Take one source event; return the windows it closed."""
+        if isinstance(event, Gap):
+            key = self._keys.get(event.source_id)
+            if key is not None:
+                self.windower.mark_gap(key, event.t_from_s, event.t_to_s)
+            self.counters.n_gaps += 1
+            for sink in self.sinks:
+                sink.on_gap(event)
+            return []
+        self._take_chunk(event)
+        return self._process(self.windower.pop_ready())
+
+    def finish(self) -> list[WindowResult]:
+        """Close every window the data allows (end of a recording)."""
+        return self._process(self.windower.pop_ready(flush=True))
+
+    def _take_chunk(self, chunk: Chunk) -> None:
+        self.counters.n_chunks += 1
+        self.counters.n_samples += len(chunk)
+        self.windower.push(chunk, self._keys.get(chunk.spec.source_id))
+        for sink in self.sinks:
+            sink.on_chunk(chunk)
+
+    def _process(self, windows: list) -> list[WindowResult]:
+        results = []
+        for window in windows:
+            fv = self.engine.process(window)
+            fv.markers = list(window.fresh_markers)
+            prediction = None
+            markers: list[str] = []
+            if self.model is not None:
+                step = self.model.step(fv)
+                prediction, markers = step.prediction, step.markers
+            self.counters.n_windows += 1
+            for sink in self.sinks:
+                sink.on_window(fv, prediction)
+                for marker in markers:
+                    sink.on_marker(fv.t_end, marker)
+            self.counters.n_markers_out += len(markers)
+            results.append(WindowResult(fv, prediction, markers))
+        return results

@@ -1,0 +1,174 @@
+"""LSL inlet as a Source: resolve, pull chunks into numpy, correct clock offsets, survive dropouts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import numpy as np
+import pylsl
+
+from emostream.core.chunk import Chunk
+from emostream.core.clock import lsl_now_s
+from emostream.core.lslinfo import info_to_spec
+from emostream.core.spec import StreamSpec
+from emostream.errors import ResolveError, UsageError
+from emostream.sources.base import Gap, Source, SourceEvent
+
+log = logging.getLogger(__name__)
+
+#: kinds whose samples arrive irregularly or in bursts (BLE): never dejittered
+GAPPY_KINDS = frozenset({"RR", "HR", "Markers"})
+
+
+@dataclass(frozen=True, slots=True)
+class LslQuery:
+    """Which outlet to subscribe to: any combination of name, type and source_id."""
+
+    name: str = ""
+    type: str = ""
+    source_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not (self.name or self.type or self.source_id):
+            raise UsageError("an LSL query needs a name, a type or a source_id")
+        for value in (self.name, self.type, self.source_id):
+            if "'" in value:
+                raise UsageError(f"LSL query values cannot contain quotes: {value!r}")
+
+    def predicate(self) -> str:
+        parts = [
+            f"{k}='{v}'"
+            for k, v in (("name", self.name), ("type", self.type), ("source_id", self.source_id))
+            if v
+        ]
+        return " and ".join(parts)
+
+    def __str__(self) -> str:
+        return self.predicate()
+
+
+@dataclass(frozen=True, slots=True)
+class ClockOffset:
+    """A measured offset (remote clock -> local LSL clock), added to the stream's timestamps."""
+
+    measured_at_s: float
+    offset_s: float
+
+
+def resolve(query: LslQuery, timeout_s: float) -> pylsl.StreamInfo:
+    """First stream matching `query`, or ResolveError naming the query and the timeout."""
+    found = pylsl.resolve_bypred(query.predicate(), 1, timeout_s)
+    if not found:
+        raise ResolveError(
+            f"no LSL stream matched {query} within {timeout_s:g} s; check that the outlet is "
+            "running (`emostream streams` lists what is visible) and the query spelling"
+        )
+    return found[0]
+
+
+def processing_flags(spec: StreamSpec, gappy: bool = False) -> int:
+    """Dejitter only regular, gap-free streams; clock sync is done by hand so it can be recorded."""
+    if spec.is_irregular or gappy or spec.kind in GAPPY_KINDS:
+        return pylsl.proc_none
+    return pylsl.proc_dejitter
+
+
+class LslSource(Source):
+    """Subscribes to one LSL outlet.
+
+    Timestamps are moved onto the local LSL clock with `time_correction`, refreshed every
+    `clock_refresh_s`; every offset used is kept in `clock_offsets`. If the outlet disappears,
+    liblsl re-subscribes to the same source_id when it comes back; the silence is reported
+    as a `Gap` once data resumes, and counted in `n_gaps`.
+    """
+
+    def __init__(
+        self,
+        query: LslQuery,
+        *,
+        resolve_timeout_s: float = 5.0,
+        gappy: bool = False,
+        max_chunk: int = 4096,
+        pull_timeout_s: float = 0.2,
+        clock_refresh_s: float = 5.0,
+        gap_after_s: float | None = None,
+    ):
+        self.query = query
+        self._info = resolve(query, resolve_timeout_s)
+        # the full info (with desc/channels) needs an inlet; open it now so specs are known
+        self._spec = info_to_spec(self._info)
+        self._flags = processing_flags(self._spec, gappy)
+        self._inlet = pylsl.StreamInlet(
+            self._info, max_buflen=360, recover=True, processing_flags=self._flags
+        )
+        self._spec = info_to_spec(self._inlet.info(resolve_timeout_s))
+        self._max_chunk = max_chunk
+        self._pull_timeout_s = pull_timeout_s
+        self._clock_refresh_s = clock_refresh_s
+        period = 1.0 / self._spec.rate_hz if not self._spec.is_irregular else 1.0
+        self._gap_after_s = gap_after_s if gap_after_s is not None else max(1.0, 20 * period)
+        self.clock_offsets: list[ClockOffset] = []
+        self.n_gaps = 0
+        self._closed = False
+
+    @property
+    def specs(self) -> tuple[StreamSpec, ...]:
+        return (self._spec,)
+
+    @property
+    def spec(self) -> StreamSpec:
+        return self._spec
+
+    def _refresh_offset(self) -> float:
+        offset = float(self._inlet.time_correction(timeout=2.0))
+        self.clock_offsets.append(ClockOffset(lsl_now_s(), offset))
+        return offset
+
+    def _pull(self) -> tuple[np.ndarray, np.ndarray]:
+        data, ts = self._inlet.pull_chunk(
+            timeout=self._pull_timeout_s,
+            max_samples=self._max_chunk,
+            min_samples=1,
+            as_numpy=True,
+        )
+        return data, np.asarray(ts, dtype=np.float64)
+
+    async def events(self) -> AsyncIterator[SourceEvent]:
+        await asyncio.to_thread(self._inlet.open_stream, 5.0)
+        offset = await asyncio.to_thread(self._refresh_offset)
+        last_refresh = lsl_now_s()
+        last_t: float | None = None
+        last_arrival = lsl_now_s()
+        silent = False
+        while not self._closed:
+            data, ts = await asyncio.to_thread(self._pull)
+            now = lsl_now_s()
+            if not ts.size:
+                if not silent and now - last_arrival > self._gap_after_s:
+                    silent = True
+                    log.warning("%s: no data for %.1f s", self._spec.name, now - last_arrival)
+                continue
+            if now - last_refresh > self._clock_refresh_s:
+                offset = await asyncio.to_thread(self._refresh_offset)
+                last_refresh = now
+            ts = ts + offset
+            if silent and last_t is not None:
+                self.n_gaps += 1
+                yield Gap(self._spec.source_id, last_t, float(ts[0]), "outlet silent or lost")
+            silent = False
+            last_arrival = now
+            if self._spec.is_markers:
+                values = np.empty((len(ts), 1), dtype=object)
+                values[:, 0] = [
+                    v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                    for v in data[:, 0]
+                ]
+                data = values
+            yield Chunk(self._spec, ts, data, np.full(ts.shape, now))
+            last_t = float(ts[-1])
+
+    async def aclose(self) -> None:
+        self._closed = True

@@ -1,0 +1,134 @@
+"""The synthetic wearer as a Source: paced to a virtual clock, or generated as fast as possible."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import numpy as np
+
+from emostream.core.chunk import Chunk
+from emostream.core.spec import StreamSpec
+from emostream.devices import DeviceProfile, load_profile
+from emostream.errors import ConfigError
+from emostream.sources.base import Source, SourceEvent
+from emostream.synth.physiology import StreamRenderer, make_timeline
+from emostream.synth.protocol import Protocol
+
+PROFILE_NAME = "synthetic-wearer"
+COUNTER_CHANNEL = "counter"
+
+
+def phase_markers(protocol: Protocol, total_s: float) -> list[tuple[float, str]]:
+    """`phase:<name>:start` / `phase:<name>:end` markers at the protocol's boundaries."""
+    out: list[tuple[float, str]] = []
+    for name, start, end in protocol.boundaries(total_s):
+        out.append((start, f"phase:{name}:start"))
+        out.append((end, f"phase:{name}:end"))
+    return out
+
+
+class SyntheticWearerSource(Source):
+    """Renders the synthetic wearer in chunks of `chunk_s` seconds of data.
+
+    `speed=None` yields as fast as the consumer takes chunks; `speed=X` paces chunks against
+    target wall times (X times real time) without drift. Timestamps are `t0_s` plus the
+    session time; pass the LSL clock's now as `t0_s` for live publishing. With
+    `counter_channel`, every numeric stream gets a last "counter" channel holding the sample
+    index, so that consumers can detect lost or duplicated samples.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        duration_s: float | None = None,
+        protocol: Protocol | None = None,
+        speed: float | None = None,
+        t0_s: float = 0.0,
+        chunk_s: float = 0.1,
+        counter_channel: bool = False,
+        profile: DeviceProfile | None = None,
+        kinds: tuple[str, ...] | None = None,
+    ):
+        if speed is not None and speed <= 0:
+            raise ConfigError(f"speed must be > 0, got {speed}", key="speed")
+        self.protocol = protocol or Protocol()
+        self.duration_s = float(duration_s if duration_s is not None else self.protocol.duration_s)
+        if self.duration_s <= 0:
+            raise ConfigError("duration must be > 0 seconds", key="duration_s")
+        self.seed = seed
+        self.speed = speed
+        self.t0_s = t0_s
+        self.chunk_s = chunk_s
+        self.profile = profile or load_profile(PROFILE_NAME)
+        specs = self.profile.stream_specs(f"seed{seed}")
+        if kinds is not None:
+            specs = tuple(s for s in specs if s.kind in kinds)
+        if counter_channel:
+            specs = tuple(_with_counter(s) for s in specs)
+        self._specs = specs
+        self._closed = False
+
+    @property
+    def specs(self) -> tuple[StreamSpec, ...]:
+        return self._specs
+
+    async def events(self) -> AsyncIterator[SourceEvent]:
+        timeline = make_timeline(self.protocol, self.duration_s, self.seed)
+        numeric = [s for s in self._specs if not s.is_markers]
+        renderers = {
+            s.source_id: StreamRenderer(timeline, s.kind, s.rate_hz, self.seed) for s in numeric
+        }
+        marker_spec = next((s for s in self._specs if s.is_markers), None)
+        markers = phase_markers(self.protocol, self.duration_s)
+        next_marker = 0
+        wall_start = time.monotonic()
+        n_ticks = int(np.ceil(self.duration_s / self.chunk_s))
+        for tick in range(1, n_ticks + 1):
+            if self._closed:
+                return
+            t_tick = min(tick * self.chunk_s, self.duration_s)
+            if self.speed is not None:
+                delay = wall_start + t_tick / self.speed - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            elif tick % 16 == 0:
+                await asyncio.sleep(0)  # let other tasks run between bursts
+            for spec in numeric:
+                renderer = renderers[spec.source_id]
+                first = renderer.n_rendered
+                n = int(np.ceil(t_tick * spec.rate_hz - 1e-9)) - first
+                if n <= 0:
+                    continue
+                t_s, values = renderer.render(n)
+                if spec.channels[-1] == COUNTER_CHANNEL:
+                    values = np.column_stack(
+                        (values, np.arange(first, first + n, dtype=np.float64))
+                    )
+                yield Chunk(spec, self.t0_s + t_s, values.astype(np.float32))
+            if marker_spec is not None:
+                due = []
+                while next_marker < len(markers) and markers[next_marker][0] < t_tick:
+                    due.append(markers[next_marker])
+                    next_marker += 1
+                if due:
+                    yield Chunk.from_arrays(
+                        marker_spec, [self.t0_s + t for t, _ in due], [m for _, m in due]
+                    )
+
+    async def aclose(self) -> None:
+        self._closed = True
+
+
+def _with_counter(spec: StreamSpec) -> StreamSpec:
+    if spec.is_markers:
+        return spec
+    return replace(
+        spec,
+        channels=(*spec.channels, COUNTER_CHANNEL),
+        units=(*spec.units, "count"),
+        channel_types=(*spec.types, "MISC"),
+    )

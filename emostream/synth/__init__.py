@@ -1,0 +1,1 @@
+"""Synthetic wearer: a scripted protocol rendered into plausible physiological signals."""
