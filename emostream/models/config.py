@@ -1,0 +1,97 @@
+"""The `[model]` table of a pipeline (with `[labels]` nested in as `ModelConfig.labels`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from emostream.config import parse_dataclass
+from emostream.errors import ConfigError
+from emostream.labels import LabelConfig
+
+Learner = Literal["logistic", "softmax", "arf", "hoeffding"]
+Normalise = Literal["running", "baseline-phase", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveLearningConfig:
+    """When to ask for a self-report: low confidence, within budget, not too often."""
+
+    enabled: bool = True
+    #: request a label when the prediction's confidence is below this
+    confidence_below: float = 0.6
+    #: at most this many requests per session
+    budget: int = 12
+    min_interval_s: float = 300.0
+    #: the request asks for a report about this many preceding seconds
+    span_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.budget < 0 or self.min_interval_s < 0 or self.span_s <= 0:
+            raise ValueError("budget and min_interval_s must be >= 0 and span_s > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class DriftConfig:
+    """ADWIN on the prequential 0/1 error of labelled windows."""
+
+    enabled: bool = True
+    delta: float = 0.002
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    learner: Learner = "logistic"
+    #: learning rate of the linear learners' SGD optimiser
+    learning_rate: float = 0.05
+    l2: float = 1e-4
+    #: per-subject normalisation before the learner: running baseline, a declared baseline
+    #: phase (running until that phase has `min_baseline_windows`), or none
+    normalise: Normalise = "running"
+    baseline_phase: str = "baseline"
+    min_baseline_windows: int = 30
+    #: feed the raw feature values next to the z-scores
+    include_raw: bool = False
+    #: only these feature columns reach the learner (empty: every feature of the window)
+    features: tuple[str, ...] = ()
+    #: windows kept while waiting for a label; the oldest are dropped beyond this
+    max_pending_windows: int = 7200
+    #: per-class reservoir of labelled windows; each learned window is followed by one
+    #: rehearsed window of every other class, so long single-class label blocks (a whole
+    #: task segment revealed at once) do not drag the learner to the latest class
+    replay_per_class: int = 200
+    seed: int = 0
+    active: ActiveLearningConfig = field(default_factory=ActiveLearningConfig)
+    drift: DriftConfig = field(default_factory=DriftConfig)
+    labels: LabelConfig = field(default_factory=LabelConfig)
+
+    def __post_init__(self) -> None:
+        if self.learning_rate <= 0 or self.l2 < 0:
+            raise ValueError("learning_rate must be > 0 and l2 >= 0")
+        if self.replay_per_class < 0:
+            raise ValueError("replay_per_class must be >= 0")
+        if self.max_pending_windows < 1 or self.min_baseline_windows < 2:
+            raise ValueError("max_pending_windows must be >= 1 and min_baseline_windows >= 2")
+
+    @classmethod
+    def from_tables(
+        cls,
+        model: dict[str, Any] | None,
+        labels: dict[str, Any] | None,
+        *,
+        file: str | Path | None = None,
+    ) -> ModelConfig:
+        """Parse a pipeline's `[model]` and `[labels]` tables (either may be absent)."""
+        model = dict(model or {})
+        if "labels" in model:
+            raise ConfigError(
+                "labels belong in their own [labels] table", file=file, key="model.labels"
+            )
+        parsed = parse_dataclass(cls, model, file=file, key="model")
+        label_config = parse_dataclass(LabelConfig, labels or {}, file=file, key="labels")
+        label_config = dataclasses.replace(
+            label_config, map={k.lower(): v for k, v in label_config.map.items()}
+        )
+        return dataclasses.replace(parsed, labels=label_config)

@@ -1,0 +1,329 @@
+"""Online emotion-state model: predict every window, learn each one when its label arrives.
+
+Order per window (prequential): encode → predict → queue → learn the queued windows that the
+labels completed so far cover (the current one included, since it is already predicted).
+A window is never learned before it is predicted, and each is learned at most once.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from river import base, drift, metrics
+
+from emostream.errors import ModelError
+from emostream.features.base import FeatureVector
+from emostream.labels import LabelSpan, span_covers
+from emostream.models.arousal import arousal_index
+from emostream.models.config import ModelConfig
+from emostream.models.encoder import SessionEncoder
+from emostream.models.learners import build_classifier
+from emostream.models.persist import read_model_file, write_model_file
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_STATE = "unknown"
+
+
+@dataclass(slots=True)
+class PendingWindow:
+    """A predicted window waiting for a label."""
+
+    t_start: float
+    t_end: float
+    x: dict[str, float]
+    state: str
+
+
+class ClassReservoir:
+    """Uniform reservoir sample of labelled inputs, one per class (Vitter's algorithm R)."""
+
+    def __init__(self, size: int, seed: int):
+        self.size = size
+        self._rng = random.Random(seed)
+        self._items: dict[str, list[dict[str, float]]] = {}
+        self._seen: dict[str, int] = {}
+
+    def add(self, x: dict[str, float], label: str) -> None:
+        items = self._items.setdefault(label, [])
+        seen = self._seen[label] = self._seen.get(label, 0) + 1
+        if len(items) < self.size:
+            items.append(x)
+        else:
+            slot = self._rng.randrange(seen)
+            if slot < self.size:
+                items[slot] = x
+
+    def rehearsal(self, label: str) -> list[tuple[dict[str, float], str]]:
+        """One stored input of every class other than `label`."""
+        return [
+            (self._rng.choice(items), other)
+            for other, items in sorted(self._items.items())
+            if other != label and items
+        ]
+
+
+@dataclass(slots=True)
+class StepResult:
+    #: prediction row: t_end, state, p_<label>…, arousal, valence, confidence, label, model_version
+    prediction: dict[str, Any]
+    #: markers to emit on the output Markers stream (label requests, drift)
+    markers: list[str] = field(default_factory=list)
+    #: windows learned during this step
+    n_learned: int = 0
+
+
+@dataclass(slots=True)
+class ModelCounters:
+    n_predicted: int = 0
+    n_learned: int = 0
+    n_dropped_unlabelled: int = 0
+    n_label_requests: int = 0
+    n_drifts: int = 0
+    last_request_t: float | None = None
+
+
+class OnlineStateModel:
+    """Wraps a river classifier with per-subject normalisation, late labels, active learning,
+    drift detection and persistence."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        config_hash: str,
+        feature_names: list[str] | None = None,
+    ):
+        self.config = config
+        self.config_hash = config_hash
+        self.feature_names = tuple(feature_names) if feature_names is not None else None
+        self.classes = config.labels.classes
+        self.classifier: base.Classifier = build_classifier(config)
+        self.origin = "new"
+        #: windows the classifier has learned, over all sessions and offline training
+        self.n_trained = 0
+        self.reservoir = ClassReservoir(config.replay_per_class, config.seed)
+        self._reset_session()
+
+    def _reset_session(self) -> None:
+        self.encoder = SessionEncoder(self.config, self.feature_names)
+        self.pending: deque[PendingWindow] = deque()
+        self.counters = ModelCounters()
+        self.prequential = metrics.BalancedAccuracy()
+        self._drift = drift.ADWIN(delta=self.config.drift.delta)
+
+    def new_session(self) -> None:
+        """Start a new wearer/session: fresh baseline, queue, budget and drift detector;
+        the classifier (general or already personalised) is kept."""
+        self._reset_session()
+
+    # -- prediction ---------------------------------------------------------------------
+    @property
+    def is_trained(self) -> bool:
+        return self.n_trained > 0
+
+    @property
+    def model_version(self) -> str:
+        return f"{self.config.learner}-{self.origin}+{self.n_trained}"
+
+    def predict_proba(self, x: dict[str, float]) -> dict[str, float]:
+        """Probability of every class (uniform while untrained)."""
+        raw = self.classifier.predict_proba_one(x)
+        if not self.is_trained:
+            raw = {}
+        proba = {c: max(float(raw.get(c, 0.0)), 0.0) for c in self.classes}
+        total = sum(proba.values())
+        if total <= 0:
+            return {c: 1.0 / len(self.classes) for c in self.classes}
+        return {c: p / total for c, p in proba.items()}
+
+    def step(self, fv: FeatureVector) -> StepResult:
+        """Predict this window, then learn every queued window the labels so far now cover."""
+        enc = self.encoder.encode(fv)
+        proba = self.predict_proba(enc.x)
+        if self.is_trained:
+            state = max(self.classes, key=proba.__getitem__)
+            confidence = proba[state]
+        else:
+            state, confidence = UNKNOWN_STATE, 0.0
+        self.counters.n_predicted += 1
+        row: dict[str, Any] = {"t_end": fv.t_end, "state": state}
+        row.update({f"p_{c}": proba[c] for c in self.classes})
+        arousal = arousal_index(enc.zscores)
+        if arousal is not None:
+            row["arousal"] = arousal
+        valence = self._valence(proba)
+        if valence is not None:
+            row["valence"] = valence
+        row["confidence"] = confidence
+        if enc.open_label is not None:
+            row["label"] = enc.open_label
+        row["model_version"] = self.model_version
+
+        self._enqueue(PendingWindow(fv.t_start, fv.t_end, enc.x, state))
+        markers: list[str] = []
+        n_learned = sum(self._apply_span(span, markers) for span in enc.spans)
+        request = self._label_request(fv.t_end, confidence)
+        if request:
+            markers.append(request)
+        return StepResult(row, markers, n_learned)
+
+    def _valence(self, proba: dict[str, float]) -> float | None:
+        table = self.config.labels.valence
+        if not table or not self.is_trained:
+            return None
+        return sum(proba[c] * table[c] for c in self.classes if c in table)
+
+    # -- learning -----------------------------------------------------------------------
+    def _enqueue(self, window: PendingWindow) -> None:
+        if len(self.pending) >= self.config.max_pending_windows:
+            self.pending.popleft()
+            self.counters.n_dropped_unlabelled += 1
+        self.pending.append(window)
+
+    def _apply_span(self, span: LabelSpan, markers: list[str]) -> int:
+        keep: deque[PendingWindow] = deque()
+        learned = 0
+        min_overlap = self.config.labels.min_overlap
+        for window in self.pending:
+            if span_covers(span, window.t_start, window.t_end, min_overlap):
+                self._learn(window, span.label, markers)
+                learned += 1
+            else:
+                keep.append(window)
+        self.pending = keep
+        return learned
+
+    def _learn(self, window: PendingWindow, label: str, markers: list[str]) -> None:
+        if window.state != UNKNOWN_STATE:
+            error = float(window.state != label)
+            self.prequential.update(label, window.state)
+            if self.config.drift.enabled:
+                before = self._drift.estimation
+                self._drift.update(error)
+                # ADWIN flags any change; only a rising error means the model went stale
+                if self._drift.drift_detected and self._drift.estimation > before:
+                    self.counters.n_drifts += 1
+                    marker = f"drift:adwin:error={self._drift.estimation:.3f}"
+                    log.info(
+                        "drift at %.3f s (prequential error now %.3f)",
+                        window.t_end,
+                        self._drift.estimation,
+                    )
+                    markers.append(marker)
+        self._fit(window.x, label)
+        self.counters.n_learned += 1
+
+    def learn_encoded(self, x: dict[str, float], label: str) -> None:
+        """Learn one already-encoded window offline (building a general model)."""
+        if label not in self.classes:
+            raise ModelError(f"label {label!r} is not in the label set {list(self.classes)}")
+        self._fit(x, label)
+
+    def _fit(self, x: dict[str, float], label: str) -> None:
+        self.classifier.learn_one(x, label)
+        self.n_trained += 1
+        if self.reservoir.size:
+            for old_x, old_label in self.reservoir.rehearsal(label):
+                self.classifier.learn_one(old_x, old_label)
+            self.reservoir.add(x, label)
+
+    # -- active learning ----------------------------------------------------------------
+    def _label_request(self, t_s: float, confidence: float) -> str | None:
+        active = self.config.active
+        c = self.counters
+        if not active.enabled or confidence >= active.confidence_below:
+            return None
+        if c.n_label_requests >= active.budget:
+            return None
+        if c.last_request_t is not None and t_s - c.last_request_t < active.min_interval_s:
+            return None
+        c.n_label_requests += 1
+        c.last_request_t = t_s
+        return f"label-request:{active.span_s:g}s:confidence={confidence:.2f}"
+
+    # -- persistence --------------------------------------------------------------------
+    def _header(self) -> dict[str, Any]:
+        names = self.feature_names or tuple(sorted(self.encoder.feature_names_seen))
+        return {
+            "feature_names": list(names),
+            "classes": list(self.classes),
+            "learner": self.config.learner,
+            "config_hash": self.config_hash,
+        }
+
+    def save(self, path: str | Path) -> None:
+        """Write classifier and session state; see `persist` for the file format."""
+        payload = {
+            "classifier": self.classifier,
+            "encoder": self.encoder,
+            "pending": self.pending,
+            "counters": self.counters,
+            "prequential": self.prequential,
+            "drift": self._drift,
+            "origin": self.origin,
+            "n_trained": self.n_trained,
+            "reservoir": self.reservoir,
+        }
+        digest = write_model_file(path, self._header(), payload)
+        if self.origin == "new":
+            self.origin = digest[:8]
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        config: ModelConfig,
+        *,
+        config_hash: str,
+        feature_names: list[str] | None = None,
+    ) -> OnlineStateModel:
+        """Load a saved model, refusing one made for another pipeline, label set or features."""
+        header, payload = read_model_file(path)
+        model = cls(config, config_hash=config_hash, feature_names=feature_names)
+        problems = []
+        if header.get("config_hash") != config_hash:
+            problems.append(
+                f"pipeline config hash {header.get('config_hash')!r} differs from this "
+                f"pipeline's {config_hash!r}"
+            )
+        if tuple(header.get("classes", ())) != model.classes:
+            problems.append(f"label set {header.get('classes')} differs from {list(model.classes)}")
+        if header.get("learner") != config.learner:
+            problems.append(f"learner {header.get('learner')!r} differs from {config.learner!r}")
+        if feature_names is not None and list(header.get("feature_names", ())) != list(
+            feature_names
+        ):
+            problems.append("its feature names differ from this pipeline's features")
+        if problems:
+            raise ModelError(
+                f"{path}: model does not match this pipeline: {'; '.join(problems)}. "
+                "Use the pipeline it was trained with, or retrain with `emostream train`."
+            )
+        try:
+            model.classifier = payload["classifier"]
+            model.encoder = payload["encoder"]
+            model.pending = payload["pending"]
+            model.counters = payload["counters"]
+            model.prequential = payload["prequential"]
+            model._drift = payload["drift"]
+            model.origin = payload["origin"]
+            model.n_trained = payload["n_trained"]
+            model.reservoir = payload["reservoir"]
+        except (KeyError, TypeError):
+            raise ModelError(
+                f"{path}: model payload is incomplete; retrain with `emostream train`"
+            ) from None
+        if model.origin == "new":
+            model.origin = header["sha256"][:8]
+        return model
+
+    def copy(self) -> OnlineStateModel:
+        """Independent deep copy (e.g. one general model personalised for many wearers)."""
+        return copy.deepcopy(self)

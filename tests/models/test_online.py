@@ -1,0 +1,229 @@
+"""OnlineStateModel: prequential order, late labels, missing modalities, active learning, drift."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import pytest
+from river import base
+
+from emostream.features.base import FeatureVector
+from emostream.labels import LabelConfig
+from emostream.models.config import ActiveLearningConfig, ModelConfig
+from emostream.models.online import UNKNOWN_STATE, OnlineStateModel
+
+from .conftest import PROTOCOL_START_S, make_session
+
+LABELS = LabelConfig(classes=("calm", "stress"), map={"baseline": "calm", "recovery": "calm"})
+PHASES = [
+    ("baseline", 300.0),
+    ("stress", 300.0),
+    ("recovery", 300.0),
+    ("stress", 300.0),
+    ("baseline", 300.0),
+]
+
+
+def _config(**kw) -> ModelConfig:
+    return ModelConfig(labels=LABELS, **kw)
+
+
+def _key(x: dict[str, float]) -> tuple:
+    return tuple(sorted(x.items()))
+
+
+class SpyClassifier(base.Classifier):
+    """Records every predict and learn call of the wrapped river classifier, in order."""
+
+    def __init__(self, inner: base.Classifier):
+        self.inner = inner
+        self.calls: list[tuple[str, tuple, str | None]] = []
+
+    def learn_one(self, x, y):
+        self.calls.append(("learn", _key(x), y))
+        self.inner.learn_one(x, y)
+
+    def predict_proba_one(self, x):
+        self.calls.append(("predict", _key(x), None))
+        return self.inner.predict_proba_one(x)
+
+
+def _spy_model(**kw) -> tuple[OnlineStateModel, SpyClassifier]:
+    model = OnlineStateModel(_config(**kw), config_hash="h")
+    spy = SpyClassifier(model.classifier)
+    model.classifier = spy
+    return model, spy
+
+
+def _truth(fv: FeatureVector, phases=PHASES) -> str | None:
+    t = PROTOCOL_START_S
+    for name, duration in phases:
+        if t <= fv.t_start and fv.t_end <= t + duration:
+            return LABELS.class_of(name)
+        t += duration
+    return None
+
+
+def test_every_window_is_predicted_before_it_is_learned():
+    model, spy = _spy_model()
+    for fv in make_session(PHASES, seed=1):
+        model.step(fv)
+    predicted: set[tuple] = set()
+    n_learned = 0
+    for op, key, _ in spy.calls:
+        if op == "predict":
+            predicted.add(key)
+        else:
+            assert key in predicted, "a window was learned before it was predicted"
+            n_learned += 1
+    # rehearsal re-learns stored windows; each window is learned from its label once
+    assert len({c[1] for c in spy.calls if c[0] == "learn"}) == model.counters.n_learned > 0
+
+
+@pytest.mark.parametrize("gap", [None, (420.0, 480.0)])
+def test_late_labels_reach_exactly_the_windows_they_cover(gap):
+    session = make_session(PHASES, seed=2, gap=gap)
+    model, spy = _spy_model()
+    truth_by_key = {}
+    for fv in session:
+        n_before = len(spy.calls)
+        model.step(fv)
+        # the predict call of this step is the first call the step made
+        op, key, _ = spy.calls[n_before]
+        assert op == "predict"
+        truth_by_key[key] = _truth(fv)
+    learned = {key: y for op, key, y in spy.calls if op == "learn"}
+    assert all(learned[key] == y for op, key, y in spy.calls if op == "learn")
+    expected = {key: y for key, y in truth_by_key.items() if y is not None}
+    assert learned == expected
+    if gap is not None:
+        # the stress segment straddling the gap labelled windows on both sides of it
+        stress_ends = sorted(
+            fv.t_end for fv in session if _truth(fv) == "stress" and fv.t_end < 600
+        )
+        assert stress_ends[0] < gap[0] and stress_ends[-1] > gap[1] + 30
+
+
+def test_labels_are_learned_only_once_the_segment_ends():
+    model = OnlineStateModel(_config(), config_hash="h")
+    session = make_session(PHASES, seed=3)
+    for fv in session:
+        result = model.step(fv)
+        if fv.t_end < 300:
+            assert result.n_learned == 0
+            assert result.prediction["state"] == UNKNOWN_STATE
+            if fv.t_start >= PROTOCOL_START_S:
+                assert result.prediction["label"] == "calm"
+    assert model.counters.n_learned == sum(_truth(fv) is not None for fv in session)
+
+
+@pytest.mark.parametrize("normalise", ["running", "baseline-phase"])
+def test_personal_baseline_gives_good_prequential_accuracy_across_people(normalise):
+    # a running baseline needs one calm/stress cycle to settle; score after it
+    model = OnlineStateModel(_config(normalise=normalise), config_hash="h")
+    correct = total = 0
+    for subject, offset in enumerate((-0.3, 0.0, 0.4)):
+        model.new_session()
+        for fv in make_session(PHASES, seed=10 + subject, subject_offset=offset):
+            row = model.step(fv).prediction
+            truth = _truth(fv)
+            if subject > 0 and truth is not None and fv.t_start > 600:
+                correct += row["state"] == truth
+                total += 1
+    assert correct / total > 0.9
+
+
+def test_missing_modalities_do_not_crash_or_bias():
+    model = OnlineStateModel(_config(), config_hash="h")
+    for fv in make_session(PHASES, seed=4):
+        model.step(fv)
+    model.new_session()
+    eda = {"eda_scl_us", "eda_scr_count"}
+    hits = total = 0
+    for i, fv in enumerate(make_session(PHASES, seed=5)):
+        if i % 3 == 0:
+            fv = dataclasses.replace(
+                fv, values={k: v for k, v in fv.values.items() if k not in eda}
+            )
+        if i % 7 == 0:
+            fv = dataclasses.replace(fv, values={})
+        row = model.step(fv).prediction
+        assert abs(sum(row[f"p_{c}"] for c in LABELS.classes) - 1.0) < 1e-9
+        x = model.pending[-1].x if model.pending else None
+        if x is not None and not eda & set(x):
+            # an absent feature counts as the wearer's baseline (z = 0), never as a shift
+            filled = {**x, **{k: 0.0 for k in eda}}
+            assert model.predict_proba(x) == pytest.approx(model.predict_proba(filled))
+        truth = _truth(fv)
+        if i % 3 == 0 and i % 7 and truth is not None:
+            hits += row["state"] == truth
+            total += 1
+    assert hits / total > 0.8
+
+
+def test_nonfinite_values_are_dropped_not_learned():
+    model = OnlineStateModel(_config(), config_hash="h")
+    session = make_session(PHASES[:2], seed=6)
+    session[40].values["hr_bpm"] = float("nan")
+    for fv in session:
+        model.step(fv)
+    assert all("hr_bpm" not in w.x for w in model.pending if w.t_end == session[40].t_end)
+
+
+def test_active_learning_respects_budget_and_interval():
+    active = ActiveLearningConfig(confidence_below=0.99, budget=3, min_interval_s=120.0)
+    model = OnlineStateModel(_config(active=active), config_hash="h")
+    requests = []
+    for fv in make_session(PHASES * 2, seed=7, markers=False):
+        for marker in model.step(fv).markers:
+            assert marker.startswith("label-request:120s:confidence=")
+            requests.append(fv.t_end)
+    assert len(requests) == 3
+    assert all(b - a >= 120.0 for a, b in itertools.pairwise(requests))
+
+
+def test_drift_in_the_label_meaning_is_detected_and_emitted():
+    model = OnlineStateModel(_config(), config_hash="h")
+    for fv in make_session(PHASES * 2, seed=8):
+        assert not [m for m in model.step(fv).markers if m.startswith("drift")]
+    flipped = LabelConfig(
+        classes=("calm", "stress"),
+        map={"baseline": "stress", "recovery": "stress", "stress": "calm"},
+    )
+    model.encoder.labels.config = flipped
+    drifts = []
+    shift_s = 4000.0
+    for fv in make_session(PHASES * 2, seed=9):
+        fv = dataclasses.replace(
+            fv,
+            t_start=fv.t_start + shift_s,
+            t_end=fv.t_end + shift_s,
+            markers=[(t + shift_s, m) for t, m in fv.markers],
+        )
+        drifts += [m for m in model.step(fv).markers if m.startswith("drift:adwin:")]
+    assert drifts and model.counters.n_drifts == len(drifts)
+
+
+def test_arousal_index_rises_in_stress_and_falls_in_recovery():
+    phases = [("baseline", 600.0), ("stress", 300.0), ("recovery", 600.0)]
+    model = OnlineStateModel(_config(), config_hash="h")
+    arousal: dict[str, list[float]] = {"baseline": [], "stress": [], "recovery": []}
+    t = {"baseline": (120, 600), "stress": (630, 900), "recovery": (1200, 1500)}
+    for fv in make_session(phases, seed=11, markers=False):
+        row = model.step(fv).prediction
+        for name, (a, b) in t.items():
+            if a <= fv.t_start and fv.t_end <= b:
+                arousal[name].append(row["arousal"])
+    mean = {k: sum(v) / len(v) for k, v in arousal.items()}
+    assert mean["stress"] > mean["baseline"] + 1.0
+    assert mean["recovery"] < mean["stress"] - 1.0
+
+
+def test_pending_queue_is_bounded():
+    model = OnlineStateModel(_config(max_pending_windows=50), config_hash="h")
+    session = make_session(PHASES, seed=12, markers=False)
+    for fv in session:
+        model.step(fv)
+    assert len(model.pending) == 50
+    assert model.counters.n_dropped_unlabelled == len(session) - 50
