@@ -117,9 +117,16 @@ def spec_from_json(obj: dict[str, Any]) -> StreamSpec:
     return StreamSpec(**kwargs)
 
 
-def stream_schema(spec: StreamSpec) -> pa.Schema:
-    """timestamp, arrival_s, then one column per channel; the spec rides in the metadata."""
-    value_type = _ARROW_TYPES[spec.channel_format]
+def stream_schema(spec: StreamSpec, dtype: np.dtype | None = None) -> pa.Schema:
+    """timestamp, arrival_s, then one column per channel; the spec rides in the metadata.
+
+    Channel columns have `dtype` (the dtype the data arrived in, so a replay hands back the
+    very values the live run saw), else the spec's channel format.
+    """
+    if spec.is_markers or dtype is None:
+        value_type = _ARROW_TYPES[spec.channel_format]
+    else:
+        value_type = pa.from_numpy_dtype(dtype)
     fields = [pa.field("timestamp", pa.float64()), pa.field("arrival_s", pa.float64())]
     fields += [pa.field(label, value_type) for label in spec.channels]
     return pa.schema(fields, metadata={SPEC_META_KEY: json.dumps(spec_to_json(spec))})
@@ -328,12 +335,12 @@ def read(path: str | Path, *, recover: bool = True, partial: bool = False) -> Re
         if problem:
             damage.append((file, problem))
         streams[key] = _to_stream(spec, table)
-    log_table, file, problem = _load_table(folder / ARRIVALS)
+    log_table, file, problem = _load_table(folder / ARRIVALS, required=False)
     if problem:
         damage.append((file, problem))
     tables: dict[str, pa.Table | None] = {}
     for name in TABLES:
-        tables[name], file, problem = _load_table(folder / name, jsonl=True)
+        tables[name], file, problem = _load_table(folder / name, jsonl=True, required=False)
         if problem:
             damage.append((file, problem))
     started = meta.get("started", {})
@@ -362,8 +369,11 @@ def read(path: str | Path, *, recover: bool = True, partial: bool = False) -> Re
     return recording
 
 
-def _load_table(stem: Path, jsonl: bool = False) -> tuple[pa.Table | None, Path, str | None]:
-    """Parquet if finalised, else the leftover file; a missing table is None."""
+def _load_table(
+    stem: Path, jsonl: bool = False, required: bool = True
+) -> tuple[pa.Table | None, Path, str | None]:
+    """Parquet if finalised, else the leftover file; a missing table is None (and damage
+    if `required`)."""
     parquet = stem.with_name(stem.name + ".parquet")
     if parquet.exists():
         table, problem = read_parquet(parquet)
@@ -372,9 +382,7 @@ def _load_table(stem: Path, jsonl: bool = False) -> tuple[pa.Table | None, Path,
     if leftover.exists():
         table, _ = read_jsonl(leftover) if jsonl else read_ipc(leftover)
         return table, leftover, None  # a crashed recorder's torn tail is expected
-    if jsonl:
-        return None, parquet, None
-    return None, parquet, "file is missing"
+    return None, parquet, "file is missing" if required else None
 
 
 def _to_stream(spec: StreamSpec, table: pa.Table | None) -> RecordedStream:
