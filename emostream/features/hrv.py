@@ -1,0 +1,176 @@
+"""Heart rate and heart-rate variability from ECG, PPG/BVP or device RR intervals.
+
+Pure part: `hrv_features(beat_ts, rri_ms, beat_corr, t_start, t_end, params)` on one window's
+beats. Streaming part: `HrvExtractor` runs the causal beat detector (beats.py) on each new
+sample once and keeps the beats of the recent past.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import interpolate, signal
+
+from emostream.core.spec import StreamSpec
+from emostream.features.base import Extractor, ExtractorOutput
+from emostream.features.beats import BeatDetector, detector_for
+from emostream.features.common import CommonParams, in_window
+from emostream.features.dsp import history
+from emostream.features.registry import register
+from emostream.windowing import Window
+
+#: physiologically possible RR intervals
+RRI_MIN_MS, RRI_MAX_MS = 250.0, 2000.0
+LF_BAND_HZ, HF_BAND_HZ = (0.04, 0.15), (0.15, 0.4)
+#: shortest windows for which HF and LF power mean something (Task Force 1996)
+HF_MIN_S, LF_MIN_S = 60.0, 120.0
+RESAMPLE_HZ = 4.0
+
+
+@dataclass(frozen=True)
+class HrvParams(CommonParams):
+    """`correct_artifacts`: drop ectopic/long/short intervals (Lipponen–Tarvainen thresholds).
+    `min_beats`: fewer clean intervals than this in a window → HRV absent."""
+
+    correct_artifacts: bool = True
+    min_beats: int = 8
+
+
+def rr_artifacts(rri_ms: np.ndarray, alpha: float = 5.2, median_order: int = 11) -> np.ndarray:
+    """Mask of artifact intervals: out of range, or both a jump in successive differences and a
+    departure from the local median beyond the Lipponen–Tarvainen (2019) adaptive thresholds."""
+    bad = (rri_ms < RRI_MIN_MS) | (rri_ms > RRI_MAX_MS)
+    if rri_ms.size < 4:
+        return bad
+    drr = np.diff(rri_ms, prepend=rri_ms[0])
+    q1, q3 = np.percentile(np.abs(drr), [25, 75])
+    th1 = alpha * (q3 - q1) / 2.0
+    half = median_order // 2
+    padded = np.pad(rri_ms, half, mode="edge")
+    med = np.median(sliding_window_view(padded, median_order), axis=1)
+    mrr = rri_ms - med
+    mrr = np.where(mrr < 0, 2.0 * mrr, mrr)
+    q1, q3 = np.percentile(np.abs(mrr), [25, 75])
+    th2 = alpha * (q3 - q1) / 2.0
+    jump = np.abs(drr) > max(th1, 1e-9)
+    off = np.abs(mrr) > 3.0 * max(th2, 1e-9)
+    return bad | (jump & off)
+
+
+def band_powers_ms2(beat_ts: np.ndarray, rri_ms: np.ndarray, length_s: float) -> dict[str, float]:
+    """LF and HF power of the RR series (cubic resampling at 4 Hz, Welch), per window length."""
+    out: dict[str, float] = {}
+    if length_s < HF_MIN_S or rri_ms.size < 8:
+        return out
+    t = np.arange(beat_ts[0], beat_ts[-1], 1.0 / RESAMPLE_HZ)
+    if t.size < 16:
+        return out
+    rr = interpolate.CubicSpline(beat_ts, rri_ms)(t)
+    nperseg = min(t.size, int(RESAMPLE_HZ * 64))
+    f, psd = signal.welch(rr - rr.mean(), fs=RESAMPLE_HZ, nperseg=nperseg, detrend="linear")
+    df = f[1] - f[0]
+    hf = float(np.sum(psd[(f >= HF_BAND_HZ[0]) & (f < HF_BAND_HZ[1])]) * df)
+    out["hrv_hf_ms2"] = hf
+    if length_s >= LF_MIN_S:
+        lf = float(np.sum(psd[(f >= LF_BAND_HZ[0]) & (f < LF_BAND_HZ[1])]) * df)
+        out["hrv_lf_ms2"] = lf
+        if hf > 0:
+            out["hrv_lf_hf"] = lf / hf
+    return out
+
+
+def hrv_features(
+    beat_ts: np.ndarray,
+    rri_ms: np.ndarray,
+    beat_corr: np.ndarray,
+    t_start: float,
+    t_end: float,
+    params: HrvParams,
+    signal_name: str,
+) -> ExtractorOutput:
+    """HR, time-domain HRV, Poincaré SD1/SD2 and (long windows) LF/HF of one window's beats.
+
+    `rri_ms[i]` is the interval ending at beat `beat_ts[i]` (NaN if unknown); `beat_corr` is
+    each beat's correlation with the running template (1 for device RR input).
+    """
+    out = ExtractorOutput()
+    sl = in_window(beat_ts, t_start, t_end)
+    ts, rri, corr = beat_ts[sl], rri_ms[sl], beat_corr[sl]
+    ok = np.isfinite(rri)
+    ts, rri, corr = ts[ok], rri[ok], corr[ok]
+    if rri.size < params.min_beats:
+        out.reasons["hrv"] = f"{rri.size} beats in window < min_beats {params.min_beats}"
+        return out
+    artifact = rr_artifacts(rri) if params.correct_artifacts else np.zeros(rri.size, bool)
+    artifact_ratio = float(np.mean(artifact))
+    template = float(np.clip(np.mean(corr), 0.0, 1.0))
+    quality = template * (1.0 - artifact_ratio)
+    out.quality[signal_name] = quality
+    if quality < params.min_quality:
+        out.reasons["hrv"] = f"quality_{signal_name} {quality:.2f} < {params.min_quality:.2f}"
+        return out
+    clean = rri[~artifact]
+    if clean.size < params.min_beats:
+        out.reasons["hrv"] = f"{clean.size} clean beats < min_beats {params.min_beats}"
+        return out
+    # successive differences only between intervals that follow each other directly
+    keep = ~artifact
+    pair = keep[1:] & keep[:-1] & (np.abs(np.diff(ts) - rri[1:] / 1000.0) < 0.05)
+    diffs = np.diff(rri)[pair]
+    mean_nn = float(np.mean(clean))
+    sdnn = float(np.std(clean, ddof=1))
+    v = out.values
+    v["hr_bpm"] = 60000.0 / mean_nn
+    v["hrv_meannn_ms"] = mean_nn
+    v["hrv_sdnn_ms"] = sdnn
+    if diffs.size >= 2:
+        sdsd = float(np.std(diffs, ddof=1))
+        v["hrv_rmssd_ms"] = float(np.sqrt(np.mean(diffs**2)))
+        v["hrv_pnn50_pct"] = float(np.count_nonzero(np.abs(diffs) > 50.0) / (diffs.size + 1) * 100)
+        v["hrv_sd1_ms"] = float(np.sqrt(0.5) * sdsd)
+        v["hrv_sd2_ms"] = float(np.sqrt(max(2.0 * sdnn**2 - 0.5 * sdsd**2, 0.0)))
+    v.update(band_powers_ms2(ts[keep], clean, t_end - t_start))
+    return out
+
+
+@register
+class HrvExtractor(Extractor):
+    """Beats from ECG (R-peaks), PPG/BVP (systolic peaks) or RR streams → HR and HRV."""
+
+    name = "hrv"
+    kinds = ("ECG", "PPG", "RR")
+    Params = HrvParams
+
+    def __init__(self, spec: StreamSpec, params: HrvParams):
+        super().__init__(spec, params)
+        self.signal_name = spec.kind.lower()
+        self.reset()
+
+    def reset(self) -> None:
+        self._detector: BeatDetector | None = None
+        if self.spec.kind != "RR":
+            self._detector = detector_for(self.spec.kind, self.spec.rate_hz)
+        # columns: rri_ms, template correlation
+        self._beats = history(0.0, 2)
+        self._last_beat = np.nan
+
+    def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
+        if self._detector is None:
+            beat_ts = timestamps
+            rri = data[:, 0].astype(float)
+            corr = np.ones(rri.size)
+        else:
+            beat_ts, corr = self._detector.update(timestamps, data[:, 0])
+            if not beat_ts.size:
+                return
+            rri = np.diff(np.concatenate(([self._last_beat], beat_ts))) * 1000.0
+            self._last_beat = float(beat_ts[-1])
+        self._beats.write(beat_ts, np.column_stack((rri, corr)))
+
+    def compute(self, window: Window, key: str) -> ExtractorOutput:
+        ts, data = self._beats.between(window.t_start, window.t_end)
+        return hrv_features(
+            ts, data[:, 0], data[:, 1], window.t_start, window.t_end, self.params, self.signal_name
+        )

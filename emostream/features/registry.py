@@ -1,0 +1,41 @@
+"""Registered extractors by pipeline table name, and parsing of `[features.<name>]` tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+from emostream.config import parse_dataclass
+from emostream.errors import ConfigError
+from emostream.features.base import Extractor
+
+E = TypeVar("E", bound=type[Extractor])
+
+EXTRACTORS: dict[str, type[Extractor]] = {}
+
+
+def register(cls: E) -> E:
+    """Class decorator: make an extractor available as `[features.<cls.name>]`."""
+    if cls.name in EXTRACTORS and EXTRACTORS[cls.name] is not cls:
+        raise ValueError(f"two extractors are named {cls.name!r}")
+    EXTRACTORS[cls.name] = cls
+    return cls
+
+
+def parse_feature_tables(table: dict[str, Any], file: Path | str | None) -> dict[str, Any]:
+    """Validate the `features` table of a pipeline: one sub-table of Params per extractor."""
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table of [features.<name>] tables", file=file, key="features")
+    out: dict[str, Any] = {}
+    for name, sub in table.items():
+        key = f"features.{name}"
+        cls = EXTRACTORS.get(name)
+        if cls is None:
+            known = ", ".join(sorted(EXTRACTORS))
+            raise ConfigError(f"unknown extractor; known extractors: {known}", file=file, key=key)
+        out[name] = parse_dataclass(cls.Params, sub, file=file, key=key)
+    return out
+
+
+# The extractor modules register themselves on import.
+from emostream.features import eda, hrv  # noqa: E402, F401

@@ -1,0 +1,120 @@
+"""R-peaks and HRV against NeuroKit2 on real ECG; streaming equals batch."""
+
+from __future__ import annotations
+
+import neurokit2 as nk
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emostream.features.beats import detect_beats, detector_for
+from emostream.features.hrv import HrvParams, hrv_features, rr_artifacts
+
+from .conftest import drive05_ecg, neurokit_column
+
+TOLERANCE_S = 0.05
+
+
+def f1_score(found_s: np.ndarray, reference_s: np.ndarray, tolerance_s: float) -> float:
+    """F1 of one-to-one matches within the tolerance (greedy, nearest first)."""
+    used = np.zeros(reference_s.size, bool)
+    hits = 0
+    for t in found_s:
+        d = np.abs(reference_s - t)
+        d[used] = np.inf
+        j = int(np.argmin(d))
+        if d[j] <= tolerance_s:
+            used[j] = True
+            hits += 1
+    return 2 * hits / (found_s.size + reference_s.size)
+
+
+def reference_peaks_s(ecg: np.ndarray, fs_hz: float) -> np.ndarray:
+    clean = nk.ecg_clean(ecg, sampling_rate=fs_hz)
+    _, info = nk.ecg_peaks(clean, sampling_rate=fs_hz)
+    return info["ECG_R_Peaks"] / fs_hz
+
+
+def real_ecgs(shared):
+    yield "ecg_1000hz", neurokit_column(shared, "ecg_1000hz.csv", "ECG"), 1000.0
+    yield "bio_resting_5min", neurokit_column(shared, "bio_resting_5min_100hz.csv", "ECG"), 100.0
+    ecg, fs = drive05_ecg(shared, 600.0)
+    yield "drive05", ecg, fs
+
+
+def test_rpeaks_match_neurokit_at_r_maximum(shared_data):
+    for name, ecg, fs in real_ecgs(shared_data):
+        ts = np.arange(ecg.size) / fs
+        found = detect_beats("ECG", ts, ecg, fs)
+        ref = reference_peaks_s(ecg, fs)
+        f1 = f1_score(found, ref, TOLERANCE_S)
+        assert f1 >= 0.99, (
+            f"{name}: F1 {f1:.4f} vs neurokit2.ecg_peaks ({found.size} vs {ref.size})"
+        )
+
+
+def test_rmssd_sdnn_match_neurokit_hrv_time(shared_data):
+    ecg, fs = drive05_ecg(shared_data, 600.0)
+    ts = np.arange(ecg.size) / fs
+    beats = detect_beats("ECG", ts, ecg, fs)
+    rri = np.diff(beats, prepend=np.nan) * 1000.0
+    params = HrvParams(correct_artifacts=False)
+    checked = 0
+    for t_end in np.arange(60.0, ts[-1], 60.0):
+        out = hrv_features(beats, rri, np.ones(beats.size), t_end - 60, t_end, params, "ecg")
+        inside = beats[(beats > t_end - 60) & (beats <= t_end)]
+        ref = nk.hrv_time(np.rint(inside * 1000).astype(int), sampling_rate=1000)
+        for ours, theirs in (("hrv_rmssd_ms", "HRV_RMSSD"), ("hrv_sdnn_ms", "HRV_SDNN")):
+            expected = float(ref[theirs].iloc[0])
+            assert out.values[ours] == pytest.approx(expected, rel=0.02), (t_end, ours)
+        checked += 1
+    assert checked >= 9
+
+
+def test_artifact_correction_removes_ectopic_beats():
+    rng = np.random.default_rng(1)
+    rri = 800 + rng.normal(0, 15, 120)
+    rri[[30, 70]] = [450, 1150]  # premature beat and missed beat
+    mask = rr_artifacts(rri)
+    assert mask[30] and mask[70]
+    assert mask.sum() <= 4
+
+
+def test_lf_hf_absent_on_short_windows():
+    beats = np.cumsum(np.full(400, 0.8))
+    rri = np.full(beats.size, 800.0) + 20 * np.sin(2 * np.pi * 0.25 * beats)
+    params = HrvParams()
+    ones = np.ones(beats.size)
+    short = hrv_features(beats, rri, ones, 10, 60, params, "ecg").values
+    medium = hrv_features(beats, rri, ones, 10, 80, params, "ecg").values
+    long = hrv_features(beats, rri, ones, 10, 140, params, "ecg").values
+    assert "hrv_hf_ms2" not in short and "hrv_lf_ms2" not in short
+    assert "hrv_hf_ms2" in medium and "hrv_lf_ms2" not in medium
+    assert {"hrv_lf_ms2", "hrv_hf_ms2", "hrv_lf_hf"} <= long.keys()
+    assert long["hrv_hf_ms2"] > 5 * long["hrv_lf_ms2"]  # 0.25 Hz modulation is HF
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(1, 4000), min_size=1, max_size=40), st.sampled_from(["ECG", "PPG"]))
+def test_detector_output_independent_of_chunking(sizes, kind):
+    x = _ECG if kind == "ECG" else _PPG
+    fs = 250.0
+    ts = np.arange(x.size) / fs
+    detector = detector_for(kind, fs)
+    parts, corrs, i = [], [], 0
+    for n in sizes * (x.size // sum(sizes) + 1):
+        if i >= x.size:
+            break
+        beats, corr = detector.update(ts[i : i + n], x[i : i + n])
+        parts.append(beats)
+        corrs.append(corr)
+        i += n
+    whole_beats, whole_corr = detector_for(kind, fs).update(ts, x)
+    np.testing.assert_array_equal(np.concatenate(parts), whole_beats)
+    np.testing.assert_allclose(np.concatenate(corrs), whole_corr, rtol=1e-9, atol=1e-12)
+    assert whole_beats.size > 30
+
+
+_ECG = nk.ecg_simulate(duration=60, sampling_rate=250, heart_rate=70, random_state=3)
+_PPG = nk.ppg_simulate(duration=60, sampling_rate=250, heart_rate=70, random_state=3)

@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from emostream.errors import ConfigError
+from emostream.features.engine import FeatureEngine
+from emostream.features.registry import EXTRACTORS, parse_feature_tables
+from emostream.windowing import WindowConfig
+
+from .conftest import run_windows, spec
+
+
+def test_parse_feature_tables_builds_params():
+    params = parse_feature_tables({"hrv": {"min_quality": 0.3}, "eda": {}}, "p.toml")
+    assert params["hrv"].min_quality == 0.3
+    assert isinstance(params["eda"], EXTRACTORS["eda"].Params)
+
+
+def test_unknown_extractor_names_table_and_known_ones():
+    with pytest.raises(ConfigError) as err:
+        parse_feature_tables({"hrvv": {}}, "p.toml")
+    assert err.value.key == "features.hrvv"
+    assert "hrv" in str(err.value) and "eda" in str(err.value)
+
+
+def test_unknown_param_is_config_error():
+    with pytest.raises(ConfigError) as err:
+        parse_feature_tables({"eda": {"scr_min_amp": 0.1}}, "p.toml")
+    assert err.value.key == "features.eda.scr_min_amp"
+
+
+def test_bad_param_value_is_config_error():
+    with pytest.raises(ConfigError):
+        parse_feature_tables({"hrv": {"min_quality": 3.0}}, "p.toml")
+
+
+def test_extractor_without_stream_is_absent_with_reason():
+    params = parse_feature_tables({"hrv": {}, "eda": {}}, None)
+    fs = 4.0
+    ts = np.arange(0, 70, 1 / fs)
+    eda = 5.0 + 0.1 * np.sin(ts / 5)
+    engine = FeatureEngine(params, {"eda": spec("EDA", fs, "microsiemens")})
+    rows = run_windows(
+        engine, {"eda": (spec("EDA", fs, "microsiemens"), ts, eda)}, WindowConfig(60, 1)
+    )
+    assert rows
+    assert "hr_bpm" not in rows[0].values
+    assert "no input stream" in rows[0].reasons["hrv"]
+    assert "eda_scl_us" in rows[0].values
+
+
+def test_explicit_stream_binding():
+    params = parse_feature_tables({"hrv": {"stream": "rr"}}, None)
+    specs = {"ppg": spec("PPG", 64.0), "rr": spec("RR", 0.0, "ms")}
+    engine = FeatureEngine(params, specs)
+    assert [(name, key) for name, key, _ in engine.bound] == [("hrv", "rr")]
