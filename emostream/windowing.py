@@ -238,7 +238,8 @@ class Windower:
                 window_flags.append("missing")
             flags[key] = tuple(window_flags)
         markers = [(t, m) for t, m in self._markers if t_start < t <= t_end]
-        fresh_markers = [(t, m) for t, m in markers if t > self._prev_end]
+        # every marker is fresh in exactly one window, even one older than that window's start
+        fresh_markers = [(t, m) for t, m in self._markers if self._prev_end < t <= t_end]
         return Window(self._index, t_start, t_end, streams, markers, fresh_markers, coverage, flags)
 
     def _coverage(self, spec: StreamSpec, ts: np.ndarray, t_start: float, t_end: float) -> float:

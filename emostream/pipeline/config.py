@@ -18,7 +18,16 @@ from emostream.errors import ConfigError
 from emostream.windowing import WindowConfig
 
 PIPELINES_DIR = Path(__file__).resolve().parents[2] / "pipelines"
-TOP_LEVEL_KEYS = ("pipeline", "window", "sources", "features", "model", "labels", "outputs", "record")
+TOP_LEVEL_KEYS = (
+    "pipeline",
+    "window",
+    "sources",
+    "features",
+    "model",
+    "labels",
+    "outputs",
+    "record",
+)
 
 
 @dataclass(frozen=True)

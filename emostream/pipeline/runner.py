@@ -96,4 +96,6 @@ async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = No
                     await source.aclose()
         for task in [*tasks, *consumers, *([waiter] if waiter else [])]:
             task.cancel()
-        await asyncio.gather(*tasks, *consumers, *([waiter] if waiter else []), return_exceptions=True)
+        await asyncio.gather(
+            *tasks, *consumers, *([waiter] if waiter else []), return_exceptions=True
+        )

@@ -14,7 +14,7 @@ from emostream.features.base import FeatureVector
 from emostream.features.engine import FeatureEngine
 from emostream.sinks.base import Sink
 from emostream.sources.base import Gap, SourceEvent
-from emostream.windowing import Windower, WindowConfig, stream_key
+from emostream.windowing import WindowConfig, Windower, stream_key
 
 if TYPE_CHECKING:
     from emostream.models.online import OnlineStateModel

@@ -81,7 +81,11 @@ class ConsoleView(Sink):
             self._first_t = features.t_end
         self._n_windows += 1
         self._phase_stats[self._phase].add(features.values)
-        if prediction is not None and "label" in prediction and prediction.get("state") not in (None, "unknown"):
+        if (
+            prediction is not None
+            and "label" in prediction
+            and prediction.get("state") not in (None, "unknown")
+        ):
             self._n_scored += 1
             self._n_correct += int(prediction["state"] == prediction["label"])
         self._last = (features, prediction)
@@ -117,7 +121,7 @@ class ConsoleView(Sink):
             if key in fv.values:
                 parts.append(f"{label}={fmt.format(fv.values[key])}")
         cov = " ".join(f"{k}:{v:.0%}" for k, v in fv.coverage.items())
-        parts.append(f"coverage[{cov}]")
+        parts.append(f"coverage({cov})")
         if prediction is not None:
             parts.append(f"state={prediction.get('state')} ({prediction.get('confidence', 0):.0%})")
             if self.accuracy is not None:
@@ -140,13 +144,18 @@ class ConsoleView(Sink):
             flags = ",".join(fv.flags.get(key, ()))
             table.add_row(f"coverage {key}", f"{value:.0%}" + (f" ({flags})" if flags else ""))
         if prediction is not None:
-            table.add_row("state", f"{prediction.get('state')} ({prediction.get('confidence', 0):.0%})")
+            table.add_row(
+                "state", f"{prediction.get('state')} ({prediction.get('confidence', 0):.0%})"
+            )
             if "arousal" in prediction:
                 table.add_row("arousal index", f"{prediction['arousal']:+.2f}")
             if self.accuracy is not None:
                 table.add_row("prequential accuracy", f"{self.accuracy:.1%} of {self._n_scored}")
         if self._requests:
-            table.add_row("label requests", f"{len(self._requests)} (last at {self._clock(self._requests[-1][0])})")
+            table.add_row(
+                "label requests",
+                f"{len(self._requests)} (last at {self._clock(self._requests[-1][0])})",
+            )
         return table
 
     def summary(self) -> Table:

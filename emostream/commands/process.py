@@ -1,0 +1,98 @@
+"""`emostream process`: recorded input through a pipeline as fast as the CPU allows."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from emostream.errors import UsageError
+from emostream.formats.registry import DEFAULT_PIPELINES, FORMATS, read_recording
+from emostream.pipeline.build import build_model
+from emostream.pipeline.config import PipelineConfig, load_pipeline, parse_pipeline
+from emostream.pipeline.process import process_recording, write_outputs
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "process",
+        help="run recordings through a pipeline as fast as possible",
+        description=(
+            "Run recorded input (emostream sessions, E4 export folders, XDF, EDF/BDF, "
+            "NeuroKit-style CSV) through a pipeline without pacing. Writes DIR/features.parquet, "
+            "DIR/predictions.parquet (when the pipeline has a model) and DIR/session.json."
+        ),
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="recording files or folders")
+    p.add_argument(
+        "--pipeline",
+        default=None,
+        help="pipeline name or file (default: the session's own, or the bundled one "
+        "that fits the input format)",
+    )
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    p.add_argument(
+        "--format", choices=sorted(FORMATS), default=None, help="input format (default: detect)"
+    )
+    p.add_argument(
+        "--fs-hz", type=float, default=None, help="sampling rate of a NeuroKit-style CSV"
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="initial model state (the model is not saved back)",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _pipeline_for(args: argparse.Namespace, fmt: str, meta: dict[str, Any]) -> PipelineConfig:
+    if args.pipeline:
+        return load_pipeline(args.pipeline)
+    if fmt == "session" and isinstance(meta.get("pipeline_config"), dict):
+        return parse_pipeline(meta["pipeline_config"], Path(meta.get("path", "session.json")))
+    if fmt in DEFAULT_PIPELINES:
+        return load_pipeline(DEFAULT_PIPELINES[fmt])
+    raise UsageError(f"no bundled pipeline for format '{fmt}'; pass --pipeline")
+
+
+def run(args: argparse.Namespace) -> int:
+    options: dict[str, Any] = {}
+    if args.fs_hz is not None:
+        options["fs_hz"] = args.fs_hz
+    summaries = []
+    feature_tables = []
+    prediction_tables = []
+    config: PipelineConfig | None = None
+    for path in args.inputs:
+        fmt, recording = read_recording(path, args.format, **options)
+        this_config = _pipeline_for(args, fmt, recording.meta)
+        if config is not None and this_config.config_hash != config.config_hash:
+            raise UsageError(f"{path}: inputs need the same pipeline; process them separately")
+        config = this_config
+        model = build_model(config, args.model)
+        result = process_recording(
+            config,
+            recording,
+            model=model,
+            label=Path(path).name,
+            progress=not args.quiet,
+            recording_column=len(args.inputs) > 1,
+        )
+        feature_tables.append(result.features)
+        if result.predictions is not None:
+            prediction_tables.append(result.predictions)
+        summaries.append(result.summary | {"input": str(path), "format": fmt})
+    assert config is not None
+    write_outputs(args.out, config, feature_tables, prediction_tables, summaries)
+    if args.json:
+        print(json.dumps({"out": str(args.out), "inputs": summaries}, default=str))
+    else:
+        n = sum(s["n_windows"] for s in summaries)
+        print(f"wrote {n} windows to {args.out}/features.parquet", file=sys.stderr)
+    return 0

@@ -1,0 +1,69 @@
+"""Which reader opens an input, and which bundled pipeline fits it.
+
+Each format module under `emostream.formats` exposes `detect(path) -> bool` and
+`read(path, **options) -> Recording`; formats are tried in the order below.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from emostream.errors import UsageError
+from emostream.formats.base import Recording
+
+#: format name -> module under emostream.formats, in detection order
+FORMATS: dict[str, str] = {
+    "session": "session",
+    "e4": "e4",
+    "xdf": "xdf",
+    "edf": "edf",
+    "neurokit-csv": "neurokit_csv",
+}
+
+#: the bundled pipeline `process` uses for a format when none is given
+DEFAULT_PIPELINES: dict[str, str] = {
+    "e4": "e4-wrist",
+    "neurokit-csv": "physio-csv",
+    "xdf": "physio-csv",
+    "edf": "physio-csv",
+}
+
+
+def _module(fmt: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"emostream.formats.{FORMATS[fmt]}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("emostream.formats."):
+            return None  # format not available in this build
+        raise
+
+
+def detect_format(path: str | Path) -> str:
+    """Name of the first format whose detector accepts `path`."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or folder")
+    for fmt in FORMATS:
+        module = _module(fmt)
+        if module is not None and module.detect(path):
+            return fmt
+    raise UsageError(
+        f"{path}: not a recognised recording (formats: {', '.join(FORMATS)}); an E4 export "
+        "folder needs EDA.csv/BVP.csv(.gz), a NeuroKit-style CSV needs --fs-hz"
+    )
+
+
+def read_recording(
+    path: str | Path, fmt: str | None = None, **options: Any
+) -> tuple[str, Recording]:
+    """Open `path` with format `fmt` (detected when None). Returns (format, recording)."""
+    fmt = fmt or detect_format(path)
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
+    module = _module(fmt)
+    if module is None:
+        raise UsageError(f"the '{fmt}' reader is not available in this installation")
+    return fmt, module.read(Path(path), **options)

@@ -1,0 +1,98 @@
+"""Assemble a running pipeline from its config: sources, model, sinks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from emostream.core.clock import lsl_now_s
+from emostream.core.spec import StreamSpec
+from emostream.devices import DeviceProfile
+from emostream.errors import ConfigError, UsageError
+from emostream.pipeline.config import PipelineConfig, SourceConfig
+from emostream.sources.base import Source
+
+if TYPE_CHECKING:
+    from emostream.models.online import OnlineStateModel
+
+
+def build_live_source(
+    config: PipelineConfig, index: int, *, speed: float | None = None, t0_s: float | None = None
+) -> Source:
+    """The source for `[[sources]]` entry `index`, for a live or demo run."""
+    source = config.sources[index]
+    profile = config.profiles[index]
+    transport = profile.device.transport
+    if transport == "synthetic":
+        return _synthetic(source, profile, speed=speed, t0_s=t0_s)
+    if transport == "lsl":
+        return _lsl(config, source, profile, index)
+    if transport in ("ble", "e4-tcp"):
+        from emostream.sources.devices import build_device_source
+
+        return build_device_source(profile, source)
+    raise ConfigError(
+        f"unsupported transport '{transport}'", file=profile.path, key="device.transport"
+    )
+
+
+def _synthetic(
+    source: SourceConfig, profile: DeviceProfile, *, speed: float | None, t0_s: float | None
+) -> Source:
+    from emostream.sources.synthetic import SyntheticWearerSource
+
+    pace = source.speed if speed is None else speed
+    return SyntheticWearerSource(
+        seed=source.seed,
+        duration_s=source.duration_s or None,
+        speed=pace or None,
+        t0_s=lsl_now_s() if t0_s is None else t0_s,
+        profile=profile,
+        kinds=source.kinds or None,
+    )
+
+
+def _lsl(
+    config: PipelineConfig, source: SourceConfig, profile: DeviceProfile, index: int
+) -> Source:
+    """An LSL profile may list several streams; a pipeline source picks one by kind."""
+    from emostream.sources.lsl import LslQuery, LslSource
+
+    entries = [e for e in profile.streams if not source.kinds or e.kind in source.kinds]
+    if len(entries) != 1 and not (source.name or source.source_id):
+        raise ConfigError(
+            f"device '{profile.name}' has {len(entries)} streams; pick one with kinds = [\"ECG\"]",
+            file=config.path,
+            key=f"sources[{index}].kinds",
+        )
+    entry = entries[0] if entries else None
+    query = LslQuery(
+        name=source.name,
+        type=(entry.match_type if entry else "") if not source.name else "",
+        source_id=source.source_id or (entry.match_source_id if entry else ""),
+    )
+    return LslSource(query, resolve_timeout_s=source.resolve_timeout_s)
+
+
+def build_model(
+    config: PipelineConfig, model_path: Path | None, feature_names: Sequence[str] | None = None
+) -> OnlineStateModel | None:
+    """The pipeline's online model: loaded from `model_path` if it exists, else new."""
+    if not config.has_model:
+        if model_path is not None:
+            raise UsageError(f"--model given but {config.path} has no [model] table")
+        return None
+    from emostream.models.config import ModelConfig
+    from emostream.models.online import OnlineStateModel
+
+    model_config = ModelConfig.from_tables(
+        config.model_tables, config.labels_tables, file=config.path
+    )
+    if model_path is not None and model_path.exists():
+        return OnlineStateModel.load(model_path, model_config, config_hash=config.config_hash)
+    return OnlineStateModel(model_config, config_hash=config.config_hash)
+
+
+def all_specs(sources: Sequence[Source]) -> list[StreamSpec]:
+    return [spec for source in sources for spec in source.specs]
