@@ -9,8 +9,9 @@ runs the real bleak API against peripherals hosted on the same link (see
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bleak.args import SizedBuffer
@@ -27,6 +28,8 @@ from bumble.device import Advertisement, Connection, Device, Peer
 from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
+
+from emostream.sources.ble.transport import BleBackend
 
 #: ATT MTU the client asks for; bumble keeps the default 23 (20-byte payloads) otherwise.
 REQUESTED_MTU = 247
@@ -86,9 +89,26 @@ class VirtualAir:
             self.central.remove_listener(Device.EVENT_ADVERTISEMENT, self._dispatch)
             await self.central.stop_scanning()
 
+    def backend(self) -> BleBackend:
+        """The bleak backend that drives this radio's central."""
+        return BleBackend(BumbleClientBackend, BumbleScannerBackend, {"air": self}, name="virtual")
+
     def _dispatch(self, advertisement: Advertisement) -> None:
         for listener in list(self._scan_listeners):
             listener(advertisement)
+
+
+@contextlib.contextmanager
+def _bleak_errors() -> Iterator[None]:
+    """bumble errors surface as the bleak errors a platform backend would raise."""
+    try:
+        yield
+    except core.ProtocolError as exc:
+        if isinstance(exc.error_code, int):
+            raise BleakGATTProtocolError(exc.error_code) from exc
+        raise BleakError(str(exc)) from exc
+    except (core.BaseBumbleError, ConnectionError) as exc:
+        raise BleakError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _air(kwargs: dict[str, Any]) -> VirtualAir:
@@ -144,8 +164,9 @@ class BumbleClientBackend(BaseBleakClient):
         self._closing = False
         connection.on(Connection.EVENT_DISCONNECTION, self._on_disconnection)
         peer = Peer(connection)
-        await peer.request_mtu(REQUESTED_MTU)
-        await peer.discover_all()
+        with _bleak_errors():
+            await peer.request_mtu(REQUESTED_MTU)
+            await peer.discover_all()
         self._peer = peer
         self.services = self._collect_services(peer)
 
@@ -197,31 +218,29 @@ class BumbleClientBackend(BaseBleakClient):
         self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: Any
     ) -> bytearray:
         self._require_connected()
-        try:
+        with _bleak_errors():
             return bytearray(await characteristic.obj.read_value())
-        except core.ProtocolError as exc:
-            raise BleakGATTProtocolError(int(exc.error_code)) from exc
 
     async def read_gatt_descriptor(
         self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False, **kwargs: Any
     ) -> bytearray:
         self._require_connected()
-        return bytearray(await descriptor.obj.read_value())
+        with _bleak_errors():
+            return bytearray(await descriptor.obj.read_value())
 
     async def write_gatt_char(
         self, characteristic: BleakGATTCharacteristic, data: SizedBuffer, response: bool
     ) -> None:
         self._require_connected()
-        try:
+        with _bleak_errors():
             await characteristic.obj.write_value(bytes(data), with_response=response)
-        except core.ProtocolError as exc:
-            raise BleakGATTProtocolError(int(exc.error_code)) from exc
 
     async def write_gatt_descriptor(
         self, descriptor: BleakGATTDescriptor, data: SizedBuffer
     ) -> None:
         self._require_connected()
-        await descriptor.obj.write_value(bytes(data), with_response=True)
+        with _bleak_errors():
+            await descriptor.obj.write_value(bytes(data), with_response=True)
 
     async def start_notify(
         self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback, **kwargs: Any
@@ -233,12 +252,14 @@ class BumbleClientBackend(BaseBleakClient):
             callback(bytearray(value))
 
         self._subscribers[characteristic.handle] = on_value
-        await proxy.subscribe(on_value, prefer_notify=True)
+        with _bleak_errors():
+            await proxy.subscribe(on_value, prefer_notify=True)
 
     async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
         subscriber = self._subscribers.pop(characteristic.handle, None)
         if self._connection is not None and subscriber is not None:
-            await characteristic.obj.unsubscribe(subscriber)
+            with _bleak_errors():
+                await characteristic.obj.unsubscribe(subscriber)
 
 
 class BumbleScannerBackend(BaseBleakScanner):

@@ -1,0 +1,115 @@
+"""Polar H10: ECG (and ACC) over PMD, HR/RR over the standard Heart Rate Service.
+
+Start sequence (PROTOCOLS.md §2): read the control point's feature bitmap, subscribe to the
+control point (indications) and the data characteristic, then write START per measurement
+and wait for its `F0 02 <type> <status>` response. Sample times come from the device clock
+(ns since 2000) mapped onto the LSL clock by `PolarClockMap`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+import numpy as np
+from bleak import BleakClient
+
+from emostream.core.chunk import Chunk
+from emostream.protocols import MalformedPacket, pmd
+from emostream.sources.ble.driver import BleDriver, HeartRateStreams
+from emostream.sources.device_errors import (
+    ConnectionLostError,
+    DeviceInChargerError,
+    DeviceRefusedError,
+)
+from emostream.timing import PolarClockMap
+
+_KINDS = {pmd.Measurement.ECG: "ECG", pmd.Measurement.ACC: "ACC"}
+_SETTINGS = {pmd.Measurement.ECG: pmd.ECG_SETTINGS, pmd.Measurement.ACC: pmd.ACC_SETTINGS}
+
+
+class PolarH10(BleDriver):
+    CHANNELS: ClassVar[dict[str, int]] = {"ECG": 1, "ACC": 3, "HR": 3, "RR": 1}
+
+    def __init__(self, *args, response_timeout_s: float = 5.0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.heart = HeartRateStreams(self)
+        self.clock = PolarClockMap()
+        self.response_timeout_s = response_timeout_s
+        self._responses: asyncio.Queue[bytes] = asyncio.Queue(16)
+        self._previous_ns: dict[pmd.Measurement, int | None] = {}
+
+    def reset(self) -> None:
+        # the device clock keeps running across reconnects, so the clock fit is kept; the
+        # interval since the last frame spans the gap, so per-frame spreading restarts
+        self._previous_ns = {}
+        while not self._responses.empty():
+            self._responses.get_nowait()
+
+    async def start(self, client: BleakClient) -> None:
+        features = pmd.decode_features(await client.read_gatt_char(pmd.CONTROL_UUID))
+        wanted = [m for m, kind in _KINDS.items() if self.spec(kind) is not None]
+        if isinstance(features, MalformedPacket):
+            raise DeviceRefusedError(self.address, "PMD feature read", -1, features.reason)
+        missing = [m.name for m in wanted if m not in features]
+        if missing:
+            raise DeviceRefusedError(
+                self.address, "PMD start", 3, f"device does not offer {', '.join(missing)}"
+            )
+        await client.start_notify(pmd.CONTROL_UUID, lambda _s, data: self._on_response(bytes(data)))
+        await client.start_notify(pmd.DATA_UUID, self.notifier("pmd"))
+        if self.spec("HR") is not None or self.spec("RR") is not None:
+            await self.heart.start(client)
+        for measurement in wanted:
+            await client.write_gatt_char(
+                pmd.CONTROL_UUID,
+                pmd.encode_start(measurement, _SETTINGS[measurement]),
+                response=True,
+            )
+            await self._expect_ok(f"START {measurement.name}")
+
+    def _on_response(self, data: bytes) -> None:
+        try:
+            self._responses.put_nowait(data)
+        except asyncio.QueueFull:
+            self.n_dropped += 1
+
+    async def _expect_ok(self, command: str) -> None:
+        try:
+            async with asyncio.timeout(self.response_timeout_s):
+                raw = await self._responses.get()
+        except TimeoutError:
+            raise ConnectionLostError(
+                self.address, f"no answer to {command} within {self.response_timeout_s:g} s"
+            ) from None
+        response = pmd.decode_control_response(raw)
+        if isinstance(response, MalformedPacket):
+            raise DeviceRefusedError(self.address, command, -1, response.reason)
+        if response.status in (pmd.SUCCESS, pmd.ALREADY_IN_STATE):
+            return
+        error = DeviceInChargerError if response.status == pmd.IN_CHARGER else DeviceRefusedError
+        raise error(self.address, command, response.status, response.message)
+
+    def decode(self, key: object, arrival_s: float, payload: bytes) -> list[Chunk]:
+        if key == "hrs":
+            return self.heart.decode(arrival_s, payload)
+        frame = pmd.decode_frame(payload)
+        if not self.count("pmd", frame) or isinstance(frame, MalformedPacket):
+            return []
+        kind = _KINDS.get(frame.measurement)
+        spec = self.spec(kind) if kind else None
+        if spec is None:
+            return []
+        n = len(frame.samples)
+        device_ns = pmd.sample_times_ns(
+            frame.timestamp_ns, n, spec.rate_hz, self._previous_ns.get(frame.measurement)
+        )
+        self._previous_ns[frame.measurement] = frame.timestamp_ns
+        self.clock.add_frame(frame.timestamp_ns, arrival_s)
+        chunk = self.chunk(
+            kind,
+            self.clock.to_lsl(device_ns),
+            frame.samples.astype(np.float64),
+            np.full(n, arrival_s),
+        )
+        return [chunk] if chunk is not None else []

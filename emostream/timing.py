@@ -1,0 +1,142 @@
+"""Mapping device time and packet arrival onto the LSL clock (pure, stateful, no I/O).
+
+- `RunningLineFit`: weighted least-squares line with exponential forgetting, so it follows a
+  slowly drifting clock and forgets old data in bounded memory.
+- `PolarClockMap`: device nanoseconds → LSL seconds (Polar H10 PMD frames).
+- `PacketClock`: sample number → LSL seconds from packet arrivals (Muse).
+- `rr_beat_times_s`: beat times back-projected from a heart-rate notification's arrival.
+- `MonotonicStamps`: keeps a stream's timestamps strictly increasing and counts adjustments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class RunningLineFit:
+    """y ≈ a + b·x, least squares with forgetting factor 1 − 1/memory.
+
+    Until the weighted x-spread reaches `min_span_x`, the slope is `prior_slope` (the nominal
+    rate) and only the intercept is fitted, so the first points already give usable times.
+    x and y are stored relative to the first point to keep float64 precision.
+    """
+
+    def __init__(self, prior_slope: float, memory: float, min_span_x: float) -> None:
+        self.prior_slope = prior_slope
+        self.decay = 1.0 - 1.0 / memory
+        self.min_span_x = min_span_x
+        self.n = 0
+        self._x0 = 0.0
+        self._y0 = 0.0
+        self._w = self._sx = self._sy = self._sxx = self._sxy = 0.0
+
+    def reset(self) -> None:
+        self.__init__(self.prior_slope, 1.0 / (1.0 - self.decay), self.min_span_x)  # type: ignore[misc]
+
+    def add(self, x: float, y: float) -> None:
+        if self.n == 0:
+            self._x0, self._y0 = x, y
+        dx, dy = x - self._x0, y - self._y0
+        d = self.decay
+        self._w = d * self._w + 1.0
+        self._sx = d * self._sx + dx
+        self._sy = d * self._sy + dy
+        self._sxx = d * self._sxx + dx * dx
+        self._sxy = d * self._sxy + dx * dy
+        self.n += 1
+
+    @property
+    def slope(self) -> float:
+        var = self._sxx / self._w - (self._sx / self._w) ** 2
+        if self.n < 3 or var <= 0 or np.sqrt(var) < self.min_span_x:
+            return self.prior_slope
+        cov = self._sxy / self._w - (self._sx / self._w) * (self._sy / self._w)
+        return cov / var
+
+    def predict(self, x: np.ndarray | float) -> np.ndarray:
+        """Fitted y at x (requires at least one point)."""
+        b = self.slope
+        a = self._sy / self._w - b * self._sx / self._w
+        return self._y0 + a + b * (np.asarray(x, dtype=np.float64) - self._x0)
+
+
+class PolarClockMap:
+    """Polar device clock (ns since 2000) → LSL seconds, fitted on (frame time, arrival) pairs.
+
+    The fit keeps running across reconnects (the device clock does not restart), so drift of
+    the device crystal (e.g. 100 ppm) is tracked by the slope. Arrival latency is absorbed as
+    a constant offset.
+    """
+
+    def __init__(self, memory_frames: float = 400.0, min_span_s: float = 5.0) -> None:
+        self.fit = RunningLineFit(prior_slope=1.0, memory=memory_frames, min_span_x=min_span_s)
+
+    def add_frame(self, timestamp_ns: int, arrival_s: float) -> None:
+        self.fit.add(timestamp_ns * 1e-9, arrival_s)
+
+    def to_lsl(self, device_ns: np.ndarray) -> np.ndarray:
+        return self.fit.predict(np.asarray(device_ns, dtype=np.int64) * 1e-9)
+
+    @property
+    def drift_ppm(self) -> float:
+        """How much faster the device clock runs than the LSL clock, in ppm."""
+        return (1.0 / self.fit.slope - 1.0) * 1e6
+
+
+class PacketClock:
+    """Sample number → LSL seconds by a running least-squares line through packet arrivals.
+
+    Each packet contributes (number of its last sample, earliest arrival of its notifications).
+    The nominal rate is the prior slope; jittered arrivals average out in the fit.
+    """
+
+    def __init__(
+        self, fs_hz: float, memory_packets: float = 2000.0, min_span_s: float = 2.0
+    ) -> None:
+        self.fs_hz = fs_hz
+        self.fit = RunningLineFit(1.0 / fs_hz, memory_packets, min_span_s * fs_hz)
+
+    def reset(self) -> None:
+        self.fit.reset()
+
+    def add_packet(self, last_sample: int, arrival_s: float) -> None:
+        self.fit.add(float(last_sample), arrival_s)
+
+    def to_lsl(self, samples: np.ndarray) -> np.ndarray:
+        return self.fit.predict(np.asarray(samples, dtype=np.float64))
+
+
+def rr_beat_times_s(arrival_s: float, rr_s: np.ndarray) -> np.ndarray:
+    """Times of the beats that end each RR interval: the last beat at arrival, earlier ones
+    back-projected by subtracting the later intervals cumulatively."""
+    rr = np.asarray(rr_s, dtype=np.float64)
+    after = np.concatenate((np.cumsum(rr[::-1])[::-1][1:], [0.0]))
+    return arrival_s - after
+
+
+class MonotonicStamps:
+    """Keeps one stream's timestamps strictly increasing across chunks.
+
+    A timestamp not later than its predecessor is moved to predecessor + `min_step_s`; the
+    number of moved samples is counted in `n_adjusted` (it is never done silently).
+    """
+
+    def __init__(self, min_step_s: float = 1e-6) -> None:
+        self.min_step_s = min_step_s
+        self.last_s = -np.inf
+        self.n_adjusted = 0
+
+    def apply(self, timestamps: np.ndarray) -> np.ndarray:
+        ts = np.asarray(timestamps, dtype=np.float64)
+        if not ts.size:
+            return ts
+        if ts[0] <= self.last_s or np.any(np.diff(ts) <= 0):
+            out = ts.copy()
+            prev = self.last_s
+            for i, t in enumerate(ts):
+                out[i] = t if t > prev else prev + self.min_step_s
+                prev = out[i]
+            self.n_adjusted += int(np.count_nonzero(out != ts))
+            ts = out
+        self.last_s = float(ts[-1])
+        return ts
