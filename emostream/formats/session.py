@@ -208,7 +208,7 @@ def read_jsonl(path: Path) -> tuple[pa.Table | None, str | None]:
 def read_parquet(path: Path) -> tuple[pa.Table | None, str | None]:
     """A Parquet file, memory-mapped; if a row group is damaged, the groups before it."""
     try:
-        pf = pq.ParquetFile(str(path), memory_map=True)
+        pf = pq.ParquetFile(str(path), memory_map=True, page_checksum_verification=True)
     except (pa.ArrowInvalid, OSError) as exc:
         return None, f"unreadable Parquet ({exc})"
     try:
@@ -228,7 +228,7 @@ def read_parquet(path: Path) -> tuple[pa.Table | None, str | None]:
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, str(tmp), row_group_size=ROW_GROUP_ROWS)
+    pq.write_table(table, str(tmp), row_group_size=ROW_GROUP_ROWS, write_page_checksum=True)
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
