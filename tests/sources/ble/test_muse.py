@@ -1,0 +1,46 @@
+"""Muse end to end over the virtual radio, including index wrap-around and jittered arrival."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emostream.devices import load_profile
+from emostream.protocols import muse
+from emostream.sources.ble import Muse
+from emostream.sources.ble.peripherals import VirtualMuse
+from emostream.sources.ble.virtual import VirtualAir
+from tests.sources.ble.harness import Inlet, pumping, run
+
+
+def _expected_uv(sample: np.ndarray, channel: int) -> np.ndarray:
+    raw = (sample + 256 * channel) % 4096
+    return muse.UV_PER_COUNT * (raw - muse.RAW_OFFSET)
+
+
+def test_eeg_reaches_a_plain_inlet_assembled_by_index() -> None:
+    async def body() -> None:
+        air = VirtualAir()
+        # packet index starts just below 65535 so the stream crosses the uint16 wrap
+        device = VirtualMuse(air, address="F3:00:00:00:20:01", jitter_s=0.02, first_index=65_530)
+        await device.start()
+        driver = Muse(load_profile("muse"), device.address, backend=air.backend(), tick_s=0.5)
+        async with pumping(driver):
+            inlet = Inlet(driver.spec("EEG").source_id)
+            await inlet.open()
+            await inlet.until(512)
+        await device.close()
+        assert device.commands[:3] == [muse.STOP, muse.PRESET_P21, muse.START]
+        assert muse.KEEP_ALIVE in device.commands
+        data = inlet.data
+        assert data.shape[1] == 5
+        # channel 0 value identifies the device's sample number; every channel must match it
+        raw0 = np.rint(data[:, 0] / muse.UV_PER_COUNT + muse.RAW_OFFSET).astype(int)
+        first = next(p.first_sample for p in device.sent if p.first_sample % 4096 == raw0[0])
+        sample = first + np.arange(len(raw0))
+        for channel in range(5):
+            np.testing.assert_allclose(data[:, channel], _expected_uv(sample, channel), atol=1e-3)
+        ts = inlet.ts
+        assert np.all(np.diff(ts) > 0)
+        assert driver.stats["eeg"].rejected == 0 and driver.n_dropped == 0
+
+    run(body())
