@@ -1,0 +1,445 @@
+"""Voice prosody and quality per window: activity, F0, intensity, jitter, shimmer, HNR, rate.
+
+The math follows Praat (Boersma 1993): short-time autocorrelation of a Hann-windowed frame,
+divided by the window's own autocorrelation, gives the periodicity `r` at each candidate lag;
+the best lag is the pitch period and `10·log10(r / (1 − r))` the harmonics-to-noise ratio.
+Glottal pulses for jitter and shimmer are waveform peaks chained one period apart.
+
+Frames sit on a fixed grid of the stream clock (centres at multiples of `frame_step_s`) and
+each depends only on the samples of its own support, so the streaming extractor (frames
+computed once as samples arrive) equals the pure function on a window exactly. A window's
+features aggregate the frames whose whole support lies inside the window. Silence and noise
+have no voiced frames: every feature except the activity ratio is then absent.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+import numpy as np
+import scipy.fft as sfft
+from scipy.signal import find_peaks
+
+from emostream.core.spec import StreamSpec
+from emostream.errors import ConfigError
+from emostream.features.base import Extractor, ExtractorOutput
+from emostream.features.common import CommonParams
+from emostream.features.registry import register
+from emostream.windowing import Window
+
+#: a frame's samples may span at most this many nominal sample periods more than expected
+GAP_TOLERANCE_SAMPLES = 2.5
+#: streamed frames older than this (relative to the newest) are dropped even if no window
+#: consumed them (e.g. while the audio coverage stayed too low for the features)
+FRAME_HISTORY_S = 600.0
+#: periodicity cap: HNR tops out at 40 dB (the window correction can push r past 1)
+R_MAX = 0.9999
+
+
+@dataclass(frozen=True)
+class VoiceParams(CommonParams):
+    f0_min_hz: float = 75.0
+    f0_max_hz: float = 600.0
+    frame_step_s: float = 0.01
+    #: periodicity (0..1) a frame needs to count as voiced (Praat's default)
+    voicing_threshold: float = 0.45
+    #: Praat's octave cost: favours the higher of two similar candidates (no octave-down errors)
+    octave_cost: float = 0.01
+    #: candidates within this much periodicity of the best count as equal (→ shortest period)
+    octave_margin: float = 0.1
+    #: the periodicity peak must rise this far above the lowest value at shorter lags
+    min_dip: float = 0.7
+    #: frames quieter than this are silence, whatever their periodicity
+    silence_dbfs: float = -50.0
+    #: less voiced time than this in a window → voice features absent
+    min_voiced_s: float = 0.25
+    #: Praat's jitter/shimmer rules: shortest/longest period, max period and amplitude ratio
+    min_period_s: float = 0.0001
+    max_period_s: float = 0.02
+    max_period_factor: float = 1.3
+    max_amplitude_factor: float = 1.6
+    #: an intensity peak must rise this much above its surroundings to count as a syllable
+    syllable_prominence_db: float = 2.0
+    #: audio channel to analyse
+    channel: int = 0
+    #: add the eGeMAPS v02 functionals (opensmile) computed on the window's audio
+    egemaps: bool = False
+
+    def __post_init__(self) -> None:
+        CommonParams.__post_init__(self)
+        if not 0 < self.f0_min_hz < self.f0_max_hz:
+            raise ValueError("need 0 < f0_min_hz < f0_max_hz")
+        if self.frame_step_s <= 0 or self.channel < 0:
+            raise ValueError("frame_step_s must be > 0 and channel >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceFrames:
+    """Per-frame analysis; jitter/shimmer sums cover the pulses inside the frame's own hop."""
+
+    t_center: np.ndarray
+    t_lo: np.ndarray  # first sample of the frame's support
+    t_hi: np.ndarray  # last sample of the frame's support
+    level_dbfs: np.ndarray
+    voiced: np.ndarray
+    f0_hz: np.ndarray  # NaN when unvoiced
+    hnr_db: np.ndarray  # NaN when unvoiced
+    period_sum_s: np.ndarray
+    period_n: np.ndarray
+    period_diff_sum_s: np.ndarray
+    period_diff_n: np.ndarray
+    amp_sum: np.ndarray
+    amp_n: np.ndarray
+    amp_diff_sum: np.ndarray
+    amp_diff_n: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.t_center.shape[0])
+
+    def select(self, keep: np.ndarray | slice) -> VoiceFrames:
+        return VoiceFrames(*(getattr(self, f.name)[keep] for f in fields(self)))
+
+    @classmethod
+    def concat(cls, parts: list[VoiceFrames]) -> VoiceFrames:
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
+
+    @classmethod
+    def empty(cls) -> VoiceFrames:
+        return cls(*(np.zeros(0) for _ in fields(cls)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Geometry:
+    """Frame sizes in samples for one sample rate."""
+
+    fs_hz: float
+    n_window: int  # pitch analysis window: 3 periods of f0_min (Praat, Hann)
+    half_support: int  # samples each side of the centre a frame may read
+    lag_min: int
+    lag_max: int
+    n_fft: int
+    window32: np.ndarray
+    window_ac: np.ndarray  # normalised autocorrelation of the window
+
+    @classmethod
+    def of(cls, fs_hz: float, p: VoiceParams) -> _Geometry:
+        n_window = 2 * math.ceil(1.5 * fs_hz / p.f0_min_hz)
+        lag_max = math.ceil(fs_hz / p.f0_min_hz)
+        lag_min = max(2, math.floor(fs_hz / p.f0_max_hz))
+        hop_half = math.ceil(p.frame_step_s * fs_hz / 2)
+        # pulses inside the hop are chained from an anchor up to 1.2 periods outside it
+        pulse_reach = hop_half + math.ceil(3.0 * fs_hz / p.f0_min_hz) + 2
+        half_support = max(n_window // 2, pulse_reach)
+        # long enough that lags up to lag_max + 1 do not wrap around
+        n_fft = sfft.next_fast_len(n_window + lag_max + 2, real=True)
+        window = np.hanning(n_window + 2)[1:-1]
+        wac = sfft.irfft(np.abs(sfft.rfft(window, n_fft)) ** 2, n_fft)[: lag_max + 2]
+        return cls(fs_hz, n_window, half_support, lag_min, lag_max, n_fft, window, wac / wac[0])
+
+
+def frame_centers(ts: np.ndarray, step_s: float) -> np.ndarray:
+    """Grid times (multiples of `step_s`) inside the span of `ts`."""
+    if ts.size == 0:
+        return np.zeros(0)
+    k0 = math.ceil(ts[0] / step_s - 1e-9)
+    k1 = math.floor(ts[-1] / step_s + 1e-9)
+    return np.arange(k0, k1 + 1) * step_s
+
+
+def voice_frames(
+    ts: np.ndarray, x: np.ndarray, fs_hz: float, p: VoiceParams, t_after: float = -np.inf
+) -> VoiceFrames:
+    """Analyse every grid frame whose support lies inside `x` (and whose centre is > t_after)."""
+    geo = _Geometry.of(fs_hz, p)
+    x = np.asarray(x, dtype=np.float64)
+    x32 = x.astype(np.float32)
+    centers_t = frame_centers(ts, p.frame_step_s)
+    centers_t = centers_t[centers_t > t_after]
+    c = np.searchsorted(ts, centers_t)
+    h = geo.half_support
+    ok = (c - h >= 0) & (c + h <= ts.size)
+    c, centers_t = c[ok], centers_t[ok]
+    if c.size:
+        span_s = ts[c + h - 1] - ts[c - h]
+        ok = span_s <= (2 * h - 1 + GAP_TOLERANCE_SAMPLES) / fs_hz
+        c, centers_t = c[ok], centers_t[ok]
+    n = c.size
+    if n == 0:
+        return VoiceFrames.empty()
+    half_w = geo.n_window // 2
+    seg = x32[c[:, None] + np.arange(-half_w, half_w)[None, :]]
+    seg -= seg.mean(axis=1, keepdims=True)
+    rms = np.sqrt(np.einsum("ij,ij->i", seg, seg, dtype=np.float64) / seg.shape[1])
+    level_dbfs = 20 * np.log10(np.maximum(rms, 1e-12))
+    padded = np.zeros((n, geo.n_fft), dtype=np.float32)
+    np.multiply(seg, geo.window32, out=padded[:, : geo.n_window])
+    spec = sfft.rfft(padded, axis=1)
+    power = spec.real**2 + spec.imag**2
+    ac = sfft.irfft(power, geo.n_fft, axis=1)[:, : geo.lag_max + 2].astype(np.float64)
+    energy = ac[:, :1]
+    safe = np.where(energy > 0, energy, 1.0)
+    r = ac / safe / geo.window_ac[None, :]
+    lags = np.arange(geo.lag_min, geo.lag_max)
+    mid = r[:, lags]
+    is_peak = (mid > r[:, lags - 1]) & (mid >= r[:, lags + 1])
+    # the window correction inflates noise at long lags: cap r at 1 before ranking candidates
+    score = np.minimum(mid, 1.0) - p.octave_cost * np.log2(p.f0_min_hz * lags / fs_hz)[None, :]
+    score = np.where(is_peak, score, -np.inf)
+    top = score.max(axis=1, keepdims=True)
+    # of near-equal candidates take the shortest period: a multiple of T scores as high as T
+    best = np.argmax(is_peak & (score >= top - p.octave_margin), axis=1)
+    rows = np.arange(n)
+    has_peak = np.isfinite(top[:, 0])
+    lag = lags[best]
+    y0, y1, y2 = r[rows, lag - 1], r[rows, lag], r[rows, lag + 1]
+    denom = y0 - 2 * y1 + y2
+    shift = np.where(denom < 0, 0.5 * (y0 - y2) / np.where(denom < 0, denom, -1.0), 0.0)
+    r_peak = np.minimum(y1 - 0.25 * (y0 - y2) * shift, R_MAX)
+    period = lag + shift
+    # a true period shows a deep dip before the peak; slowly decaying (low-pass) noise does not
+    dip = np.minimum.accumulate(r[:, 1:], axis=1)[rows, lag - 1]
+    voiced = (
+        has_peak
+        & (energy[:, 0] > 0)
+        & (r_peak >= p.voicing_threshold)
+        & (r_peak - dip >= p.min_dip)
+        & (level_dbfs > p.silence_dbfs)
+    )
+    f0 = np.where(voiced, fs_hz / period, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hnr = np.where(voiced, 10 * np.log10(r_peak / (1 - r_peak)), np.nan)
+    pulses = np.zeros((n, 8))
+    if voiced.any():
+        pulses[voiced] = _pulse_sums(x, c[voiced], period[voiced], h, fs_hz, p)
+    return VoiceFrames(
+        centers_t,
+        ts[c - h],
+        ts[c + h - 1],
+        level_dbfs,
+        voiced.astype(bool),
+        f0,
+        hnr,
+        *pulses.T,
+    )
+
+
+def _peaks_at(
+    x: np.ndarray, start: np.ndarray, width: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the sub-sample position of the maximum of x[start : start + width] ∩ [lo, hi)."""
+    span = np.arange(int(width.max(initial=1)))
+    idx = start[:, None] + span[None, :]
+    valid = (span[None, :] < width[:, None]) & (idx >= lo[:, None]) & (idx < hi[:, None])
+    vals = np.where(valid, x[np.clip(idx, 0, x.size - 1)], -np.inf)
+    i = start + np.argmax(vals, axis=1)
+    ok = valid.any(axis=1)
+    inner = ok & (i - 1 >= lo) & (i + 1 < hi)
+    y0 = x[np.clip(i - 1, 0, x.size - 1)]
+    y1 = x[np.clip(i, 0, x.size - 1)]
+    y2 = x[np.clip(i + 1, 0, x.size - 1)]
+    denom = y0 - 2 * y1 + y2
+    curved = inner & (denom < 0)
+    shift = np.where(curved, 0.5 * (y0 - y2) / np.where(curved, denom, -1.0), 0.0)
+    return i + shift, ok
+
+
+def _pulse_sums(
+    x: np.ndarray,
+    c: np.ndarray,
+    period: np.ndarray,
+    half_support: int,
+    fs_hz: float,
+    p: VoiceParams,
+) -> np.ndarray:
+    """Jitter/shimmer sums (n, 8) for the periods starting inside each voiced frame's hop.
+
+    Pulses are waveform maxima chained one period apart (search ±20 % of a period, Praat's
+    "peaks" method) from the largest peak 1.5 periods before the hop; a period belongs to the
+    frame whose hop holds its start, so the frames of a window count every period once. All
+    frames advance in lock-step, so the cost is a few array operations per pulse step.
+    """
+    hop_half = p.frame_step_s * fs_hz / 2
+    lo, hi = c - half_support, c + half_support
+    first = c - hop_half - 2.0 * period
+    anchor, ok = _peaks_at(x, np.floor(first).astype(int), np.ceil(period).astype(int) + 1, lo, hi)
+    n_steps = int(np.ceil((2 * hop_half + 3.0 * period.max()) / period.min())) + 2
+    pos = np.empty((c.size, n_steps + 1))
+    alive = np.empty((c.size, n_steps + 1), dtype=bool)
+    pos[:, 0], alive[:, 0] = anchor, ok
+    for k in range(n_steps):
+        a = np.floor(pos[:, k] + 0.8 * period).astype(int)
+        b = np.floor(pos[:, k] + 1.2 * period).astype(int)
+        pos[:, k + 1], ok = _peaks_at(x, a, b - a + 1, lo, hi)
+        alive[:, k + 1] = alive[:, k] & ok & (b < hi)
+    base = np.floor(pos).astype(int).clip(0, x.size - 2)
+    frac = pos - base
+    amp = x[base] * (1 - frac) + x[base + 1] * frac
+    periods = np.diff(pos, axis=1) / fs_hz
+    starts = pos[:, :-1]
+    valid = alive[:, :-1] & alive[:, 1:] & (periods >= p.min_period_s) & (periods <= p.max_period_s)
+    mine = (starts >= (c - hop_half)[:, None]) & (starts < (c + hop_half)[:, None])
+    out = np.zeros((c.size, 8))
+    use = mine & valid
+    out[:, 0] = np.where(use, periods, 0.0).sum(axis=1)
+    out[:, 1] = use.sum(axis=1)
+    # a pair (period k, k+1) and an amplitude pair (pulse k, k+1) belong to period k's frame
+    p0, p1 = periods[:, :-1], periods[:, 1:]
+    ratio = np.maximum(p0, p1) / np.maximum(np.minimum(p0, p1), 1e-12)
+    jit = use[:, :-1] & valid[:, 1:] & (ratio <= p.max_period_factor)
+    out[:, 2] = np.where(jit, np.abs(p1 - p0), 0.0).sum(axis=1)
+    out[:, 3] = jit.sum(axis=1)
+    a0, a1 = amp[:, :-1], amp[:, 1:]
+    amp_ok = use & (a0 > 0) & (a1 > 0)
+    amp_ratio = np.maximum(a0, a1) / np.maximum(np.minimum(a0, a1), 1e-12)
+    shim = amp_ok & (amp_ratio <= p.max_amplitude_factor)
+    out[:, 4] = np.where(amp_ok, a0, 0.0).sum(axis=1)
+    out[:, 5] = amp_ok.sum(axis=1)
+    out[:, 6] = np.where(shim, np.abs(a1 - a0), 0.0).sum(axis=1)
+    out[:, 7] = shim.sum(axis=1)
+    return out
+
+
+def voice_summary(frames: VoiceFrames, p: VoiceParams) -> tuple[dict[str, float], str | None]:
+    """Window features from its frames, and the reason when the voice features are absent."""
+    if len(frames) == 0:
+        return {}, "no complete audio frame in the window"
+    values = {"voice_activity_ratio": float(np.mean(frames.voiced))}
+    voiced = frames.voiced.astype(bool)
+    voiced_s = np.count_nonzero(voiced) * p.frame_step_s
+    if voiced_s < p.min_voiced_s:
+        return values, f"voiced {voiced_s:.2f} s < {p.min_voiced_s:.2f} s"
+    f0 = _fold_octaves(frames.f0_hz[voiced])
+    lo, hi = np.percentile(f0, [5.0, 95.0])
+    values["voice_f0_mean_hz"] = float(np.mean(f0))
+    values["voice_f0_sd_hz"] = float(np.std(f0))
+    values["voice_f0_range_hz"] = float(hi - lo)
+    power = 10 ** (frames.level_dbfs[voiced] / 10)
+    values["voice_intensity_dbfs"] = float(10 * np.log10(np.mean(power)))
+    values["voice_hnr_db"] = float(np.mean(frames.hnr_db[voiced]))
+    if frames.period_diff_n.sum() > 0 and frames.period_n.sum() > 0:
+        mean_period = frames.period_sum_s.sum() / frames.period_n.sum()
+        mean_diff = frames.period_diff_sum_s.sum() / frames.period_diff_n.sum()
+        values["voice_jitter_pct"] = float(100 * mean_diff / mean_period)
+    if frames.amp_diff_n.sum() > 0 and frames.amp_n.sum() > 0:
+        mean_amp = frames.amp_sum.sum() / frames.amp_n.sum()
+        mean_amp_diff = frames.amp_diff_sum.sum() / frames.amp_diff_n.sum()
+        values["voice_shimmer_pct"] = float(100 * mean_amp_diff / mean_amp)
+    values["voice_speech_rate_hz"] = _syllable_rate_hz(frames, p)
+    return values, None
+
+
+def _fold_octaves(f0_hz: np.ndarray) -> np.ndarray:
+    """Put frames locked on a multiple or a fraction of the window's median F0 back onto it.
+
+    Single frames are analysed alone (no path search across frames as in Praat), so a few lock
+    on 2·F0, 3·F0 or F0/2; within 10 % of such a ratio they are divided (multiplied) back.
+    """
+    ratio = f0_hz / np.median(f0_hz)
+    up = np.maximum(np.round(ratio), 1.0)
+    down = np.maximum(np.round(1.0 / ratio), 1.0)
+    out = np.where(np.abs(ratio / up - 1) < 0.1, f0_hz / up, f0_hz)
+    return np.where((down > 1) & (np.abs(ratio * down - 1) < 0.1), f0_hz * down, out)
+
+
+def _syllable_rate_hz(frames: VoiceFrames, p: VoiceParams) -> float:
+    """Speech-rate proxy: voiced intensity peaks (syllable nuclei, de Jong & Wempe 2009) per s."""
+    level = np.where(frames.voiced.astype(bool), frames.level_dbfs, p.silence_dbfs - 20.0)
+    min_gap = max(1, round(0.1 / p.frame_step_s))
+    peaks, _ = find_peaks(level, prominence=p.syllable_prominence_db, distance=min_gap)
+    peaks = peaks[frames.voiced.astype(bool)[peaks]]
+    duration_s = len(frames) * p.frame_step_s
+    return float(peaks.size / duration_s)
+
+
+def egemaps_functionals(x: np.ndarray, fs_hz: float) -> dict[str, float]:
+    """The 88 eGeMAPS v02 functionals of one stretch of audio, as `voice_egemaps_<name>`."""
+    import opensmile
+
+    smile = _egemaps_engine(opensmile)
+    table = smile.process_signal(np.asarray(x, dtype=np.float32), fs_hz)
+    row = table.iloc[0]
+    return {f"voice_egemaps_{k}": float(v) for k, v in row.items() if np.isfinite(v)}
+
+
+_ENGINE: dict[str, object] = {}
+
+
+def _egemaps_engine(opensmile):  # type: ignore[no-untyped-def]
+    if "egemaps" not in _ENGINE:
+        _ENGINE["egemaps"] = opensmile.Smile(
+            feature_set=opensmile.FeatureSet.eGeMAPSv02,
+            feature_level=opensmile.FeatureLevel.Functionals,
+        )
+    return _ENGINE["egemaps"]
+
+
+def voice_features(ts: np.ndarray, x: np.ndarray, fs_hz: float, p: VoiceParams) -> ExtractorOutput:
+    """Pure function: the voice features of one window's audio samples."""
+    frames = voice_frames(ts, x, fs_hz, p)
+    return _output(frames, ts, x, fs_hz, p)
+
+
+def _output(
+    frames: VoiceFrames, ts: np.ndarray, x: np.ndarray, fs_hz: float, p: VoiceParams
+) -> ExtractorOutput:
+    values, reason = voice_summary(frames, p)
+    out = ExtractorOutput(values=values)
+    if reason is not None:
+        out.reasons["voice"] = reason
+    elif p.egemaps:
+        out.values.update(egemaps_functionals(x, fs_hz))
+    return out
+
+
+@register
+class VoiceExtractor(Extractor):
+    """Streams audio into grid frames once; a window aggregates the frames inside it."""
+
+    name: ClassVar[str] = "voice"
+    kinds: ClassVar[tuple[str, ...]] = ("Audio",)
+    Params: ClassVar[type[VoiceParams]] = VoiceParams
+
+    def __init__(self, spec: StreamSpec, params: VoiceParams):
+        super().__init__(spec, params)
+        if spec.is_irregular or params.channel >= spec.n_channels:
+            raise ConfigError(
+                f"stream '{spec.name}' needs a regular rate and a channel {params.channel} "
+                f"(it has {spec.n_channels} at {spec.rate_hz} Hz)",
+                key="features.voice.channel",
+            )
+        self.fs_hz = spec.rate_hz
+        self.reset()
+
+    def reset(self) -> None:
+        self._ts = np.zeros(0)
+        self._x = np.zeros(0)
+        self._last_center = -np.inf
+        self._frames: list[VoiceFrames] = []
+
+    def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
+        if timestamps.size == 0:
+            return
+        p: VoiceParams = self.params
+        self._ts = np.concatenate((self._ts, timestamps))
+        self._x = np.concatenate((self._x, np.asarray(data[:, p.channel], dtype=np.float64)))
+        frames = voice_frames(self._ts, self._x, self.fs_hz, p, t_after=self._last_center)
+        if len(frames):
+            self._frames.append(frames)
+            self._last_center = float(frames.t_center[-1])
+            horizon = self._last_center - FRAME_HISTORY_S
+            self._frames = [f for f in self._frames if f.t_hi[-1] > horizon]
+        # keep what the next uncomputed frame needs (a little more than one support)
+        keep = 2 * _Geometry.of(self.fs_hz, p).half_support + int(p.frame_step_s * self.fs_hz) + 4
+        if self._ts.size > keep:
+            self._ts, self._x = self._ts[-keep:], self._x[-keep:]
+
+    def compute(self, window: Window, key: str) -> ExtractorOutput:
+        parts = [f for f in self._frames if f.t_hi.size and f.t_hi[-1] > window.t_start]
+        self._frames = parts
+        frames = VoiceFrames.concat(parts) if parts else VoiceFrames.empty()
+        inside = (frames.t_lo > window.t_start) & (frames.t_hi <= window.t_end)
+        sl = window.streams[key]
+        x = sl.data[:, self.params.channel] if sl.data.size else np.zeros(0)
+        return _output(frames.select(inside), sl.timestamps, x, self.fs_hz, self.params)
