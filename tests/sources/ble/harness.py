@@ -12,8 +12,7 @@ import pylsl
 
 from emostream.core.chunk import Chunk
 from emostream.sinks.lsl import StreamOutlets
-from emostream.sources.base import Gap, SourceEvent
-from emostream.sources.ble.driver import BleDriver
+from emostream.sources.base import Gap, Source, SourceEvent
 
 
 def run(coro, timeout_s: float = 60.0):
@@ -30,7 +29,7 @@ def run(coro, timeout_s: float = 60.0):
 class Pump:
     """Feeds a driver's chunks into LSL outlets and keeps every event it saw."""
 
-    driver: BleDriver
+    driver: Source
     outlets: StreamOutlets
     events: list[SourceEvent] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -60,7 +59,7 @@ class Pump:
 
 
 @contextlib.asynccontextmanager
-async def pumping(driver: BleDriver) -> AsyncIterator[Pump]:
+async def pumping(driver: Source) -> AsyncIterator[Pump]:
     outlets = StreamOutlets(driver.specs, manufacturer="test")
     pump = Pump(driver, outlets)
     task = asyncio.create_task(pump.run())
