@@ -409,3 +409,11 @@ class VirtualMuse(VirtualPeripheral):
         for channel in order:
             raw = (np.arange(first, first + muse.SAMPLES_PER_PACKET) + 256 * channel) % 4096
             await self.device.notify_subscribers(self.eeg[channel], muse.encode_eeg(index, raw))
+
+
+#: profile `device.driver` → virtual peripheral class
+PERIPHERALS: dict[str, type[VirtualPeripheral]] = {
+    "hr-strap": VirtualHeartRateStrap,
+    "polar-h10": VirtualPolarH10,
+    "muse": VirtualMuse,
+}
