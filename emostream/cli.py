@@ -18,6 +18,8 @@ COMMANDS = (
     "process",
     "simulate",
     "streams",
+    "devices",
+    "stream",
 )
 
 
