@@ -2,8 +2,9 @@
 
 Cleaning follows NeuroKit2's defaults made causal: 3 Hz low-pass (skipped at <= 6 Hz, as
 NeuroKit2 does), phasic = 0.05 Hz high-pass, tonic = cleaned - phasic. An SCR is a local
-maximum of the phasic signal whose rise from the preceding local minimum (its onset) is at
-least `scr_min_amp_us`. Each sample is filtered once; SCRs are found as samples arrive.
+maximum of the phasic signal in the window, counted as NeuroKit2 does (prominence relative to
+the window's largest) and kept when its rise from the preceding trough is at least
+`scr_min_amp_us`. Each sample is filtered once and kept; a window's SCRs are found on it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import signal
 
 from emostream.core.spec import StreamSpec
 from emostream.features.base import Extractor, ExtractorOutput
@@ -31,9 +33,11 @@ FLAT_RANGE_US = 1e-3
 
 @dataclass(frozen=True)
 class EdaParams(CommonParams):
-    """`scr_min_amp_us`: smallest SCR amplitude counted."""
+    """`scr_min_amp_us`: smallest SCR amplitude counted; `scr_min_rel_amp`: smallest amplitude
+    relative to the window's largest SCR (NeuroKit2's `amplitude_min` criterion)."""
 
     scr_min_amp_us: float = 0.01
+    scr_min_rel_amp: float = 0.1
 
 
 def eda_quality(timestamps: np.ndarray, raw_us: np.ndarray) -> tuple[float, str]:
@@ -51,12 +55,27 @@ def eda_quality(timestamps: np.ndarray, raw_us: np.ndarray) -> tuple[float, str]
     return float(np.mean(ok)), reason
 
 
+def scr_peaks(phasic_us: np.ndarray, min_amp_us: float, min_rel_amp: float) -> np.ndarray:
+    """Amplitudes of the SCRs in a phasic signal, as NeuroKit2 defines them: local maxima whose
+    prominence is at least `min_rel_amp` of the largest; amplitude = rise from the preceding
+    trough (onset), kept when >= `min_amp_us`."""
+    peaks, props = signal.find_peaks(phasic_us, prominence=(None, None))
+    if not peaks.size:
+        return np.zeros(0)
+    prominence = props["prominences"]
+    peaks = peaks[prominence >= min_rel_amp * prominence.max()]
+    troughs, _ = signal.find_peaks(-phasic_us)
+    before = np.searchsorted(troughs, peaks) - 1
+    has_onset = before >= 0
+    amps = phasic_us[peaks[has_onset]] - phasic_us[troughs[before[has_onset]]]
+    return amps[amps >= min_amp_us]
+
+
 def eda_features(
     timestamps: np.ndarray,
     raw_us: np.ndarray,
     tonic_us: np.ndarray,
-    scr_peak_ts: np.ndarray,
-    scr_amp_us: np.ndarray,
+    phasic_us: np.ndarray,
     t_start: float,
     t_end: float,
     params: EdaParams,
@@ -73,51 +92,11 @@ def eda_features(
     v = out.values
     v["eda_scl_us"] = float(np.mean(tonic))
     v["eda_scl_slope_us_per_min"] = slope_per_min(ts, tonic)
-    scr = in_window(scr_peak_ts, t_start, t_end)
-    amps = scr_amp_us[scr]
+    amps = scr_peaks(phasic_us[sl], params.scr_min_amp_us, params.scr_min_rel_amp)
     v["eda_scr_count"] = float(amps.size)
     if amps.size:
         v["eda_scr_amp_us"] = float(np.mean(amps))
     return out
-
-
-class ScrDetector:
-    """Streaming SCR finder on the phasic signal: onset = last local minimum before a peak."""
-
-    def __init__(self, min_amp_us: float):
-        self.min_amp_us = min_amp_us
-        self.reset()
-
-    def reset(self) -> None:
-        self._prev: tuple[float, float] | None = None  # (timestamp, value) of the last sample
-        self._direction = 0.0  # +1 rising, -1 falling, 0 unknown
-        self._onset = np.nan
-
-    def update(self, timestamps: np.ndarray, phasic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return (peak timestamps, amplitudes) of SCRs whose peak was passed in this chunk."""
-        if not phasic.size:
-            return np.zeros(0), np.zeros(0)
-        if self._prev is None:
-            self._prev = (float(timestamps[0]), float(phasic[0]))
-        ts = np.concatenate(([self._prev[0]], timestamps))
-        x = np.concatenate(([self._prev[1]], phasic))
-        step = np.sign(np.diff(x))
-        # flat steps keep the previous direction
-        nonzero = np.where(step != 0, np.arange(step.size), -1)
-        np.maximum.accumulate(nonzero, out=nonzero)
-        direction = np.where(nonzero >= 0, step[np.maximum(nonzero, 0)], self._direction)
-        before = np.concatenate(([self._direction], direction[:-1]))
-        turns = np.flatnonzero((direction != before) & (before != 0))
-        peaks_ts, amps = [], []
-        for i in turns:  # x[i] is the extremum between step i-1 and step i
-            if direction[i] > 0:
-                self._onset = x[i]
-            elif x[i] - self._onset >= self.min_amp_us:
-                peaks_ts.append(ts[i])
-                amps.append(x[i] - self._onset)
-        self._direction = float(direction[-1])
-        self._prev = (float(ts[-1]), float(x[-1]))
-        return np.asarray(peaks_ts, dtype=float), np.asarray(amps, dtype=float)
 
 
 @register
@@ -136,24 +115,18 @@ class EdaExtractor(Extractor):
         fs = self.spec.rate_hz
         self._lowpass = SosFilter(butter_sos(4, LOWPASS_HZ, fs, "lowpass") if fs > 6 else None)
         self._highpass = SosFilter(butter_sos(2, PHASIC_HIGHPASS_HZ, fs, "highpass"))
-        self._scr = ScrDetector(self.params.scr_min_amp_us)
         self._last = np.nan
-        self._samples = history(fs, 2)  # raw, tonic
-        self._scrs = history(0.0, 1, events_per_s=1.0)
+        self._samples = history(fs, 3)  # raw, tonic, phasic
 
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
         raw = data[:, 0].astype(float)
         x, self._last = hold_nonfinite(raw, self._last)
         clean = self._lowpass(x)
         phasic = self._highpass(clean)
-        self._samples.write(timestamps, np.column_stack((raw, clean - phasic)))
-        peak_ts, amps = self._scr.update(timestamps, phasic)
-        if peak_ts.size:
-            self._scrs.write(peak_ts, amps[:, None])
+        self._samples.write(timestamps, np.column_stack((raw, clean - phasic, phasic)))
 
     def compute(self, window: Window, key: str) -> ExtractorOutput:
-        ts, data = self._samples.between(window.t_start, window.t_end)
-        scr_ts, scr = self._scrs.between(window.t_start, window.t_end)
+        ts, d = self._samples.between(window.t_start, window.t_end)
         return eda_features(
-            ts, data[:, 0], data[:, 1], scr_ts, scr[:, 0], window.t_start, window.t_end, self.params
+            ts, d[:, 0], d[:, 1], d[:, 2], window.t_start, window.t_end, self.params
         )

@@ -27,6 +27,8 @@ LF_BAND_HZ, HF_BAND_HZ = (0.04, 0.15), (0.15, 0.4)
 #: shortest windows for which HF and LF power mean something (Task Force 1996)
 HF_MIN_S, LF_MIN_S = 60.0, 120.0
 RESAMPLE_HZ = 4.0
+#: intervals further than this fraction from the window's median RR are missed/extra beats
+MAX_MEDIAN_DEVIATION = 0.2
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,13 @@ class HrvParams(CommonParams):
 
 
 def rr_artifacts(rri_ms: np.ndarray, alpha: float = 5.2, median_order: int = 11) -> np.ndarray:
-    """Mask of artifact intervals: out of range, or both a jump in successive differences and a
-    departure from the local median beyond the Lipponen–Tarvainen (2019) adaptive thresholds."""
+    """Mask of artifact intervals: out of range; more than 20% away from the window median
+    (missed or extra beats); or both a jump in successive differences and a departure from the
+    local median beyond the Lipponen–Tarvainen (2019) adaptive thresholds (ectopic beats)."""
     bad = (rri_ms < RRI_MIN_MS) | (rri_ms > RRI_MAX_MS)
     if rri_ms.size < 4:
         return bad
+    bad |= np.abs(rri_ms / np.median(rri_ms) - 1.0) > MAX_MEDIAN_DEVIATION
     drr = np.diff(rri_ms, prepend=rri_ms[0])
     q1, q3 = np.percentile(np.abs(drr), [25, 75])
     th1 = alpha * (q3 - q1) / 2.0
@@ -104,14 +108,15 @@ def hrv_features(
         out.reasons["hrv"] = f"{rri.size} beats in window < min_beats {params.min_beats}"
         return out
     artifact = rr_artifacts(rri) if params.correct_artifacts else np.zeros(rri.size, bool)
-    artifact_ratio = float(np.mean(artifact))
+    clean = rri[~artifact]
+    # quality: beat-shape agreement x the fraction of the window explained by clean beats
     template = float(np.clip(np.mean(corr), 0.0, 1.0))
-    quality = template * (1.0 - artifact_ratio)
+    explained = min(1.0, float(np.sum(clean)) / 1000.0 / (t_end - t_start))
+    quality = template * explained
     out.quality[signal_name] = quality
     if quality < params.min_quality:
         out.reasons["hrv"] = f"quality_{signal_name} {quality:.2f} < {params.min_quality:.2f}"
         return out
-    clean = rri[~artifact]
     if clean.size < params.min_beats:
         out.reasons["hrv"] = f"{clean.size} clean beats < min_beats {params.min_beats}"
         return out
