@@ -4,7 +4,8 @@ Markers are strings with a timestamp. Three kinds carry labels:
 
 - ``phase:<name>:start`` / ``phase:<name>:end`` (and the same with ``condition``): a segment;
 - ``report:<N>s:<key>=<value>,...``: a self-report about the preceding N seconds;
-- anything emostream emits itself (``label-request:...``, ``drift:...``) is not a label.
+- anything emostream emits itself (``label-request:...``, ``drift:...``, ``model-version:...``)
+  is not a label.
 
 A malformed marker raises `MarkerError` from `parse_marker`; `LabelTracker` logs it, counts it
 and carries on, so a typo in a live session never stops the pipeline.
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 SEGMENT_KINDS = ("phase", "condition")
 #: prefixes of markers emostream emits; they are never labels
-OUTPUT_PREFIXES = ("label-request", "drift")
+OUTPUT_PREFIXES = ("label-request", "drift", "model-version")
 SAM_MIN, SAM_MAX = 1, 9
 _NAME_RE = re.compile(r"^[a-z0-9_.\-]+$")
 _SPAN_RE = re.compile(r"^(\d+(?:\.\d+)?)s$")

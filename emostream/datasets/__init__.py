@@ -1,0 +1,1 @@
+"""Loaders for labelled public datasets (see `registry` for the names `--format` accepts)."""

@@ -1,0 +1,53 @@
+"""Feature windows of a labelled recording, computed once and shared by train and evaluate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emostream.datasets.base import LabelledRecording
+from emostream.features.base import FeatureVector
+from emostream.labels import LabelConfig, LabelTracker
+from emostream.models.encoder import label_windows
+from emostream.pipeline.config import PipelineConfig
+from emostream.pipeline.launch import run_session
+from emostream.pipeline.wearer import WindowResult
+from emostream.sources.recording import RecordingSource
+
+
+@dataclass(slots=True)
+class SubjectWindows:
+    subject: str
+    #: feature vectors in time order; `markers` holds the label markers new in each window
+    windows: list[FeatureVector]
+    #: each window's true class (None: not inside a labelled span)
+    truth: list[str | None]
+
+
+def attach_markers(windows: list[FeatureVector], markers: list[tuple[float, str]]) -> None:
+    """Give each window the markers new since the previous window's end, as the live windower
+    does; markers before the first window go to it and markers after the last go to the last."""
+    i = 0
+    for k, fv in enumerate(windows):
+        last = k == len(windows) - 1
+        fv.markers = []
+        while i < len(markers) and (last or markers[i][0] <= fv.t_end):
+            fv.markers.append(markers[i])
+            i += 1
+
+
+def subject_windows(
+    pipeline: PipelineConfig, item: LabelledRecording, labels: LabelConfig
+) -> SubjectWindows:
+    """Run the recording through the pipeline's windows and extractors (no model)."""
+    windows: list[FeatureVector] = []
+
+    def keep(result: WindowResult) -> None:
+        windows.append(result.features)
+
+    source = RecordingSource(item.recording, speed=None)
+    run_session(pipeline, [source], mode="process", on_result=keep, subject=item.subject)
+    attach_markers(windows, item.markers)
+    tracker = LabelTracker(labels)
+    spans = tracker.feed(item.markers)
+    truth = label_windows([(w.t_start, w.t_end) for w in windows], spans, labels.min_overlap)
+    return SubjectWindows(item.subject, windows, truth)

@@ -1,0 +1,105 @@
+"""Small WESAD-layout subjects rendered from the synthetic wearer's physiology."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from emostream.synth.physiology import StreamRenderer, make_timeline
+from emostream.synth.protocol import Protocol
+
+#: WESAD label codes of the synthetic phases
+CODES = {"baseline": 1, "stress": 2, "amusement": 3}
+PHASES = (("baseline", 300.0), ("stress", 240.0), ("amusement", 240.0))
+#: samples before the protocol starts and after it ends (label 0, as in WESAD)
+LEAD_S = 20.0
+
+
+def _render(timeline, kind: str, rate_hz: float, seed: int) -> np.ndarray:
+    renderer = StreamRenderer(timeline, kind, rate_hz, seed)
+    return renderer.render(int(timeline.total_s * rate_hz))[1]
+
+
+def _signals(seed: int, phases=PHASES) -> tuple[dict[str, np.ndarray], float]:
+    total_s = sum(d for _, d in phases) + 2 * LEAD_S
+    timeline = make_timeline(
+        Protocol((("baseline", LEAD_S), *phases, ("baseline", LEAD_S))), total_s, seed
+    )
+    rng = np.random.default_rng(seed)
+    n_acc = int(total_s * 32)
+    acc = np.column_stack(
+        [rng.normal(0, 1, n_acc), rng.normal(0, 1, n_acc), 64 + rng.normal(0, 1, n_acc)]
+    )
+    return {
+        "BVP": _render(timeline, "PPG", 64.0, seed),
+        "EDA": _render(timeline, "EDA", 4.0, seed),
+        "TEMP": _render(timeline, "TEMP", 4.0, seed),
+        "ACC": acc,
+    }, total_s
+
+
+def _labels(total_s: float, phases=PHASES) -> np.ndarray:
+    labels = np.zeros(int(total_s * 700), dtype=np.int64)
+    t = LEAD_S
+    for name, duration in phases:
+        labels[int(t * 700) : int((t + duration) * 700)] = CODES[name]
+        t += duration
+    return labels
+
+
+def write_pickle_subject(root: Path, subject: str, seed: int, chest: bool = True) -> Path:
+    """`root/SX/SX.pkl` with wrist signals, a chest respiration channel and 700 Hz labels."""
+    wrist, total_s = _signals(seed)
+    resp = np.sin(2 * np.pi * 0.25 * np.arange(int(total_s * 700)) / 700)[:, None]
+    content = {
+        "signal": {"chest": {"Resp": resp} if chest else {}, "wrist": wrist},
+        "label": _labels(total_s),
+        "subject": subject,
+    }
+    folder = root / subject
+    folder.mkdir(parents=True)
+    with (folder / f"{subject}.pkl").open("wb") as fh:
+        pickle.dump(content, fh, protocol=2)
+    return folder
+
+
+def _mmss(t_s: float) -> str:
+    return f"{int(t_s // 60)}.{round(t_s % 60):02d}"
+
+
+def write_e4_subject(root: Path, subject: str, seed: int, t0_unix: float = 1_500_000_000.0) -> Path:
+    """`root/SX/SX_E4_Data/*.csv` plus `root/SX/SX_quest.csv`."""
+    wrist, _ = _signals(seed)
+    folder = root / subject
+    e4 = folder / f"{subject}_E4_Data"
+    e4.mkdir(parents=True)
+    rates = {"BVP": 64.0, "EDA": 4.0, "TEMP": 4.0, "ACC": 32.0}
+    for stem, data in wrist.items():
+        data = data.reshape(len(data), -1)
+        cols = data.shape[1]
+        head = f"{','.join([f'{t0_unix:.6f}'] * cols)}\n{','.join([f'{rates[stem]:.6f}'] * cols)}\n"
+        body = "\n".join(",".join(f"{v:.6f}" for v in row) for row in data)
+        (e4 / f"{stem}.csv").write_text(head + body + "\n")
+    names = {"baseline": "Base", "stress": "TSST", "amusement": "Fun"}
+    order, start, end = [], [], []
+    t = LEAD_S
+    for name, duration in PHASES:
+        order.append(names[name])
+        start.append(_mmss(t))
+        end.append(_mmss(t + duration))
+        t += duration
+    order.append("sRead")
+    start.append(_mmss(t))
+    end.append(_mmss(t + 10))
+    rows = [
+        f"# Subj;{subject};;;",
+        "# ORDER;" + ";".join(order),
+        "# START;" + ";".join(start),
+        "# END;" + ";".join(end),
+        "",
+        "# PANAS;1;2;3",
+    ]
+    (folder / f"{subject}_quest.csv").write_text("\n".join(rows) + "\n")
+    return folder
