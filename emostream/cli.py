@@ -16,10 +16,14 @@ COMMANDS = (
     "demo",
     "run",
     "process",
+    "replay",
+    "export",
     "simulate",
     "streams",
     "devices",
     "stream",
+    "train",
+    "evaluate",
 )
 
 

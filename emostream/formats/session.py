@@ -84,8 +84,8 @@ class ArrivalLog:
     gaps: tuple[Gap, ...] = ()
 
 
-class SessionDamagedError(RecordingError):
-    """A session file is damaged. `partial` holds everything that was readable before it."""
+class DamagedRecordingError(RecordingError):
+    """A recorded file is damaged. `partial` holds everything that was readable before it."""
 
     def __init__(self, message: str, *, file: str | Path, partial: Recording):
         super().__init__(message, file=file)
@@ -306,7 +306,7 @@ def read(path: str | Path, *, recover: bool = True, partial: bool = False) -> Re
 
     A session left unfinished by a crash is finalised first when `recover` and the folder is
     writable (otherwise its leftovers are read in memory). A damaged file raises
-    `SessionDamagedError` naming it, with everything readable in `.partial`; pass
+    `DamagedRecordingError` naming it, with everything readable in `.partial`; pass
     `partial=True` to get that Recording directly (the damage is listed in meta["damage"]).
     """
     folder = Path(path)
@@ -347,10 +347,12 @@ def read(path: str | Path, *, recover: bool = True, partial: bool = False) -> Re
     unix_offset = None
     if isinstance(started, dict) and "unix_s" in started and "lsl_s" in started:
         unix_offset = float(started["unix_s"]) - float(started["lsl_s"])
+    run = meta.get("run") if isinstance(meta.get("run"), dict) else {}
     rec_meta: dict[str, Any] = {
         "format": FORMAT_NAME,
         "path": str(folder),
         "session": meta,
+        "pipeline_config": run.get("config"),
         ARRIVAL_LOG_KEY: _arrival_log(tuple(streams), log_table, streams),
         "recovery": notes,
         "damage": [f"{f}: {p}" for f, p in damage],
@@ -360,7 +362,7 @@ def read(path: str | Path, *, recover: bool = True, partial: bool = False) -> Re
     if damage and not partial:
         file, problem = damage[0]
         more = f" (and {len(damage) - 1} more damaged file(s))" if len(damage) > 1 else ""
-        raise SessionDamagedError(
+        raise DamagedRecordingError(
             f"{problem}{more}; everything before the damage is kept: open it with partial=True "
             "or `--partial`",
             file=file,

@@ -20,7 +20,7 @@ from emostream.core.clock import lsl_now_s
 from emostream.core.spec import StreamSpec
 from emostream.errors import UsageError
 from emostream.formats.base import RecordedStream, Recording
-from emostream.formats.session import ARRIVAL_LOG_KEY, ArrivalLog
+from emostream.formats.session import ARRIVAL_LOG_KEY, ArrivalLog, unique_key
 from emostream.sources.base import Gap, Source, SourceEvent
 
 #: in fast mode, hand control back to the event loop after this many chunks
@@ -115,8 +115,10 @@ class RecordingSource(Source):
 
     `speed=None` replays as fast as the consumer takes the chunks (never sleeping); a number
     paces the replay at that multiple of real time against absolute target times. With
-    `restamp=True` (paced only) timestamps are moved onto the LSL clock: a sample recorded at
-    t is stamped at the LSL time it is due, so published timestamps match the replay clock.
+    `restamp=True` (paced only) moves timestamps onto the LSL clock, keeping their spacing:
+    the virtual clock starts at the LSL time the replay starts and runs `speed` times faster
+    than the LSL clock, so sample spacing (and heart rate) stays physiological at any speed.
+    At speed 1 a sample is stamped with the LSL time at which it is published.
     `loop` repeats the recording, shifting timestamps so they keep increasing.
     """
 
@@ -169,10 +171,16 @@ class RecordingSource(Source):
         return self._specs
 
     def target_lsl_s(self, t_s: np.ndarray | float) -> np.ndarray | float:
-        """LSL time at which recording time `t_s` (already shifted by loops) is due."""
+        """LSL (wall) time at which recording time `t_s` (already shifted by loops) is due."""
         if self.anchor_lsl_s is None or self.speed is None:
             raise UsageError("target times exist only for a paced replay that has started")
         return self.anchor_lsl_s + (t_s - self.origin_s) / self.speed
+
+    def virtual_lsl_s(self, t_s: np.ndarray | float) -> np.ndarray | float:
+        """Timestamp that recording time `t_s` gets when restamped (the virtual clock)."""
+        if self.anchor_lsl_s is None:
+            raise UsageError("the virtual clock exists only once a paced replay has started")
+        return self.anchor_lsl_s + (t_s - self.origin_s)
 
     def _period_s(self) -> float:
         rates = [s.spec.rate_hz for s in self.recording.streams.values() if s.spec.rate_hz > 0]
@@ -211,14 +219,33 @@ class RecordingSource(Source):
         if shift_s:
             ts = ts + shift_s
         if self.restamp:
-            ts = np.asarray(self.target_lsl_s(ts), dtype=np.float64)
+            ts = np.asarray(self.virtual_lsl_s(ts), dtype=np.float64)
         return Chunk(stream.spec, ts, stream.data[lo:hi])
 
     def _gap(self, gap: Gap, shift_s: float) -> Gap:
         t_from, t_to = gap.t_from_s + shift_s, gap.t_to_s + shift_s
         if self.restamp:
-            t_from, t_to = float(self.target_lsl_s(t_from)), float(self.target_lsl_s(t_to))
+            t_from, t_to = float(self.virtual_lsl_s(t_from)), float(self.virtual_lsl_s(t_to))
         return Gap(gap.source_id, t_from, t_to, gap.reason)
 
     async def aclose(self) -> None:
         self._closed = True
+
+
+async def collect(source: Source) -> Recording:
+    """Everything a (finite) source yields, as an in-memory Recording keyed by stream kind."""
+    parts: dict[StreamSpec, list[Chunk]] = {spec: [] for spec in source.specs}
+    async for event in source.events():
+        if isinstance(event, Chunk):
+            parts.setdefault(event.spec, []).append(event)
+    streams: dict[str, RecordedStream] = {}
+    for spec, chunks in parts.items():
+        key = unique_key(spec.kind, streams)
+        if chunks:
+            ts = np.concatenate([c.timestamps for c in chunks])
+            data = np.concatenate([c.data for c in chunks])
+        else:
+            ts = np.zeros(0)
+            data = np.zeros((0, spec.n_channels), dtype=object if spec.is_markers else np.float64)
+        streams[key] = RecordedStream(spec, ts, data)
+    return Recording(streams)

@@ -18,7 +18,7 @@ from emostream.core.spec import StreamSpec
 from emostream.errors import RecordingError
 from emostream.formats import session
 from emostream.formats.registry import detect_format
-from emostream.formats.session import SessionDamagedError
+from emostream.formats.session import DamagedRecordingError
 from emostream.sinks.recorder import RecorderSink
 
 ECG = StreamSpec("ECG", "s-ECG", ("counter",), ("",), 500.0, "s-ecg", "double64")
@@ -62,7 +62,7 @@ def test_detected_and_read(copy: Path) -> None:
 def test_truncated_parquet_names_the_file_and_keeps_the_other_streams(copy: Path) -> None:
     path = copy / "streams" / "ecg.parquet"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(SessionDamagedError, match="unreadable Parquet") as info:
+    with pytest.raises(DamagedRecordingError, match="unreadable Parquet") as info:
         session.read(copy)
     assert info.value.file == str(path)
     partial = info.value.partial
@@ -79,7 +79,7 @@ def test_corrupt_row_group_keeps_the_rows_before_it(copy: Path) -> None:
     raw = bytearray(path.read_bytes())
     raw[start : start + 4096] = b"\xff" * 4096
     path.write_bytes(bytes(raw))
-    with pytest.raises(SessionDamagedError, match="row group 1 is damaged") as info:
+    with pytest.raises(DamagedRecordingError, match="row group 1 is damaged") as info:
         session.read(copy)
     assert info.value.file == str(path)
     kept = info.value.partial.streams["ecg"].data[:, 0]
@@ -89,7 +89,7 @@ def test_corrupt_row_group_keeps_the_rows_before_it(copy: Path) -> None:
 
 def test_empty_files(copy: Path) -> None:
     (copy / "streams" / "eda.parquet").write_bytes(b"")
-    with pytest.raises(SessionDamagedError, match="0 bytes") as info:
+    with pytest.raises(DamagedRecordingError, match="0 bytes") as info:
         session.read(copy)
     assert info.value.file.endswith("eda.parquet")
     (copy / "session.json").write_bytes(b"")
@@ -100,7 +100,7 @@ def test_empty_files(copy: Path) -> None:
 
 def test_wrong_folder_layouts(copy: Path, tmp_path: Path) -> None:
     (copy / "streams" / "ecg.parquet").rename(copy / "ecg.parquet")
-    with pytest.raises(SessionDamagedError, match="file is missing") as info:
+    with pytest.raises(DamagedRecordingError, match="file is missing") as info:
         session.read(copy)
     assert info.value.file.endswith("streams/ecg.parquet")
     bare = tmp_path / "no-session"

@@ -125,7 +125,7 @@ def test_start_and_loop_shift_timestamps_forward() -> None:
     assert ecg[-1] > 1020.0  # went round at least once
 
 
-def test_paced_restamped_timestamps_are_the_targets() -> None:
+def test_paced_restamp_keeps_spacing_on_the_lsl_clock() -> None:
     rec = make_recording(4.0)
     source = RecordingSource(rec, speed=40.0, restamp=True)
 
@@ -138,9 +138,12 @@ def test_paced_restamped_timestamps_are_the_targets() -> None:
     events = asyncio.run(run())
     ecg = [e for e in events if e.spec.kind == "ECG"]
     stamped = np.concatenate([c.timestamps for c in ecg])
-    target = source.target_lsl_s(rec.streams["ecg"].timestamps)
-    np.testing.assert_allclose(stamped, target, atol=1e-9)
-    assert stamped[-1] - stamped[0] == pytest.approx(rec.streams["ecg"].duration_s / 40.0)
+    original = rec.streams["ecg"].timestamps
+    np.testing.assert_allclose(stamped, source.virtual_lsl_s(original), atol=1e-9)
+    np.testing.assert_allclose(np.diff(stamped), np.diff(original), atol=1e-9)  # spacing kept
+    assert source.target_lsl_s(original[-1]) - source.anchor_lsl_s == pytest.approx(
+        (original[-1] - original[0]) / 40.0
+    )
 
 
 @pytest.mark.parametrize(
