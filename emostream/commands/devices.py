@@ -12,7 +12,7 @@ from emostream.commands.streams import list_streams
 from emostream.devices import list_profiles, load_profile
 from emostream.errors import DeviceError
 from emostream.sources.ble import BleBackend
-from emostream.sources.wearables import matches
+from emostream.sources.devices import matches
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

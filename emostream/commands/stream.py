@@ -15,7 +15,7 @@ from emostream.devices import load_profile
 from emostream.sinks.lsl import StreamOutlets
 from emostream.sources.base import Gap
 from emostream.sources.ble import BleBackend
-from emostream.sources.wearables import (
+from emostream.sources.devices import (
     Connection,
     check_wearable,
     find_address,

@@ -46,21 +46,23 @@ class VirtualPeripheral(abc.ABC):
 
     #: seconds between emissions at speed 1 (subclasses set it)
     period_s: float = 1.0
+    DEFAULT_NAME: str = ""
+    DEFAULT_ADDRESS: str = ""
 
     def __init__(
-        self, air: VirtualAir, name: str, address: str, *, speed: float = 1.0,
-        battery_pct: int = 85, seed: int = 0, keep_log: bool = True,
+        self, air: VirtualAir, name: str | None = None, address: str | None = None, *,
+        speed: float = 1.0, battery_pct: int = 85, seed: int = 0, keep_log: bool = True,
     ) -> None:  # fmt: skip
         self.air = air
-        self.name = name
-        self.address = address
+        self.name = name or self.DEFAULT_NAME
+        self.address = address or self.DEFAULT_ADDRESS
         self.speed = speed
         self.battery_pct = battery_pct
         self.rng = random.Random(seed)
         self.keep_log = keep_log
         self.sent: list[SentPacket] = []
         self.n_connections = 0
-        self.device = bumble_device(air.link, name, address)
+        self.device = bumble_device(air.link, self.name, self.address)
         self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
         self.present = False
         self._task: asyncio.Task[None] | None = None
@@ -160,9 +162,11 @@ RR_CYCLE_COUNTS = tuple(800 + 4 * i for i in range(50))
 class VirtualHeartRateStrap(VirtualPeripheral):
     """Standard Heart Rate Service (bumble's profile) + Battery Service; one beat per notification."""
 
-    def __init__(self, air: VirtualAir, name: str = "HRM-Pro 1234", address: str = "F1:00:00:00:00:01",
-                 **kwargs) -> None:  # fmt: skip
-        super().__init__(air, name, address, **kwargs)
+    DEFAULT_NAME = "HRM-Pro 1234"
+    DEFAULT_ADDRESS = "F1:00:00:00:00:01"
+
+    def __init__(self, air: VirtualAir, **kwargs) -> None:
+        super().__init__(air, **kwargs)
         self.hrs = HeartRateService(
             read_heart_rate_measurement=lambda _c: HeartRateService.HeartRateMeasurement(60),
             body_sensor_location=HeartRateService.BodySensorLocation.CHEST,
@@ -207,12 +211,14 @@ class VirtualPolarH10(VirtualPeripheral):
     ECG_FS_HZ = 130.0
     ACC_FS_HZ = 200.0
 
+    DEFAULT_NAME = "Polar H10 A1B2C3D4"
+    DEFAULT_ADDRESS = "F2:00:00:00:00:02"
+
     def __init__(
-        self, air: VirtualAir, name: str = "Polar H10 A1B2C3D4", address: str = "F2:00:00:00:00:02",
-        *, drift_ppm: float = 0.0, clock_start_ns: int = 599_617_071_261_187_488,
-        in_charger: bool = False, **kwargs,
+        self, air: VirtualAir, *, drift_ppm: float = 0.0,
+        clock_start_ns: int = 599_617_071_261_187_488, in_charger: bool = False, **kwargs,
     ) -> None:  # fmt: skip
-        super().__init__(air, name, address, **kwargs)
+        super().__init__(air, **kwargs)
         self.drift_ppm = drift_ppm
         self.clock_start_ns = clock_start_ns
         self.in_charger = in_charger
@@ -338,12 +344,14 @@ class VirtualMuse(VirtualPeripheral):
     delayed by `jitter_s` ± `jitter_s` (uniform) after the packet's true time.
     """
 
+    DEFAULT_NAME = "Muse-1A2B"
+    DEFAULT_ADDRESS = "F3:00:00:00:00:03"
+
     def __init__(
-        self, air: VirtualAir, name: str = "Muse-1A2B", address: str = "F3:00:00:00:00:03",
-        *, jitter_s: float = 0.0, first_index: int = 65_500, keepalive_timeout_s: float = 10.0,
-        **kwargs,
+        self, air: VirtualAir, *, jitter_s: float = 0.0, first_index: int = 65_500,
+        keepalive_timeout_s: float = 10.0, **kwargs,
     ) -> None:  # fmt: skip
-        super().__init__(air, name, address, **kwargs)
+        super().__init__(air, **kwargs)
         self.period_s = muse.SAMPLES_PER_PACKET / muse.FS_HZ
         self.jitter_s = jitter_s
         self.keepalive_timeout_s = keepalive_timeout_s

@@ -9,6 +9,7 @@ runs the real bleak API against peripherals hosted on the same link (see
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
@@ -68,6 +69,8 @@ class VirtualAir:
         self.link = LocalLink()
         self.central = bumble_device(self.link, "emostream-host", _CENTRAL_ADDRESS)
         self._powered = False
+        #: bumble's central makes one LE connection at a time; OS stacks queue them
+        self.connect_lock = asyncio.Lock()
         self._scan_listeners: list[Callable[[Advertisement], None]] = []
 
     async def power_on(self) -> None:

@@ -2,7 +2,8 @@
 
 `make_source` picks the driver by the profile's transport and driver name. `simulated` hosts
 a virtual device for a profile (bumble peripheral on a virtual radio, or a loopback E4
-server) so the exact same drivers run without hardware.
+server) so the exact same drivers run without hardware. `build_device_source` serves a
+pipeline's `[[sources]]` entry, where `address = "simulate"` selects the virtual device.
 """
 
 from __future__ import annotations
@@ -10,16 +11,23 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from emostream.core.spec import StreamSpec
 from emostream.devices import DeviceProfile
 from emostream.errors import ConfigError, UsageError
-from emostream.sources.base import Source
+from emostream.protocols import e4
+from emostream.sources.base import Source, SourceEvent
 from emostream.sources.ble import DRIVERS, BleBackend
 from emostream.sources.device_errors import DeviceNotFoundError
 from emostream.sources.e4_tcp import E4StreamingClient
 from emostream.supervisor import BackoffPolicy
 
+if TYPE_CHECKING:
+    from emostream.pipeline.config import SourceConfig
+
 WEARABLE_TRANSPORTS = ("ble", "e4-tcp")
+SIMULATE = "simulate"
 
 
 @dataclass(frozen=True)
@@ -109,3 +117,78 @@ async def simulated(profile: DeviceProfile, *, speed: float = 1.0) -> AsyncItera
         yield Connection(address=device.address, backend=air.backend())
     finally:
         await device.close()
+
+
+def parse_e4_address(address: str) -> Connection:
+    """`[device_id@]host[:port]`, or a bare device id (server on 127.0.0.1:28000)."""
+    device, _, server = address.rpartition("@") if "@" in address else ("", "", address)
+    if not device and ":" not in server and "." not in server and server != "localhost":
+        return Connection(address=server or None)
+    host, _, port = server.partition(":")
+    try:
+        return Connection(
+            address=device or None, host=host or "127.0.0.1", port=int(port or e4.DEFAULT_PORT)
+        )
+    except ValueError:
+        raise UsageError(f"E4 address '{address}': the port must be a number") from None
+
+
+class SimulatedDevice(Source):
+    """A virtual device for `profile`, hosted while `events()` runs, read by the real driver."""
+
+    def __init__(self, profile: DeviceProfile, policy: BackoffPolicy | None = None) -> None:
+        check_wearable(profile)
+        self.profile = profile
+        self.policy = policy
+        self._specs = profile.stream_specs(_virtual_address(profile))
+        self._source: Source | None = None
+
+    @property
+    def specs(self) -> tuple[StreamSpec, ...]:
+        return self._specs
+
+    async def events(self) -> AsyncIterator[SourceEvent]:
+        async with simulated(self.profile) as where:
+            self._source = make_source(self.profile, where, self.policy)
+            try:
+                async for event in self._source.events():
+                    yield event
+            finally:
+                await self._source.aclose()
+
+    async def aclose(self) -> None:
+        if self._source is not None:
+            await self._source.aclose()
+
+
+def _virtual_address(profile: DeviceProfile) -> str:
+    if profile.device.transport == "e4-tcp":
+        from emostream.sources.e4_server import VirtualE4Server
+
+        return VirtualE4Server().device_id
+    from emostream.sources.ble.peripherals import PERIPHERALS
+
+    peripheral = PERIPHERALS.get(profile.device.driver)
+    if peripheral is None:
+        raise UsageError(f"no virtual device for driver '{profile.device.driver}'")
+    return peripheral.DEFAULT_ADDRESS
+
+
+def build_device_source(profile: DeviceProfile, source: SourceConfig) -> Source:
+    """The source for a pipeline `[[sources]]` entry whose profile is a wearable.
+
+    `address`: BLE MAC (macOS: device UUID); for the E4 `[device_id@]host[:port]` or a device
+    id; `"simulate"` for the virtual device. BLE needs an address here: a pipeline's
+    source_ids must be stable, so they cannot depend on whichever device a scan finds first.
+    """
+    check_wearable(profile)
+    if source.address == SIMULATE:
+        return SimulatedDevice(profile)
+    if profile.device.transport == "e4-tcp":
+        return make_source(profile, parse_e4_address(source.address))
+    if not source.address:
+        raise ConfigError(
+            f'give the {profile.name} address (see `emostream devices scan`), or "simulate"',
+            key="sources.address",
+        )
+    return make_source(profile, Connection(address=source.address, backend=BleBackend()))
