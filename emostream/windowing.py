@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emostream.core.chunk import Chunk
+from emostream.core.chunk import Chunk, in_order_mask
 from emostream.core.ring import RingBuffer
 from emostream.core.spec import StreamSpec
 from emostream.errors import StreamError
@@ -152,19 +152,17 @@ class Windower:
             return
         ts, data = chunk.timestamps, chunk.data
         newest = state.buffer.newest_s
-        keep = ts > np.maximum.accumulate(np.concatenate(([newest], ts[:-1])))
+        keep = in_order_mask(ts, newest)
         if not keep.all():
             state.stats.n_out_of_order += int(np.count_nonzero(~keep))
             ts, data = ts[keep], data[keep]
         if not ts.size:
             return
-        if not state.spec.is_irregular and np.isfinite(newest):
-            step_limit = GAP_PERIODS / state.spec.rate_hz
-            steps = np.diff(np.concatenate(([newest], ts)))
-            big = steps > max(step_limit, 1e-9)
-            for i in np.flatnonzero(big):
-                prev_t = newest if i == 0 else ts[i - 1]
-                state.gaps.append((float(prev_t), float(ts[i])))
+        if not state.spec.is_irregular:
+            previous = np.concatenate(([newest], ts[:-1]))
+            big = (ts - previous) > GAP_PERIODS / state.spec.rate_hz
+            for i in np.flatnonzero(big & np.isfinite(previous)):
+                state.gaps.append((float(previous[i]), float(ts[i])))
                 state.stats.n_gaps += 1
         state.stats.n_nonfinite += int(np.count_nonzero(~np.all(np.isfinite(data), axis=1)))
         state.stats.n_samples += int(ts.size)
@@ -179,12 +177,12 @@ class Windower:
         return math.ceil((min(firsts) + self.config.length_s) / hop - 1e-9) * hop
 
     def _watermark(self) -> float:
-        newest = [s.buffer.newest_s for s in self._streams.values() if s.buffer.n_written]
-        if not newest:
+        """Time up to which windows may close: every stream has passed it, or the stream
+        lags the newest one by more than max_lag_s (a stream with no data yet lags)."""
+        newest = [s.buffer.newest_s for s in self._streams.values()]
+        if not newest or max(newest) == -math.inf:
             return -math.inf
-        lead = max(newest)
-        fresh = [t for t in newest if lead - t <= self.config.max_lag_s]
-        return max(min(fresh), lead - self.config.max_lag_s)
+        return max(min(newest), max(newest) - self.config.max_lag_s)
 
     def pop_ready(self, flush: bool = False) -> list[Window]:
         """Windows whose end the data has passed (all remaining ones when `flush`)."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import TYPE_CHECKING
 
-from emostream.core.clock import lsl_now_s
 from emostream.errors import UsageError
-from emostream.sinks.lsl import StreamOutlets
-from emostream.sources.synthetic import SyntheticWearerSource
 from emostream.synth.protocol import PHASES, Protocol
+
+if TYPE_CHECKING:
+    from emostream.sinks.lsl import StreamOutlets
+    from emostream.sources.synthetic import SyntheticWearerSource
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +52,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="add a 'counter' channel with each sample's index, to detect lost samples",
     )
     p.add_argument("--kinds", default=None, metavar="ECG,EDA,...", help="only these stream kinds")
+    p.add_argument(
+        "--wait-for-consumers",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="before starting, wait up to S seconds until every outlet has a subscriber",
+    )
     p.set_defaults(func=run)
 
 
@@ -78,6 +87,10 @@ async def publish(source: SyntheticWearerSource, outlets: StreamOutlets) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from emostream.core.clock import lsl_now_s
+    from emostream.sinks.lsl import StreamOutlets
+    from emostream.sources.synthetic import SyntheticWearerSource
+
     if args.speed <= 0:
         raise UsageError("--speed must be > 0")
     kinds = tuple(k.strip() for k in args.kinds.split(",")) if args.kinds else None
@@ -88,7 +101,6 @@ def run(args: argparse.Namespace) -> int:
         duration_s=duration,
         protocol=protocol,
         speed=args.speed,
-        t0_s=lsl_now_s(),
         counter_channel=args.counter,
         kinds=kinds,
     )
@@ -99,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
             f"publishing {spec.name:14s} type={spec.kind:8s} {rate:>10s}  source_id={spec.source_id}",
             flush=True,
         )
+    if args.wait_for_consumers > 0 and not outlets.wait_for_consumers(args.wait_for_consumers):
+        print("not every outlet has a subscriber yet; starting anyway", flush=True)
+    source.t0_s = lsl_now_s()
     try:
         n = asyncio.run(publish(source, outlets))
     except KeyboardInterrupt:

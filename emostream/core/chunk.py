@@ -87,8 +87,13 @@ class Chunk:
         return int(np.count_nonzero(~np.all(np.isfinite(self.data), axis=1)))
 
     def n_out_of_order(self, after_s: float = -np.inf) -> int:
-        """Samples whose timestamp is not later than the previous one (or than `after_s`)."""
-        if not len(self):
-            return 0
-        prev = np.concatenate(([after_s], np.maximum.accumulate(self.timestamps)[:-1]))
-        return int(np.count_nonzero(self.timestamps <= prev))
+        """Samples whose timestamp is not later than every earlier one (and than `after_s`)."""
+        return int(np.count_nonzero(~in_order_mask(self.timestamps, after_s)))
+
+
+def in_order_mask(timestamps: np.ndarray, after_s: float = -np.inf) -> np.ndarray:
+    """True for samples later than every earlier sample and than `after_s`."""
+    if not timestamps.size:
+        return np.zeros(0, dtype=bool)
+    running_max = np.maximum.accumulate(np.concatenate(([after_s], timestamps[:-1])))
+    return timestamps > running_max

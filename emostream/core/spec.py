@@ -46,7 +46,9 @@ class StreamSpec:
         if self.rate_hz < 0:
             raise StreamError(f"stream '{self.name}': rate_hz must be >= 0 (0 = irregular)")
         if self.channel_format not in (STRING_FORMAT, *NUMERIC_FORMATS):
-            raise StreamError(f"stream '{self.name}': unknown channel_format {self.channel_format!r}")
+            raise StreamError(
+                f"stream '{self.name}': unknown channel_format {self.channel_format!r}"
+            )
         if not _SOURCE_ID_RE.match(self.source_id):
             raise StreamError(
                 f"stream '{self.name}': source_id {self.source_id!r} may only hold letters, "

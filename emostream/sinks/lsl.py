@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import numpy as np
@@ -66,7 +67,17 @@ class StreamOutlets:
         outlet.push_sample([marker], t_s)
 
     def have_consumers(self) -> bool:
+        """True once any outlet has a subscriber."""
         return any(outlet.have_consumers() for _, outlet in self._outlets.values())
+
+    def wait_for_consumers(self, timeout_s: float, poll_s: float = 0.05) -> bool:
+        """Block until every outlet has a subscriber (True) or the timeout passes (False)."""
+        deadline = time.monotonic() + timeout_s
+        while not all(outlet.have_consumers() for _, outlet in self._outlets.values()):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(poll_s)
+        return True
 
     def close(self) -> None:
         """Destroy the outlets (subscribers see the streams disappear)."""

@@ -80,9 +80,11 @@ class LslSource(Source):
     """Subscribes to one LSL outlet.
 
     Timestamps are moved onto the local LSL clock with `time_correction`, refreshed every
-    `clock_refresh_s`; every offset used is kept in `clock_offsets`. If the outlet disappears,
-    liblsl re-subscribes to the same source_id when it comes back; the silence is reported
-    as a `Gap` once data resumes, and counted in `n_gaps`.
+    `clock_refresh_s`; every offset used is kept in `clock_offsets`. Regular streams are
+    dejittered by liblsl; irregular and gappy ones are not (PROTOCOLS.md §5). If the outlet
+    disappears, liblsl re-subscribes to the same source_id when it comes back; the silence
+    is reported as a `Gap` once data resumes, and counted in `n_gaps`. A silent dejittered
+    inlet is replaced, so that the gap keeps its true length.
     """
 
     def __init__(
@@ -101,9 +103,7 @@ class LslSource(Source):
         # the full info (with desc/channels) needs an inlet; open it now so specs are known
         self._spec = info_to_spec(self._info)
         self._flags = processing_flags(self._spec, gappy)
-        self._inlet = pylsl.StreamInlet(
-            self._info, max_buflen=360, recover=True, processing_flags=self._flags
-        )
+        self._inlet = self._new_inlet()
         self._spec = info_to_spec(self._inlet.info(resolve_timeout_s))
         self._max_chunk = max_chunk
         self._pull_timeout_s = pull_timeout_s
@@ -113,6 +113,11 @@ class LslSource(Source):
         self.clock_offsets: list[ClockOffset] = []
         self.n_gaps = 0
         self._closed = False
+
+    def _new_inlet(self) -> pylsl.StreamInlet:
+        return pylsl.StreamInlet(
+            self._info, max_buflen=360, recover=True, processing_flags=self._flags
+        )
 
     @property
     def specs(self) -> tuple[StreamSpec, ...]:
@@ -150,6 +155,10 @@ class LslSource(Source):
                 if not silent and now - last_arrival > self._gap_after_s:
                     silent = True
                     log.warning("%s: no data for %.1f s", self._spec.name, now - last_arrival)
+                    if self._flags & pylsl.proc_dejitter:
+                        # a fresh inlet restarts dejittering, which would otherwise smooth the
+                        # coming gap away; liblsl re-subscribes it when the outlet returns
+                        self._inlet = self._new_inlet()
                 continue
             if now - last_refresh > self._clock_refresh_s:
                 offset = await asyncio.to_thread(self._refresh_offset)

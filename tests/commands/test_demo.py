@@ -1,0 +1,32 @@
+"""End to end: the demo runs the full pipeline with no hardware and ends with a summary."""
+
+import pylsl
+
+from emostream.cli import main
+
+
+def test_demo_runs_to_the_end_with_a_summary(capsys):
+    code = main(["demo", "--speed", "0", "--duration", "420", "--no-lsl"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "summary:" in out and "stress" in out and "baseline" in out
+    assert "HR bpm=" in out and "SCL µS=" in out
+    assert "windows, config" in out
+
+
+def test_demo_publishes_features_on_lsl(capsys, unique_name):
+    """A plain pylsl inlet can find the demo's feature outlet while it runs."""
+    import threading
+
+    found: list[pylsl.StreamInfo] = []
+
+    def look():
+        found.extend(pylsl.resolve_byprop("type", "Features", 1, 60.0))
+
+    watcher = threading.Thread(target=look)
+    watcher.start()
+    code = main(["demo", "--speed", "5", "--duration", "66"])
+    watcher.join()
+    assert code == 0
+    assert found and found[0].name() == "emostream-Features"
+    assert found[0].channel_count() > 5
