@@ -120,7 +120,8 @@ class Windower:
             if not spec.is_irregular
             else IRREGULAR_CAPACITY
         )
-        self._streams[key] = _StreamState(spec, RingBuffer(capacity, spec.n_channels))
+        dtype = np.float32 if spec.channel_format == "float32" else np.float64
+        self._streams[key] = _StreamState(spec, RingBuffer(capacity, spec.n_channels, dtype))
         return key
 
     def stats(self) -> dict[str, StreamStats]:
@@ -217,7 +218,8 @@ class Windower:
             buf = state.buffer
             if buf.n_written and buf.oldest_s > t_start and buf.first_index > 0:
                 state.stats.n_overrun += 1
-            ts, data = buf.between(t_start, t_end)
+            lo, hi = buf.index_at(t_start, side="right"), buf.index_at(t_end, side="right")
+            ts, data = buf.gather(lo, hi)
             fresh_from = max(t_start, self._prev_end)
             if fresh_from > t_start:
                 cut = int(np.searchsorted(ts, fresh_from, side="right"))
@@ -225,12 +227,17 @@ class Windower:
             else:
                 fresh_ts, fresh_data = buf.between(self._prev_end, t_end)
             streams[key] = StreamSlice(state.spec, ts, data, fresh_ts, fresh_data)
-            finite = np.all(np.isfinite(data), axis=1) if data.size else np.zeros(0, bool)
-            coverage[key] = self._coverage(state.spec, ts[finite], t_start, t_end)
+            n_bad = buf.n_nonfinite(lo, hi)
+            if state.spec.is_irregular:
+                finite_ts = ts[np.isfinite(data).all(axis=1)] if n_bad else ts
+                coverage[key] = self._irregular_coverage(finite_ts, t_start, t_end)
+            else:
+                n_expected = (t_end - t_start) * state.spec.rate_hz
+                coverage[key] = float(min(1.0, (ts.size - n_bad) / n_expected))
             window_flags = []
             if any(a < t_end and b > t_start for a, b in state.gaps):
                 window_flags.append("gap")
-            if finite.size and not finite.all():
+            if n_bad:
                 window_flags.append("nonfinite")
             if coverage[key] == 0.0:
                 window_flags.append("missing")
@@ -240,13 +247,10 @@ class Windower:
         fresh_markers = [(t, m) for t, m in self._markers if self._prev_end < t <= t_end]
         return Window(self._index, t_start, t_end, streams, markers, fresh_markers, coverage, flags)
 
-    def _coverage(self, spec: StreamSpec, ts: np.ndarray, t_start: float, t_end: float) -> float:
-        length = t_end - t_start
-        if not spec.is_irregular:
-            return float(min(1.0, ts.size / (length * spec.rate_hz)))
+    def _irregular_coverage(self, ts: np.ndarray, t_start: float, t_end: float) -> float:
+        """Fraction of the window not inside gaps longer than irregular_max_gap_s."""
         if not ts.size:
             return 0.0
-        edges = np.concatenate(([t_start], ts, [t_end]))
-        steps = np.diff(edges)
+        steps = np.diff(np.concatenate(([t_start], ts, [t_end])))
         missing = np.sum(steps[steps > self.config.irregular_max_gap_s])
-        return float(max(0.0, 1.0 - missing / length))
+        return float(max(0.0, 1.0 - missing / (t_end - t_start)))

@@ -2,7 +2,8 @@
 
 The buffer never reallocates: a write copies into at most two slices of fixed arrays. Every
 sample gets an absolute index (`n_written` counts them all); a reader that asks for indices
-that have already been overwritten gets what is left and is told how many it lost.
+that have already been overwritten gets what is left and is told how many it lost. A running
+count of rows holding NaN/inf gives the number of such rows in any range in O(1).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class RingBuffer:
         self.capacity = int(capacity)
         self._ts = np.empty(self.capacity, dtype=np.float64)
         self._data = np.empty((self.capacity, n_channels), dtype=dtype)
+        #: number of non-finite rows written up to and including each row
+        self._nonfinite_cum = np.zeros(self.capacity, dtype=np.int64)
+        self._nonfinite_total = 0
         self.n_written = 0
 
     def __len__(self) -> int:
@@ -58,16 +62,21 @@ class RingBuffer:
             skipped = n - self.capacity
             self.n_written += skipped
             timestamps, data, n = timestamps[skipped:], data[skipped:], self.capacity
+        bad = ~np.isfinite(data).all(axis=1) if data.dtype.kind == "f" else np.zeros(n, bool)
+        cum = self._nonfinite_total + np.cumsum(bad)
+        self._nonfinite_total = int(cum[-1])
         start = self.n_written % self.capacity
         first = min(n, self.capacity - start)
         self._ts[start : start + first] = timestamps[:first]
         self._data[start : start + first] = data[:first]
+        self._nonfinite_cum[start : start + first] = cum[:first]
         if first < n:
             self._ts[: n - first] = timestamps[first:]
             self._data[: n - first] = data[first:]
+            self._nonfinite_cum[: n - first] = cum[first:]
         self.n_written += n
 
-    def _gather(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    def gather(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         """Copy absolute indices [lo, hi) (already clipped to what is held)."""
         if hi <= lo:
             return self._ts[:0].copy(), self._data[:0].copy()
@@ -83,7 +92,7 @@ class RingBuffer:
     def read_from(self, index: int) -> ReadResult:
         """Everything from absolute `index` to the newest sample."""
         lo = max(index, self.first_index)
-        ts, data = self._gather(lo, self.n_written)
+        ts, data = self.gather(lo, self.n_written)
         return ReadResult(ts, data, self.n_written, lo - index if index < lo else 0)
 
     def index_at(self, t_s: float, side: str = "left") -> int:
@@ -100,8 +109,19 @@ class RingBuffer:
         pos2 = np.searchsorted(self._ts[: held - tail], t_s, side=side)
         return self.first_index + tail + int(pos2)
 
+    def n_nonfinite(self, lo: int, hi: int) -> int:
+        """Rows with NaN/inf among absolute indices [lo, hi) (clipped to what is held)."""
+        lo = max(lo, self.first_index)
+        if hi <= lo:
+            return 0
+        before = 0 if lo == 0 else int(self._nonfinite_cum[(lo - 1) % self.capacity])
+        if lo > 0 and lo - 1 < self.first_index:  # the row before lo was overwritten
+            row = self._data[lo % self.capacity]
+            before = int(self._nonfinite_cum[lo % self.capacity]) - int(not np.isfinite(row).all())
+        return int(self._nonfinite_cum[(hi - 1) % self.capacity]) - before
+
     def between(self, t_start_s: float, t_end_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the samples with t_start_s < t <= t_end_s."""
         lo = self.index_at(t_start_s, side="right")
         hi = self.index_at(t_end_s, side="right")
-        return self._gather(lo, hi)
+        return self.gather(lo, hi)

@@ -132,24 +132,28 @@ class LslSource(Source):
         self.clock_offsets.append(ClockOffset(lsl_now_s(), offset))
         return offset
 
-    def _pull(self) -> tuple[np.ndarray, np.ndarray]:
+    def _pull(self, timeout_s: float) -> tuple[np.ndarray, np.ndarray]:
         data, ts = self._inlet.pull_chunk(
-            timeout=self._pull_timeout_s,
-            max_samples=self._max_chunk,
-            min_samples=1,
-            as_numpy=True,
+            timeout=timeout_s, max_samples=self._max_chunk, min_samples=1, as_numpy=True
         )
         return data, np.asarray(ts, dtype=np.float64)
 
+    async def open(self, timeout_s: float = 5.0) -> None:
+        """Subscribe now (data pushed from here on is kept); `events()` does it if needed."""
+        await asyncio.to_thread(self._inlet.open_stream, timeout_s)
+
     async def events(self) -> AsyncIterator[SourceEvent]:
-        await asyncio.to_thread(self._inlet.open_stream, 5.0)
+        await self.open()
         offset = await asyncio.to_thread(self._refresh_offset)
         last_refresh = lsl_now_s()
         last_t: float | None = None
         last_arrival = lsl_now_s()
         silent = False
         while not self._closed:
-            data, ts = await asyncio.to_thread(self._pull)
+            # take what is already there without a thread hop; block in a thread only when idle
+            data, ts = self._pull(0.0)
+            if not ts.size:
+                data, ts = await asyncio.to_thread(self._pull, self._pull_timeout_s)
             now = lsl_now_s()
             if not ts.size:
                 if not silent and now - last_arrival > self._gap_after_s:

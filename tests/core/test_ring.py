@@ -50,3 +50,24 @@ def test_write_never_reallocates():
     for i in range(50):
         ring.write(np.array([float(i)]), np.array([[float(i)]]))
     assert ring._data.__array_interface__["data"][0] == before
+
+
+@given(
+    capacity=st.integers(1, 40),
+    rows=st.lists(st.booleans(), min_size=1, max_size=120),
+    lo=st.integers(0, 130),
+    span=st.integers(0, 130),
+)
+@settings(max_examples=300, deadline=None)
+def test_nonfinite_rows_are_counted_in_any_range(capacity, rows, lo, span):
+    ring = RingBuffer(capacity, 2)
+    values = np.zeros((len(rows), 2))
+    values[np.array(rows), 1] = np.nan
+    ts = np.arange(len(rows), dtype=np.float64)
+    ring.write(ts[:7], values[:7])
+    ring.write(ts[7:], values[7:])
+    hi = lo + span
+    held_lo = max(lo, len(rows) - capacity)
+    held_hi = min(hi, len(rows))
+    expected = int(np.sum(rows[held_lo:held_hi])) if held_hi > held_lo else 0
+    assert ring.n_nonfinite(lo, min(hi, ring.n_written)) == expected
