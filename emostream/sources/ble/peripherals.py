@@ -222,7 +222,7 @@ class VirtualPolarH10(VirtualPeripheral):
         self.drift_ppm = drift_ppm
         self.clock_start_ns = clock_start_ns
         self.in_charger = in_charger
-        self.period_s = 0.1
+        self.period_s = 0.02  # frames leave within one 20 ms connection interval of filling
         self.streaming: set[pmd.Measurement] = set()
         self.n_samples = {pmd.Measurement.ECG: 0, pmd.Measurement.ACC: 0}
         self._pending = {pmd.Measurement.ECG: 0.0, pmd.Measurement.ACC: 0.0}

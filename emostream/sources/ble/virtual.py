@@ -156,11 +156,12 @@ class BumbleClientBackend(BaseBleakClient):
     async def connect(self, pair: bool, **kwargs: Any) -> None:
         await self._air.power_on()
         try:
-            connection = await self._air.central.connect(
-                hci.Address(self.address),
-                transport=core.PhysicalTransport.LE,
-                timeout=self._timeout,
-            )
+            async with self._air.connect_lock:
+                connection = await self._air.central.connect(
+                    hci.Address(self.address),
+                    transport=core.PhysicalTransport.LE,
+                    timeout=self._timeout,
+                )
         except core.TimeoutError as exc:
             raise BleakDeviceNotFoundError(self.address, f"{self.address} not found") from exc
         self._connection = connection

@@ -10,7 +10,7 @@ from emostream.cli import main
 
 
 def test_devices_scan_names_the_profiles(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["devices", "scan", "--simulate", "--timeout", "1", "--json"]) == 0
+    assert main(["devices", "scan", "--simulate", "--timeout", "0.5", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     ble = {r["name"]: r["profiles"] for r in rows if r["kind"] == "ble"}
     assert ble["Polar H10 A1B2C3D4"][0] == "polar-h10"
