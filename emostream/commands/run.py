@@ -38,6 +38,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="model to start from (if it exists) and to save to at the end",
     )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stop after S seconds (default: run until Ctrl-C)",
+    )
     add_output_args(p)
     p.set_defaults(func=run)
 
@@ -52,6 +59,8 @@ def check_pseudonym(subject: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     subject = check_pseudonym(args.subject)
+    if args.duration is not None and args.duration <= 0:
+        raise UsageError("--duration must be > 0 seconds")
     config = load_pipeline(args.pipeline)
     sources = [build_live_source(config, i) for i in range(len(config.sources))]
     model = build_model(config, args.model)
@@ -67,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         make_sinks=lambda pipeline, info: make_output_sinks(args, config, pipeline, info, console),
         subject=subject,
         handle_signals=True,
+        duration_s=args.duration,
     )
     print_summary(console, view, result)
     if model is not None and args.model is not None:

@@ -43,8 +43,10 @@ def run_session(
     session_n: int = 1,
     on_result: Callable[[WindowResult], None] | None = None,
     handle_signals: bool = False,
+    duration_s: float | None = None,
 ) -> SessionResult:
-    """Run `sources` through the pipeline until they end (or Ctrl-C / SIGTERM when live)."""
+    """Run `sources` through the pipeline until they end, `duration_s` of wall time has
+    passed, or (with `handle_signals`) Ctrl-C / SIGTERM arrives."""
     specs = all_specs(sources)
     pipeline = WearerPipeline(config.window, specs, config.features, model=model)
     info = SessionInfo(
@@ -74,15 +76,17 @@ def run_session(
     for sink in all_sinks:
         sink.open(info)
     try:
-        asyncio.run(_run(wearer, handle_signals))
+        asyncio.run(_run(wearer, handle_signals, duration_s))
     finally:
         for sink in all_sinks:
             sink.close()
     return result
 
 
-async def _run(wearer: Wearer, handle_signals: bool) -> None:
+async def _run(wearer: Wearer, handle_signals: bool, duration_s: float | None) -> None:
     stop = asyncio.Event()
+    if duration_s is not None:
+        asyncio.get_running_loop().call_later(duration_s, stop.set)
     if handle_signals:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
