@@ -53,6 +53,9 @@ class VoiceParams(CommonParams):
     min_dip: float = 0.7
     #: frames quieter than this are silence, whatever their periodicity
     silence_dbfs: float = -50.0
+    #: voiced frames this far below the window's loudest frame count as silence (Praat's
+    #: silence threshold is 30 dB below the sound's peak)
+    relative_silence_db: float = 25.0
     #: less voiced time than this in a window → voice features absent
     min_voiced_s: float = 0.25
     #: Praat's jitter/shimmer rules: shortest/longest period, max period and amplitude ratio
@@ -188,8 +191,11 @@ def voice_frames(
     score = np.minimum(mid, 1.0) - p.octave_cost * np.log2(p.f0_min_hz * lags / fs_hz)[None, :]
     score = np.where(is_peak, score, -np.inf)
     top = score.max(axis=1, keepdims=True)
-    # of near-equal candidates take the shortest period: a multiple of T scores as high as T
-    best = np.argmax(is_peak & (score >= top - p.octave_margin), axis=1)
+    # a multiple of the period scores as high as the period itself: of the candidates whose
+    # lag divides the best lag (within 10 %) and that score nearly as high, take the shortest
+    ratio = lags[np.argmax(score, axis=1)][:, None] / lags[None, :]
+    divides = np.abs(ratio - np.rint(ratio)) < 0.1
+    best = np.argmax(is_peak & divides & (score >= top - p.octave_margin), axis=1)
     rows = np.arange(n)
     has_peak = np.isfinite(top[:, 0])
     lag = lags[best]
@@ -305,8 +311,10 @@ def voice_summary(frames: VoiceFrames, p: VoiceParams) -> tuple[dict[str, float]
     """Window features from its frames, and the reason when the voice features are absent."""
     if len(frames) == 0:
         return {}, "no complete audio frame in the window"
-    values = {"voice_activity_ratio": float(np.mean(frames.voiced))}
     voiced = frames.voiced.astype(bool)
+    if voiced.any():  # like Praat's silence threshold, relative to the window's loudest frame
+        voiced &= frames.level_dbfs > frames.level_dbfs[voiced].max() - p.relative_silence_db
+    values = {"voice_activity_ratio": float(np.mean(voiced))}
     voiced_s = np.count_nonzero(voiced) * p.frame_step_s
     if voiced_s < p.min_voiced_s:
         return values, f"voiced {voiced_s:.2f} s < {p.min_voiced_s:.2f} s"
@@ -318,37 +326,46 @@ def voice_summary(frames: VoiceFrames, p: VoiceParams) -> tuple[dict[str, float]
     power = 10 ** (frames.level_dbfs[voiced] / 10)
     values["voice_intensity_dbfs"] = float(10 * np.log10(np.mean(power)))
     values["voice_hnr_db"] = float(np.mean(frames.hnr_db[voiced]))
-    if frames.period_diff_n.sum() > 0 and frames.period_n.sum() > 0:
-        mean_period = frames.period_sum_s.sum() / frames.period_n.sum()
-        mean_diff = frames.period_diff_sum_s.sum() / frames.period_diff_n.sum()
-        values["voice_jitter_pct"] = float(100 * mean_diff / mean_period)
-    if frames.amp_diff_n.sum() > 0 and frames.amp_n.sum() > 0:
-        mean_amp = frames.amp_sum.sum() / frames.amp_n.sum()
-        mean_amp_diff = frames.amp_diff_sum.sum() / frames.amp_diff_n.sum()
-        values["voice_shimmer_pct"] = float(100 * mean_amp_diff / mean_amp)
-    values["voice_speech_rate_hz"] = _syllable_rate_hz(frames, p)
+    sums = {
+        f.name: float(getattr(frames, f.name)[voiced].sum())
+        for f in fields(frames)
+        if f.name.startswith(("period_", "amp_"))
+    }
+    if sums["period_diff_n"] > 0 and sums["period_n"] > 0:
+        mean_period = sums["period_sum_s"] / sums["period_n"]
+        values["voice_jitter_pct"] = (
+            100 * sums["period_diff_sum_s"] / sums["period_diff_n"] / mean_period
+        )
+    if sums["amp_diff_n"] > 0 and sums["amp_n"] > 0:
+        mean_amp = sums["amp_sum"] / sums["amp_n"]
+        values["voice_shimmer_pct"] = 100 * sums["amp_diff_sum"] / sums["amp_diff_n"] / mean_amp
+    values["voice_speech_rate_hz"] = _syllable_rate_hz(frames, voiced, p)
     return values, None
 
 
 def _fold_octaves(f0_hz: np.ndarray) -> np.ndarray:
-    """Put frames locked on a multiple or a fraction of the window's median F0 back onto it.
+    """Put frames locked on a multiple or a fraction of the window's median F0 back onto it,
+    and drop frames still more than an octave away from it.
 
     Single frames are analysed alone (no path search across frames as in Praat), so a few lock
-    on 2·F0, 3·F0 or F0/2; within 10 % of such a ratio they are divided (multiplied) back.
+    on 2·F0, 3·F0 or F0/2 (divided or multiplied back when within 10 % of such a ratio) or on
+    a strong first formant (dropped: speech stays within an octave of its median).
     """
-    ratio = f0_hz / np.median(f0_hz)
+    median = np.median(f0_hz)
+    ratio = f0_hz / median
     up = np.maximum(np.round(ratio), 1.0)
     down = np.maximum(np.round(1.0 / ratio), 1.0)
     out = np.where(np.abs(ratio / up - 1) < 0.1, f0_hz / up, f0_hz)
-    return np.where((down > 1) & (np.abs(ratio * down - 1) < 0.1), f0_hz * down, out)
+    out = np.where((down > 1) & (np.abs(ratio * down - 1) < 0.1), f0_hz * down, out)
+    return out[np.abs(np.log2(out / median)) <= 1.0]
 
 
-def _syllable_rate_hz(frames: VoiceFrames, p: VoiceParams) -> float:
+def _syllable_rate_hz(frames: VoiceFrames, voiced: np.ndarray, p: VoiceParams) -> float:
     """Speech-rate proxy: voiced intensity peaks (syllable nuclei, de Jong & Wempe 2009) per s."""
-    level = np.where(frames.voiced.astype(bool), frames.level_dbfs, p.silence_dbfs - 20.0)
+    level = np.where(voiced, frames.level_dbfs, p.silence_dbfs - 20.0)
     min_gap = max(1, round(0.1 / p.frame_step_s))
     peaks, _ = find_peaks(level, prominence=p.syllable_prominence_db, distance=min_gap)
-    peaks = peaks[frames.voiced.astype(bool)[peaks]]
+    peaks = peaks[voiced[peaks]]
     duration_s = len(frames) * p.frame_step_s
     return float(peaks.size / duration_s)
 

@@ -22,8 +22,10 @@ from emostream.synth.physiology import Timeline
 #: envelope grid
 ENV_HZ = 100.0
 #: formants of a neutral vowel (Hz) and their bandwidths (Hz)
-FORMANTS_HZ = ((600.0, 90.0), (1250.0, 110.0), (2600.0, 160.0))
+FORMANTS_HZ = ((600.0, 120.0), (1250.0, 130.0), (2600.0, 180.0))
 NOISE_FLOOR = 10 ** (-62 / 20)
+#: `voice_stream` renders in blocks of this length to bound memory
+BLOCK_S = 10.0
 
 
 def _unit(values: np.ndarray) -> np.ndarray:
@@ -66,7 +68,8 @@ class VoiceRenderer:
         utterances = _utterance_gate(rng, t, talk)
         syllable_hz = 3.8 + 1.2 * arousal
         syllable = 0.5 - 0.5 * np.cos(2 * np.pi * np.cumsum(syllable_hz) / ENV_HZ)
-        voicing = utterances * syllable
+        # voiced nuclei with short ramps; the troughs between syllables are unvoiced
+        voicing = utterances * np.clip((syllable - 0.25) / 0.35, 0.0, 1.0) ** 0.5
         # F0 in semitones around the speaker's own level
         base_hz = rng.uniform(100.0, 220.0)
         spread_st = 1.2 + 2.5 * positive + 0.8 * np.maximum(arousal, 0.0)
@@ -80,11 +83,11 @@ class VoiceRenderer:
         cycles = np.concatenate(([0.0], np.cumsum(f0_hz[:-1]) / ENV_HZ))
         pulse_t = np.interp(np.arange(int(cycles[-1])), cycles, t)
         gate_at = np.interp(pulse_t, t, voicing)
-        keep = gate_at > 0.2
+        keep = gate_at > 0.0
         pulse_t, gate_at = pulse_t[keep], gate_at[keep]
         period = np.interp(pulse_t, t, 1.0 / f0_hz)
-        jitter = np.interp(pulse_t, t, 0.006 + 0.012 * negative)  # local jitter, fraction
-        shimmer = np.interp(pulse_t, t, 0.04 + 0.06 * negative)
+        jitter = np.interp(pulse_t, t, 0.003 + 0.008 * negative)  # local jitter, fraction
+        shimmer = np.interp(pulse_t, t, 0.03 + 0.05 * negative)
         # iid timing error e gives local jitter ≈ 1.96·sd(e)/T; log-amplitude error s gives
         # local shimmer ≈ 1.13·s
         pulse_t = pulse_t + rng.standard_normal(pulse_t.size) * jitter * period / 1.96
@@ -96,18 +99,22 @@ class VoiceRenderer:
             * np.exp(rng.standard_normal(pulse_t.size) * shimmer / 1.13)
         )[order]
         self._env_t = t
-        self._breath = (0.01 + 0.05 * negative) * level * utterances * (0.3 + syllable)
+        self._breath = ((0.01 + 0.05 * negative) * level * utterances * (0.3 + syllable)).astype(
+            np.float32
+        )
 
         fs = self.rate_hz
-        sections = [signal.butter(2, 900.0, fs=fs, output="sos")]  # glottal spectral tilt
+        # glottal roll-off (-12 dB/oct) plus lip radiation (+6 dB/oct): -6 dB/oct above ~F0
+        sections = [signal.butter(1, 200.0, fs=fs, output="sos")]
         for f_hz, bw_hz in FORMANTS_HZ:
             r = np.exp(-np.pi * bw_hz / fs)
             theta = 2 * np.pi * f_hz / fs
             a = [1.0, -2 * r * np.cos(theta), r * r]
             sections.append(np.array([[sum(a), 0.0, 0.0, *a]]))  # unit gain at DC
         self._sos = np.vstack(sections)
-        self._zi = np.zeros((self._sos.shape[0], 2))
-        self._gain = 18.0  # puts sustained speech near the `level` RMS
+        self._sos = self._sos.astype(np.float32)
+        self._zi = np.zeros((self._sos.shape[0], 2), dtype=np.float32)
+        self._gain = 50.0  # puts sustained speech near the `level` RMS
 
     @property
     def n_channels(self) -> int:
@@ -120,7 +127,7 @@ class VoiceRenderer:
         fs = self.rate_hz
         t = np.arange(first, first + n) / fs
         # each pulse is shared between its two neighbouring samples, which may lie in two blocks
-        excitation = np.zeros(n + 2)
+        excitation = np.zeros(n + 2, dtype=np.float32)
         lo, hi = np.searchsorted(self._pulse_s, ((first - 1) / fs, (first + n) / fs))
         pos = self._pulse_s[lo:hi] * fs - first
         base = np.floor(pos).astype(int)
@@ -129,10 +136,14 @@ class VoiceRenderer:
         np.add.at(excitation, base + 1, amp * (1 - frac))
         np.add.at(excitation, base + 2, amp * frac)
         excitation = excitation[1 : n + 1]
-        breath = np.interp(t, self._env_t, self._breath) * self._breath_rng.standard_normal(n)
-        voiced, self._zi = signal.sosfilt(self._sos, excitation + breath, zi=self._zi)
-        x = self._gain * voiced + NOISE_FLOOR * self._floor_rng.standard_normal(n)
-        return t, np.clip(x, -1.0, 1.0).astype(np.float32)[:, None]
+        # breath noise under a step envelope (constant over each 10 ms of the envelope grid)
+        env = self._breath[np.minimum((t * ENV_HZ).astype(int), self._breath.size - 1)]
+        excitation += env * self._breath_rng.standard_normal(n, np.float32)
+        voiced, self._zi = signal.sosfilt(self._sos, excitation, zi=self._zi)
+        voiced *= self._gain
+        voiced += NOISE_FLOOR * self._floor_rng.standard_normal(n, np.float32)
+        np.clip(voiced, -1.0, 1.0, out=voiced)
+        return t, voiced[:, None]
 
 
 def voice_stream(
@@ -140,4 +151,9 @@ def voice_stream(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sample times (s since session start) and audio (n, 1) for the whole session."""
     renderer = VoiceRenderer(timeline, rate_hz, seed)
-    return renderer.render(int(np.ceil(timeline.total_s * rate_hz)))
+    n_total = int(np.ceil(timeline.total_s * rate_hz))
+    block = int(BLOCK_S * rate_hz)
+    x = np.empty((n_total, 1), dtype=np.float32)
+    for first in range(0, n_total, block):
+        x[first : first + block] = renderer.render(min(block, n_total - first))[1]
+    return np.arange(n_total) / rate_hz, x

@@ -49,7 +49,10 @@ def utterance(request: pytest.FixtureRequest) -> tuple[np.ndarray, dict[str, flo
     snd = parselmouth.Sound(x, FS_HZ)
     f0 = snd.to_pitch_ac(time_step=0.01, pitch_floor=75.0, pitch_ceiling=600.0)
     f0_hz = f0.selected_array["frequency"]
-    praat = {"f0_mean_hz": float(f0_hz[f0_hz > 0].mean())}
+    praat = {
+        "f0_mean_hz": float(f0_hz[f0_hz > 0].mean()),
+        "f0_sd_hz": float(f0_hz[f0_hz > 0].std()),
+    }
     for method in ("cc", "peaks"):
         args = (75.0, 600.0) if method == "cc" else (75.0, 600.0, "yes", "no")
         pulses = call(snd, f"To PointProcess (periodic, {method})", *args)
@@ -71,6 +74,8 @@ def test_f0_within_5_percent_of_praat(utterance):
     x, praat = utterance
     ours = _ours(x)
     assert ours["voice_f0_mean_hz"] == pytest.approx(praat["f0_mean_hz"], rel=0.05)
+    # intonation too: Praat's path search and our per-window octave check agree on the spread
+    assert ours["voice_f0_sd_hz"] == pytest.approx(praat["f0_sd_hz"], rel=0.15)
 
 
 def test_jitter_matches_praat_peaks_method(utterance):
