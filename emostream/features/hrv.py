@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import interpolate, signal
 
 from emostream.core.spec import StreamSpec
 from emostream.features.base import Extractor, ExtractorOutput
@@ -29,6 +28,7 @@ HF_MIN_S, LF_MIN_S = 60.0, 120.0
 RESAMPLE_HZ = 4.0
 #: intervals further than this fraction from the window's median RR are missed/extra beats
 MAX_MEDIAN_DEVIATION = 0.2
+QUARTILES = np.array([0.25, 0.75])
 
 
 @dataclass(frozen=True)
@@ -40,40 +40,55 @@ class HrvParams(CommonParams):
     min_beats: int = 8
 
 
+def _quartile_deviation(x: np.ndarray) -> float:
+    """Half the interquartile range (Lipponen–Tarvainen's threshold unit); the same linear
+    interpolation as `np.quantile`, via one sort (much cheaper on short series)."""
+    s = np.sort(x)
+    pos = QUARTILES * (s.size - 1)
+    lo = pos.astype(np.int64)
+    hi = np.minimum(lo + 1, s.size - 1)
+    q = s[lo] + (s[hi] - s[lo]) * (pos - lo)
+    return float(q[1] - q[0]) / 2.0
+
+
 def rr_artifacts(rri_ms: np.ndarray, alpha: float = 5.2, median_order: int = 11) -> np.ndarray:
     """Mask of artifact intervals: out of range; more than 20% away from the window median
     (missed or extra beats); or both a jump in successive differences and a departure from the
     local median beyond the Lipponen–Tarvainen (2019) adaptive thresholds (ectopic beats)."""
     bad = (rri_ms < RRI_MIN_MS) | (rri_ms > RRI_MAX_MS)
-    if rri_ms.size < 4:
+    if rri_ms.size < median_order:
         return bad
     bad |= np.abs(rri_ms / np.median(rri_ms) - 1.0) > MAX_MEDIAN_DEVIATION
-    drr = np.diff(rri_ms, prepend=rri_ms[0])
-    q1, q3 = np.percentile(np.abs(drr), [25, 75])
-    th1 = alpha * (q3 - q1) / 2.0
+    drr = np.empty_like(rri_ms)
+    drr[0] = 0.0
+    np.subtract(rri_ms[1:], rri_ms[:-1], out=drr[1:])
     half = median_order // 2
-    padded = np.pad(rri_ms, half, mode="edge")
-    med = np.median(sliding_window_view(padded, median_order), axis=1)
+    padded = np.concatenate((np.full(half, rri_ms[0]), rri_ms, np.full(half, rri_ms[-1])))
+    med = np.sort(sliding_window_view(padded, median_order), axis=1)[:, half]
     mrr = rri_ms - med
-    mrr = np.where(mrr < 0, 2.0 * mrr, mrr)
-    q1, q3 = np.percentile(np.abs(mrr), [25, 75])
-    th2 = alpha * (q3 - q1) / 2.0
-    jump = np.abs(drr) > max(th1, 1e-9)
-    off = np.abs(mrr) > 3.0 * max(th2, 1e-9)
-    return bad | (jump & off)
+    mrr[mrr < 0] *= 2.0
+    th1 = max(alpha * _quartile_deviation(np.abs(drr)), 1e-9)
+    th2 = max(alpha * _quartile_deviation(np.abs(mrr)), 1e-9)
+    return bad | ((np.abs(drr) > th1) & (np.abs(mrr) > 3.0 * th2))
 
 
 def band_powers_ms2(beat_ts: np.ndarray, rri_ms: np.ndarray, length_s: float) -> dict[str, float]:
-    """LF and HF power of the RR series (cubic resampling at 4 Hz, Welch), per window length."""
+    """LF and HF power (ms²) of the RR series: linear resampling at 4 Hz, linear detrend, one
+    Hann-windowed periodogram over the window. Only bands the window is long enough for."""
     out: dict[str, float] = {}
     if length_s < HF_MIN_S or rri_ms.size < 8:
         return out
     t = np.arange(beat_ts[0], beat_ts[-1], 1.0 / RESAMPLE_HZ)
     if t.size < 16:
         return out
-    rr = interpolate.CubicSpline(beat_ts, rri_ms)(t)
-    nperseg = min(t.size, int(RESAMPLE_HZ * 64))
-    f, psd = signal.welch(rr - rr.mean(), fs=RESAMPLE_HZ, nperseg=nperseg, detrend="linear")
+    rr = np.interp(t, beat_ts, rri_ms)
+    tc = t - t.mean()
+    rr = rr - rr.mean() - tc * (np.dot(tc, rr) / np.dot(tc, tc))
+    taper = np.hanning(t.size)
+    spectrum = np.abs(np.fft.rfft(rr * taper)) ** 2
+    psd = spectrum / (RESAMPLE_HZ * np.dot(taper, taper))
+    psd[1:] *= 2.0  # one-sided
+    f = np.fft.rfftfreq(t.size, 1.0 / RESAMPLE_HZ)
     df = f[1] - f[0]
     hf = float(np.sum(psd[(f >= HF_BAND_HZ[0]) & (f < HF_BAND_HZ[1])]) * df)
     out["hrv_hf_ms2"] = hf

@@ -22,7 +22,7 @@ from emostream.formats.base import RecordedStream, Recording
 
 #: file stem -> (kind, channels, units, scale applied to the stored values)
 SAMPLED: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], float]] = {
-    "BVP": ("PPG", ("BVP",), ("nanowatt",), 1.0),
+    "BVP": ("PPG", ("BVP",), ("arbitrary",), 1.0),
     "EDA": ("EDA", ("EDA",), ("microsiemens",), 1.0),
     "TEMP": ("TEMP", ("TEMP",), ("celsius",), 1.0),
     "ACC": ("ACC", ("x", "y", "z"), ("g", "g", "g"), 1.0 / 64.0),

@@ -11,6 +11,7 @@ from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec
 from emostream.features.base import FeatureVector
 from emostream.features.engine import FeatureEngine
+from emostream.formats import wfdb
 from emostream.windowing import WindowConfig, Windower
 
 
@@ -24,10 +25,10 @@ def neurokit_column(shared: Path, name: str, column: str) -> np.ndarray:
 
 
 def drive05_ecg(shared: Path, seconds: float) -> tuple[np.ndarray, float]:
-    """First `seconds` of drive05's ECG (32 samples per 15.5 Hz frame → 496 Hz), raw units."""
-    frames = np.fromfile(shared / "drivedb" / "drive05.dat", dtype="<i2").reshape(-1, 41)
-    fs_hz = 15.5 * 32
-    return frames[:, :32].reshape(-1)[: int(seconds * fs_hz)].astype(float), fs_hz
+    """First `seconds` of drive05's ECG (496 Hz, millivolts)."""
+    ecg = wfdb.read(shared / "drivedb" / "drive05.hea").streams["ecg"]
+    fs_hz = ecg.spec.rate_hz
+    return ecg.data[: int(seconds * fs_hz), 0], fs_hz
 
 
 def run_windows(
