@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,24 +77,18 @@ class BleBackend:
         raise DeviceNotFoundError(address, timeout_s)
 
 
-class translate_errors:
-    """Turn bleak/OS errors into NoAdapterError, BluetoothPermissionError, DeviceNotFoundError
-    or ConnectionLostError (transient)."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-
-    def __enter__(self) -> translate_errors:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
-    ) -> bool:
-        if exc is None or isinstance(exc, DeviceError) or not isinstance(exc, Exception):
-            return False
-        error = to_device_error(exc, self.address)
+@contextlib.contextmanager
+def translate_errors(address: str) -> Iterator[None]:
+    """Re-raise bleak/OS errors as NoAdapterError, BluetoothPermissionError,
+    DeviceNotFoundError or ConnectionLostError (transient); anything else passes unchanged."""
+    try:
+        yield
+    except DeviceError:
+        raise
+    except Exception as exc:
+        error = to_device_error(exc, address)
         if error is None:
-            return False
+            raise
         raise error from exc
 
 
