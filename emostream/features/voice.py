@@ -14,6 +14,7 @@ have no voiced frames: every feature except the activity ratio is then absent.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, fields
 from typing import ClassVar
@@ -22,6 +23,7 @@ import numpy as np
 import scipy.fft as sfft
 from scipy.signal import find_peaks
 
+from emostream.core.ring import RingBuffer
 from emostream.core.spec import StreamSpec
 from emostream.errors import ConfigError
 from emostream.features.base import Extractor, ExtractorOutput
@@ -31,9 +33,8 @@ from emostream.windowing import Window
 
 #: a frame's samples may span at most this many nominal sample periods more than expected
 GAP_TOLERANCE_SAMPLES = 2.5
-#: streamed frames older than this (relative to the newest) are dropped even if no window
-#: consumed them (e.g. while the audio coverage stayed too low for the features)
-FRAME_HISTORY_S = 600.0
+#: the streaming extractor keeps this much of its frames: the longest voice window
+MAX_WINDOW_S = 300.0
 #: periodicity cap: HNR tops out at 40 dB (the window correction can push r past 1)
 R_MAX = 0.9999
 
@@ -104,9 +105,13 @@ class VoiceFrames:
     def select(self, keep: np.ndarray | slice) -> VoiceFrames:
         return VoiceFrames(*(getattr(self, f.name)[keep] for f in fields(self)))
 
+    def matrix(self) -> np.ndarray:
+        """Every field but `t_center`, one column each (for a RingBuffer row)."""
+        return np.column_stack([getattr(self, f.name) for f in fields(self)[1:]])
+
     @classmethod
-    def concat(cls, parts: list[VoiceFrames]) -> VoiceFrames:
-        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
+    def from_rows(cls, t_center: np.ndarray, matrix: np.ndarray) -> VoiceFrames:
+        return cls(t_center, *matrix.T)
 
     @classmethod
     def empty(cls) -> VoiceFrames:
@@ -142,6 +147,11 @@ class _Geometry:
         return cls(fs_hz, n_window, half_support, lag_min, lag_max, n_fft, window, wac / wac[0])
 
 
+@functools.lru_cache(maxsize=16)
+def _geometry(fs_hz: float, p: VoiceParams) -> _Geometry:
+    return _Geometry.of(fs_hz, p)
+
+
 def frame_centers(ts: np.ndarray, step_s: float) -> np.ndarray:
     """Grid times (multiples of `step_s`) inside the span of `ts`."""
     if ts.size == 0:
@@ -155,7 +165,7 @@ def voice_frames(
     ts: np.ndarray, x: np.ndarray, fs_hz: float, p: VoiceParams, t_after: float = -np.inf
 ) -> VoiceFrames:
     """Analyse every grid frame whose support lies inside `x` (and whose centre is > t_after)."""
-    geo = _Geometry.of(fs_hz, p)
+    geo = _geometry(fs_hz, p)
     x = np.asarray(x, dtype=np.float64)
     x32 = x.astype(np.float32)
     centers_t = frame_centers(ts, p.frame_step_s)
@@ -433,7 +443,9 @@ class VoiceExtractor(Extractor):
         self._ts = np.zeros(0)
         self._x = np.zeros(0)
         self._last_center = -np.inf
-        self._frames: list[VoiceFrames] = []
+        n_fields = len(fields(VoiceFrames)) - 1
+        capacity = int(MAX_WINDOW_S / self.params.frame_step_s) + 64
+        self._frames = RingBuffer(capacity, n_fields)
 
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
         if timestamps.size == 0:
@@ -443,19 +455,15 @@ class VoiceExtractor(Extractor):
         self._x = np.concatenate((self._x, np.asarray(data[:, p.channel], dtype=np.float64)))
         frames = voice_frames(self._ts, self._x, self.fs_hz, p, t_after=self._last_center)
         if len(frames):
-            self._frames.append(frames)
+            self._frames.write(frames.t_center, frames.matrix())
             self._last_center = float(frames.t_center[-1])
-            horizon = self._last_center - FRAME_HISTORY_S
-            self._frames = [f for f in self._frames if f.t_hi[-1] > horizon]
         # keep what the next uncomputed frame needs (a little more than one support)
-        keep = 2 * _Geometry.of(self.fs_hz, p).half_support + int(p.frame_step_s * self.fs_hz) + 4
+        keep = 2 * _geometry(self.fs_hz, p).half_support + int(p.frame_step_s * self.fs_hz) + 4
         if self._ts.size > keep:
             self._ts, self._x = self._ts[-keep:], self._x[-keep:]
 
     def compute(self, window: Window, key: str) -> ExtractorOutput:
-        parts = [f for f in self._frames if f.t_hi.size and f.t_hi[-1] > window.t_start]
-        self._frames = parts
-        frames = VoiceFrames.concat(parts) if parts else VoiceFrames.empty()
+        frames = VoiceFrames.from_rows(*self._frames.between(window.t_start, window.t_end))
         inside = (frames.t_lo > window.t_start) & (frames.t_hi <= window.t_end)
         sl = window.streams[key]
         x = sl.data[:, self.params.channel] if sl.data.size else np.zeros(0)

@@ -1,0 +1,149 @@
+"""Fusion speed: per-window cost of 16 kHz voice and 30 Hz face features beside physiology,
+against Praat (parselmouth) analysing each window's audio, in the same run.
+
+    .venv/bin/python benchmarks/fusion.py [--minutes 12] [--baseline-windows 20]
+
+A synthetic wearer (ECG 250 Hz, EDA 16 Hz, RSP 32 Hz, TEMP 4 Hz, EEG 4 × 256 Hz) plus its
+face (30 Hz, 25 channels) and voice (16 kHz) streams is rendered first (not timed), cut into
+0.1 s chunks as a live source delivers them, and pushed through Windower + FeatureEngine,
+60 s windows, 1 s hop. Timed: physiology alone, then physiology + face + voice. Baseline:
+parselmouth's pitch, pulses, jitter, shimmer and harmonicity on each window's 60 s of audio,
+timed on `--baseline-windows` windows and extrapolated to all (printed as such).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import platform
+import time
+
+import numpy as np
+import parselmouth
+from parselmouth.praat import call
+
+from emostream.core.chunk import Chunk
+from emostream.core.spec import StreamSpec
+from emostream.features.engine import FeatureEngine
+from emostream.features.face import face_channels
+from emostream.features.registry import parse_feature_tables
+from emostream.synth.face import FaceRenderer
+from emostream.synth.physiology import StreamRenderer, make_timeline
+from emostream.synth.protocol import Protocol
+from emostream.synth.voice import VoiceRenderer
+from emostream.windowing import WindowConfig, Windower
+
+LENGTH_S, HOP_S, CHUNK_S = 60.0, 1.0, 0.1
+PHYSIOLOGY = {"ECG": 250.0, "EDA": 16.0, "RSP": 32.0, "TEMP": 4.0, "EEG": 256.0}
+PHYSIOLOGY_FEATURES = {"hrv": {}, "eda": {}, "rsp": {}, "temp": {}, "eeg": {}}
+
+
+def render(minutes: float, seed: int = 1) -> dict[str, tuple[StreamSpec, np.ndarray, np.ndarray]]:
+    """Every stream of the session, whole: key -> (spec, timestamps, data)."""
+    phases = tuple((name, d * minutes / 12.0) for name, d in Protocol().phases)
+    protocol = Protocol(phases)
+    timeline = make_timeline(protocol, protocol.duration_s, seed)
+    out = {}
+    for kind, fs in (*PHYSIOLOGY.items(), ("Face", 30.0), ("Audio", 16000.0)):
+        if kind == "Face":
+            renderer = FaceRenderer(timeline, fs, seed)
+            channels = face_channels()
+        elif kind == "Audio":
+            renderer = VoiceRenderer(timeline, fs, seed)
+            channels = ("mic",)
+        else:
+            renderer = StreamRenderer(timeline, kind, fs, seed)
+            channels = ("TP9", "AF7", "AF8", "TP10") if kind == "EEG" else (kind,)
+        t, x = renderer.render(int(protocol.duration_s * fs))
+        spec = StreamSpec(kind, f"bench-{kind}", channels, ("",) * len(channels), fs, f"b:{kind}")
+        out[kind.lower()] = (spec, t, x.astype(np.float32))
+    return out
+
+
+def chunked(streams: dict[str, tuple[StreamSpec, np.ndarray, np.ndarray]]) -> list[Chunk]:
+    """All streams cut into CHUNK_S chunks, in the order a live source would deliver them."""
+    items = []
+    for spec, ts, data in streams.values():
+        edges = np.searchsorted(ts, np.arange(0.0, ts[-1] + CHUNK_S, CHUNK_S), side="right")
+        items += [
+            (ts[b - 1], Chunk(spec, ts[a:b], data[a:b]))
+            for a, b in itertools.pairwise(edges)
+            if b > a
+        ]
+    items.sort(key=lambda item: item[0])
+    return [chunk for _, chunk in items]
+
+
+def run(streams: dict, features: dict) -> tuple[float, int, dict[str, float]]:
+    """Seconds to window and extract everything, windows made, and the last window's row."""
+    engine = FeatureEngine(
+        parse_feature_tables(features, None), {k: s for k, (s, _, _) in streams.items()}
+    )
+    windower = Windower(WindowConfig(LENGTH_S, HOP_S))
+    chunks = chunked(streams)
+    n, row = 0, {}
+    start = time.perf_counter()
+    for chunk in chunks:
+        windower.push(chunk)
+        for window in windower.pop_ready():
+            row = engine.process(window).row()
+            n += 1
+    return time.perf_counter() - start, n, row
+
+
+def praat_window(x: np.ndarray, fs: float) -> None:
+    snd = parselmouth.Sound(x.astype(np.float64), fs)
+    snd.to_pitch_ac(time_step=0.01, pitch_floor=75.0, pitch_ceiling=600.0)
+    pulses = call(snd, "To PointProcess (periodic, peaks)", 75.0, 600.0, "yes", "no")
+    call(pulses, "Get jitter (local)", 0, 0, 1e-4, 0.02, 1.3)
+    call([snd, pulses], "Get shimmer (local)", 0, 0, 1e-4, 0.02, 1.3, 1.6)
+    snd.to_harmonicity_ac(0.01, 75.0, 0.1, 4.5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=12.0)
+    parser.add_argument("--baseline-windows", type=int, default=20)
+    args = parser.parse_args(argv)
+    print(
+        f"machine: {platform.machine()}, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, parselmouth {parselmouth.__version__}"
+    )
+    streams = render(args.minutes)
+    duration_s = args.minutes * 60.0
+    physiology = {k: v for k, v in streams.items() if k not in ("face", "audio")}
+    phys_s, n_windows, _ = run(physiology, PHYSIOLOGY_FEATURES)
+    all_features = {**PHYSIOLOGY_FEATURES, "face": {}, "voice": {}}
+    fused_s, n_fused, row = run(streams, all_features)
+    _, audio_t, audio = streams["audio"]
+    starts = np.linspace(0.0, duration_s - LENGTH_S, args.baseline_windows)
+    begin = time.perf_counter()
+    for t0 in starts:
+        lo, hi = np.searchsorted(audio_t, (t0, t0 + LENGTH_S), side="right")
+        praat_window(audio[lo:hi, 0], 16000.0)
+    praat_per_window_s = (time.perf_counter() - begin) / len(starts)
+    voice_added_s = fused_s - phys_s
+
+    print(
+        f"\n{args.minutes:.0f} min synthetic session, {n_fused} windows ({LENGTH_S:.0f} s, hop {HOP_S:.0f} s)"
+    )
+    print(f"  physiology only           {phys_s:7.2f} s  {duration_s / phys_s:7.0f}x real time")
+    print(f"  physiology + face + voice {fused_s:7.2f} s  {duration_s / fused_s:7.0f}x real time")
+    print(
+        f"  per window: {1e3 * fused_s / n_fused:.2f} ms fused, {1e3 * phys_s / n_windows:.2f} ms physiology"
+    )
+    print(
+        f"  Praat per window (60 s audio): {1e3 * praat_per_window_s:.1f} ms "
+        f"(timed on {len(starts)} windows) -> {praat_per_window_s * n_fused:.1f} s for all"
+    )
+    print(
+        f"  ratio: face + voice add {1e3 * voice_added_s / n_fused:.2f} ms per window, "
+        f"{praat_per_window_s * n_fused / voice_added_s:.0f}x less than Praat per window"
+    )
+    voice_keys = sorted(k for k in row if k.startswith(("voice_", "face_au12")))
+    print("  last window:", {k: round(row[k], 2) for k in voice_keys})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
