@@ -42,8 +42,9 @@ class BleDriver(Source, abc.ABC):
     the simulator). The specs, and so the source_ids, depend only on profile and address.
     """
 
-    #: stream kind → channel count the driver produces (checked against the profile)
-    CHANNELS: ClassVar[dict[str, int]] = {}
+    #: stream kind → channel count the driver produces, or the channel labels a profile may
+    #: pick from (checked against the profile)
+    CHANNELS: ClassVar[dict[str, int | tuple[str, ...]]] = {}
 
     def __init__(
         self,
@@ -86,15 +87,21 @@ class BleDriver(Source, abc.ABC):
         )  # fmt: skip
 
     def _check_profile(self) -> None:
-        for kind, n_channels in self.CHANNELS.items():
+        for kind, channels in self.CHANNELS.items():
             spec = self._by_kind.get(kind)
-            if spec is not None and spec.n_channels != n_channels:
-                raise ConfigError(
-                    f"the {self.profile.device.driver} driver gives {n_channels} channel(s) for "
-                    f"{kind}, the profile declares {spec.n_channels}",
-                    file=self.profile.path,
-                    key=f"streams.{spec.name}.channels",
-                )
+            if spec is None:
+                continue
+            if isinstance(channels, int) and spec.n_channels != channels:
+                problem = f"gives {channels} channel(s) for {kind}, the profile declares {spec.n_channels}"
+            elif isinstance(channels, tuple) and not set(spec.channels) <= set(channels):
+                problem = f"gives {kind} channels {', '.join(channels)}; the profile asks for {', '.join(spec.channels)}"
+            else:
+                continue
+            raise ConfigError(
+                f"the {self.profile.device.driver} driver {problem}",
+                file=self.profile.path,
+                key=f"streams.{spec.name}.channels",
+            )
         unknown = [s.kind for s in self._specs if s.kind not in self.CHANNELS and not s.is_markers]
         if unknown:
             raise ConfigError(
@@ -255,13 +262,18 @@ class BleDriver(Source, abc.ABC):
 
 
 class HeartRateStreams:
-    """Heart Rate Service notifications → HR chunk (HR, contact, energy) and RR chunk (ms).
+    """Heart Rate Service notifications → HR chunk and RR chunk (ms, one sample per beat).
 
-    RR beat times are back-projected from the arrival time; raw arrival is kept.
+    The HR stream carries the profile's choice of `HR` (bpm), `contact` (1/0, NaN = not
+    sensed) and `energy` (kJ, NaN = not sent). RR beat times are back-projected from the
+    arrival time; raw arrival is kept. Skin-contact changes become markers.
     """
+
+    LABELS = ("HR", "contact", "energy")
 
     def __init__(self, driver: BleDriver) -> None:
         self.driver = driver
+        self.contact: bool | None = None
 
     async def start(self, client: BleakClient, key: object = "hrs") -> None:
         await client.start_notify(hrs.MEASUREMENT_UUID, self.driver.notifier(key))
@@ -270,10 +282,22 @@ class HeartRateStreams:
         m = hrs.decode_measurement(payload)
         if not self.driver.count("hrs", m) or isinstance(m, MalformedPacket):
             return []
-        contact = np.nan if m.contact is None else float(m.contact)
-        energy = np.nan if m.energy_kj is None else float(m.energy_kj)
+        out: list[Chunk | None] = []
+        if m.contact is not None and m.contact != self.contact:
+            if self.contact is not None:
+                text = "skin contact" if m.contact else "skin contact lost"
+                out.append(self.driver.supervisor.marker(arrival_s, text))
+            self.contact = m.contact
+        values = {
+            "HR": float(m.hr_bpm),
+            "contact": np.nan if m.contact is None else float(m.contact),
+            "energy": np.nan if m.energy_kj is None else float(m.energy_kj),
+        }
         arrival = np.array([arrival_s])
-        out = [self.driver.chunk("HR", arrival, np.array([[m.hr_bpm, contact, energy]]), arrival)]
+        spec = self.driver.spec("HR")
+        if spec is not None:
+            row = np.array([[values[label] for label in spec.channels]])
+            out.append(self.driver.chunk("HR", arrival, row, arrival))
         if m.rr_counts:
             rr_ms = np.asarray(m.rr_ms)
             beats = rr_beat_times_s(arrival_s, rr_ms / 1000.0)

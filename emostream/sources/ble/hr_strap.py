@@ -11,7 +11,7 @@ from emostream.sources.ble.driver import BleDriver, HeartRateStreams
 
 
 class HeartRateStrap(BleDriver):
-    CHANNELS: ClassVar[dict[str, int]] = {"HR": 3, "RR": 1}
+    CHANNELS: ClassVar[dict[str, int | tuple[str, ...]]] = {"HR": HeartRateStreams.LABELS, "RR": 1}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -19,7 +19,7 @@ from emostream.timing import PacketClock
 
 
 class Muse(BleDriver):
-    CHANNELS: ClassVar[dict[str, int]] = {"EEG": len(muse.EEG_UUIDS)}
+    CHANNELS: ClassVar[dict[str, int | tuple[str, ...]]] = {"EEG": len(muse.EEG_UUIDS)}
 
     def __init__(self, *args, preset: str | None = "p21", **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -29,7 +29,12 @@ _SETTINGS = {pmd.Measurement.ECG: pmd.ECG_SETTINGS, pmd.Measurement.ACC: pmd.ACC
 
 
 class PolarH10(BleDriver):
-    CHANNELS: ClassVar[dict[str, int]] = {"ECG": 1, "ACC": 3, "HR": 3, "RR": 1}
+    CHANNELS: ClassVar[dict[str, int | tuple[str, ...]]] = {
+        "ECG": 1,
+        "ACC": 3,
+        "HR": HeartRateStreams.LABELS,
+        "RR": 1,
+    }
 
     def __init__(self, *args, response_timeout_s: float = 5.0, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from emostream.devices import load_profile
+from emostream.errors import ConfigError
 from emostream.sources.ble import HeartRateStrap
 from emostream.sources.ble.peripherals import RR_CYCLE_COUNTS, VirtualHeartRateStrap
 from emostream.sources.ble.virtual import VirtualAir
@@ -33,7 +36,7 @@ def test_hr_and_rr_reach_a_plain_inlet() -> None:
         expected = [RR_CYCLE_COUNTS[(first_beat + i) % 50] * 1000 / 1024 for i in range(len(rr_ms))]
         np.testing.assert_allclose(rr_ms, expected, rtol=1e-6)  # exact 1/1024 s counts
         assert np.all(np.diff(rr.ts) > 0)
-        assert np.all(hr.data[:, 1] == 1.0)  # skin contact
+        assert hr.data.shape[1] == 1  # the profile asks for HR only
         # each notification's HR matches its own RR interval (paired by raw arrival time)
         rr_by_arrival = {float(c.arrival_s[-1]): float(c.data[-1, 0]) for c in pump.chunks("RR")}
         for chunk in pump.chunks("HR"):
@@ -47,3 +50,26 @@ def test_hr_and_rr_reach_a_plain_inlet() -> None:
         )
 
     run(body())
+
+
+def _profile_with_hr_channels(labels: tuple[str, ...]):
+    profile = load_profile("hr-strap")
+    streams = tuple(
+        dataclasses.replace(s, channels=labels, units=("",) * len(labels)) if s.kind == "HR" else s
+        for s in profile.streams
+    )
+    return dataclasses.replace(profile, streams=streams)
+
+
+def test_profile_chooses_contact_and_energy_channels() -> None:
+    strap = HeartRateStrap(
+        _profile_with_hr_channels(("energy", "HR", "contact")), "F1:00:00:00:30:02"
+    )
+    (hr,) = strap.decode("hrs", 5.0, bytes.fromhex("19 50 00 2C 01"))  # uint16 HR 80, EE 300
+    assert hr.data[0, :2].tolist() == [300.0, 80.0] and np.isnan(hr.data[0, 2])
+    chunks = strap.decode("hrs", 6.0, bytes.fromhex("06 48")) + strap.decode(
+        "hrs", 7.0, bytes.fromhex("04 48")
+    )
+    assert [str(c.data[0, 0]) for c in chunks if c.spec.is_markers] == ["skin contact lost"]
+    with pytest.raises(ConfigError, match="pulse"):
+        HeartRateStrap(_profile_with_hr_channels(("HR", "pulse")), "F1:00:00:00:30:03")
