@@ -29,18 +29,22 @@ class BluetoothPermissionError(DeviceError):
         )
 
 
+BLE_NOT_FOUND_HINT = (
+    "wake it (wet the strap electrodes, switch the headset on), keep it within a few metres, "
+    "disconnect it from phone apps, and check the address with `emostream devices scan`"
+)
+
+
 class DeviceNotFoundError(DeviceError):
     """The device did not show up (not advertising, out of range, or connected elsewhere)."""
 
-    def __init__(self, address: str, timeout_s: float, hint: str = ""):
+    def __init__(
+        self, address: str, timeout_s: float, hint: str = BLE_NOT_FOUND_HINT, reason: str = ""
+    ):
         self.address = address
         self.timeout_s = timeout_s
-        super().__init__(
-            f"device {address} not found within {timeout_s:g} s; wake it (wet the strap "
-            "electrodes, switch the headset on), keep it within a few metres, disconnect it "
-            "from phone apps, and check the address with `emostream devices scan`"
-            + (f"; {hint}" if hint else "")
-        )
+        self.reason = reason or f"not found within {timeout_s:g} s"
+        super().__init__(f"device {address} {self.reason}; {hint}")
 
 
 class DeviceRefusedError(DeviceError):

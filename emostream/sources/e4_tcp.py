@@ -110,9 +110,11 @@ class E4StreamingClient(Source):
                 reader, writer = await asyncio.open_connection(self.host, self.port)
         except (OSError, TimeoutError) as exc:
             raise DeviceNotFoundError(
-                f"{self.host}:{self.port}", self.timeout_s,
+                f"{self.host}:{self.port}",
+                self.timeout_s,
                 "start the E4 streaming server and check its host and port",
-            ) from exc  # fmt: skip
+                reason=f"is not reachable ({exc or 'timed out'})",
+            ) from exc
         self._writer = writer
         try:
             device = self.device_id or await self._first_device(reader, writer)
@@ -175,7 +177,8 @@ class E4StreamingClient(Source):
             raise DeviceNotFoundError(
                 "E4",
                 self.timeout_s,
-                "the streaming server lists no E4; switch the wristband on and pair it",
+                "switch the wristband on and connect it in the streaming server",
+                reason="is not listed by the streaming server",
             )
         return devices[0]
 

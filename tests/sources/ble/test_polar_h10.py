@@ -46,7 +46,7 @@ def test_ecg_reaches_a_plain_inlet_with_the_right_values() -> None:
         np.testing.assert_array_equal(xyz[:, 2], 1000.0)
         rr = pump.chunks("RR")[0]
         assert rr.data[0, 0] == pytest.approx(800 / 1.024)
-        assert driver.status.battery_pct == 85
+        assert driver.status.battery_pct == 85 and driver.status.rssi_dbm == -50
         assert driver.stats["pmd"].rejected == 0
 
     run(body())
