@@ -228,7 +228,14 @@ def read_parquet(path: Path) -> tuple[pa.Table | None, str | None]:
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, str(tmp), row_group_size=ROW_GROUP_ROWS, write_page_checksum=True)
+    pq.write_table(
+        table,
+        str(tmp),
+        row_group_size=ROW_GROUP_ROWS,
+        compression="none",  # physiological floats barely compress; decoding would dominate
+        use_dictionary=False,
+        write_page_checksum=True,
+    )
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)

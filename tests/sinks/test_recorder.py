@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from emostream.consent import consent_record
@@ -247,3 +248,46 @@ def test_disk_full_is_reported_and_keeps_everything_before(tmp_path: Path) -> No
     counter = rec.streams["ecg"].data[:, 1]
     assert len(counter) * 24 > 500_000  # over half the 1 MB disk holds readable samples
     np.testing.assert_array_equal(counter, np.arange(len(counter), dtype=np.float32))
+
+
+def test_process_on_a_recorded_demo_run_reproduces_its_features_and_predictions(
+    tmp_path: Path,
+) -> None:
+    """A demo run of the synthetic wearer is recorded; `emostream process` on the session
+    (same config from session.json, same initial model state) emits identical rows."""
+    from emostream.pipeline.build import build_live_source, build_model
+    from emostream.pipeline.config import load_pipeline
+    from emostream.pipeline.launch import run_session
+
+    config = load_pipeline("demo")
+    source = build_live_source(config, 0, speed=0, t0_s=5000.0)  # as fast as possible
+    source.duration_s = 480.0
+    recorder = RecorderSink(tmp_path / "rec", subject="P01", live=False)
+    live = run_session(
+        config, [source], mode="demo", model=build_model(config, None), sinks=[recorder]
+    )
+    assert len(live.prediction_rows) > 50
+    out = tmp_path / "processed"
+    result = subprocess.run(
+        [sys.executable, "-m", "emostream.cli", "process", str(recorder.path), "--out", str(out),
+         "--quiet"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+    def rows(path: Path) -> list[dict]:
+        return [
+            {k: v for k, v in r.items() if v is not None} for r in pq.read_table(path).to_pylist()
+        ]
+
+    processed = rows(out / "features.parquet")
+    assert len(processed) == len(live.feature_rows)
+    for got, want in zip(processed, live.feature_rows, strict=True):
+        assert got == want, {
+            k: (got.get(k), want.get(k)) for k in {*got, *want} if got.get(k) != want.get(k)
+        }
+    assert rows(out / "predictions.parquet") == live.prediction_rows
+    recorded = session.read(recorder.path)
+    assert [
+        {k: v for k, v in r.items() if v is not None} for r in recorded.meta["features"].to_pylist()
+    ] == live.feature_rows
