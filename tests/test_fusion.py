@@ -17,10 +17,9 @@ from emostream.models.config import ModelConfig
 from emostream.models.online import UNKNOWN_STATE, OnlineStateModel
 from emostream.pipeline.wearer import WearerPipeline
 from emostream.sources.synthetic import phase_markers
-from emostream.synth.face import FaceRenderer
-from emostream.synth.physiology import StreamRenderer, make_timeline
+from emostream.synth.physiology import make_timeline
 from emostream.synth.protocol import Protocol
-from emostream.synth.voice import VoiceRenderer
+from emostream.synth.streams import renderer_for
 from emostream.windowing import WindowConfig
 
 PROTOCOL = Protocol(
@@ -54,13 +53,7 @@ def session() -> dict[str, tuple[StreamSpec, np.ndarray, np.ndarray]]:
     timeline = make_timeline(PROTOCOL, total, seed=5)
     out = {}
     for kind, fs in RATES.items():
-        if kind == "Face":
-            renderer = FaceRenderer(timeline, fs, 5)
-        elif kind == "Audio":
-            renderer = VoiceRenderer(timeline, fs, 5)
-        else:
-            renderer = StreamRenderer(timeline, kind, fs, 5)
-        t, x = renderer.render(int(total * fs))
+        t, x = renderer_for(timeline, kind, fs, 5).render(int(total * fs))
         ch = _channels(kind)
         spec = StreamSpec(kind, f"fusion-{kind}", ch, ("",) * len(ch), fs, f"fusion:{kind.lower()}")
         out[kind] = (spec, t, x.astype(np.float32))
