@@ -44,6 +44,9 @@ def test_ecg_reaches_a_plain_inlet_with_the_right_values() -> None:
         xyz = acc.data
         np.testing.assert_array_equal(xyz[:, 0], -xyz[:, 1])
         np.testing.assert_array_equal(xyz[:, 2], 1000.0)
+        # the client asked for a 247-byte ATT MTU, so frames hold (247 − 3 − 10) / 3 samples
+        # instead of the 3 that bumble's default 23-byte MTU would leave room for
+        assert {len(c) for c in pump.chunks("ECG")} == {78}
         rr = pump.chunks("RR")[0]
         assert rr.data[0, 0] == pytest.approx(800 / 1.024)
         assert driver.status.battery_pct == 85 and driver.status.rssi_dbm == -50
