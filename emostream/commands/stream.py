@@ -7,13 +7,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 from rich.console import Console
 
 from emostream.core.chunk import Chunk
-from emostream.devices import load_profile
+from emostream.devices import DeviceProfile, load_profile
 from emostream.sinks.lsl import StreamOutlets
-from emostream.sources.base import Gap
+from emostream.sources.base import Gap, Source
 from emostream.sources.ble import BleBackend
 from emostream.sources.devices import (
     Connection,
@@ -22,6 +23,7 @@ from emostream.sources.devices import (
     make_source,
     simulated,
 )
+from emostream.supervisor import LinkStatus
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -60,7 +62,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _where(args: argparse.Namespace, profile) -> AsyncIterator[Connection]:
+async def _where(args: argparse.Namespace, profile: DeviceProfile) -> AsyncIterator[Connection]:
     if args.simulate:
         async with simulated(profile) as where:
             yield where
@@ -86,40 +88,52 @@ async def _stream(args: argparse.Namespace, console: Console) -> int:
             console.print(
                 f"LSL outlet {spec.name} ({spec.kind}, {rate}) source_id {spec.source_id}"
             )
-        counts: dict[str, int] = {}
+        progress = _Progress()
         try:
             async with asyncio.timeout(args.duration):
                 async for event in source.events():
                     if isinstance(event, Gap):
                         continue
                     outlets.push(event)
-                    _report(console, source, event, counts)
+                    progress.report(console, source, event)
         except TimeoutError:
             pass
         finally:
             await source.aclose()
             outlets.close()
-    total = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+    total = ", ".join(f"{k} {n}" for k, n in sorted(progress.counts.items()))
     console.print(f"published {total or 'nothing'}")
     return 0
 
 
-def _report(console: Console, source, chunk: Chunk, counts: dict[str, int]) -> None:
-    kind = chunk.spec.kind
-    if kind == "Markers":
-        console.print(f"[bold]{chunk.spec.name}[/]: {chunk.data[0, 0]}")
-    first = kind not in counts
-    counts[kind] = counts.get(kind, 0) + len(chunk)
-    status = getattr(source, "status", None)
-    if first and status is not None:
-        extras = []
+@dataclass
+class _Progress:
+    """What `stream` has printed: samples per kind and the last link-status line."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    status_line: str = ""
+
+    def report(self, console: Console, source: Source, chunk: Chunk) -> None:
+        """Print markers, each stream's first data, and every change of the link status."""
+        kind = chunk.spec.kind
+        if kind == "Markers":
+            console.print(f"[bold]{chunk.spec.name}[/]: {chunk.data[0, 0]}")
+        elif kind not in self.counts:
+            console.print(f"streaming {chunk.spec.name}")
+        self.counts[kind] = self.counts.get(kind, 0) + len(chunk)
+        status: LinkStatus | None = getattr(source, "status", None)
+        if status is None:
+            return
+        line = f"link: {status.state}"
         if status.battery_pct is not None:
-            extras.append(f"battery {status.battery_pct} %")
+            line += f", battery {status.battery_pct} %"
         if status.rssi_dbm is not None:
-            extras.append(f"RSSI {status.rssi_dbm} dBm")
-        console.print(
-            f"streaming {chunk.spec.name}" + (f" ({', '.join(extras)})" if extras else "")
-        )
+            line += f", RSSI {status.rssi_dbm} dBm"
+        if status.n_gaps:
+            line += f", {status.n_gaps} gap(s)"
+        if line != self.status_line:
+            self.status_line = line
+            console.print(line)
 
 
 def run(args: argparse.Namespace) -> int:
