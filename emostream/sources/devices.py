@@ -21,7 +21,7 @@ from emostream.sources.base import Source, SourceEvent
 from emostream.sources.ble import DRIVERS, BleBackend
 from emostream.sources.device_errors import DeviceNotFoundError
 from emostream.sources.e4_tcp import E4StreamingClient
-from emostream.supervisor import BackoffPolicy
+from emostream.supervisor import BackoffPolicy, LinkStatus
 
 if TYPE_CHECKING:
     from emostream.pipeline.config import SourceConfig
@@ -142,10 +142,16 @@ class SimulatedDevice(Source):
         self.policy = policy
         self._specs = profile.stream_specs(_virtual_address(profile))
         self._source: Source | None = None
+        self._idle = LinkStatus()
 
     @property
     def specs(self) -> tuple[StreamSpec, ...]:
         return self._specs
+
+    @property
+    def status(self) -> LinkStatus:
+        """The driver's link status (a fresh one before the device is up)."""
+        return getattr(self._source, "status", None) or self._idle
 
     async def events(self) -> AsyncIterator[SourceEvent]:
         async with simulated(self.profile) as where:

@@ -67,6 +67,8 @@ def test_simulated_pipeline_source_streams_with_stable_specs() -> None:
                 return event
         raise AssertionError("no data")
 
+    assert source.status.state == "connecting"
     chunk = run(body(), 30)
+    assert source.status.state == "streaming" and source.status.battery_pct == 85
     assert chunk.spec in specs and chunk.spec.kind == "EEG"
     assert Muse.CHANNELS["EEG"] == chunk.data.shape[1]
