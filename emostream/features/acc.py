@@ -25,13 +25,17 @@ def acc_features(
     """Mean and standard deviation of |a| over the window (movement raises the SD)."""
     out = ExtractorOutput()
     xyz = xyz_g[in_window(timestamps, t_start, t_end)]
-    magnitude = np.sqrt(np.sum(np.square(xyz[:, :3]), axis=1))
-    magnitude = magnitude[np.isfinite(magnitude)]
-    if magnitude.size < 2:
+    magnitude = np.sqrt(np.einsum("ij,ij->i", xyz, xyz))
+    if not np.isfinite(magnitude).all():
+        magnitude = magnitude[np.isfinite(magnitude)]
+    n = magnitude.size
+    if n < 2:
         out.reasons["acc"] = "fewer than 2 accelerometer samples"
         return out
-    out.values["acc_magnitude_mean_g"] = float(np.mean(magnitude))
-    out.values["acc_magnitude_sd_g"] = float(np.std(magnitude))
+    mean = float(magnitude.sum()) / n
+    deviation = magnitude - mean
+    out.values["acc_magnitude_mean_g"] = mean
+    out.values["acc_magnitude_sd_g"] = float(np.sqrt(np.dot(deviation, deviation) / n))
     return out
 
 

@@ -218,7 +218,7 @@ class PpgDetector(BeatDetector):
 
     def _front(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         clean = self._bp(x)
-        energy = np.square(np.clip(clean, 0.0, None))
+        energy = np.square(np.maximum(clean, 0.0))
         running = np.cumsum(np.concatenate(([self._energy_sum], energy)))[1:]
         mean_energy = running / (self._energy_n + np.arange(1, energy.size + 1))
         self._energy_sum = float(running[-1])

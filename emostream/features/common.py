@@ -35,5 +35,5 @@ def in_window(timestamps: np.ndarray, t_start: float, t_end: float) -> slice:
 
 def slope_per_min(timestamps: np.ndarray, values: np.ndarray) -> float:
     """Least-squares slope of `values` against time, per minute."""
-    t = timestamps - timestamps.mean()
-    return float(np.dot(t, values - values.mean()) / np.dot(t, t) * 60.0)
+    t = timestamps - timestamps.sum() / timestamps.size
+    return float(np.dot(t, values) / np.dot(t, t) * 60.0)  # sum(t) = 0: no need to centre values

@@ -7,10 +7,10 @@ sample once and keeps the beats of the recent past.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from emostream.core.spec import StreamSpec
 from emostream.features.base import Extractor, ExtractorOutput
@@ -29,6 +29,7 @@ RESAMPLE_HZ = 4.0
 #: intervals further than this fraction from the window's median RR are missed/extra beats
 MAX_MEDIAN_DEVIATION = 0.2
 QUARTILES = np.array([0.25, 0.75])
+MEDIAN = np.array([0.5])
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,24 @@ class HrvParams(CommonParams):
     min_beats: int = 8
 
 
-def _quartile_deviation(x: np.ndarray) -> float:
-    """Half the interquartile range (Lipponen–Tarvainen's threshold unit); the same linear
-    interpolation as `np.quantile`, via one sort (much cheaper on short series)."""
-    s = np.sort(x)
-    pos = QUARTILES * (s.size - 1)
+def _quantiles(sorted_x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Quantiles of an already sorted array, interpolated linearly as `np.quantile` does."""
+    pos = q * (sorted_x.size - 1)
     lo = pos.astype(np.int64)
-    hi = np.minimum(lo + 1, s.size - 1)
-    q = s[lo] + (s[hi] - s[lo]) * (pos - lo)
-    return float(q[1] - q[0]) / 2.0
+    hi = np.minimum(lo + 1, sorted_x.size - 1)
+    return sorted_x[lo] + (sorted_x[hi] - sorted_x[lo]) * (pos - lo)
+
+
+def _quartile_deviation(x: np.ndarray) -> float:
+    """Half the interquartile range (Lipponen–Tarvainen's threshold unit)."""
+    q1, q3 = _quantiles(np.sort(x), QUARTILES)
+    return float(q3 - q1) / 2.0
+
+
+def _sd(x: np.ndarray) -> float:
+    """Sample standard deviation (ddof=1), cheaper than `np.std` on short arrays."""
+    d = x - x.sum() / x.size
+    return float(np.sqrt(np.dot(d, d) / (x.size - 1)))
 
 
 def rr_artifacts(rri_ms: np.ndarray, alpha: float = 5.2, median_order: int = 11) -> np.ndarray:
@@ -56,20 +66,30 @@ def rr_artifacts(rri_ms: np.ndarray, alpha: float = 5.2, median_order: int = 11)
     (missed or extra beats); or both a jump in successive differences and a departure from the
     local median beyond the Lipponen–Tarvainen (2019) adaptive thresholds (ectopic beats)."""
     bad = (rri_ms < RRI_MIN_MS) | (rri_ms > RRI_MAX_MS)
-    if rri_ms.size < median_order:
+    n = rri_ms.size
+    if n < median_order:
         return bad
-    bad |= np.abs(rri_ms / np.median(rri_ms) - 1.0) > MAX_MEDIAN_DEVIATION
-    drr = np.empty_like(rri_ms)
+    median = _quantiles(np.sort(rri_ms), MEDIAN)[0]
+    bad |= np.abs(rri_ms - median) > MAX_MEDIAN_DEVIATION * median
+    drr = np.empty(n)
     drr[0] = 0.0
     np.subtract(rri_ms[1:], rri_ms[:-1], out=drr[1:])
     half = median_order // 2
     padded = np.concatenate((np.full(half, rri_ms[0]), rri_ms, np.full(half, rri_ms[-1])))
-    med = np.sort(sliding_window_view(padded, median_order), axis=1)[:, half]
-    mrr = rri_ms - med
+    local = np.sort(padded[np.arange(n)[:, None] + np.arange(median_order)], axis=1)[:, half]
+    mrr = rri_ms - local
     mrr[mrr < 0] *= 2.0
-    th1 = max(alpha * _quartile_deviation(np.abs(drr)), 1e-9)
-    th2 = max(alpha * _quartile_deviation(np.abs(mrr)), 1e-9)
-    return bad | ((np.abs(drr) > th1) & (np.abs(mrr) > 3.0 * th2))
+    abs_drr, abs_mrr = np.abs(drr), np.abs(mrr)
+    th1 = max(alpha * _quartile_deviation(abs_drr), 1e-9)
+    th2 = max(alpha * _quartile_deviation(abs_mrr), 1e-9)
+    return bad | ((abs_drr > th1) & (abs_mrr > 3.0 * th2))
+
+
+@functools.cache
+def _periodogram_setup(n: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Hann taper, frequencies and PSD scale for an n-sample RR series at RESAMPLE_HZ."""
+    taper = np.hanning(n)
+    return taper, np.fft.rfftfreq(n, 1.0 / RESAMPLE_HZ), 1.0 / (RESAMPLE_HZ * np.dot(taper, taper))
 
 
 def band_powers_ms2(beat_ts: np.ndarray, rri_ms: np.ndarray, length_s: float) -> dict[str, float]:
@@ -84,11 +104,9 @@ def band_powers_ms2(beat_ts: np.ndarray, rri_ms: np.ndarray, length_s: float) ->
     rr = np.interp(t, beat_ts, rri_ms)
     tc = t - t.mean()
     rr = rr - rr.mean() - tc * (np.dot(tc, rr) / np.dot(tc, tc))
-    taper = np.hanning(t.size)
-    spectrum = np.abs(np.fft.rfft(rr * taper)) ** 2
-    psd = spectrum / (RESAMPLE_HZ * np.dot(taper, taper))
+    taper, f, scale = _periodogram_setup(t.size)
+    psd = np.abs(np.fft.rfft(rr * taper)) ** 2 * scale
     psd[1:] *= 2.0  # one-sided
-    f = np.fft.rfftfreq(t.size, 1.0 / RESAMPLE_HZ)
     df = f[1] - f[0]
     hf = float(np.sum(psd[(f >= HF_BAND_HZ[0]) & (f < HF_BAND_HZ[1])]) * df)
     out["hrv_hf_ms2"] = hf
@@ -125,7 +143,7 @@ def hrv_features(
     artifact = rr_artifacts(rri) if params.correct_artifacts else np.zeros(rri.size, bool)
     clean = rri[~artifact]
     # quality: beat-shape agreement x the fraction of the window explained by clean beats
-    template = float(np.clip(np.mean(corr), 0.0, 1.0))
+    template = min(1.0, max(0.0, float(corr.sum()) / corr.size))
     explained = min(1.0, float(np.sum(clean)) / 1000.0 / (t_end - t_start))
     quality = template * explained
     out.quality[signal_name] = quality
@@ -139,15 +157,15 @@ def hrv_features(
     keep = ~artifact
     pair = keep[1:] & keep[:-1] & (np.abs(np.diff(ts) - rri[1:] / 1000.0) < 0.05)
     diffs = np.diff(rri)[pair]
-    mean_nn = float(np.mean(clean))
-    sdnn = float(np.std(clean, ddof=1))
+    mean_nn = float(clean.sum()) / clean.size
+    sdnn = _sd(clean)
     v = out.values
     v["hr_bpm"] = 60000.0 / mean_nn
     v["hrv_meannn_ms"] = mean_nn
     v["hrv_sdnn_ms"] = sdnn
     if diffs.size >= 2:
-        sdsd = float(np.std(diffs, ddof=1))
-        v["hrv_rmssd_ms"] = float(np.sqrt(np.mean(diffs**2)))
+        sdsd = _sd(diffs)
+        v["hrv_rmssd_ms"] = float(np.sqrt(np.dot(diffs, diffs) / diffs.size))
         v["hrv_pnn50_pct"] = float(np.count_nonzero(np.abs(diffs) > 50.0) / (diffs.size + 1) * 100)
         v["hrv_sd1_ms"] = float(np.sqrt(0.5) * sdsd)
         v["hrv_sd2_ms"] = float(np.sqrt(max(2.0 * sdnn**2 - 0.5 * sdsd**2, 0.0)))

@@ -31,16 +31,19 @@ def temp_features(
     out = ExtractorOutput()
     sl = in_window(timestamps, t_start, t_end)
     ts, x = timestamps[sl], temp_c[sl]
-    ok = np.isfinite(x) & (x >= TEMP_MIN_C) & (x <= TEMP_MAX_C)
+    ok = (x >= TEMP_MIN_C) & (x <= TEMP_MAX_C)  # NaN fails both
     if x.size > 1:
-        ok[1:] &= np.abs(np.diff(x)) <= MAX_JUMP_C_PER_S * np.maximum(np.diff(ts), 1e-9)
-    quality = float(np.mean(ok)) if x.size else 0.0
+        ok[1:] &= np.abs(np.diff(x)) <= MAX_JUMP_C_PER_S * np.diff(ts)
+    n_ok = int(np.count_nonzero(ok))
+    quality = n_ok / x.size if x.size else 0.0
     out.quality["temp"] = quality
-    if quality < params.min_quality or np.count_nonzero(ok) < 2:
+    if quality < params.min_quality or n_ok < 2:
         out.reasons["temp"] = f"quality_temp {quality:.2f} < {params.min_quality:.2f}"
         return out
-    out.values["temp_c"] = float(np.mean(x[ok]))
-    out.values["temp_slope_c_per_min"] = slope_per_min(ts[ok], x[ok])
+    if n_ok < x.size:
+        ts, x = ts[ok], x[ok]
+    out.values["temp_c"] = float(x.sum()) / n_ok
+    out.values["temp_slope_c_per_min"] = slope_per_min(ts, x)
     return out
 
 

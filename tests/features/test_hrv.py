@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emostream.features.beats import detect_beats, detector_for
-from emostream.features.hrv import HrvParams, hrv_features, rr_artifacts
+from emostream.features.hrv import HrvExtractor, HrvParams, hrv_features, rr_artifacts
 
-from .conftest import drive05_ecg, neurokit_column
+from .conftest import drive05_ecg, neurokit_column, spec
 
 TOLERANCE_S = 0.05
 
@@ -118,3 +118,32 @@ def test_detector_output_independent_of_chunking(sizes, kind):
 
 _ECG = nk.ecg_simulate(duration=60, sampling_rate=250, heart_rate=70, random_state=3)
 _PPG = nk.ppg_simulate(duration=60, sampling_rate=250, heart_rate=70, random_state=3)
+
+
+class _Span:
+    def __init__(self, t_start: float, t_end: float):
+        self.t_start, self.t_end = t_start, t_end
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.integers(20, 2000), min_size=1, max_size=20))
+def test_extractor_streamed_equals_pure_function(sizes):
+    """Streamed in random chunks, compute() = hrv_features on the beats that the batch
+    detector finds in the same samples (everything received up to the window end)."""
+    fs = 250.0
+    ts = np.arange(_ECG.size) / fs
+    extractor = HrvExtractor(spec("ECG", fs), HrvParams())
+    i, k = 0, 0
+    for t_end in (30.0, 45.0, 59.0):
+        hi = int(np.searchsorted(ts, t_end, side="right"))
+        while i < hi:
+            n = sizes[k % len(sizes)]
+            extractor.update(ts[i : min(i + n, hi)], _ECG[i : min(i + n, hi), None])
+            i, k = min(i + n, hi), k + 1
+        got = extractor.compute(_Span(t_end - 25.0, t_end), "ecg")
+        beats, corr = detector_for("ECG", fs).update(ts[:hi], _ECG[:hi])
+        rri = np.diff(beats, prepend=np.nan) * 1000.0
+        want = hrv_features(beats, rri, corr, t_end - 25.0, t_end, HrvParams(), "ecg")
+        assert want.values and got.values.keys() == want.values.keys()
+        for column, value in want.values.items():
+            assert got.values[column] == pytest.approx(value, rel=1e-9)
