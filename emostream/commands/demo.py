@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     sources = [build_live_source(config, i, speed=args.speed) for i in range(len(config.sources))]
     model = build_model(config, None)
     console = Console()
-    view = ConsoleView(console)
+    names = [profile.name for profile in config.profiles]
+    view = ConsoleView(console, devices=list(zip(names, sources, strict=True)))
     console.print(f"emostream demo: pipeline [bold]{config.meta.name}[/] ({config.path})")
     result = run_session(
         config,

@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     sources = [build_live_source(config, i) for i in range(len(config.sources))]
     model = build_model(config, args.model)
     console = Console()
-    view = ConsoleView(console)
+    names = [profile.name for profile in config.profiles]
+    view = ConsoleView(console, devices=list(zip(names, sources, strict=True)))
     console.print(f"emostream run: pipeline [bold]{config.meta.name}[/]; Ctrl-C stops")
     result = run_session(
         config,

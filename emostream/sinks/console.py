@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ LIVE_FEATURES: tuple[tuple[str, str, str], ...] = (
     ("eeg_faa", "FAA", "{:+.2f}"),
 )
 PHASE_PREFIX = "phase:"
+LOW_BATTERY_PCT = 15
 
 
 @dataclass
@@ -51,8 +53,16 @@ class ConsoleView(Sink):
     `line_every_s` seconds of data, so logs stay readable.
     """
 
-    def __init__(self, console: Console | None = None, *, line_every_s: float = 30.0):
+    def __init__(
+        self,
+        console: Console | None = None,
+        *,
+        line_every_s: float = 30.0,
+        devices: Sequence[tuple[str, Any]] = (),
+    ):
         self.console = console or Console(stderr=False)
+        #: (name, source) pairs whose `status` (link state, battery, RSSI) is shown live
+        self.devices = [(name, source) for name, source in devices if hasattr(source, "status")]
         self.line_every_s = line_every_s
         self._live: Live | None = None
         self._phase = "-"
@@ -126,6 +136,7 @@ class ConsoleView(Sink):
             parts.append(f"state={prediction.get('state')} ({prediction.get('confidence', 0):.0%})")
             if self.accuracy is not None:
                 parts.append(f"acc={self.accuracy:.0%}")
+        parts += [f"{name}: {text}" for name, text in self.device_lines()]
         return "  ".join(parts)
 
     def _render(self) -> Table:
@@ -156,7 +167,25 @@ class ConsoleView(Sink):
                 "label requests",
                 f"{len(self._requests)} (last at {self._clock(self._requests[-1][0])})",
             )
+        for name, text in self.device_lines():
+            table.add_row(name, text)
         return table
+
+    def device_lines(self) -> list[tuple[str, str]]:
+        """One line per device: link state, battery (flagged when low), signal strength, gaps."""
+        lines = []
+        for name, source in self.devices:
+            status = source.status
+            parts = [status.state]
+            if status.battery_pct is not None:
+                low = " LOW" if status.battery_pct <= LOW_BATTERY_PCT else ""
+                parts.append(f"battery {status.battery_pct}%{low}")
+            if status.rssi_dbm is not None:
+                parts.append(f"{status.rssi_dbm} dBm")
+            if status.n_gaps:
+                parts.append(f"{status.n_gaps} gaps")
+            lines.append((name, ", ".join(parts)))
+        return lines
 
     def summary(self) -> Table:
         """Per-phase means of the live features, plus model and marker counts."""
