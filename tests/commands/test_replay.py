@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -117,28 +115,26 @@ async def _chunks(rec: Recording) -> list[Chunk]:
     return [e async for e in RecordingSource(rec).events()]
 
 
-def test_cli_replays_a_session_with_its_metadata(tmp_path: Path, unique_name: str) -> None:
+def test_cli_replays_a_session_with_its_metadata(
+    tmp_path: Path, unique_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _session(tmp_path, unique_name)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "emostream.cli", "replay", str(path), "--speed", "1", "--start", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert proc.stdout.readline().startswith("replaying")  # the outlets exist now
-        inlet = _inlet(f"{unique_name}-ecg")
-        spec = info_to_spec(inlet.info())
-        assert spec.channels == ("ECG", "counter") and spec.units == ("mV", "count")
-        assert spec.name == f"{unique_name}-ECG" and spec.rate_hz == ECG_HZ
-        counters = []
-        while not counters or counters[-1][-1] < 10 * ECG_HZ - 1:
-            samples, _ = inlet.pull_chunk(timeout=10.0)
-            assert samples, "replay stalled"
-            counters.append(np.asarray(samples)[:, 1])
-        out, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-    assert proc.returncode == 0, err
-    assert "done" in out
+    status: list[int] = []
+    argv = ["replay", str(path), "--speed", "2", "--start", "2"]
+    replay = threading.Thread(target=lambda: status.append(main(argv)))
+    replay.start()
+    inlet = _inlet(f"{unique_name}-ecg")
+    spec = info_to_spec(inlet.info())
+    assert spec.channels == ("ECG", "counter") and spec.units == ("mV", "count")
+    assert spec.name == f"{unique_name}-ECG" and spec.rate_hz == ECG_HZ
+    counters = []
+    while not counters or counters[-1][-1] < 10 * ECG_HZ - 1:
+        samples, _ = inlet.pull_chunk(timeout=10.0)
+        assert samples, "replay stalled"
+        counters.append(np.asarray(samples)[:, 1])
+    replay.join(timeout=30)
+    assert status == [0]
+    assert "done" in capsys.readouterr().out
     counter = np.concatenate(counters)
     assert counter[0] >= 2 * ECG_HZ  # --start 2 skipped the first two seconds
     np.testing.assert_array_equal(counter, np.arange(counter[0], 10 * ECG_HZ))

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from emostream.cli import main
 from emostream.errors import RecordingError
 from emostream.formats import xdf
 from emostream.formats.base import Recording
@@ -148,10 +149,5 @@ def test_labrecorder_records_emostream_outlets(
     for key, stream in back.streams.items():
         np.testing.assert_array_equal(replayed.streams[key].data, stream.data)
     out = tmp_path / "processed"
-    result = subprocess.run(
-        [sys.executable, "-m", "emostream.cli", "process", str(path), "--pipeline", "demo",
-         "--out", str(out), "--quiet"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    assert main(["process", str(path), "--pipeline", "demo", "--out", str(out), "--quiet"]) == 0
     assert pq.read_table(out / "features.parquet").num_rows > 0

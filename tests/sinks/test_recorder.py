@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from emostream.cli import main
 from emostream.consent import consent_record
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
@@ -268,12 +269,7 @@ def test_process_on_a_recorded_demo_run_reproduces_its_features_and_predictions(
     )
     assert len(live.prediction_rows) > 50
     out = tmp_path / "processed"
-    result = subprocess.run(
-        [sys.executable, "-m", "emostream.cli", "process", str(recorder.path), "--out", str(out),
-         "--quiet"],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    assert main(["process", str(recorder.path), "--out", str(out), "--quiet"]) == 0
 
     def rows(path: Path) -> list[dict]:
         return [

@@ -157,3 +157,20 @@ def test_paced_restamp_keeps_spacing_on_the_lsl_clock() -> None:
 def test_bad_arguments_are_usage_errors(kwargs: dict, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         RecordingSource(make_recording(10.0), **kwargs)
+
+
+def test_e4_export_folder_replays_every_sample(shared_data) -> None:
+    """A real Empatica E4 export (Stress-Predict S02) through the format registry."""
+    from emostream.formats.registry import read_recording
+
+    fmt, rec = read_recording(shared_data / "stress_predict" / "Raw_data" / "S02")
+    assert fmt == "e4"
+    counts = dict.fromkeys(rec.streams, 0)
+    keys = {s.spec: k for k, s in rec.streams.items()}
+
+    async def run() -> None:
+        async for ev in RecordingSource(rec, chunk_s=1.0).events():
+            counts[keys[ev.spec]] += len(ev)
+
+    asyncio.run(run())
+    assert counts == {k: len(s.timestamps) for k, s in rec.streams.items()}
