@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from emostream import __version__
-from emostream.consent import ConsentRecord, consent_record, require_consent
+from emostream.consent import ConsentRecord, check_pseudonym, consent_record, require_consent
 from emostream.core.clock import lsl_now_s, unix_now_s
 from emostream.core.spec import StreamSpec
 from emostream.errors import RecordingError, UsageError
@@ -56,22 +56,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_PSEUDONYM_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 #: keys dropped from device info before it is saved: they identify a person's device
 _IDENTIFYING_KEYS = frozenset(
     {"address", "mac", "mac_address", "ble_address", "serial", "serial_number", "owner", "email"}
 )
 _VERSIONED = ("numpy", "pyarrow", "pylsl", "river", "neurokit2", "scipy")
 _STOP = object()
-
-
-def check_pseudonym(subject: str) -> str:
-    if not _PSEUDONYM_RE.match(subject):
-        raise UsageError(
-            f"subject {subject!r}: use a pseudonym of 1-32 letters and digits (e.g. P07), "
-            "never a name or other identifier"
-        )
-    return subject
 
 
 def scrub_identifiers(obj: Any) -> Any:
@@ -123,8 +113,9 @@ class RecorderSink(Sink):
     """Records a session into `root/sub-<subject>_ses-<n>_<YYYYMMDD>/`.
 
     `live=True` means a person is being recorded: `consent` must then include the `record`
-    scope, or construction fails with a message saying how to state it. `on_error` is called
-    (from the writer thread) with the RecordingError when recording stops on a write error.
+    scope, or construction fails with a message saying how to state it. `on_open` is called
+    with the session folder once it exists; `on_error` (from the writer thread) with the
+    RecordingError when recording stops on a write error.
     """
 
     def __init__(
@@ -137,6 +128,7 @@ class RecorderSink(Sink):
         flush_interval_s: float = 0.5,
         fsync: bool = True,
         on_error: Callable[[RecordingError], None] | None = None,
+        on_open: Callable[[Path], None] | None = None,
     ) -> None:
         self.subject = check_pseudonym(subject)
         require_consent(consent, live=live)
@@ -148,6 +140,7 @@ class RecorderSink(Sink):
         self.flush_interval_s = flush_interval_s
         self.fsync = fsync
         self.on_error = on_error
+        self.on_open = on_open
         self.path: Path | None = None
         self.error: RecordingError | None = None
         self.n_dropped_samples = 0
@@ -168,6 +161,7 @@ class RecorderSink(Sink):
         subject: str = "anon",
         consent: str | None = None,
         on_error: Callable[[RecordingError], None] | None = None,
+        on_open: Callable[[Path], None] | None = None,
     ) -> RecorderSink:
         """From a pipeline's `[record]` table plus the CLI: `--record DIR` (`root`), `--subject`
         and `--consent SCOPES`, which wins over the table's `consent`."""
@@ -180,6 +174,7 @@ class RecorderSink(Sink):
             consent=record,
             live=live,
             on_error=on_error,
+            on_open=on_open,
         )
 
     # -- Sink hooks (event loop thread: enqueue only) ----------------------------------------
@@ -214,6 +209,8 @@ class RecorderSink(Sink):
             ) from None
         self._thread = threading.Thread(target=self._writer, name="emostream-recorder", daemon=True)
         self._thread.start()
+        if self.on_open is not None:
+            self.on_open(self.path)
 
     def _new_folder(self, date: str) -> Path:
         pattern = re.compile(rf"^sub-{re.escape(self.subject)}_ses-(\d+)_\d{{8}}$")

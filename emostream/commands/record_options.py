@@ -1,0 +1,62 @@
+"""Recording options shared by the commands that run a pipeline (`run`, `demo`)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from emostream.pipeline.config import PipelineConfig
+from emostream.sinks.recorder import RecorderSink
+
+
+def add_record_args(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("recording")
+    group.add_argument(
+        "--record",
+        default=None,
+        metavar="DIR",
+        help="record the session into DIR (default: the pipeline's [record] dir, recordings/)",
+    )
+    group.add_argument("--no-record", action="store_true", help="do not record the session")
+    group.add_argument(
+        "--consent",
+        default=None,
+        metavar="SCOPES",
+        help="consent the subject gave, e.g. record,research (scopes: record, research, share); "
+        "required to record a live person",
+    )
+
+
+def is_live(config: PipelineConfig) -> bool:
+    """True when a source is a device or LSL stream, i.e. a person may be recorded."""
+    return any(profile.device.transport != "synthetic" for profile in config.profiles)
+
+
+def recorder_from_args(
+    args: argparse.Namespace,
+    config: PipelineConfig,
+    *,
+    subject: str,
+    say: Callable[[str], None],
+    default_on: bool = True,
+) -> RecorderSink | None:
+    """The session's recorder, or None when recording is off.
+
+    On unless `--no-record`, or the pipeline sets `[record] enabled = false` (and no
+    `--record DIR` asks for it); `default_on` applies when the pipeline says nothing.
+    Refuses (UsageError) to record a live person without consent.
+    """
+    if args.no_record:
+        return None
+    stated = config.raw.get("record", {}).get("enabled")
+    if args.record is None and not (stated if stated is not None else default_on):
+        return None
+    return RecorderSink.from_config(
+        config.record,
+        live=is_live(config),
+        root=args.record,
+        subject=subject,
+        consent=args.consent,
+        on_error=lambda exc: say(f"recording error: {exc}"),
+        on_open=lambda path: say(f"recording to {path}"),
+    )
