@@ -103,13 +103,15 @@ class ConsoleView(Sink):
             self._live.update(self._render())
         elif self._last_line_t is None or features.t_end - self._last_line_t >= self.line_every_s:
             self._last_line_t = features.t_end
-            self.console.print(self._line(features, prediction), highlight=False)
+            self.console.print(self._line(features, prediction), highlight=False, soft_wrap=True)
 
     def on_marker(self, t_s: float, marker: str) -> None:
         target = self._requests if marker.startswith("label-request") else self._other_markers
         target.append((t_s, marker))
         if self._live is None:
-            self.console.print(f"[{self._clock(t_s)}] marker out: {marker}", highlight=False)
+            self.console.print(
+                f"[{self._clock(t_s)}] marker out: {marker}", highlight=False, soft_wrap=True
+            )
 
     def close(self) -> None:
         if self._live is not None:

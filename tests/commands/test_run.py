@@ -44,3 +44,17 @@ def test_run_live_from_lsl_outlets(tmp_path, capsys):
     assert code == 0
     assert "HR bpm=" in out and "SCL µS=" in out
     assert "ecg:" in out and "eda:" in out and "windows, config" in out
+
+
+def test_run_shows_device_link_battery_and_signal(tmp_path, capsys):
+    """A pipeline on a virtual Polar H10 (real driver, bumble peripheral) shows its link."""
+    path = tmp_path / "h10.toml"
+    path.write_text(
+        '[pipeline]\nname = "h10"\n[window]\nlength_s = 5.0\nhop_s = 5.0\n'
+        '[[sources]]\ndevice = "polar-h10"\naddress = "simulate"\n[features.hrv]\n'
+    )
+    code = main(["run", str(path), "--duration", "15", "--no-lsl"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "polar-h10: streaming, battery" in out and "dBm" in out
+    assert "ecg:" in out and "rr:" in out
