@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from emostream.pipeline.config import PipelineConfig
 from emostream.sinks.recorder import RecorderSink
+from emostream.sources.base import Source
 
 
 def add_record_args(p: argparse.ArgumentParser) -> None:
@@ -38,20 +39,22 @@ def recorder_from_args(
     *,
     subject: str,
     say: Callable[[str], None],
+    sources: Sequence[Source] = (),
     default_on: bool = True,
 ) -> RecorderSink | None:
     """The session's recorder, or None when recording is off.
 
     On unless `--no-record`, or the pipeline sets `[record] enabled = false` (and no
     `--record DIR` asks for it); `default_on` applies when the pipeline says nothing.
-    Refuses (UsageError) to record a live person without consent.
+    Refuses (UsageError) to record a live person without consent. The clock offsets that
+    `sources` measure are recorded too.
     """
     if args.no_record:
         return None
     stated = config.raw.get("record", {}).get("enabled")
     if args.record is None and not (stated if stated is not None else default_on):
         return None
-    return RecorderSink.from_config(
+    sink = RecorderSink.from_config(
         config.record,
         live=is_live(config),
         root=args.record,
@@ -60,3 +63,5 @@ def recorder_from_args(
         on_error=lambda exc: say(f"recording error: {exc}"),
         on_open=lambda path: say(f"recording to {path}"),
     )
+    sink.watch_clock_offsets(sources)
+    return sink

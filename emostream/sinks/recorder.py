@@ -18,7 +18,7 @@ import platform
 import queue
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,6 +144,7 @@ class RecorderSink(Sink):
         self.path: Path | None = None
         self.error: RecordingError | None = None
         self.n_dropped_samples = 0
+        self._offset_watch: list[tuple[str, list[Any], list[int]]] = []
         self._keys: dict[StreamSpec, int] = {}
         self._specs: dict[str, StreamSpec] = {}
         self._meta: dict[str, Any] = {}
@@ -224,9 +225,22 @@ class RecorderSink(Sink):
             except FileExistsError:
                 n += 1
 
+    def watch_clock_offsets(self, sources: Sequence[Any]) -> None:
+        """Record the clock offsets each source measures (sources with a `clock_offsets` list
+        of entries with `measured_at_s` and `offset_s`, such as LslSource) as they appear."""
+        for source in sources:
+            offsets = getattr(source, "clock_offsets", None)
+            if isinstance(offsets, list) and source.specs:
+                self._offset_watch.append((source.specs[0].source_id, offsets, [0]))
+
     def on_chunk(self, chunk: Chunk) -> None:
         if self._thread is None or self._closed:
             return
+        for source_id, offsets, seen in self._offset_watch:
+            while seen[0] < len(offsets):
+                entry = offsets[seen[0]]
+                self.record_clock_offset(source_id, entry.measured_at_s, entry.offset_s)
+                seen[0] += 1
         idx = self._keys.get(chunk.spec)
         if idx is None:
             key = unique_key(stream_key(chunk.spec), self._specs)

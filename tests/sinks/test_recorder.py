@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -287,3 +288,48 @@ def test_process_on_a_recorded_demo_run_reproduces_its_features_and_predictions(
     assert [
         {k: v for k, v in r.items() if v is not None} for r in recorded.meta["features"].to_pylist()
     ] == live.feature_rows
+
+
+def test_clock_offsets_of_an_lsl_source_are_recorded(tmp_path: Path, unique_name: str) -> None:
+    from emostream.sinks.lsl import StreamOutlets
+    from emostream.sources.lsl import LslQuery, LslSource
+
+    spec = StreamSpec("ECG", unique_name, ("ECG",), ("uV",), 100.0, f"{unique_name}-ecg")
+    outlets = StreamOutlets([spec])
+    source = LslSource(LslQuery(source_id=spec.source_id), resolve_timeout_s=10.0)
+    sink = RecorderSink(tmp_path, subject="P01", live=False)
+    sink.watch_clock_offsets([source])
+    sink.open(None)
+    stop = threading.Event()
+
+    def push() -> None:
+        k = 0
+        while not stop.wait(0.01):
+            outlets.push(
+                Chunk(spec, lsl_now_s() - np.arange(1, -1, -1) * 0.01, np.ones((2, 1)) * k)
+            )
+            k += 1
+
+    pusher = threading.Thread(target=push)
+    pusher.start()
+
+    async def consume() -> None:
+        n = 0
+        async for event in source.events():
+            if isinstance(event, Chunk):
+                sink.on_chunk(event)
+                n += len(event)
+            if n >= 50:
+                break
+        await source.aclose()
+
+    try:
+        asyncio.run(consume())
+    finally:
+        stop.set()
+        pusher.join()
+    sink.close()
+    events = session.read(sink.path).meta["events"].to_pylist()
+    offsets = [e for e in events if e["kind"] == "clock_offset"]
+    assert offsets and offsets[0]["source_id"] == spec.source_id
+    assert offsets[0]["value"] == pytest.approx(source.clock_offsets[0].offset_s)
