@@ -38,6 +38,8 @@ BASELINE_S = 0.6
 #: beat template: +-this around the peak, updated as an exponential average
 TEMPLATE_HALF_S = 0.2
 TEMPLATE_ALPHA = 0.1
+_EMPTY = np.zeros(0)
+_EMPTY.flags.writeable = False
 
 
 class BeatDetector:
@@ -81,7 +83,7 @@ class BeatDetector:
     def update(self, timestamps: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Consume samples; return the newly confirmed beats' (timestamps, template correlations)."""
         if not x.size:
-            return np.zeros(0), np.zeros(0)
+            return _EMPTY, _EMPTY
         x, self._last_x = hold_nonfinite(np.asarray(x, dtype=float), self._last_x)
         clean, flags = self._front(x)
         n0 = self._n
@@ -89,7 +91,7 @@ class BeatDetector:
         self._ts = np.concatenate((self._ts, timestamps))
         self._clean = np.concatenate((self._clean, clean))
         # flags[i] refers to cleaned sample n0 + i - lag
-        edges = np.flatnonzero(np.diff(np.concatenate(([self._in_block], flags)).astype(np.int8)))
+        edges = np.flatnonzero(np.diff(flags, prepend=self._in_block))
         peaks: list[int] = []
         for e in edges:
             idx = n0 + int(e) - self.lag  # first cleaned index with the new state
@@ -101,10 +103,13 @@ class BeatDetector:
                 peak = self._close_block(self._block_start, idx)
                 if peak is not None:
                     peaks.append(peak)
-        first_held = self._n - self._ts.size
-        idx = np.asarray(peaks, dtype=np.int64) - first_held
-        beat_ts = self._ts[np.clip(idx - self.clean_delay, 0, self._ts.size - 1)]
-        corr = np.array([self._template_corr(i) for i in idx])
+        if peaks:
+            first_held = self._n - self._ts.size
+            idx = [p - first_held for p in peaks]
+            beat_ts = self._ts[[max(i - self.clean_delay, 0) for i in idx]]
+            corr = np.array([self._template_corr(i) for i in idx])
+        else:
+            beat_ts = corr = _EMPTY
         self._ts = self._ts[-self._hist_n :]
         self._clean = self._clean[-self._hist_n :]
         return beat_ts, corr
@@ -130,7 +135,7 @@ class BeatDetector:
     def flush(self) -> tuple[np.ndarray, np.ndarray]:
         """End of stream: push the last value through the delays so pending beats come out."""
         if not self._ts.size:
-            return np.zeros(0), np.zeros(0)
+            return _EMPTY, _EMPTY
         n_pad = self.lag + self.clean_delay + 2
         ts = self._ts[-1] + np.arange(1, n_pad + 1) / self.fs_hz
         return self.update(ts, np.full(n_pad, self._last_x))
@@ -205,26 +210,31 @@ class PpgDetector(BeatDetector):
         fs = self.fs_hz
         self._bp = SosFilter(butter_sos(3, (0.5, 8.0), fs, "bandpass"))
         self.clean_delay = 0
-        k_peak = int(np.rint(0.111 * fs))
-        k_beat = int(np.rint(0.667 * fs))
-        self._k_peak = k_peak
-        self._ma_peak = MovingAverage(k_peak)
-        self._ma_beat = MovingAverage(k_beat)
-        self._peak_delay = Delay((k_beat - 1) // 2 - (k_peak - 1) // 2)
-        self.lag = (k_beat - 1) // 2
-        self.warmup = k_beat
-        self._energy_sum = 0.0
+        self._k_peak = int(np.rint(0.111 * fs))
+        self._k_beat = int(np.rint(0.667 * fs))
+        # the short average is compared centred on the same sample as the long one
+        self._peak_shift = (self._k_beat - 1) // 2 - (self._k_peak - 1) // 2
+        self.lag = (self._k_beat - 1) // 2
+        self.warmup = self._k_beat
+        # one running sum of the energy serves both averages and the running mean
+        self._sum_tail = np.zeros(self._k_beat)
         self._energy_n = 0
 
     def _front(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         clean = self._bp(x)
         energy = np.square(np.maximum(clean, 0.0))
-        running = np.cumsum(np.concatenate(([self._energy_sum], energy)))[1:]
-        mean_energy = running / (self._energy_n + np.arange(1, energy.size + 1))
-        self._energy_sum = float(running[-1])
-        self._energy_n += energy.size
-        flags = self._peak_delay(self._ma_peak(energy)) > self._ma_beat(energy) + 0.02 * mean_energy
-        return clean, flags
+        kb, kp, shift = self._k_beat, self._k_peak, self._peak_shift
+        sums = np.concatenate((self._sum_tail, energy))
+        np.cumsum(sums[kb - 1 :], out=sums[kb - 1 :])  # continue the running sum
+        n = energy.size
+        ma_beat = (sums[kb:] - sums[:n]) / kb
+        ma_peak = (
+            sums[kb - shift : kb - shift + n] - sums[kb - shift - kp : kb - shift - kp + n]
+        ) / kp
+        mean_energy = sums[kb:] / (self._energy_n + np.arange(1, n + 1))
+        self._sum_tail = sums[n:]
+        self._energy_n += n
+        return clean, ma_peak > ma_beat + 0.02 * mean_energy
 
     def _accept(self, length: int) -> bool:
         return length >= self._k_peak

@@ -51,20 +51,21 @@ class SosFilter:
 
 
 class FirFilter:
-    """`lfilter` with an FIR kernel and carried state (starts from zeros)."""
+    """FIR filter with the last inputs carried over (zeros before the start)."""
 
     def __init__(self, taps: np.ndarray):
         self.taps = np.asarray(taps, dtype=float)
-        self._zi = np.zeros(self.taps.size - 1)
+        self._tail = np.zeros(self.taps.size - 1)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        if self.taps.size == 1:
-            return x * self.taps[0]
-        y, self._zi = signal.lfilter(self.taps, 1.0, x, zi=self._zi)
-        return y
+        if not x.size:
+            return x
+        full = np.concatenate((self._tail, x))
+        self._tail = full[full.size - self._tail.size :]
+        return np.convolve(full, self.taps, mode="valid")
 
     def reset(self) -> None:
-        self._zi[:] = 0.0
+        self._tail[:] = 0.0
 
 
 class MovingAverage:

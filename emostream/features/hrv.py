@@ -86,10 +86,18 @@ def rr_artifacts(rri_ms: np.ndarray, alpha: float = 5.2, median_order: int = 11)
 
 
 @functools.cache
-def _periodogram_setup(n: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Hann taper, frequencies and PSD scale for an n-sample RR series at RESAMPLE_HZ."""
+def _periodogram_setup(n: int) -> tuple[np.ndarray, float, slice, slice]:
+    """For an n-sample RR series at RESAMPLE_HZ: Hann taper, PSD scale (one-sided, times the
+    bin width, so a sum over bins is power in ms²) and the LF and HF bin ranges."""
     taper = np.hanning(n)
-    return taper, np.fft.rfftfreq(n, 1.0 / RESAMPLE_HZ), 1.0 / (RESAMPLE_HZ * np.dot(taper, taper))
+    f = np.fft.rfftfreq(n, 1.0 / RESAMPLE_HZ)
+    scale = float(2.0 / (RESAMPLE_HZ * np.dot(taper, taper)) * (f[1] - f[0]))
+
+    def bins(band: tuple[float, float]) -> slice:
+        lo, hi = np.searchsorted(f, band, side="left")
+        return slice(max(int(lo), 1), int(hi))  # bin 0 (DC) is never in a band
+
+    return taper, scale, bins(LF_BAND_HZ), bins(HF_BAND_HZ)
 
 
 def band_powers_ms2(beat_ts: np.ndarray, rri_ms: np.ndarray, length_s: float) -> dict[str, float]:
@@ -102,16 +110,15 @@ def band_powers_ms2(beat_ts: np.ndarray, rri_ms: np.ndarray, length_s: float) ->
     if t.size < 16:
         return out
     rr = np.interp(t, beat_ts, rri_ms)
-    tc = t - t.mean()
-    rr = rr - rr.mean() - tc * (np.dot(tc, rr) / np.dot(tc, tc))
-    taper, f, scale = _periodogram_setup(t.size)
-    psd = np.abs(np.fft.rfft(rr * taper)) ** 2 * scale
-    psd[1:] *= 2.0  # one-sided
-    df = f[1] - f[0]
-    hf = float(np.sum(psd[(f >= HF_BAND_HZ[0]) & (f < HF_BAND_HZ[1])]) * df)
+    tc = t - t.sum() / t.size
+    rr = rr - rr.sum() / rr.size - tc * (np.dot(tc, rr) / np.dot(tc, tc))
+    taper, scale, lf_bins, hf_bins = _periodogram_setup(t.size)
+    spectrum = np.fft.rfft(rr * taper)
+    power = spectrum.real**2 + spectrum.imag**2
+    hf = float(power[hf_bins].sum()) * scale
     out["hrv_hf_ms2"] = hf
     if length_s >= LF_MIN_S:
-        lf = float(np.sum(psd[(f >= LF_BAND_HZ[0]) & (f < LF_BAND_HZ[1])]) * df)
+        lf = float(power[lf_bins].sum()) * scale
         out["hrv_lf_ms2"] = lf
         if hf > 0:
             out["hrv_lf_hf"] = lf / hf
