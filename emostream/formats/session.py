@@ -250,6 +250,13 @@ def finalise(folder: Path, status: str = "complete") -> list[str]:
     """
     meta = read_session_json(folder)
     notes: list[str] = []
+    for src in sorted((folder / STREAMS_DIR).glob("*.arrow")):
+        if src.stem not in meta["streams"]:  # killed between creating it and listing it
+            table, _ = read_ipc(src)
+            spec_json = (table.schema.metadata or {}).get(SPEC_META_KEY) if table else None
+            if spec_json is not None:
+                meta["streams"][src.stem] = json.loads(spec_json)
+                notes.append(f"{src}: stream was not yet listed in {SESSION_JSON}; added")
     specs = {k: spec_from_json(v) for k, v in meta["streams"].items()}
     for key, spec in specs.items():
         src = folder / STREAMS_DIR / f"{key}.arrow"

@@ -157,3 +157,17 @@ def test_crashed_session_with_torn_leftover_is_recovered_up_to_the_damage(
     assert 0 < len(kept) < 50_000
     np.testing.assert_array_equal(kept, np.arange(len(kept)))
     assert (path / "streams" / "ecg.parquet").exists() and not leftover.exists()
+
+
+def test_stream_not_yet_listed_in_session_json_is_recovered(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _DIE_AFTER_RECORDING, str(tmp_path)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    path = Path(out.stdout.strip())
+    meta = json.loads((path / "session.json").read_text())
+    del meta["streams"]["ecg"]  # as if killed between creating the file and listing it
+    (path / "session.json").write_text(json.dumps(meta))
+    rec = session.read(path)
+    np.testing.assert_array_equal(rec.streams["ecg"].data[:, 0], np.arange(50_000))
+    assert any("not yet listed" in note for note in rec.meta["recovery"])
