@@ -316,7 +316,7 @@ class RecorderSink(Sink):
                 if self.error is None and lsl_now_s() >= next_flush:
                     files.flush()
                     next_flush = lsl_now_s() + self.flush_interval_s
-        except (OSError, pa.ArrowException, ValueError) as exc:
+        except Exception as exc:  # disk full, I/O, or data the files cannot hold: report, go on
             self._fail(exc, files.current or self.path)
             self._drain()
         finally:
@@ -336,7 +336,7 @@ class RecorderSink(Sink):
             _, gap, arrival = item
             files.add_gap(gap, arrival)
         else:
-            files.add_row(kind, item[1])
+            files.add_row(kind, to_jsonable(item[1]))
 
     def _count_dropped(self, item: Any) -> None:
         if isinstance(item, tuple) and item[0] == "chunk":

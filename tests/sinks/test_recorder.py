@@ -56,7 +56,7 @@ def _record_some(sink: RecorderSink) -> list[Chunk]:
             sink.on_chunk(sent[-1])
             sink.on_gap(Gap("rec-eda", 100.3, 100.6, "reconnect"))
     fv = FeatureVector(90.0, 100.0, values={"hr_bpm": 61.5}, coverage={"ecg": 1.0})
-    sink.on_window(fv, {"t_end": 100.0, "state": "calm", "p_calm": 0.75})
+    sink.on_window(fv, {"t_end": 100.0, "state": "calm", "p_calm": np.float64(0.75), "f": ("a",)})
     sink.on_marker(100.0, "label_request")
     sink.record_clock_offset("rec-ecg", 100.0, -0.0021)
     sink.close()
@@ -85,7 +85,9 @@ def test_round_trip_keeps_values_dtypes_and_arrival_order(tmp_path: Path) -> Non
     assert rec.meta["features"].to_pylist() == [
         {"t_start": 90.0, "t_end": 100.0, "hr_bpm": 61.5, "coverage_ecg": 1.0}
     ]
-    assert rec.meta["predictions"].column("state").to_pylist() == ["calm"]
+    assert rec.meta["predictions"].to_pylist() == [
+        {"t_end": 100.0, "state": "calm", "p_calm": 0.75, "f": ["a"]}
+    ]
     assert sorted(rec.meta["events"].column("kind").to_pylist()) == ["clock_offset", "marker"]
     meta = rec.meta["session"]
     assert meta["status"] == "complete" and meta["subject"] == "P07"
