@@ -91,7 +91,9 @@ class BeatDetector:
         self._ts = np.concatenate((self._ts, timestamps))
         self._clean = np.concatenate((self._clean, clean))
         # flags[i] refers to cleaned sample n0 + i - lag
-        edges = np.flatnonzero(np.diff(flags, prepend=self._in_block))
+        edges = np.flatnonzero(flags[1:] != flags[:-1]) + 1
+        if flags[0] != self._in_block:
+            edges = np.concatenate(([0], edges))
         peaks: list[int] = []
         for e in edges:
             idx = n0 + int(e) - self.lag  # first cleaned index with the new state
@@ -188,7 +190,8 @@ class EcgDetector(BeatDetector):
 
     def _front(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         clean = self._line(self._centre(x) - self._baseline(x))
-        grad = np.abs(np.diff(np.concatenate(([self._prev], clean))))
+        shifted = np.concatenate(([self._prev], clean[:-1]))
+        grad = np.abs(clean - shifted)
         self._prev = float(clean[-1])
         smooth = self._smooth(grad)
         avg = self._avg(smooth)

@@ -49,7 +49,9 @@ def eda_quality(timestamps: np.ndarray, raw_us: np.ndarray) -> tuple[float, str]
     if not finite.size or finite.max() - finite.min() < FLAT_RANGE_US:
         return 0.0, "flat"
     in_range = int(np.count_nonzero(ok))
-    ok[1:] &= np.abs(np.diff(raw_us)) <= MAX_JUMP_US_PER_S * np.diff(timestamps)
+    ok[1:] &= np.abs(raw_us[1:] - raw_us[:-1]) <= MAX_JUMP_US_PER_S * (
+        timestamps[1:] - timestamps[:-1]
+    )
     n_ok = int(np.count_nonzero(ok))
     return n_ok / raw_us.size, "out of range" if in_range < raw_us.size else "jumps"
 

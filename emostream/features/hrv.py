@@ -162,8 +162,8 @@ def hrv_features(
         return out
     # successive differences only between intervals that follow each other directly
     keep = ~artifact
-    pair = keep[1:] & keep[:-1] & (np.abs(np.diff(ts) - rri[1:] / 1000.0) < 0.05)
-    diffs = np.diff(rri)[pair]
+    adjacent = np.abs((ts[1:] - ts[:-1]) - rri[1:] / 1000.0) < 0.05
+    diffs = (rri[1:] - rri[:-1])[keep[1:] & keep[:-1] & adjacent]
     mean_nn = float(clean.sum()) / clean.size
     sdnn = _sd(clean)
     v = out.values

@@ -33,7 +33,7 @@ def temp_features(
     ts, x = timestamps[sl], temp_c[sl]
     ok = (x >= TEMP_MIN_C) & (x <= TEMP_MAX_C)  # NaN fails both
     if x.size > 1:
-        ok[1:] &= np.abs(np.diff(x)) <= MAX_JUMP_C_PER_S * np.diff(ts)
+        ok[1:] &= np.abs(x[1:] - x[:-1]) <= MAX_JUMP_C_PER_S * (ts[1:] - ts[:-1])
     n_ok = int(np.count_nonzero(ok))
     quality = n_ok / x.size if x.size else 0.0
     out.quality["temp"] = quality
