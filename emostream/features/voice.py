@@ -248,13 +248,11 @@ def _peaks_at(
     span = np.arange(int(width.max(initial=1)))
     idx = start[:, None] + span[None, :]
     valid = (span[None, :] < width[:, None]) & (idx >= lo[:, None]) & (idx < hi[:, None])
-    vals = np.where(valid, x[np.clip(idx, 0, x.size - 1)], -np.inf)
+    vals = np.where(valid, np.take(x, idx, mode="clip"), -np.inf)
     i = start + np.argmax(vals, axis=1)
     ok = valid.any(axis=1)
     inner = ok & (i - 1 >= lo) & (i + 1 < hi)
-    y0 = x[np.clip(i - 1, 0, x.size - 1)]
-    y1 = x[np.clip(i, 0, x.size - 1)]
-    y2 = x[np.clip(i + 1, 0, x.size - 1)]
+    y0, y1, y2 = (np.take(x, i + d, mode="clip") for d in (-1, 0, 1))
     denom = y0 - 2 * y1 + y2
     curved = inner & (denom < 0)
     shift = np.where(curved, 0.5 * (y0 - y2) / np.where(curved, denom, -1.0), 0.0)
@@ -280,7 +278,8 @@ def _pulse_sums(
     lo, hi = c - half_support, c + half_support
     first = c - hop_half - 2.0 * period
     anchor, ok = _peaks_at(x, np.floor(first).astype(int), np.ceil(period).astype(int) + 1, lo, hi)
-    n_steps = int(np.ceil((2 * hop_half + 3.0 * period.max()) / period.min())) + 2
+    # from 2 periods before the hop to 2 periods after it, one period per step
+    n_steps = int(np.ceil(2 * hop_half / period.min())) + 5
     pos = np.empty((c.size, n_steps + 1))
     alive = np.empty((c.size, n_steps + 1), dtype=bool)
     pos[:, 0], alive[:, 0] = anchor, ok
