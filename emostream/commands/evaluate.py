@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'protocol':<14}{'bal. acc. mean':>16}{'min':>8}{'macro-F1':>10}")
     for protocol in PROTOCOLS:
         s = scores[protocol]
+        if s["balanced_accuracy_mean"] is None:
+            print(f"{protocol:<14}{'(no other subjects to train on)':>34}")
+            continue
         print(
             f"{protocol:<14}{s['balanced_accuracy_mean']:>16.3f}"
             f"{s['balanced_accuracy_min']:>8.3f}{s['macro_f1_mean']:>10.3f}"

@@ -2,8 +2,10 @@
 
 Physiology differs between people far more than between one person's calm and stress, so
 the learner sees each feature relative to the wearer. The statistics are causal: a window is
-scored against every window of the subject up to and including itself (`running`), or against
-a declared baseline phase once it holds enough windows (`baseline-phase`).
+scored against the subject's windows up to and including itself (`running`), or against a
+declared baseline phase once it holds enough windows (`baseline-phase`). With `tau_s` > 0 the
+running statistics forget exponentially with that time constant, so slow drifts over a long
+session (skin conductance creeping up, a warming wrist) do not read as arousal.
 """
 
 from __future__ import annotations
@@ -15,30 +17,60 @@ from river import stats
 MIN_SD = 1e-9
 
 
-class SubjectBaseline:
-    """Running mean and variance per feature (river `stats.Var`), and z-scores against them."""
+class EwVar:
+    """Exponentially weighted mean and variance; a sample's weight is 1 - exp(-dt / tau_s)."""
 
-    def __init__(self, mode: str = "running", min_baseline_windows: int = 30):
+    def __init__(self, tau_s: float):
+        self.tau_s = tau_s
+        self.n = 0
+        self.mean = 0.0
+        self.var = 0.0
+        self._t_s = -math.inf
+
+    def update(self, x: float, t_s: float) -> None:
+        self.n += 1
+        if self.n == 1:
+            self.mean, self._t_s = x, t_s
+            return
+        # weight of the new sample, but never less than an equal share while warming up
+        w = max(1.0 - math.exp(-max(t_s - self._t_s, 0.0) / self.tau_s), 1.0 / self.n)
+        delta = x - self.mean
+        self.mean += w * delta
+        self.var = (1.0 - w) * (self.var + w * delta * delta)
+        self._t_s = t_s
+
+
+class SubjectBaseline:
+    """Running mean and variance per feature, and z-scores against them."""
+
+    def __init__(self, mode: str = "running", min_baseline_windows: int = 30, tau_s: float = 0.0):
         self.mode = mode
         self.min_baseline_windows = min_baseline_windows
-        self._running: dict[str, stats.Var] = {}
+        self.tau_s = tau_s
+        self._running: dict[str, stats.Var | EwVar] = {}
         self._baseline: dict[str, stats.Var] = {}
         self.n_windows = 0
         self.n_baseline_windows = 0
 
-    def update(self, values: dict[str, float], in_baseline_phase: bool = False) -> None:
-        """Add one window's feature values (only finite ones)."""
+    def update(self, values: dict[str, float], t_s: float, in_baseline_phase: bool = False) -> None:
+        """Add one window's feature values (only finite ones) at time `t_s`."""
         self.n_windows += 1
         for name, value in values.items():
-            self._running.setdefault(name, stats.Var()).update(value)
+            stat = self._running.get(name)
+            if stat is None:
+                stat = self._running[name] = EwVar(self.tau_s) if self.tau_s > 0 else stats.Var()
+            if isinstance(stat, EwVar):
+                stat.update(value, t_s)
+            else:
+                stat.update(value)
         if self.mode == "baseline-phase" and in_baseline_phase:
             self.n_baseline_windows += 1
             for name, value in values.items():
                 self._baseline.setdefault(name, stats.Var()).update(value)
 
-    def _reference(self) -> dict[str, stats.Var]:
+    def _reference(self) -> dict[str, stats.Var | EwVar]:
         if self.mode == "baseline-phase" and self.n_baseline_windows >= self.min_baseline_windows:
-            return self._baseline
+            return dict(self._baseline)
         return self._running
 
     def zscores(self, values: dict[str, float]) -> dict[str, float]:
@@ -46,10 +78,14 @@ class SubjectBaseline:
         reference = self._reference()
         out: dict[str, float] = {}
         for name, value in values.items():
-            var = reference.get(name)
-            if var is None or var.mean.n < 2:
+            stat = reference.get(name)
+            if stat is None:
                 continue
-            sd = math.sqrt(max(var.get(), 0.0))
-            if sd > MIN_SD:
-                out[name] = (value - var.mean.get()) / sd
+            if isinstance(stat, EwVar):
+                n, mean, var = stat.n, stat.mean, stat.var
+            else:
+                n, mean, var = stat.mean.n, stat.mean.get(), stat.get()
+            sd = math.sqrt(max(var, 0.0))
+            if n >= 2 and sd > MIN_SD:
+                out[name] = (value - mean) / sd
         return out

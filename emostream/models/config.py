@@ -52,6 +52,13 @@ class ModelConfig:
     normalise: Normalise = "running"
     baseline_phase: str = "baseline"
     min_baseline_windows: int = 30
+    #: time constant with which the running baseline forgets (0: never, all windows count)
+    baseline_tau_s: float = 0.0
+    #: z-scores are shrunk by elapsed / (elapsed + warmup_s) while the baseline is young, so
+    #: the first minutes of a session (few windows, unreliable spread) read as "at baseline"
+    warmup_s: float = 600.0
+    #: time constant of the causal smoothing of class probabilities across windows (0: off)
+    smoothing_s: float = 30.0
     #: feed the raw feature values next to the z-scores
     include_raw: bool = False
     #: only these feature columns reach the learner (empty: every feature of the window)
@@ -68,8 +75,13 @@ class ModelConfig:
     labels: LabelConfig = field(default_factory=LabelConfig)
 
     def __post_init__(self) -> None:
-        if self.learning_rate <= 0 or self.l2 < 0:
-            raise ValueError("learning_rate must be > 0 and l2 >= 0")
+        if (
+            self.learning_rate <= 0
+            or min(self.l2, self.smoothing_s, self.baseline_tau_s, self.warmup_s) < 0
+        ):
+            raise ValueError(
+                "learning_rate must be > 0; l2, smoothing_s, baseline_tau_s, warmup_s >= 0"
+            )
         if self.replay_per_class < 0:
             raise ValueError("replay_per_class must be >= 0")
         if self.max_pending_windows < 1 or self.min_baseline_windows < 2:

@@ -38,8 +38,11 @@ class SessionEncoder:
             allowed = set(feature_names) if allowed is None else allowed & set(feature_names)
         self._allowed = allowed
         self.labels = LabelTracker(config.labels)
-        self.baseline = SubjectBaseline(config.normalise, config.min_baseline_windows)
+        self.baseline = SubjectBaseline(
+            config.normalise, config.min_baseline_windows, config.baseline_tau_s
+        )
         self.feature_names_seen: set[str] = set()
+        self._t0_s: float | None = None
 
     def encode(self, fv: FeatureVector) -> EncodedWindow:
         spans = tuple(self.labels.feed(fv.markers))
@@ -55,8 +58,14 @@ class SessionEncoder:
             zscores: dict[str, float] = {}
             x = dict(values)
         else:
-            self.baseline.update(values, in_baseline)
+            self.baseline.update(values, fv.t_end, in_baseline)
             zscores = self.baseline.zscores(values)
+            if self.config.warmup_s > 0:
+                if self._t0_s is None:
+                    self._t0_s = fv.t_start
+                elapsed = fv.t_end - self._t0_s
+                shrink = elapsed / (elapsed + self.config.warmup_s)
+                zscores = {name: z * shrink for name, z in zscores.items()}
             x = dict(zscores)
             if self.config.include_raw:
                 x.update({f"{name}_raw": value for name, value in values.items()})

@@ -42,10 +42,21 @@ def encode_labelled(config: ModelConfig, subject: SubjectWindows, stride: int) -
 def train_general(
     config: ModelConfig, config_hash: str, data: Sequence[Encoded], *, seed: int = 0
 ) -> OnlineStateModel:
-    """A general model from several subjects' encoded windows, learned in shuffled order."""
+    """A general model from several subjects' encoded windows, learned in shuffled order with
+    every class drawn as often as the most frequent one (minority windows are repeated)."""
     model = OnlineStateModel(config, config_hash=config_hash)
-    pooled = [pair for subject in data for pair in subject]
-    random.Random(seed).shuffle(pooled)
+    rng = random.Random(seed)
+    by_class: dict[str, Encoded] = {}
+    for subject in data:
+        for x, label in subject:
+            by_class.setdefault(label, []).append((x, label))
+    n_max = max((len(items) for items in by_class.values()), default=0)
+    pooled = [
+        pair
+        for items in by_class.values()
+        for pair in items + [rng.choice(items) for _ in range(n_max - len(items))]
+    ]
+    rng.shuffle(pooled)
     for x, label in pooled:
         model.learn_encoded(x, label)
     return model
@@ -74,12 +85,13 @@ def _score(truth: list[str | None], predicted: Sequence[str]) -> dict[str, float
 
 
 def summarise(per_subject: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Mean and minimum over subjects (None when no subject could be scored)."""
     bacc = [s["balanced_accuracy"] for s in per_subject.values()]
     f1 = [s["macro_f1"] for s in per_subject.values()]
     return {
-        "balanced_accuracy_mean": float(np.mean(bacc)),
-        "balanced_accuracy_min": float(np.min(bacc)),
-        "macro_f1_mean": float(np.mean(f1)),
+        "balanced_accuracy_mean": float(np.mean(bacc)) if bacc else None,
+        "balanced_accuracy_min": float(np.min(bacc)) if bacc else None,
+        "macro_f1_mean": float(np.mean(f1)) if f1 else None,
         "per_subject": per_subject,
     }
 
@@ -125,12 +137,18 @@ def evaluate(
             subject.truth, stream(general.copy(), subject, labels=False)
         )
         results["personalised"][name] = _score(subject.truth, stream(general, subject, labels=True))
-        test_x = encode_unlabelled(config, subject)
-        batch = _batch_predict([p for o in others for p in o], test_x, config.seed)
-        results["batch"][name] = _score(subject.truth, batch)
+        batch_train = [pair for other in others for pair in other]
+        if len({label for _, label in batch_train}) > 1:
+            test_x = encode_unlabelled(config, subject)
+            batch = _batch_predict(batch_train, test_x, config.seed)
+            results["batch"][name] = _score(subject.truth, batch)
         progress(
             f"[{k}/{len(subjects)}] {name}: "
-            + "  ".join(f"{p} {results[p][name]['balanced_accuracy']:.3f}" for p in PROTOCOLS)
+            + "  ".join(
+                f"{p} {results[p][name]['balanced_accuracy']:.3f}"
+                for p in PROTOCOLS
+                if name in results[p]
+            )
         )
     return {p: summarise(results[p]) for p in PROTOCOLS}
 

@@ -25,6 +25,7 @@ from emostream.models.config import ModelConfig
 from emostream.models.encoder import SessionEncoder
 from emostream.models.learners import build_classifier
 from emostream.models.persist import read_model_file, write_model_file
+from emostream.models.smoothing import ProbabilitySmoother
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class OnlineStateModel:
         self.pending: deque[PendingWindow] = deque()
         self.counters = ModelCounters()
         self.prequential = metrics.BalancedAccuracy()
+        self.smoother = ProbabilitySmoother(self.config.smoothing_s)
         self._drift = drift.ADWIN(delta=self.config.drift.delta)
 
     def new_session(self) -> None:
@@ -148,6 +150,7 @@ class OnlineStateModel:
         enc = self.encoder.encode(fv)
         proba = self.predict_proba(enc.x)
         if self.is_trained:
+            proba = self.smoother.update(fv.t_end, proba)
             state = max(self.classes, key=proba.__getitem__)
             confidence = proba[state]
         else:
@@ -266,6 +269,7 @@ class OnlineStateModel:
             "pending": self.pending,
             "counters": self.counters,
             "prequential": self.prequential,
+            "smoother": self.smoother,
             "drift": self._drift,
             "origin": self.origin,
             "n_trained": self.n_trained,
@@ -312,6 +316,7 @@ class OnlineStateModel:
             model.pending = payload["pending"]
             model.counters = payload["counters"]
             model.prequential = payload["prequential"]
+            model.smoother = payload["smoother"]
             model._drift = payload["drift"]
             model.origin = payload["origin"]
             model.n_trained = payload["n_trained"]

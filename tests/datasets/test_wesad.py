@@ -85,7 +85,7 @@ PIPELINE = """
 name = "wesad-test"
 [window]
 length_s = 60.0
-hop_s = 10.0
+hop_s = 5.0
 [[sources]]
 device = "lsl-generic"
 [features.hrv]
@@ -93,25 +93,24 @@ stream = "ppg"
 [features.eda]
 [model]
 learner = "logistic"
+# these sessions last 13 min: a baseline that counts as young for 10 min (the default) is
+# too long for them
+warmup_s = 60.0
 """
 
 
-def test_evaluate_wesad_end_to_end(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def wesad_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("wesad")
     for k in range(3):
-        write_pickle_subject(tmp_path / "data", f"S{k + 2}", seed=10 + k, chest=False)
-    pipeline = tmp_path / "p.toml"
-    pipeline.write_text(PIPELINE)
-    code = main(
-        [
-            "evaluate",
-            str(tmp_path / "data"),
-            "--format",
-            "wesad",
-            "--pipeline",
-            str(pipeline),
-            "--json",
-        ]
-    )
+        write_pickle_subject(root / "data", f"S{k + 2}", seed=10 + k, chest=False)
+    (root / "p.toml").write_text(PIPELINE)
+    return root
+
+
+def test_evaluate_wesad_end_to_end(wesad_root, capsys):
+    data, pipeline = wesad_root / "data", wesad_root / "p.toml"
+    code = main(["evaluate", str(data), "--format", "wesad", "--pipeline", str(pipeline), "--json"])
     assert code == 0
     out = capsys.readouterr()
     scores = json.loads(out.out)
@@ -127,3 +126,58 @@ def test_evaluate_wesad_end_to_end(tmp_path, capsys):
     # three classes: chance is 1/3; the synthetic phases differ clearly in HR, HRV and EDA
     assert scores["generic"]["balanced_accuracy_mean"] > 0.5
     assert "[3/3] S4" in out.err
+
+
+def test_train_then_evaluate_with_the_model(wesad_root, capsys):
+    data, pipeline = wesad_root / "data", wesad_root / "p.toml"
+    model = wesad_root / "general.emo"
+    args = ["--format", "wesad", "--pipeline", str(pipeline)]
+    assert main(["train", str(data), *args, "--subjects", "S2,S3", "--out", str(model)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert (
+        main(["evaluate", str(data), *args, "--subjects", "S4", "--model", str(model), "--json"])
+        == 0
+    )
+    scores = json.loads(capsys.readouterr().out)
+    assert set(scores["generic"]["per_subject"]) == {"S4"}
+    assert scores["generic"]["balanced_accuracy_mean"] > 0.5
+
+
+def test_evaluate_refuses_a_model_of_another_pipeline(wesad_root, tmp_path, capsys):
+    data, pipeline = wesad_root / "data", wesad_root / "p.toml"
+    other = tmp_path / "other.toml"
+    other.write_text(PIPELINE.replace("hop_s = 5.0", "hop_s = 20.0"))
+    model = tmp_path / "m.emo"
+    assert (
+        main(
+            [
+                "train",
+                str(data),
+                "--format",
+                "wesad",
+                "--pipeline",
+                str(other),
+                "--subjects",
+                "S2",
+                "--out",
+                str(model),
+            ]
+        )
+        == 0
+    )
+    code = main(
+        [
+            "evaluate",
+            str(data),
+            "--format",
+            "wesad",
+            "--pipeline",
+            str(pipeline),
+            "--subjects",
+            "S3",
+            "--model",
+            str(model),
+        ]
+    )
+    assert code == 1
+    assert "pipeline config hash" in capsys.readouterr().err

@@ -1,0 +1,56 @@
+"""Stress-Predict loader and the evaluation on real recordings (two subjects, CI-sized)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from emostream.cli import main
+from emostream.datasets import stress_predict
+from emostream.errors import UsageError
+from emostream.labels import LabelConfig, LabelTracker
+
+
+@pytest.fixture(scope="module")
+def root(shared_data):
+    return shared_data / "stress_predict"
+
+
+def test_phase_markers_on_the_recording_clock(root):
+    item = stress_predict.load_subject(root, "S01")
+    offset = item.recording.unix_offset_s
+    assert offset is not None and abs(offset - 1644226061.0) < 1.0
+    assert (1644226140 - offset, "phase:stroop:start") in item.markers
+    assert (1644226740 - offset, "phase:baseline-questionnaire:start") in item.markers
+    spans = LabelTracker(LabelConfig(**stress_predict.LABELS)).feed(item.markers)
+    by_label = {}
+    for span in spans:
+        by_label.setdefault(span.label, []).append(span.t_to_s - span.t_from_s)
+    # Stroop 300 s + Interview 600 s + Hyperventilation 120 s; Consent and Questionnaire excluded
+    assert sum(by_label["stress"]) == pytest.approx(1020.0)
+    assert sum(by_label["rest"]) == pytest.approx(300 + 240 + 300 + 300 + 600)
+
+
+def test_dataset_lists_the_twenty_subjects(root):
+    dataset = stress_predict.open_dataset(root)
+    assert dataset.subjects == tuple(f"S{i:02d}" for i in range(1, 21))
+
+
+def test_missing_phase_table_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="phase table not found"):
+        stress_predict.open_dataset(tmp_path)
+
+
+def test_evaluate_two_subjects(root, capsys):
+    code = main(
+        ["evaluate", str(root), "--format", "stress-predict", "--subjects", "S02,S03", "--json"]
+    )
+    assert code == 0
+    out = capsys.readouterr()
+    scores = json.loads(out.out)
+    assert set(scores) == {"generic", "personalised", "batch"}
+    for summary in scores.values():
+        assert set(summary["per_subject"]) == {"S02", "S03"}
+        assert 0.0 <= summary["balanced_accuracy_min"] <= summary["balanced_accuracy_mean"] <= 1.0
+    assert "[2/2] S03" in out.err

@@ -1,0 +1,46 @@
+"""Per-subject baseline statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emostream.models.baseline import EwVar, SubjectBaseline
+
+
+def test_ew_statistics_equal_plain_ones_when_nothing_is_forgotten():
+    x = np.random.default_rng(0).normal(3.0, 2.0, 500)
+    stat = EwVar(tau_s=1e12)
+    for i, v in enumerate(x):
+        stat.update(float(v), float(i))
+    assert stat.mean == pytest.approx(np.mean(x))
+    assert stat.var == pytest.approx(np.var(x))
+
+
+def test_ew_baseline_settles_after_a_lasting_shift_the_cumulative_one_does_not():
+    rng = np.random.default_rng(1)
+    level = np.concatenate([np.zeros(1800), np.full(1800, 5.0)]) + rng.normal(0, 0.5, 3600)
+    cumulative, forgetting = SubjectBaseline(), SubjectBaseline(tau_s=300.0)
+    for t, v in enumerate(level):
+        cumulative.update({"eda_scl_us": float(v)}, float(t))
+        forgetting.update({"eda_scl_us": float(v)}, float(t))
+    now = {"eda_scl_us": 5.0}
+    assert abs(forgetting.zscores(now)["eda_scl_us"]) < 0.5 < cumulative.zscores(now)["eda_scl_us"]
+
+
+def test_baseline_phase_is_the_reference_once_long_enough():
+    base = SubjectBaseline(mode="baseline-phase", min_baseline_windows=10)
+    rng = np.random.default_rng(2)
+    for t in range(10):
+        base.update({"hr_bpm": 60 + rng.normal()}, float(t), in_baseline_phase=True)
+    for t in range(10, 100):
+        base.update({"hr_bpm": 90 + rng.normal()}, float(t))
+    assert base.zscores({"hr_bpm": 90.0})["hr_bpm"] > 10
+
+
+def test_no_spread_means_no_zscore():
+    base = SubjectBaseline()
+    base.update({"temp_c": 33.0}, 0.0)
+    assert base.zscores({"temp_c": 33.0}) == {}
+    base.update({"temp_c": 33.0}, 1.0)
+    assert base.zscores({"temp_c": 33.0}) == {}
