@@ -1,42 +1,76 @@
-"""Pieces shared by the commands that run a pipeline (demo, run)."""
+"""What the commands that run a pipeline live (`demo`, `run`) share."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from emostream.pipeline.config import PipelineConfig
-from emostream.pipeline.launch import SessionResult
-from emostream.pipeline.session import SessionInfo
-from emostream.pipeline.wearer import WearerPipeline
-from emostream.sinks.base import Sink
-from emostream.sinks.console import ConsoleView
+    from emostream.pipeline.config import PipelineConfig
+    from emostream.pipeline.launch import SessionResult
+    from emostream.sinks.console import ConsoleView
+    from emostream.sinks.recorder import RecorderSink
+    from emostream.sources.base import Source
 
 
 def add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-lsl", action="store_true", help="do not publish LSL outlets")
 
 
-def make_output_sinks(
+def run_pipeline(
     args: argparse.Namespace,
     config: PipelineConfig,
-    pipeline: WearerPipeline,
-    info: SessionInfo,
+    sources: Sequence[Source],
     console: Console,
-) -> list[Sink]:
-    sinks: list[Sink] = []
+    *,
+    mode: str,
+    subject: str,
+    recorder: RecorderSink | None = None,
+    model_path: Path | None = None,
+    duration_s: float | None = None,
+) -> SessionResult:
+    """Console view, LSL outlets and recorder around one session; summary at the end."""
+    from emostream.pipeline.build import build_model
+    from emostream.pipeline.launch import run_session
+    from emostream.sinks.console import ConsoleView
+
+    model = build_model(config, model_path)
+    names = [profile.name for profile in config.profiles]
+    view = ConsoleView(console, devices=list(zip(names, sources, strict=True)))
+    if recorder is not None:
+        recorder.watch_clock_offsets(sources)
+    outputs = []
     if config.outputs.lsl and not args.no_lsl:
         from emostream.sinks.outputs import FeatureOutletSink
 
-        prefix = config.outputs.lsl_prefix
-        name = f"{prefix}-Features"
-        sinks.append(
-            FeatureOutletSink(name=name, source_id=f"{prefix}:{info.config_hash}:features")
+        name = f"{config.outputs.lsl_prefix}-Features"
+        outputs.append(
+            FeatureOutletSink(
+                name=name, source_id=f"{config.outputs.lsl_prefix}:{config.config_hash}:features"
+            )
         )
         console.print(f"LSL outlet: {name} (type Features, one sample per window)")
-    return sinks
+    result = run_session(
+        config,
+        sources,
+        mode=mode,
+        model=model,
+        sinks=[view, *outputs, *([recorder] if recorder else [])],
+        subject=subject,
+        handle_signals=mode == "live",
+        duration_s=duration_s,
+    )
+    print_summary(console, view, result)
+    if recorder is not None:
+        console.print(f"recorded to {recorder.path}")
+    if model is not None and model_path is not None:
+        model.save(model_path)
+        console.print(f"model saved to {model_path} ({model.model_version})")
+    return result
 
 
 def print_summary(console: Console, view: ConsoleView, result: SessionResult) -> None:
@@ -44,9 +78,8 @@ def print_summary(console: Console, view: ConsoleView, result: SessionResult) ->
     pipeline = result.pipeline
     if pipeline is None:
         return
-    stats = pipeline.windower.stats()
-    lines: list[Any] = []
-    for key, s in stats.items():
+    lines = []
+    for key, s in pipeline.windower.stats().items():
         issues = []
         if s.n_nonfinite:
             issues.append(f"{s.n_nonfinite} non-finite")
@@ -57,7 +90,7 @@ def print_summary(console: Console, view: ConsoleView, result: SessionResult) ->
         lines.append(
             f"{key}: {s.n_samples} samples" + (f" ({', '.join(issues)})" if issues else "")
         )
-    console.print("streams: " + "; ".join(lines))
+    console.print("streams: " + "; ".join(lines), soft_wrap=True)
     console.print(
         f"{pipeline.counters.n_windows} windows, config {result.info.config_hash}, "
         f"emostream {result.info.software_version}"

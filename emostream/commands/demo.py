@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
-
-from emostream.commands.common import add_output_args, make_output_sinks, print_summary
-from emostream.errors import UsageError
-from emostream.pipeline.build import build_live_source, build_model
-from emostream.pipeline.config import load_pipeline
-from emostream.pipeline.launch import run_session
-from emostream.sinks.console import ConsoleView
+from emostream.commands.common import add_output_args
+from emostream.commands.record_options import add_record_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run the full pipeline on a synthetic wearer (no hardware)",
         description=(
             "Run a synthetic wearer through the full pipeline (windows, features, online model, "
-            "LSL outlets), with a live view and a summary at the end."
+            "LSL outlets, recording), with a live view and a summary at the end."
         ),
     )
     p.add_argument("--pipeline", default="demo", help="pipeline name or file (default: demo)")
@@ -36,14 +30,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=None,
         metavar="S",
-        help="seconds of data (default: one pass of the protocol)",
+        help="seconds of data (default: the pipeline's)",
     )
     p.add_argument("--seed", type=int, default=None, help="synthetic wearer seed")
     add_output_args(p)
+    add_record_args(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from emostream.commands.common import run_pipeline
+    from emostream.commands.record_options import recorder_from_args
+    from emostream.errors import UsageError
+    from emostream.pipeline.build import build_live_sources
+    from emostream.pipeline.config import load_pipeline
+
     config = load_pipeline(args.pipeline)
     if any(p.device.transport != "synthetic" for p in config.profiles):
         raise UsageError(
@@ -57,23 +62,17 @@ def run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         overrides["seed"] = args.seed
     if overrides:
-        from dataclasses import replace
-
         config = replace(config, sources=tuple(replace(s, **overrides) for s in config.sources))
-    sources = [build_live_source(config, i, speed=args.speed) for i in range(len(config.sources))]
-    model = build_model(config, None)
     console = Console()
-    names = [profile.name for profile in config.profiles]
-    view = ConsoleView(console, devices=list(zip(names, sources, strict=True)))
     console.print(f"emostream demo: pipeline [bold]{config.meta.name}[/] ({config.path})")
-    result = run_session(
-        config,
-        sources,
-        mode="demo",
-        model=model,
-        sinks=[view],
-        make_sinks=lambda pipeline, info: make_output_sinks(args, config, pipeline, info, console),
-        subject="synthetic",
+
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True)
+
+    # consent is checked before any device is touched
+    recorder = recorder_from_args(args, config, subject="synthetic", say=say)
+    sources = build_live_sources(config, speed=args.speed)
+    run_pipeline(
+        args, config, sources, console, mode="demo", subject="synthetic", recorder=recorder
     )
-    print_summary(console, view, result)
     return 0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from emostream.pipeline.config import PipelineConfig
-from emostream.sinks.recorder import RecorderSink
-from emostream.sources.base import Source
+if TYPE_CHECKING:
+    from emostream.pipeline.config import PipelineConfig
+    from emostream.sinks.recorder import RecorderSink
+    from emostream.sources.base import Source
 
 
 def add_record_args(p: argparse.ArgumentParser) -> None:
@@ -40,20 +42,17 @@ def recorder_from_args(
     subject: str,
     say: Callable[[str], None],
     sources: Sequence[Source] = (),
-    default_on: bool = True,
 ) -> RecorderSink | None:
     """The session's recorder, or None when recording is off.
 
     On unless `--no-record`, or the pipeline sets `[record] enabled = false` (and no
-    `--record DIR` asks for it); `default_on` applies when the pipeline says nothing.
-    Refuses (UsageError) to record a live person without consent. The clock offsets that
-    `sources` measure are recorded too.
+    `--record DIR` asks for it). Refuses (UsageError) to record a live person without
+    consent. The clock offsets that `sources` measure are recorded too.
     """
-    if args.no_record:
+    if args.no_record or (args.record is None and not config.record.enabled):
         return None
-    stated = config.raw.get("record", {}).get("enabled")
-    if args.record is None and not (stated if stated is not None else default_on):
-        return None
+    from emostream.sinks.recorder import RecorderSink
+
     sink = RecorderSink.from_config(
         config.record,
         live=is_live(config),
@@ -63,5 +62,6 @@ def recorder_from_args(
         on_error=lambda exc: say(f"recording error: {exc}"),
         on_open=lambda path: say(f"recording to {path}"),
     )
-    sink.watch_clock_offsets(sources)
+    if sources:
+        sink.watch_clock_offsets(sources)
     return sink

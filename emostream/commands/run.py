@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
-from rich.console import Console
-
-from emostream.commands.common import add_output_args, make_output_sinks, print_summary
-from emostream.errors import UsageError
-from emostream.pipeline.build import build_live_source, build_model
-from emostream.pipeline.config import load_pipeline
-from emostream.pipeline.launch import run_session
-from emostream.sinks.console import ConsoleView
-
-PSEUDONYM_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
+from emostream.commands.common import add_output_args
+from emostream.commands.record_options import add_record_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run",
         help="run a pipeline live from its sources",
-        description="Run a pipeline live: devices or LSL streams in, features and states out.",
+        description=(
+            "Run a pipeline live: devices or LSL streams in, features and states out. The "
+            "session is recorded under recordings/ unless --no-record."
+        ),
     )
     p.add_argument("pipeline", metavar="PIPELINE.toml", help="pipeline file or bundled name")
     p.add_argument(
@@ -46,41 +40,36 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="stop after S seconds (default: run until Ctrl-C)",
     )
     add_output_args(p)
+    add_record_args(p)
     p.set_defaults(func=run)
 
 
-def check_pseudonym(subject: str) -> str:
-    if not PSEUDONYM_RE.match(subject):
-        raise UsageError(
-            f"--subject {subject!r}: use a pseudonym of 1-32 letters and digits (e.g. S07), never a name"
-        )
-    return subject
-
-
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from emostream.commands.common import run_pipeline
+    from emostream.commands.record_options import recorder_from_args
+    from emostream.consent import check_pseudonym
+    from emostream.errors import UsageError
+    from emostream.pipeline.build import build_live_sources
+    from emostream.pipeline.config import load_pipeline
+
     subject = check_pseudonym(args.subject)
     if args.duration is not None and args.duration <= 0:
         raise UsageError("--duration must be > 0 seconds")
     config = load_pipeline(args.pipeline)
-    sources = [build_live_source(config, i) for i in range(len(config.sources))]
-    model = build_model(config, args.model)
     console = Console()
-    names = [profile.name for profile in config.profiles]
-    view = ConsoleView(console, devices=list(zip(names, sources, strict=True)))
     console.print(f"emostream run: pipeline [bold]{config.meta.name}[/]; Ctrl-C stops")
-    result = run_session(
-        config,
-        sources,
-        mode="live",
-        model=model,
-        sinks=[view],
-        make_sinks=lambda pipeline, info: make_output_sinks(args, config, pipeline, info, console),
-        subject=subject,
-        handle_signals=True,
+
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True)
+
+    # consent is checked before any device is touched
+    recorder = recorder_from_args(args, config, subject=subject, say=say)
+    sources = build_live_sources(config)
+    run_pipeline(
+        args, config, sources, console, mode="live", subject=subject, recorder=recorder,
+        model_path=args.model,
         duration_s=args.duration,
-    )
-    print_summary(console, view, result)
-    if model is not None and args.model is not None:
-        model.save(args.model)
-        console.print(f"model saved to {args.model} ({model.model_version})")
+    )  # fmt: skip
     return 0

@@ -7,6 +7,7 @@ Each format module under `emostream.formats` exposes `detect(path) -> bool` and
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,6 +21,7 @@ FORMATS: dict[str, str] = {
     "e4": "e4",
     "xdf": "xdf",
     "edf": "edf",
+    "wfdb": "wfdb",
     "neurokit-csv": "neurokit_csv",
 }
 
@@ -29,6 +31,7 @@ DEFAULT_PIPELINES: dict[str, str] = {
     "neurokit-csv": "physio-csv",
     "xdf": "physio-csv",
     "edf": "physio-csv",
+    "wfdb": "physio-csv",
 }
 
 
@@ -66,4 +69,9 @@ def read_recording(
     module = _module(fmt)
     if module is None:
         raise UsageError(f"the '{fmt}' reader is not available in this installation")
+    accepted = inspect.signature(module.read).parameters
+    for name in options:
+        if name not in accepted:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{path}: {flag} does not apply to the '{fmt}' format")
     return fmt, module.read(Path(path), **options)

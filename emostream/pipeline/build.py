@@ -37,6 +37,17 @@ def build_live_source(
     )
 
 
+def build_live_sources(config: PipelineConfig, *, speed: float | None = None) -> list[Source]:
+    """Every `[[sources]]` entry's source; a pipeline for live use needs at least one."""
+    if not config.sources:
+        raise ConfigError(
+            "has no [[sources]]: it can process recordings (`emostream process`), not run live",
+            file=config.path,
+            key="sources",
+        )
+    return [build_live_source(config, i, speed=speed) for i in range(len(config.sources))]
+
+
 def _synthetic(
     source: SourceConfig, profile: DeviceProfile, *, speed: float | None, t0_s: float | None
 ) -> Source:

@@ -70,7 +70,7 @@ class OutputsConfig:
 class RecordConfig:
     """Recording of raw streams, features and predictions (see docs/recording.md)."""
 
-    enabled: bool = False
+    enabled: bool = True
     dir: str = "recordings"
     #: consent given for this recording, e.g. "research" (required to record a live person)
     consent: str = ""
@@ -135,8 +135,8 @@ def parse_pipeline(raw: dict[str, Any], path: Path | None = None) -> PipelineCon
     meta = parse_dataclass(PipelineMeta, raw["pipeline"], file=path, key="pipeline")
     window = parse_dataclass(WindowConfig, raw.get("window", {}), file=path, key="window")
     sources_raw = raw.get("sources", [])
-    if not isinstance(sources_raw, list) or not sources_raw:
-        raise ConfigError("needs at least one [[sources]] entry", file=path, key="sources")
+    if not isinstance(sources_raw, list):
+        raise ConfigError("must be a list of [[sources]] tables", file=path, key="sources")
     sources = tuple(
         parse_dataclass(SourceConfig, table, file=path, key=f"sources[{i}]")
         for i, table in enumerate(sources_raw)

@@ -5,10 +5,15 @@ import pylsl
 from emostream.cli import main
 
 
-def test_demo_runs_to_the_end_with_a_summary(capsys):
-    code = main(["demo", "--speed", "0", "--duration", "420", "--no-lsl"])
+def test_demo_runs_to_the_end_with_a_summary(capsys, tmp_path):
+    code = main(
+        ["demo", "--speed", "0", "--duration", "420", "--no-lsl", "--record", str(tmp_path)]
+    )
     out = capsys.readouterr().out
     assert code == 0
+    sessions = list(tmp_path.glob("sub-synthetic_ses-*"))
+    assert len(sessions) == 1 and (sessions[0] / "session.json").is_file()
+    assert f"recorded to {sessions[0]}" in out.replace("\n", "")
     assert "summary:" in out and "stress" in out and "baseline" in out
     assert "HR bpm=" in out and "SCL µS=" in out
     assert "windows, config" in out
@@ -25,7 +30,7 @@ def test_demo_publishes_features_on_lsl(capsys, unique_name):
 
     watcher = threading.Thread(target=look)
     watcher.start()
-    code = main(["demo", "--speed", "5", "--duration", "66"])
+    code = main(["demo", "--speed", "5", "--duration", "66", "--no-record"])
     watcher.join()
     assert code == 0
     assert found and found[0].name() == "emostream-Features"

@@ -36,7 +36,8 @@ def test_run_live_from_lsl_outlets(tmp_path, capsys):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
     )  # fmt: skip
     try:
-        code = main(["run", str(path), "--subject", "S01", "--duration", "12", "--no-lsl"])
+        code = main(["run", str(path), "--subject", "S01", "--duration", "12", "--no-lsl",
+                     "--record", str(tmp_path / "rec"), "--consent", "record"])  # fmt: skip
     finally:
         proc.kill()
         proc.wait()
@@ -44,6 +45,17 @@ def test_run_live_from_lsl_outlets(tmp_path, capsys):
     assert code == 0
     assert "HR bpm=" in out and "SCL µS=" in out
     assert "ecg:" in out and "eda:" in out and "windows, config" in out
+    assert len(list((tmp_path / "rec").glob("sub-S01_ses-1_*/session.json"))) == 1
+
+
+def test_recording_a_live_person_needs_consent(tmp_path, capsys):
+    path = tmp_path / "live.toml"
+    path.write_text(PIPELINE.format(seed=0).replace("source_id", "resolve_timeout_s = 0.1\n#"))
+    code = main(
+        ["run", str(path), "--subject", "S01", "--duration", "1", "--record", str(tmp_path)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "consent" in err
 
 
 def test_run_shows_device_link_battery_and_signal(tmp_path, capsys):
@@ -53,7 +65,7 @@ def test_run_shows_device_link_battery_and_signal(tmp_path, capsys):
         '[pipeline]\nname = "h10"\n[window]\nlength_s = 5.0\nhop_s = 5.0\n'
         '[[sources]]\ndevice = "polar-h10"\naddress = "simulate"\n[features.hrv]\n'
     )
-    code = main(["run", str(path), "--duration", "15", "--no-lsl"])
+    code = main(["run", str(path), "--duration", "15", "--no-lsl", "--no-record"])
     out = capsys.readouterr().out
     assert code == 0
     assert "polar-h10: streaming, battery" in out and "dBm" in out

@@ -1,0 +1,53 @@
+"""`emostream process` on real recordings from ../shared/data."""
+
+import json
+
+import pyarrow.parquet as pq
+
+from emostream.cli import main
+
+
+def test_process_e4_folder_picks_the_e4_pipeline(shared_data, tmp_path, capsys):
+    subject = shared_data / "stress_predict" / "Raw_data" / "S02"
+    code = main(["process", str(subject), "--out", str(tmp_path), "--json", "--quiet"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["inputs"][0]["format"] == "e4"
+    table = pq.read_table(tmp_path / "features.parquet").to_pandas()
+    assert len(table) == summary["inputs"][0]["n_windows"] > 2500
+    for column in ("t_start", "t_end", "hr_bpm", "eda_scl_us", "temp_c", "coverage_ppg"):
+        assert column in table.columns
+    assert (table["t_end"] - table["t_start"] == 60.0).all()
+    hr = table["hr_bpm"].dropna()  # absent where BVP quality fails (wrist motion)
+    assert len(hr) > 0.2 * len(table) and hr.between(40, 180).all()
+    session = json.loads((tmp_path / "session.json").read_text())
+    assert session["pipeline"] == "e4-wrist" and session["config_hash"]
+
+
+def test_process_neurokit_csv_needs_its_rate(shared_data, tmp_path, capsys):
+    path = shared_data / "neurokit" / "bio_eventrelated_100hz.csv"
+    assert main(["process", str(path), "--out", str(tmp_path)]) == 2
+    assert "--fs-hz" in capsys.readouterr().err
+    assert main(["process", str(path), "--fs-hz", "100", "--out", str(tmp_path), "--quiet"]) == 0
+    table = pq.read_table(tmp_path / "features.parquet").to_pandas()
+    assert len(table) == 90  # 15 000 samples (0-149.99 s): window ends 60, 61, ..., 149 s
+    assert table["eda_scl_us"].notna().all() and table["hr_bpm"].notna().all()
+
+
+def test_process_several_inputs_adds_a_recording_column(shared_data, tmp_path):
+    csvs = [
+        shared_data / "neurokit" / n
+        for n in ("bio_resting_5min_100hz.csv", "bio_resting_8min_100hz.csv")
+    ]
+    args = ["process", *map(str, csvs), "--fs-hz", "100", "--out", str(tmp_path), "--quiet"]
+    assert main(args) == 0
+    table = pq.read_table(tmp_path / "features.parquet").to_pandas()
+    assert set(table["recording"]) == {c.name for c in csvs}
+
+
+def test_process_refuses_unknown_inputs_clearly(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("hello")
+    assert main(["process", str(tmp_path / "notes.txt"), "--out", str(tmp_path / "o")]) == 2
+    assert "not a recognised recording" in capsys.readouterr().err
+    assert main(["process", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
+    assert "no such file" in capsys.readouterr().err
