@@ -39,8 +39,7 @@ def run_pipeline(
     from emostream.sinks.console import ConsoleView
 
     model = build_model(config, model_path)
-    names = [profile.name for profile in config.profiles]
-    view = ConsoleView(console, devices=list(zip(names, sources, strict=True)))
+    view = ConsoleView(console, devices=list(zip(config.source_names, sources, strict=True)))
     if recorder is not None:
         recorder.watch_clock_offsets(sources)
     outputs = []

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from emostream.pipeline.config import load_pipeline
 
     config = load_pipeline(args.pipeline)
-    if any(p.device.transport != "synthetic" for p in config.profiles):
+    if any(transport != "synthetic" for transport in config.transports):
         raise UsageError(
             f"{config.path}: the demo needs synthetic sources only; use `emostream run`"
         )

@@ -46,6 +46,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="initial model state (the model is not saved back)",
     )
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="from a damaged file, process what was readable before the damage",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -65,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if args.fs_hz is not None:
         options["fs_hz"] = args.fs_hz
+    if args.partial:
+        options["partial"] = True
     summaries = []
     feature_tables = []
     prediction_tables = []

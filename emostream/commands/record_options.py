@@ -32,7 +32,7 @@ def add_record_args(p: argparse.ArgumentParser) -> None:
 
 def is_live(config: PipelineConfig) -> bool:
     """True when a source is a device or LSL stream, i.e. a person may be recorded."""
-    return any(profile.device.transport != "synthetic" for profile in config.profiles)
+    return any(transport not in ("synthetic", "recording") for transport in config.transports)
 
 
 def recorder_from_args(

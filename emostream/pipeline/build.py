@@ -23,6 +23,8 @@ def build_live_source(
     """The source for `[[sources]]` entry `index`, for a live or demo run."""
     source = config.sources[index]
     profile = config.profiles[index]
+    if profile is None:
+        return _recording(config, source)
     transport = profile.device.transport
     if transport == "synthetic":
         return _synthetic(source, profile, speed=speed, t0_s=t0_s)
@@ -46,6 +48,18 @@ def build_live_sources(config: PipelineConfig, *, speed: float | None = None) ->
             key="sources",
         )
     return [build_live_source(config, i, speed=speed) for i in range(len(config.sources))]
+
+
+def _recording(config: PipelineConfig, source: SourceConfig) -> Source:
+    """A recording replayed at `speed` (relative paths are relative to the pipeline file)."""
+    from emostream.formats.registry import read_recording
+    from emostream.sources.recording import RecordingSource
+
+    path = Path(source.recording)
+    if not path.is_absolute() and config.path is not None and not path.exists():
+        path = config.path.parent / path
+    _, recording = read_recording(path)
+    return RecordingSource(recording, speed=source.speed or None)
 
 
 def _synthetic(

@@ -38,15 +38,18 @@ class PipelineMeta:
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """One `[[sources]]` entry: a device profile plus transport-specific options."""
+    """One `[[sources]]` entry: a device profile plus transport-specific options, or a
+    recording replayed as if live."""
 
-    device: str
+    device: str = ""
+    #: a recording (any format `emostream process` reads), replayed at `speed`
+    recording: str = ""
     #: only these stream kinds of the device (empty: all of them)
     kinds: tuple[str, ...] = ()
     #: synthetic: random seed and session length (0 = one pass of the protocol)
     seed: int = 1
     duration_s: float = 0.0
-    #: synthetic: pacing as a multiple of real time (0 = as fast as possible)
+    #: synthetic or recording: pacing as a multiple of real time (0 = as fast as possible)
     speed: float = 1.0
     #: lsl: override the profile's match with a stream name or source_id
     name: str = ""
@@ -81,7 +84,8 @@ class PipelineConfig:
     meta: PipelineMeta
     window: WindowConfig
     sources: tuple[SourceConfig, ...]
-    profiles: tuple[DeviceProfile, ...]
+    #: each source's device profile (None for a recording source)
+    profiles: tuple[DeviceProfile | None, ...]
     features: dict[str, Any]
     model_tables: dict[str, Any] | None
     labels_tables: dict[str, Any] | None
@@ -97,6 +101,15 @@ class PipelineConfig:
     @property
     def has_model(self) -> bool:
         return self.model_tables is not None
+
+    @property
+    def transports(self) -> tuple[str, ...]:
+        """Each source's transport ("recording" for a recording source)."""
+        return tuple(p.device.transport if p else "recording" for p in self.profiles)
+
+    @property
+    def source_names(self) -> tuple[str, ...]:
+        return tuple(s.device or Path(s.recording).name for s in self.sources)
 
 
 def config_hash(raw: dict[str, Any]) -> str:
@@ -141,8 +154,17 @@ def parse_pipeline(raw: dict[str, Any], path: Path | None = None) -> PipelineCon
         parse_dataclass(SourceConfig, table, file=path, key=f"sources[{i}]")
         for i, table in enumerate(sources_raw)
     )
-    profiles = []
+    profiles: list[DeviceProfile | None] = []
     for i, source in enumerate(sources):
+        if bool(source.device) == bool(source.recording):
+            raise ConfigError(
+                'give either device = "<profile>" or recording = "<path>"',
+                file=path,
+                key=f"sources[{i}]",
+            )
+        if source.recording:
+            profiles.append(None)
+            continue
         try:
             profiles.append(load_profile(source.device))
         except ConfigError as exc:

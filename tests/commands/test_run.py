@@ -70,3 +70,25 @@ def test_run_shows_device_link_battery_and_signal(tmp_path, capsys):
     assert code == 0
     assert "polar-h10: streaming, battery" in out and "dBm" in out
     assert "ecg:" in out and "rr:" in out
+
+
+def test_run_with_a_recording_as_source(tmp_path, capsys):
+    """A recorded session is a pipeline source too: replayed (here as fast as possible)."""
+    assert (
+        main(["demo", "--speed", "0", "--duration", "150", "--no-lsl", "--record", str(tmp_path)])
+        == 0
+    )
+    session = next(tmp_path.glob("sub-synthetic_ses-*"))
+    demo_windows = capsys.readouterr().out.count("windows, config")
+    path = tmp_path / "replay.toml"
+    path.write_text(
+        f'[pipeline]\nname = "replayed"\n[[sources]]\nrecording = "{session}"\nspeed = 0.0\n'
+        "[features.hrv]\n[features.eda]\n"
+    )
+    assert main(["run", str(path), "--no-lsl", "--no-record"]) == 0
+    out = capsys.readouterr().out
+    assert demo_windows == 1 and "HR bpm=" in out and "SCL µS=" in out
+    both = tmp_path / "both.toml"
+    both.write_text(path.read_text().replace("speed = 0.0", 'speed = 0.0\ndevice = "muse"'))
+    assert main(["run", str(both), "--no-record"]) == 2
+    assert "key 'sources[0]'" in capsys.readouterr().err
