@@ -53,6 +53,19 @@ def run_pipeline(
             )
         )
         console.print(f"LSL outlet: {name} (type Features, one sample per window)")
+        if model is not None:
+            from emostream.sinks.state import StateOutletSink
+
+            state = StateOutletSink(
+                name=f"{config.outputs.lsl_prefix}-State",
+                source_id=f"{config.outputs.lsl_prefix}:{config.config_hash}:state",
+                classes=model.classes,
+            )
+            outputs.append(state)
+            console.print(
+                f"LSL outlets: {state.spec.name} (type State), {state.markers.name} "
+                "(label requests, drift, model version)"
+            )
     result = run_session(
         config,
         sources,
