@@ -6,13 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emostream.errors import UsageError
 from emostream.formats.registry import DEFAULT_PIPELINES, FORMATS, read_recording
-from emostream.pipeline.build import build_model
-from emostream.pipeline.config import PipelineConfig, load_pipeline, parse_pipeline
-from emostream.pipeline.process import process_recording, write_outputs
+from emostream.pipeline.config import load_pipeline, parse_pipeline
+
+if TYPE_CHECKING:
+    from emostream.pipeline.config import PipelineConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -67,6 +68,9 @@ def _pipeline_for(args: argparse.Namespace, fmt: str, meta: dict[str, Any]) -> P
 
 
 def run(args: argparse.Namespace) -> int:
+    from emostream.pipeline.build import build_model
+    from emostream.pipeline.process import process_recording, write_outputs
+
     options: dict[str, Any] = {}
     if args.fs_hz is not None:
         options["fs_hz"] = args.fs_hz
