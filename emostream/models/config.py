@@ -63,6 +63,11 @@ class ModelConfig:
     include_raw: bool = False
     #: only these feature columns reach the learner (empty: every feature of the window)
     features: tuple[str, ...] = ()
+    #: learning rate of the weights mixing the general model (frozen at the session start)
+    #: with the wearer's adapting one (0: use the adapting model alone)
+    mix_eta: float = 0.02
+    #: learn at most one labelled window per this many seconds (0: every window)
+    learn_every_s: float = 0.0
     #: windows kept while waiting for a label; the oldest are dropped beyond this
     max_pending_windows: int = 7200
     #: per-class reservoir of labelled windows; each learned window is followed by one
@@ -75,13 +80,19 @@ class ModelConfig:
     labels: LabelConfig = field(default_factory=LabelConfig)
 
     def __post_init__(self) -> None:
-        if (
-            self.learning_rate <= 0
-            or min(self.l2, self.smoothing_s, self.baseline_tau_s, self.warmup_s) < 0
-        ):
-            raise ValueError(
-                "learning_rate must be > 0; l2, smoothing_s, baseline_tau_s, warmup_s >= 0"
-            )
+        if self.learning_rate <= 0:
+            raise ValueError("learning_rate must be > 0")
+        non_negative = (
+            "l2",
+            "smoothing_s",
+            "baseline_tau_s",
+            "warmup_s",
+            "mix_eta",
+            "learn_every_s",
+        )
+        negative = [name for name in non_negative if getattr(self, name) < 0]
+        if negative:
+            raise ValueError(f"{', '.join(negative)} must be >= 0")
         if self.replay_per_class < 0:
             raise ValueError("replay_per_class must be >= 0")
         if self.max_pending_windows < 1 or self.min_baseline_windows < 2:

@@ -59,6 +59,7 @@ def train_general(
     rng.shuffle(pooled)
     for x, label in pooled:
         model.learn_encoded(x, label)
+    model.new_session()  # the general model is what each wearer's session starts from
     return model
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from emostream.models.arousal import arousal_index
 from emostream.models.config import ModelConfig
 from emostream.models.encoder import SessionEncoder
 from emostream.models.learners import build_classifier
+from emostream.models.mixture import ExpertMixture
 from emostream.models.persist import read_model_file, write_model_file
 from emostream.models.smoothing import ProbabilitySmoother
 
@@ -40,6 +42,8 @@ class PendingWindow:
     t_end: float
     x: dict[str, float]
     state: str
+    #: (general, personal) probabilities at prediction time, when a general model is kept
+    experts: tuple[dict[str, float], ...] = ()
 
 
 class ClassReservoir:
@@ -110,6 +114,8 @@ class OnlineStateModel:
         #: windows the classifier has learned, over all sessions and offline training
         self.n_trained = 0
         self.reservoir = ClassReservoir(config.replay_per_class, config.seed)
+        #: frozen copy of the classifier at the session start (the general model)
+        self.anchor: base.Classifier | None = None
         self._reset_session()
 
     def _reset_session(self) -> None:
@@ -119,11 +125,17 @@ class OnlineStateModel:
         self.prequential = metrics.BalancedAccuracy()
         self.smoother = ProbabilitySmoother(self.config.smoothing_s)
         self._drift = drift.ADWIN(delta=self.config.drift.delta)
+        self._last_fit_t = -math.inf
+        self.mixture = ExpertMixture(2, self.config.mix_eta)
 
     def new_session(self) -> None:
-        """Start a new wearer/session: fresh baseline, queue, budget and drift detector;
-        the classifier (general or already personalised) is kept."""
+        """Start a new wearer/session: fresh baseline, queue, budget and drift detector.
+        The classifier (general or already personalised) is kept and goes on learning; a
+        frozen copy of it is mixed in while `mix_eta` > 0."""
         self._reset_session()
+        self.anchor = (
+            copy.deepcopy(self.classifier) if self.is_trained and self.config.mix_eta > 0 else None
+        )
 
     # -- prediction ---------------------------------------------------------------------
     @property
@@ -136,7 +148,18 @@ class OnlineStateModel:
 
     def predict_proba(self, x: dict[str, float]) -> dict[str, float]:
         """Probability of every class (uniform while untrained)."""
-        raw = self.classifier.predict_proba_one(x)
+        experts = self._experts(x)
+        return self.mixture.combine(experts) if len(experts) > 1 else experts[0]
+
+    def _experts(self, x: dict[str, float]) -> tuple[dict[str, float], ...]:
+        """(general, personal) probabilities when a general model is kept, else (personal,)."""
+        personal = self._proba_of(self.classifier, x)
+        if self.anchor is None:
+            return (personal,)
+        return (self._proba_of(self.anchor, x), personal)
+
+    def _proba_of(self, classifier: base.Classifier, x: dict[str, float]) -> dict[str, float]:
+        raw = classifier.predict_proba_one(x)
         if not self.is_trained:
             raw = {}
         proba = {c: max(float(raw.get(c, 0.0)), 0.0) for c in self.classes}
@@ -148,7 +171,8 @@ class OnlineStateModel:
     def step(self, fv: FeatureVector) -> StepResult:
         """Predict this window, then learn every queued window the labels so far now cover."""
         enc = self.encoder.encode(fv)
-        proba = self.predict_proba(enc.x)
+        experts = self._experts(enc.x)
+        proba = self.mixture.combine(experts) if len(experts) > 1 else experts[0]
         if self.is_trained:
             proba = self.smoother.update(fv.t_end, proba)
             state = max(self.classes, key=proba.__getitem__)
@@ -169,7 +193,9 @@ class OnlineStateModel:
             row["label"] = enc.open_label
         row["model_version"] = self.model_version
 
-        self._enqueue(PendingWindow(fv.t_start, fv.t_end, enc.x, state))
+        self._enqueue(
+            PendingWindow(fv.t_start, fv.t_end, enc.x, state, experts if len(experts) > 1 else ())
+        )
         markers: list[str] = []
         n_learned = sum(self._apply_span(span, markers) for span in enc.spans)
         request = self._label_request(fv.t_end, confidence)
@@ -195,15 +221,23 @@ class OnlineStateModel:
         learned = 0
         min_overlap = self.config.labels.min_overlap
         for window in self.pending:
-            if span_covers(span, window.t_start, window.t_end, min_overlap):
-                self._learn(window, span.label, markers)
-                learned += 1
-            else:
+            if not span_covers(span, window.t_start, window.t_end, min_overlap):
                 keep.append(window)
+                continue
+            self._score(window, span.label, markers)
+            # overlapping windows at a short hop are near copies: learn one per learn_every_s
+            if window.t_end - self._last_fit_t >= self.config.learn_every_s - 1e-9:
+                self._fit(window.x, span.label)
+                self._last_fit_t = window.t_end
+                self.counters.n_learned += 1
+                learned += 1
         self.pending = keep
         return learned
 
-    def _learn(self, window: PendingWindow, label: str, markers: list[str]) -> None:
+    def _score(self, window: PendingWindow, label: str, markers: list[str]) -> None:
+        """Prequential score, expert reweighting and drift check of a newly labelled window."""
+        if window.experts:
+            self.mixture.update(window.experts, label)
         if window.state != UNKNOWN_STATE:
             error = float(window.state != label)
             self.prequential.update(label, window.state)
@@ -220,8 +254,6 @@ class OnlineStateModel:
                         self._drift.estimation,
                     )
                     markers.append(marker)
-        self._fit(window.x, label)
-        self.counters.n_learned += 1
 
     def learn_encoded(self, x: dict[str, float], label: str) -> None:
         """Learn one already-encoded window offline (building a general model)."""
@@ -271,6 +303,9 @@ class OnlineStateModel:
             "prequential": self.prequential,
             "smoother": self.smoother,
             "drift": self._drift,
+            "last_fit_t": self._last_fit_t,
+            "anchor": self.anchor,
+            "mixture": self.mixture,
             "origin": self.origin,
             "n_trained": self.n_trained,
             "reservoir": self.reservoir,
@@ -318,6 +353,9 @@ class OnlineStateModel:
             model.prequential = payload["prequential"]
             model.smoother = payload["smoother"]
             model._drift = payload["drift"]
+            model._last_fit_t = payload["last_fit_t"]
+            model.anchor = payload["anchor"]
+            model.mixture = payload["mixture"]
             model.origin = payload["origin"]
             model.n_trained = payload["n_trained"]
             model.reservoir = payload["reservoir"]

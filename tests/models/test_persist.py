@@ -23,8 +23,12 @@ def saved(tmp_path):
     model = OnlineStateModel(CONFIG, config_hash="abc", feature_names=None)
     session = make_session(PHASES, seed=1)
     half = len(session) // 2
-    for fv in session[:half]:
+    for fv in session[: half // 2]:
         model.step(fv)
+    model.new_session()  # a second session: the general model is kept and mixed in
+    for fv in session[half // 2 : half]:
+        model.step(fv)
+    assert model.anchor is not None
     path = tmp_path / "model.emo"
     model.save(path)
     return model, path, session[half:]
