@@ -99,6 +99,7 @@ class Windower:
         self._streams: dict[str, _StreamState] = {}
         self._markers: deque[tuple[float, str]] = deque(maxlen=MARKER_CAPACITY)
         self._marker_specs: dict[str, StreamSpec] = {}
+        self._late_markers: list[tuple[float, str]] = []
         self._next_end: float | None = None
         self._prev_end: float = -math.inf
         self._index = 0
@@ -141,7 +142,10 @@ class Windower:
             if key not in self._marker_specs:
                 self.add_stream(chunk.spec, key)
             for t, value in zip(chunk.timestamps, chunk.data[:, 0], strict=True):
-                self._markers.append((float(t), str(value)))
+                marker = (float(t), str(value))
+                self._markers.append(marker)
+                if marker[0] <= self._prev_end:  # its window has closed: deliver it with the next
+                    self._late_markers.append(marker)
             return
         state = self._streams.get(key) or self._streams[self.add_stream(chunk.spec, key)]
         if chunk.spec.n_channels != state.spec.n_channels:
@@ -243,8 +247,11 @@ class Windower:
                 window_flags.append("missing")
             flags[key] = tuple(window_flags)
         markers = [(t, m) for t, m in self._markers if t_start < t <= t_end]
-        # every marker is fresh in exactly one window, even one older than that window's start
-        fresh_markers = [(t, m) for t, m in self._markers if self._prev_end < t <= t_end]
+        # every marker is fresh in exactly one window: the first to close after it arrived
+        fresh_markers = self._late_markers + [
+            (t, m) for t, m in self._markers if self._prev_end < t <= t_end
+        ]
+        self._late_markers = []
         return Window(self._index, t_start, t_end, streams, markers, fresh_markers, coverage, flags)
 
     def _irregular_coverage(self, ts: np.ndarray, t_start: float, t_end: float) -> float:

@@ -151,3 +151,17 @@ def test_registered_stream_without_data_holds_windows_back_up_to_max_lag():
     d_ts, d_x = stream(EDA, 20.0)
     w.push(Chunk(EDA, d_ts, d_x))
     assert [win.t_end for win in w.pop_ready()] == [15.0]
+
+
+def test_a_marker_arriving_after_its_window_closed_is_still_delivered_once():
+    w = Windower(WindowConfig(length_s=10.0, hop_s=5.0))
+    ts, x = stream(ECG, 21.0)
+    w.push(Chunk(ECG, ts, x))
+    first = w.pop_ready()
+    assert [win.t_end for win in first] == [10.0, 15.0, 20.0]
+    w.push(Chunk.from_arrays(MARKERS, [12.0], ["phase:stress:start"]))  # late: 12 s < 20 s
+    ts2, x2 = stream(ECG, 6.0, t0=21.0)
+    w.push(Chunk(ECG, ts2, x2))
+    later = w.pop_ready()
+    assert later[0].fresh_markers == [(12.0, "phase:stress:start")]
+    assert all(win.fresh_markers == [] for win in later[1:])

@@ -30,6 +30,8 @@ class FeatureVector:
     #: why a group of features is absent, e.g. {"hrv": "quality_ecg 0.31 < 0.50"}
     reasons: dict[str, str] = field(default_factory=dict)
     markers: list[tuple[float, str]] = field(default_factory=list)
+    #: age (s) of each stream's newest sample at the window's end; never a model input
+    staleness: dict[str, float] = field(default_factory=dict)
 
     def row(self) -> dict[str, float]:
         """Flat row with the stable column names (t_start, t_end, features, quality_*, coverage_*)."""
@@ -37,6 +39,7 @@ class FeatureVector:
         out.update(self.values)
         out.update({f"quality_{k}": v for k, v in self.quality.items()})
         out.update({f"coverage_{k}": v for k, v in self.coverage.items()})
+        out.update({f"staleness_{k}_s": v for k, v in self.staleness.items()})
         return out
 
 

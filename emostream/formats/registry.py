@@ -22,6 +22,7 @@ FORMATS: dict[str, str] = {
     "xdf": "xdf",
     "edf": "edf",
     "wfdb": "wfdb",
+    "wav": "wav",
     "neurokit-csv": "neurokit_csv",
 }
 
@@ -32,6 +33,7 @@ DEFAULT_PIPELINES: dict[str, str] = {
     "xdf": "physio-csv",
     "edf": "physio-csv",
     "wfdb": "physio-csv",
+    "wav": "voice",
 }
 
 

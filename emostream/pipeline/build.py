@@ -97,7 +97,10 @@ def _lsl(
         type=(entry.match_type if entry else "") if not source.name else "",
         source_id=source.source_id or (entry.match_source_id if entry else ""),
     )
-    return LslSource(query, resolve_timeout_s=source.resolve_timeout_s)
+    from emostream.sync import with_latency
+
+    inlet = LslSource(query, resolve_timeout_s=source.resolve_timeout_s)
+    return with_latency(inlet, profile.device.latency_s)
 
 
 def build_model(

@@ -14,6 +14,7 @@ from emostream.features.base import FeatureVector
 from emostream.features.engine import FeatureEngine
 from emostream.sinks.base import Sink
 from emostream.sources.base import Gap, SourceEvent
+from emostream.sync import StalenessTracker
 from emostream.windowing import WindowConfig, Windower, stream_key
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ class WearerPipeline:
             if not spec.is_markers:
                 numeric[key] = spec
         self.engine = FeatureEngine(feature_params, numeric)
+        self.staleness = StalenessTracker()
         self.model = model
         self.sinks = list(sinks)
         self.counters = WearerCounters()
@@ -92,6 +94,7 @@ class WearerPipeline:
         for window in windows:
             fv = self.engine.process(window)
             fv.markers = list(window.fresh_markers)
+            fv.staleness = self.staleness.update(window)
             prediction = None
             markers: list[str] = []
             if self.model is not None:

@@ -24,6 +24,8 @@ LIVE_FEATURES: tuple[tuple[str, str, str], ...] = (
     ("rsp_rate_bpm", "Resp /min", "{:.1f}"),
     ("temp_c", "Temp °C", "{:.2f}"),
     ("eeg_faa", "FAA", "{:+.2f}"),
+    ("face_happiness_mean", "Smile", "{:.2f}"),
+    ("voice_f0_mean_hz", "F0 Hz", "{:.0f}"),
 )
 PHASE_PREFIX = "phase:"
 LOW_BATTERY_PCT = 15
@@ -194,11 +196,16 @@ class ConsoleView(Sink):
         table = Table(title=f"summary: {self._n_windows} windows")
         table.add_column("phase")
         table.add_column("windows", justify="right")
-        for _, label, _ in LIVE_FEATURES:
+        shown = [
+            (key, label, fmt)
+            for key, label, fmt in LIVE_FEATURES
+            if any(stats.counts.get(key) for stats in self._phase_stats.values())
+        ]
+        for _, label, _ in shown:
             table.add_column(label, justify="right")
         for phase, stats in self._phase_stats.items():
             cells = []
-            for key, _, fmt in LIVE_FEATURES:
+            for key, _, fmt in shown:
                 mean = stats.mean(key)
                 cells.append(fmt.format(mean) if mean is not None else "–")
             table.add_row(phase, str(stats.n), *cells)

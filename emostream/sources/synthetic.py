@@ -14,8 +14,9 @@ from emostream.core.spec import StreamSpec
 from emostream.devices import DeviceProfile, load_profile
 from emostream.errors import ConfigError
 from emostream.sources.base import Source, SourceEvent
-from emostream.synth.physiology import StreamRenderer, make_timeline
+from emostream.synth.physiology import make_timeline
 from emostream.synth.protocol import Protocol
+from emostream.synth.streams import renderer_for
 
 PROFILE_NAME = "synthetic-wearer"
 COUNTER_CHANNEL = "counter"
@@ -80,7 +81,7 @@ class SyntheticWearerSource(Source):
         timeline = make_timeline(self.protocol, self.duration_s, self.seed)
         numeric = [s for s in self._specs if not s.is_markers]
         renderers = {
-            s.source_id: StreamRenderer(timeline, s.kind, s.rate_hz, self.seed) for s in numeric
+            s.source_id: renderer_for(timeline, s.kind, s.rate_hz, self.seed) for s in numeric
         }
         marker_spec = next((s for s in self._specs if s.is_markers), None)
         markers = phase_markers(self.protocol, self.duration_s)

@@ -17,10 +17,12 @@ hop_s = 1.0
 device = "lsl-generic"
 kinds = ["ECG"]
 source_id = "synthetic-wearer:seed{seed}:ecg"
+resolve_timeout_s = 60.0
 [[sources]]
 device = "lsl-generic"
 kinds = ["EDA"]
 source_id = "synthetic-wearer:seed{seed}:eda"
+resolve_timeout_s = 60.0
 [features.hrv]
 [features.eda]
 """
@@ -50,7 +52,7 @@ def test_run_live_from_lsl_outlets(tmp_path, capsys):
 
 def test_recording_a_live_person_needs_consent(tmp_path, capsys):
     path = tmp_path / "live.toml"
-    path.write_text(PIPELINE.format(seed=0).replace("source_id", "resolve_timeout_s = 0.1\n#"))
+    path.write_text(PIPELINE.format(seed=0))
     code = main(
         ["run", str(path), "--subject", "S01", "--duration", "1", "--record", str(tmp_path)]
     )

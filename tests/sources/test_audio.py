@@ -17,6 +17,7 @@ from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
 from emostream.errors import DeviceError, RecordingError
 from emostream.features.registry import parse_feature_tables
+from emostream.formats import wav
 from emostream.pipeline.wearer import WearerPipeline
 from emostream.sinks.lsl import StreamOutlets
 from emostream.sources import audio
@@ -35,8 +36,8 @@ def test_wav_is_read_as_normalised_float_on_a_regular_clock(tmp_path, dtype, sca
     x = (0.5 * np.sin(2 * np.pi * 220 * np.arange(fs) / fs) * scale).astype(dtype)
     path = tmp_path / "tone.wav"
     wavfile.write(path, fs, np.column_stack((x, x // 2 if dtype != np.float32 else x / 2)))
-    assert audio.detect(path)
-    rec = audio.read(path, t0_s=100.0)
+    assert wav.detect(path)
+    rec = wav.read(path, t0_s=100.0)
     stream = rec.streams["audio"]
     assert stream.spec.kind == "Audio" and stream.spec.channels == ("mic1", "mic2")
     assert stream.spec.rate_hz == fs
@@ -63,10 +64,10 @@ def test_bad_or_missing_wav_is_a_recording_error_naming_the_file(tmp_path):
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
     with pytest.raises(RecordingError, match=r"bad\.wav"):
-        audio.read(bad)
+        wav.read(bad)
     with pytest.raises(RecordingError, match=r"missing\.wav"):
-        audio.read(tmp_path / "missing.wav")
-    assert not audio.detect(tmp_path / "missing.wav")
+        wav.read(tmp_path / "missing.wav")
+    assert not wav.detect(tmp_path / "missing.wav")
 
 
 def test_speech_wav_through_the_pipeline_gives_voice_features(tmp_path):
