@@ -35,3 +35,23 @@ def test_demo_publishes_features_on_lsl(capsys, unique_name):
     assert code == 0
     assert found and found[0].name() == "emostream-Features"
     assert found[0].channel_count() > 5
+
+
+def test_demo_with_face_and_voice(capsys):
+    code = main(
+        [
+            "demo",
+            "--pipeline",
+            "demo-av",
+            "--speed",
+            "0",
+            "--duration",
+            "130",
+            "--no-lsl",
+            "--no-record",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "face:100%" in out and "audio:100%" in out
+    assert "Smile" in out and "F0 Hz" in out

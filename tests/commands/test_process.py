@@ -51,3 +51,23 @@ def test_process_refuses_unknown_inputs_clearly(tmp_path, capsys):
     assert "not a recognised recording" in capsys.readouterr().err
     assert main(["process", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_process_a_wav_file_gives_voice_features(tmp_path):
+    import numpy as np
+    from scipy.io import wavfile
+
+    fs_hz = 16_000
+    t = np.arange(12 * fs_hz) / fs_hz
+    vowel = sum(np.sin(2 * np.pi * 150.0 * k * t) / k for k in range(1, 8))  # 150 Hz voice
+    syllables = (np.sin(2 * np.pi * 2.0 * t) > -0.3).astype(float)
+    wavfile.write(
+        tmp_path / "speech.wav", fs_hz, (0.2 * vowel * syllables * 32767 / 3).astype(np.int16)
+    )
+    assert (
+        main(["process", str(tmp_path / "speech.wav"), "--out", str(tmp_path / "o"), "--quiet"])
+        == 0
+    )
+    table = pq.read_table(tmp_path / "o" / "features.parquet").to_pandas()
+    assert len(table) == 2  # 10 s windows ending at 10 and 11 s (the last sample is at 11.99994 s)
+    assert np.allclose(table["voice_f0_mean_hz"], 150.0, rtol=0.02)
