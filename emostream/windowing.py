@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -40,15 +42,45 @@ class WindowConfig:
             raise StreamError("window length_s and hop_s must be > 0 and max_lag_s >= 0")
 
 
-@dataclass(frozen=True, slots=True)
 class StreamSlice:
-    """The samples of one stream inside a window, plus the part new since the last window."""
+    """The samples of one stream inside a window, plus the part new since the last window.
 
-    spec: StreamSpec
-    timestamps: np.ndarray
-    data: np.ndarray
-    fresh_timestamps: np.ndarray
-    fresh_data: np.ndarray
+    A window's full arrays are copied out of the ring buffer only when first read (most
+    extractors only read the fresh part); read them before the next `Windower.push`.
+    """
+
+    __slots__ = ("_data", "_load", "_timestamps", "fresh_data", "fresh_timestamps", "spec")
+
+    def __init__(
+        self,
+        spec: StreamSpec,
+        timestamps: np.ndarray | None,
+        data: np.ndarray | None,
+        fresh_timestamps: np.ndarray,
+        fresh_data: np.ndarray,
+        load: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
+    ):
+        self.spec = spec
+        self._timestamps = timestamps
+        self._data = data
+        self.fresh_timestamps = fresh_timestamps
+        self.fresh_data = fresh_data
+        self._load = load
+
+    def _ensure(self) -> None:
+        if self._timestamps is None:
+            assert self._load is not None
+            self._timestamps, self._data = self._load()
+
+    @property
+    def timestamps(self) -> np.ndarray:
+        self._ensure()
+        return self._timestamps  # type: ignore[return-value]
+
+    @property
+    def data(self) -> np.ndarray:
+        self._ensure()
+        return self._data  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +116,13 @@ class _StreamState:
     buffer: RingBuffer
     stats: StreamStats = field(default_factory=StreamStats)
     gaps: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=256))
+
+
+def _load(buffer: RingBuffer, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Copy [lo, hi) out of `buffer`, refusing if it has been overwritten since."""
+    if lo < buffer.first_index:
+        raise StreamError("window data was overwritten: read a window before the next push")
+    return buffer.gather(lo, hi)
 
 
 def stream_key(spec: StreamSpec) -> str:
@@ -223,21 +262,19 @@ class Windower:
             if buf.n_written and buf.oldest_s > t_start and buf.first_index > 0:
                 state.stats.n_overrun += 1
             lo, hi = buf.index_at(t_start, side="right"), buf.index_at(t_end, side="right")
-            ts, data = buf.gather(lo, hi)
-            fresh_from = max(t_start, self._prev_end)
-            if fresh_from > t_start:
-                cut = int(np.searchsorted(ts, fresh_from, side="right"))
-                fresh_ts, fresh_data = ts[cut:], data[cut:]
-            else:
-                fresh_ts, fresh_data = buf.between(self._prev_end, t_end)
-            streams[key] = StreamSlice(state.spec, ts, data, fresh_ts, fresh_data)
+            fresh_ts, fresh_data = buf.between(self._prev_end, t_end)
+            part = StreamSlice(
+                state.spec, None, None, fresh_ts, fresh_data, load=partial(_load, buf, lo, hi)
+            )
+            streams[key] = part
             n_bad = buf.n_nonfinite(lo, hi)
             if state.spec.is_irregular:
+                ts, data = part.timestamps, part.data
                 finite_ts = ts[np.isfinite(data).all(axis=1)] if n_bad else ts
                 coverage[key] = self._irregular_coverage(finite_ts, t_start, t_end)
             else:
                 n_expected = (t_end - t_start) * state.spec.rate_hz
-                coverage[key] = float(min(1.0, (ts.size - n_bad) / n_expected))
+                coverage[key] = float(min(1.0, (hi - lo - n_bad) / n_expected))
             window_flags = []
             if any(a < t_end and b > t_start for a, b in state.gaps):
                 window_flags.append("gap")
