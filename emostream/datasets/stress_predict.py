@@ -2,8 +2,9 @@
 
 Layout: `Raw_data/SXX/` (E4 export) and `Processed_data/time_logs_utc.csv` (one row per phase:
 subject, phase, stress_task, start_unix, end_unix, ...). Labels are stress task (Stroop,
-Interview, Hyperventilation) vs rest (Relax1–3, Baseline/Questionnaire, Relax/Baseline); the
-Consent and Questionnaire phases are excluded.
+Interview, Hyperventilation) vs rest (Relax1–3, Baseline/Questionnaire, Relax/Baseline), as
+the classes `stress` and `calm` (the default label set, so a model trained here warm-starts
+any pipeline that keeps it); the Consent and Questionnaire phases are excluded.
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ PHASE_TABLE = Path("Processed_data") / "time_logs_utc.csv"
 RAW_DIR = Path("Raw_data")
 
 LABELS: dict[str, object] = {
-    "classes": ["rest", "stress"],
+    "classes": ["calm", "stress"],
     "map": {
         "stroop": "stress",
         "interview": "stress",
         "hyperventilation": "stress",
-        "relax1": "rest",
-        "relax2": "rest",
-        "relax3": "rest",
-        "baseline-questionnaire": "rest",
-        "relax-baseline": "rest",
+        "relax1": "calm",
+        "relax2": "calm",
+        "relax3": "calm",
+        "baseline-questionnaire": "calm",
+        "relax-baseline": "calm",
         "consent": "",
         "questionnaire": "",
     },

@@ -148,7 +148,9 @@ class OnlineStateModel:
 
     def predict_proba(self, x: dict[str, float]) -> dict[str, float]:
         """Probability of every class (uniform while untrained)."""
-        experts = self._experts(x)
+        return self._combine(self._experts(x))
+
+    def _combine(self, experts: tuple[dict[str, float], ...]) -> dict[str, float]:
         return self.mixture.combine(experts) if len(experts) > 1 else experts[0]
 
     def _experts(self, x: dict[str, float]) -> tuple[dict[str, float], ...]:
@@ -159,6 +161,7 @@ class OnlineStateModel:
         return (self._proba_of(self.anchor, x), personal)
 
     def _proba_of(self, classifier: base.Classifier, x: dict[str, float]) -> dict[str, float]:
+        # asked even while untrained, so every window is predicted before it can be learned
         raw = classifier.predict_proba_one(x)
         if not self.is_trained:
             raw = {}
@@ -172,7 +175,7 @@ class OnlineStateModel:
         """Predict this window, then learn every queued window the labels so far now cover."""
         enc = self.encoder.encode(fv)
         experts = self._experts(enc.x)
-        proba = self.mixture.combine(experts) if len(experts) > 1 else experts[0]
+        proba = self._combine(experts)
         if self.is_trained:
             proba = self.smoother.update(fv.t_end, proba)
             state = max(self.classes, key=proba.__getitem__)

@@ -29,7 +29,7 @@ def test_phase_markers_on_the_recording_clock(root):
         by_label.setdefault(span.label, []).append(span.t_to_s - span.t_from_s)
     # Stroop 300 s + Interview 600 s + Hyperventilation 120 s; Consent and Questionnaire excluded
     assert sum(by_label["stress"]) == pytest.approx(1020.0)
-    assert sum(by_label["rest"]) == pytest.approx(300 + 240 + 300 + 300 + 600)
+    assert sum(by_label["calm"]) == pytest.approx(300 + 240 + 300 + 300 + 600)
 
 
 def test_dataset_lists_the_twenty_subjects(root):
