@@ -118,7 +118,9 @@ def build_model(
         config.model_tables, config.labels_tables, file=config.path
     )
     if model_path is not None and model_path.exists():
-        return OnlineStateModel.load(model_path, model_config, config_hash=config.config_hash)
+        model = OnlineStateModel.load(model_path, model_config, config_hash=config.config_hash)
+        model.new_session()  # a new wearer session: fresh baseline, label queue and budget
+        return model
     return OnlineStateModel(model_config, config_hash=config.config_hash)
 
 

@@ -49,7 +49,8 @@ def process_recording(
     progress: bool = True,
     recording_column: bool = False,
 ) -> ProcessResult:
-    source = RecordingSource(recording, speed=None)
+    # one chunk per hop: windows close exactly as with any chunking, with far fewer events
+    source = RecordingSource(recording, speed=None, chunk_s=config.window.hop_s)
     duration_s = max(recording.duration_s, 1e-9)
     t0 = recording.t_start_s
     bar = Progress(

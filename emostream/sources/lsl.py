@@ -142,6 +142,16 @@ class LslSource(Source):
         """Subscribe now (data pushed from here on is kept); `events()` does it if needed."""
         await asyncio.to_thread(self._inlet.open_stream, timeout_s)
 
+    async def _wait_for_outlet(self, poll_s: float = 0.5) -> None:
+        """Open the (new) inlet in a worker thread, retrying until the outlet is back or the
+        source is closed; the event loop and the direct pulls never block on it."""
+        while not self._closed:
+            try:
+                await asyncio.to_thread(self._inlet.open_stream, poll_s)
+                return
+            except (TimeoutError, pylsl.util.TimeoutError):
+                continue
+
     async def events(self) -> AsyncIterator[SourceEvent]:
         await self.open()
         offset = await asyncio.to_thread(self._refresh_offset)
@@ -161,8 +171,9 @@ class LslSource(Source):
                     log.warning("%s: no data for %.1f s", self._spec.name, now - last_arrival)
                     if self._flags & pylsl.proc_dejitter:
                         # a fresh inlet restarts dejittering, which would otherwise smooth the
-                        # coming gap away; liblsl re-subscribes it when the outlet returns
+                        # coming gap away; it subscribes again once the outlet returns
                         self._inlet = self._new_inlet()
+                        await self._wait_for_outlet()
                 continue
             if now - last_refresh > self._clock_refresh_s:
                 offset = await asyncio.to_thread(self._refresh_offset)
