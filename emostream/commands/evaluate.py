@@ -9,8 +9,6 @@ from pathlib import Path
 
 from emostream.datasets.registry import DATASETS, prepare
 from emostream.errors import UsageError
-from emostream.models.evaluation import PROTOCOLS, evaluate
-from emostream.models.online import OnlineStateModel
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,6 +45,9 @@ def _progress(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from emostream.models.evaluation import PROTOCOLS, evaluate
+    from emostream.models.online import OnlineStateModel
+
     if args.train_stride < 1:
         raise UsageError("--train-stride must be >= 1")
     subjects = [s.strip() for s in args.subjects.split(",") if s.strip()]

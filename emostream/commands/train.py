@@ -8,7 +8,6 @@ from pathlib import Path
 
 from emostream.datasets.registry import DATASETS, prepare
 from emostream.errors import UsageError
-from emostream.models.evaluation import encode_labelled, train_general
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from emostream.models.evaluation import encode_labelled, train_general
+
     if args.train_stride < 1:
         raise UsageError("--train-stride must be >= 1")
     subjects = [s.strip() for s in args.subjects.split(",") if s.strip()]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from emostream.datasets.windows import SubjectWindows, subject_windows
 from emostream.errors import UsageError
 from emostream.models.config import ModelConfig
 from emostream.pipeline.config import PipelineConfig, load_pipeline
+
+if TYPE_CHECKING:
+    from emostream.datasets.windows import SubjectWindows
 
 #: --format name -> module under emostream.datasets
 DATASETS = {"stress-predict": "stress_predict", "wesad": "wesad"}
@@ -39,6 +42,8 @@ def prepare(
         raise UsageError(
             f"{root}: no subject(s) {', '.join(unknown)} (found: {', '.join(dataset.subjects)})"
         )
+    from emostream.datasets.windows import subject_windows  # runs the feature pipeline
+
     config = load_pipeline(pipeline or DEFAULT_PIPELINE[fmt])
     model_config = ModelConfig.from_tables(config.model_tables, dataset.labels, file=config.path)
     out = []
