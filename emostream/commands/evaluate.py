@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from emostream.datasets.registry import DATASETS, prepare
+from emostream.commands.train import add_dataset_args
+from emostream.datasets.registry import prepare
 from emostream.errors import UsageError
 
 
@@ -22,19 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "prequentially. Batch: a scikit-learn random forest on the same features and folds."
         ),
     )
-    p.add_argument("dataset", type=Path, metavar="DATASET", help="dataset folder")
-    p.add_argument("--format", required=True, choices=sorted(DATASETS), help="dataset layout")
+    add_dataset_args(p)
     p.add_argument(
         "--model", type=Path, default=None, metavar="FILE", help="pre-trained model file"
-    )
-    p.add_argument("--pipeline", default=None, help="pipeline name or file (default: e4-wrist)")
-    p.add_argument("--subjects", default="", help="comma-separated subset, e.g. S02,S03")
-    p.add_argument(
-        "--train-stride",
-        type=int,
-        default=5,
-        metavar="N",
-        help="train general models on every N-th labelled window (default 5)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)

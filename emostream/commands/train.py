@@ -21,9 +21,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "with --model and `evaluate` with --model."
         ),
     )
+    add_dataset_args(p)
+    p.add_argument("--out", required=True, type=Path, metavar="FILE", help="model file to write")
+    p.set_defaults(func=run)
+
+
+def add_dataset_args(p: argparse.ArgumentParser) -> None:
+    """The dataset, its layout, the pipeline and the subset: shared with `evaluate`."""
     p.add_argument("dataset", type=Path, metavar="DATASET", help="dataset folder")
     p.add_argument("--format", required=True, choices=sorted(DATASETS), help="dataset layout")
-    p.add_argument("--out", required=True, type=Path, metavar="FILE", help="model file to write")
     p.add_argument("--pipeline", default=None, help="pipeline name or file (default: e4-wrist)")
     p.add_argument("--subjects", default="", help="comma-separated subset, e.g. S02,S03")
     p.add_argument(
@@ -31,9 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=5,
         metavar="N",
-        help="learn every N-th labelled window (default 5)",
+        help="train general models on every N-th labelled window (default 5)",
     )
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
