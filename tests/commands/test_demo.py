@@ -30,7 +30,7 @@ def test_demo_publishes_features_on_lsl(capsys, unique_name):
 
     watcher = threading.Thread(target=look)
     watcher.start()
-    code = main(["demo", "--speed", "5", "--duration", "66", "--no-record"])
+    code = main(["demo", "--speed", "5", "--duration", "100", "--no-record"])
     watcher.join()
     assert code == 0
     assert found and found[0].name() == "emostream-Features"
