@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import signal
 
 from emostream.synth.protocol import Protocol
 
@@ -41,11 +41,12 @@ class Timeline:
 
 def _smooth_walk(rng: np.random.Generator, n: int, sd: float, tau_s: float) -> np.ndarray:
     """Slow wander with standard deviation ~`sd` on the grid: an Ornstein-Uhlenbeck process,
-    Gaussian-smoothed over a quarter of its time constant so it has no fast wiggles."""
+    low-passed again over a quarter of its time constant so it has no fast wiggles (O(n))."""
     a = np.exp(-1.0 / (tau_s * GRID_HZ))
     noise = rng.standard_normal(n) * sd * np.sqrt(1 - a * a)
     walk = signal.lfilter([1.0], [1.0, -a], noise)
-    return ndimage.gaussian_filter1d(walk, sigma=tau_s * GRID_HZ / 4, mode="nearest")
+    smooth = np.exp(-4.0 / (tau_s * GRID_HZ))
+    return signal.lfilter([1.0 - smooth], [1.0, -smooth], walk, zi=[smooth * walk[0]])[0]
 
 
 def make_timeline(protocol: Protocol, total_s: float, seed: int) -> Timeline:

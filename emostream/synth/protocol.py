@@ -74,16 +74,25 @@ class Protocol:
         return out
 
     def setpoint(self, attr: str, t_s: np.ndarray, total_s: float) -> np.ndarray:
-        """Set-point `attr` at times `t_s`, following phase changes with a first-order lag."""
+        """Set-point `attr` at times `t_s`, following phase changes with a first-order lag.
+
+        Exact and O(phases + samples): within phase i the value relaxes from its value at the
+        phase start towards the phase's set-point with time constant TRANSITION_TAU_S.
+        """
         bounds = self.boundaries(total_s)
-        values = np.array([getattr(PHASES[name], attr) for name, _, _ in bounds])
+        targets = np.array([getattr(PHASES[name], attr) for name, _, _ in bounds], dtype=float)
         starts = np.array([start for _, start, _ in bounds])
-        out = np.full(t_s.shape, values[0], dtype=np.float64)
+        at_start = np.empty_like(targets)
+        at_start[0] = targets[0]
         for i in range(1, len(bounds)):
-            step = values[i] - values[i - 1]
-            dt = t_s - starts[i]
-            out += np.where(dt > 0, step * (1.0 - np.exp(-np.maximum(dt, 0) / TRANSITION_TAU_S)), 0)
-        return out
+            decay = np.exp(-(starts[i] - starts[i - 1]) / TRANSITION_TAU_S)
+            at_start[i] = targets[i - 1] + (at_start[i - 1] - targets[i - 1]) * decay
+        t = np.asarray(t_s, dtype=np.float64)
+        phase = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(bounds) - 1)
+        since = np.maximum(t - starts[phase], 0.0)
+        return targets[phase] + (at_start[phase] - targets[phase]) * np.exp(
+            -since / TRANSITION_TAU_S
+        )
 
     def phase_at(self, t_s: float, total_s: float) -> str:
         for name, start, end in self.boundaries(total_s):
