@@ -70,3 +70,27 @@ def test_simulate_outlets_lose_no_samples():
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_simulate_without_a_duration_streams_promptly_until_stopped():
+    """The default (protocol repeated for up to 24 h) must start streaming, not pre-compute."""
+    seed = int(uuid.uuid4().int % 1_000_000)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "emostream.cli", "simulate", "--seed", str(seed), "--kinds", "ECG"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
+    )  # fmt: skip
+    try:
+        found = pylsl.resolve_byprop("source_id", f"synthetic-wearer:seed{seed}:ecg", 1, 60.0)
+        assert found, "the ECG outlet did not appear"
+        inlet = pylsl.StreamInlet(found[0])
+        inlet.open_stream(10.0)
+        received = 0
+        deadline = time.monotonic() + 60
+        while received < 250 and time.monotonic() < deadline:
+            data, _ = inlet.pull_chunk(timeout=1.0, max_samples=1000, as_numpy=True)
+            received += len(data)
+        assert received >= 250
+        assert proc.poll() is None  # still streaming
+    finally:
+        proc.kill()
+        proc.wait()
