@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from emostream.core.chunk import Chunk
 from emostream.formats.base import Recording
 from emostream.formats.registry import FORMATS, read_recording
-from emostream.sinks.lsl import StreamOutlets
+from emostream.sinks.lsl import END_LINGER_S, StreamOutlets
 from emostream.sources.recording import RecordingSource
 
 
@@ -88,5 +89,9 @@ def run(args: argparse.Namespace) -> int:
         spec = stream.spec
         print(f"  {spec.name} (type {spec.kind}, source_id {spec.source_id})", flush=True)
     n = asyncio.run(publish(source, outlets))
+    if any(outlet.have_consumers() for outlet in outlets.values()):
+        time.sleep(END_LINGER_S)  # let subscribers receive the last samples
+    for outlet in outlets.values():
+        outlet.close()
     print(f"done: {n} samples published")
     return 0

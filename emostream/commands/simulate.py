@@ -88,7 +88,7 @@ async def publish(source: SyntheticWearerSource, outlets: StreamOutlets) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from emostream.core.clock import lsl_now_s
-    from emostream.sinks.lsl import StreamOutlets
+    from emostream.sinks.lsl import END_LINGER_S, StreamOutlets
     from emostream.sources.synthetic import SyntheticWearerSource
 
     if args.speed <= 0:
@@ -117,9 +117,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         n = asyncio.run(publish(source, outlets))
     except KeyboardInterrupt:
+        outlets.close()
         print("stopped", flush=True)
         return 0
-    finally:
-        outlets.close()
+    outlets.close(linger_s=END_LINGER_S)
     print(f"done: {n} samples published", flush=True)
     return 0

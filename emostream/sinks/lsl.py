@@ -13,6 +13,9 @@ from emostream.core.lslinfo import spec_to_info
 from emostream.core.spec import StreamSpec
 from emostream.errors import StreamError
 
+#: at the normal end of a stream, keep outlets this long so subscribers get the last samples
+END_LINGER_S = 1.0
+
 
 class StreamOutlets:
     """Publishes chunks of known streams, stamping each sample with its own timestamp.
@@ -79,6 +82,12 @@ class StreamOutlets:
             time.sleep(poll_s)
         return True
 
-    def close(self) -> None:
-        """Destroy the outlets (subscribers see the streams disappear)."""
+    def close(self, linger_s: float = 0.0) -> None:
+        """Destroy the outlets (subscribers see the streams disappear).
+
+        liblsl sends in the background and drops what is unsent when an outlet is destroyed:
+        at the normal end of a stream, give `linger_s` so subscribers get the last samples.
+        """
+        if linger_s > 0 and self.have_consumers():
+            time.sleep(linger_s)
         self._outlets.clear()

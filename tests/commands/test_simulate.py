@@ -46,16 +46,24 @@ def test_simulate_outlets_lose_no_samples():
         assert len(inlets) == len(EXPECTED) + 1, f"resolved only {sorted(inlets)}"
         counters = {kind: [] for kind in EXPECTED}
         markers = []
-        while True:
+        quiet_since = None
+        give_up = time.monotonic() + 120
+        while time.monotonic() < give_up:  # until the publisher ended and 1 s brought nothing
             done = proc.poll() is not None
+            got = 0
             for kind, inlet in inlets.items():
                 data, _ = inlet.pull_chunk(timeout=0.0, max_samples=100_000, as_numpy=True)
+                got += len(data)
                 if kind == "markers":
                     markers += [m.decode() if isinstance(m, bytes) else m for m in data[:, 0]]
                 elif len(data):
                     counters[kind].append(data[:, -1].astype(np.int64))
-            if done:
-                break
+            if done and not got:
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since > 1.0:
+                    break
+            else:
+                quiet_since = None
             time.sleep(0.05)
         for kind, (rate, labels, unit) in EXPECTED.items():
             spec = info_to_spec(inlets[kind].info(2.0))
