@@ -196,21 +196,22 @@ class Windower:
             return
         ts, data = chunk.timestamps, chunk.data
         newest = state.buffer.newest_s
-        keep = in_order_mask(ts, newest)
-        if not keep.all():
+        steps = np.diff(ts, prepend=newest)  # the first step is inf for a new stream
+        if not steps.min() > 0:  # slow path only for out-of-order samples
+            keep = in_order_mask(ts, newest)
             state.stats.n_out_of_order += int(np.count_nonzero(~keep))
             ts, data = ts[keep], data[keep]
-        if not ts.size:
-            return
-        if not state.spec.is_irregular:
-            previous = np.concatenate(([newest], ts[:-1]))
-            big = (ts - previous) > GAP_PERIODS / state.spec.rate_hz
-            for i in np.flatnonzero(big & np.isfinite(previous)):
-                state.gaps.append((float(previous[i]), float(ts[i])))
-                state.stats.n_gaps += 1
-        state.stats.n_nonfinite += int(np.count_nonzero(~np.all(np.isfinite(data), axis=1)))
+            if not ts.size:
+                return
+            steps = np.diff(ts, prepend=newest)
+        if not state.spec.is_irregular and steps.max() > GAP_PERIODS / state.spec.rate_hz:
+            previous = ts - steps
+            for i in np.flatnonzero(steps > GAP_PERIODS / state.spec.rate_hz):
+                if np.isfinite(previous[i]):
+                    state.gaps.append((float(previous[i]), float(ts[i])))
+                    state.stats.n_gaps += 1
+        state.stats.n_nonfinite += state.buffer.write(ts, data)
         state.stats.n_samples += int(ts.size)
-        state.buffer.write(ts, data)
 
     # -- output ------------------------------------------------------------------------
     def _first_end(self) -> float | None:
@@ -257,12 +258,14 @@ class Windower:
         streams: dict[str, StreamSlice] = {}
         coverage: dict[str, float] = {}
         flags: dict[str, tuple[str, ...]] = {}
+        # window start, previous window end (fresh samples begin after it), window end
+        bounds = np.array((t_start, self._prev_end, t_end))
         for key, state in self._streams.items():
             buf = state.buffer
             if buf.n_written and buf.oldest_s > t_start and buf.first_index > 0:
                 state.stats.n_overrun += 1
-            lo, hi = buf.index_at(t_start, side="right"), buf.index_at(t_end, side="right")
-            fresh_ts, fresh_data = buf.between(self._prev_end, t_end)
+            lo, fresh_lo, hi = buf.indices_at(bounds, side="right").tolist()
+            fresh_ts, fresh_data = buf.gather(fresh_lo, hi)
             part = StreamSlice(
                 state.spec, None, None, fresh_ts, fresh_data, load=partial(_load, buf, lo, hi)
             )

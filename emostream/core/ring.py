@@ -1,9 +1,11 @@
-"""Preallocated ring buffer of timestamped samples, addressed by a monotonically growing index.
+"""Preallocated buffer of the newest timestamped samples, addressed by a growing index.
 
-The buffer never reallocates: a write copies into at most two slices of fixed arrays. Every
-sample gets an absolute index (`n_written` counts them all); a reader that asks for indices
-that have already been overwritten gets what is left and is told how many it lost. A running
-count of rows holding NaN/inf gives the number of such rows in any range in O(1).
+Rows live contiguously in storage of twice the capacity: writes append, and when the end of
+the storage is reached the rows still held move to its front (amortised O(1) per row). Any held
+range is therefore one slice, so finding and copying a window costs one `searchsorted` and one
+copy. Every sample gets an absolute index (`n_written` counts them all); a reader that asks for
+indices that have already been dropped gets what is left and is told how many it lost. A
+running count of rows holding NaN/inf gives the number of such rows in any range in O(1).
 """
 
 from __future__ import annotations
@@ -30,64 +32,79 @@ class RingBuffer:
         if capacity <= 0 or n_channels <= 0:
             raise StreamError("ring buffer needs a positive capacity and channel count")
         self.capacity = int(capacity)
-        self._ts = np.empty(self.capacity, dtype=np.float64)
-        self._data = np.empty((self.capacity, n_channels), dtype=dtype)
-        #: number of non-finite rows written up to and including each row
-        self._nonfinite_cum = np.zeros(self.capacity, dtype=np.int64)
+        size = 2 * self.capacity
+        self._ts = np.empty(size, dtype=np.float64)
+        self._data = np.empty((size, n_channels), dtype=dtype)
+        #: number of non-finite rows written before each row
+        self._nonfinite_before = np.zeros(size, dtype=np.int64)
         self._nonfinite_total = 0
+        self._start = 0  # storage position of the oldest held row
+        self._held = 0
         self.n_written = 0
 
     def __len__(self) -> int:
-        return min(self.n_written, self.capacity)
+        return self._held
 
     @property
     def first_index(self) -> int:
         """Absolute index of the oldest sample still held."""
-        return self.n_written - len(self)
+        return self.n_written - self._held
 
     @property
     def newest_s(self) -> float:
-        return float(self._ts[(self.n_written - 1) % self.capacity]) if self.n_written else -np.inf
+        return float(self._ts[self._start + self._held - 1]) if self._held else -np.inf
 
     @property
     def oldest_s(self) -> float:
-        return float(self._ts[self.first_index % self.capacity]) if self.n_written else np.inf
+        return float(self._ts[self._start]) if self._held else np.inf
 
-    def write(self, timestamps: np.ndarray, data: np.ndarray) -> None:
-        """Append rows; if more rows than capacity arrive, only the newest are kept."""
+    def timestamps_held(self) -> np.ndarray:
+        """View of the held timestamps, oldest first (valid until the next write)."""
+        return self._ts[self._start : self._start + self._held]
+
+    def data_held(self) -> np.ndarray:
+        """View of the held rows, oldest first (valid until the next write)."""
+        return self._data[self._start : self._start + self._held]
+
+    def write(self, timestamps: np.ndarray, data: np.ndarray) -> int:
+        """Append rows (only the newest `capacity` are kept); return how many hold NaN/inf."""
         n = timestamps.shape[0]
         if n == 0:
-            return
+            return 0
         if n > self.capacity:
             skipped = n - self.capacity
             self.n_written += skipped
+            self._held = 0
             timestamps, data, n = timestamps[skipped:], data[skipped:], self.capacity
-        bad = ~np.isfinite(data).all(axis=1) if data.dtype.kind == "f" else np.zeros(n, bool)
-        cum = self._nonfinite_total + np.cumsum(bad)
-        self._nonfinite_total = int(cum[-1])
-        start = self.n_written % self.capacity
-        first = min(n, self.capacity - start)
-        self._ts[start : start + first] = timestamps[:first]
-        self._data[start : start + first] = data[:first]
-        self._nonfinite_cum[start : start + first] = cum[:first]
-        if first < n:
-            self._ts[: n - first] = timestamps[first:]
-            self._data[: n - first] = data[first:]
-            self._nonfinite_cum[: n - first] = cum[first:]
+        finite = data.dtype.kind != "f" or bool(np.isfinite(data).all())
+        keep = min(self._held, self.capacity - n)  # older rows still held after this write
+        end = self._start + self._held
+        if end + n > self._ts.shape[0]:  # move the rows kept to the front (never overlapping)
+            old = slice(end - keep, end)
+            self._ts[:keep] = self._ts[old]
+            self._data[:keep] = self._data[old]
+            self._nonfinite_before[:keep] = self._nonfinite_before[old]
+            end = keep
+        self._ts[end : end + n] = timestamps
+        self._data[end : end + n] = data
+        if finite:
+            self._nonfinite_before[end : end + n] = self._nonfinite_total
+            n_bad = 0
+        else:
+            bad = ~np.isfinite(data).all(axis=1)
+            cum = np.cumsum(bad)
+            self._nonfinite_before[end : end + n] = self._nonfinite_total + cum - bad
+            n_bad = int(cum[-1])
+        self._start, self._held = end - keep, keep + n
+        self._nonfinite_total += n_bad
         self.n_written += n
+        return n_bad
 
     def gather(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         """Copy absolute indices [lo, hi) (already clipped to what is held)."""
-        if hi <= lo:
-            return self._ts[:0].copy(), self._data[:0].copy()
-        a, b = lo % self.capacity, hi % self.capacity
-        if a < b or b == 0:
-            end = b if b else self.capacity
-            return self._ts[a:end].copy(), self._data[a:end].copy()
-        return (
-            np.concatenate((self._ts[a:], self._ts[:b])),
-            np.concatenate((self._data[a:], self._data[:b])),
-        )
+        a = self._start + max(lo - self.first_index, 0)
+        b = max(self._start + hi - self.first_index, a)
+        return self._ts[a:b].copy(), self._data[a:b].copy()
 
     def read_from(self, index: int) -> ReadResult:
         """Everything from absolute `index` to the newest sample."""
@@ -98,30 +115,28 @@ class RingBuffer:
     def index_at(self, t_s: float, side: str = "left") -> int:
         """Absolute index of the first held sample with timestamp >= t_s (side='left')
         or > t_s (side='right')."""
-        held = len(self)
-        if not held:
-            return self.n_written
-        start = self.first_index % self.capacity
-        tail = min(held, self.capacity - start)  # samples from start to the array's end
-        pos = np.searchsorted(self._ts[start : start + tail], t_s, side=side)
-        if pos < tail or tail == held:
-            return self.first_index + int(pos)
-        pos2 = np.searchsorted(self._ts[: held - tail], t_s, side=side)
-        return self.first_index + tail + int(pos2)
+        return self.first_index + int(self.timestamps_held().searchsorted(t_s, side=side))
+
+    def indices_at(self, times_s: np.ndarray, side: str = "left") -> np.ndarray:
+        """`index_at` for several times in one search."""
+        return self.first_index + self.timestamps_held().searchsorted(times_s, side=side)
 
     def n_nonfinite(self, lo: int, hi: int) -> int:
         """Rows with NaN/inf among absolute indices [lo, hi) (clipped to what is held)."""
-        lo = max(lo, self.first_index)
+        first = self.first_index
+        lo, hi = max(lo, first), min(hi, self.n_written)
         if hi <= lo:
             return 0
-        before = 0 if lo == 0 else int(self._nonfinite_cum[(lo - 1) % self.capacity])
-        if lo > 0 and lo - 1 < self.first_index:  # the row before lo was overwritten
-            row = self._data[lo % self.capacity]
-            before = int(self._nonfinite_cum[lo % self.capacity]) - int(not np.isfinite(row).all())
-        return int(self._nonfinite_cum[(hi - 1) % self.capacity]) - before
+        before_hi = (
+            self._nonfinite_total
+            if hi == self.n_written
+            else int(self._nonfinite_before[self._start + hi - first])
+        )
+        return before_hi - int(self._nonfinite_before[self._start + lo - first])
 
     def between(self, t_start_s: float, t_end_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the samples with t_start_s < t <= t_end_s."""
-        lo = self.index_at(t_start_s, side="right")
-        hi = self.index_at(t_end_s, side="right")
-        return self.gather(lo, hi)
+        held = self.timestamps_held()
+        a, b = held.searchsorted((t_start_s, t_end_s), side="right")
+        a, b = self._start + int(a), self._start + int(b)
+        return self._ts[a:b].copy(), self._data[a:b].copy()

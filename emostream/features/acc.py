@@ -19,13 +19,17 @@ class AccParams(CommonParams):
     """Accelerometer settings (only the common ones)."""
 
 
-def acc_features(
-    timestamps: np.ndarray, xyz_g: np.ndarray, t_start: float, t_end: float, params: AccParams
+def magnitude_g(xyz_g: np.ndarray) -> np.ndarray:
+    """|a| of each x, y, z sample."""
+    return np.sqrt(np.einsum("ij,ij->i", xyz_g, xyz_g))
+
+
+def magnitude_features(
+    timestamps: np.ndarray, magnitude: np.ndarray, t_start: float, t_end: float
 ) -> ExtractorOutput:
     """Mean and standard deviation of |a| over the window (movement raises the SD)."""
     out = ExtractorOutput()
-    xyz = xyz_g[in_window(timestamps, t_start, t_end)]
-    magnitude = np.sqrt(np.einsum("ij,ij->i", xyz, xyz))
+    magnitude = magnitude[in_window(timestamps, t_start, t_end)]
     if not np.isfinite(magnitude).all():
         magnitude = magnitude[np.isfinite(magnitude)]
     n = magnitude.size
@@ -37,6 +41,13 @@ def acc_features(
     out.values["acc_magnitude_mean_g"] = mean
     out.values["acc_magnitude_sd_g"] = float(np.sqrt(np.dot(deviation, deviation) / n))
     return out
+
+
+def acc_features(
+    timestamps: np.ndarray, xyz_g: np.ndarray, t_start: float, t_end: float, params: AccParams
+) -> ExtractorOutput:
+    """Mean and standard deviation of |a| over the window (movement raises the SD)."""
+    return magnitude_features(timestamps, magnitude_g(xyz_g), t_start, t_end)
 
 
 @register
@@ -52,11 +63,11 @@ class AccExtractor(Extractor):
         self.reset()
 
     def reset(self) -> None:
-        self._samples = history(self.spec.rate_hz, min(3, self.spec.n_channels))
+        self._magnitude = history(self.spec.rate_hz, 1)
 
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
-        self._samples.write(timestamps, data[:, :3])
+        self._magnitude.write(timestamps, magnitude_g(data[:, :3].astype(float))[:, None])
 
     def compute(self, window: Window, key: str) -> ExtractorOutput:
-        ts, data = self._samples.between(window.t_start, window.t_end)
-        return acc_features(ts, data, window.t_start, window.t_end, self.params)
+        ts, magnitude = self._magnitude.between(window.t_start, window.t_end)
+        return magnitude_features(ts, magnitude[:, 0], window.t_start, window.t_end)

@@ -18,16 +18,9 @@ sample is processed once and the result does not depend on how the stream is chu
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
-from emostream.features.dsp import (
-    Delay,
-    FirFilter,
-    MovingAverage,
-    SosFilter,
-    butter_sos,
-    hold_nonfinite,
-)
+from emostream.features import kernels
+from emostream.features.dsp import SosFilter, butter_sos, hold_nonfinite
 
 #: beats closer than this are one beat (NeuroKit2 `mindelay`)
 MIN_BEAT_GAP_S = 0.3
@@ -73,7 +66,7 @@ class BeatDetector:
         self._in_block = False
         self._block_start = 0
         self._last_peak = -(10**12)
-        self._template: np.ndarray | None = None
+        self._template = np.zeros(2 * int(TEMPLATE_HALF_S * self.fs_hz) + 1)  # zeros: none yet
         self._half = int(TEMPLATE_HALF_S * self.fs_hz)
         self._reset_front()
 
@@ -84,19 +77,16 @@ class BeatDetector:
         """Consume samples; return the newly confirmed beats' (timestamps, template correlations)."""
         if not x.size:
             return _EMPTY, _EMPTY
-        x, self._last_x = hold_nonfinite(np.asarray(x, dtype=float), self._last_x)
+        x, self._last_x = hold_nonfinite(np.ascontiguousarray(x, dtype=float), self._last_x)
         clean, flags = self._front(x)
         n0 = self._n
         self._n += x.size
         self._ts = np.concatenate((self._ts, timestamps))
         self._clean = np.concatenate((self._clean, clean))
         # flags[i] refers to cleaned sample n0 + i - lag
-        edges = np.flatnonzero(flags[1:] != flags[:-1]) + 1
-        if flags[0] != self._in_block:
-            edges = np.concatenate(([0], edges))
         peaks: list[int] = []
-        for e in edges:
-            idx = n0 + int(e) - self.lag  # first cleaned index with the new state
+        for e in kernels.transitions(flags, self._in_block).tolist():
+            idx = n0 + e - self.lag  # first cleaned index with the new state
             if not self._in_block:
                 self._block_start = idx
                 self._in_block = True
@@ -122,17 +112,7 @@ class BeatDetector:
         seg = self._clean[max(i - half, 0) : i + half + 1]
         if seg.size != 2 * half + 1:
             return 0.0
-        seg = seg - seg.mean()
-        norm = float(np.sqrt(np.dot(seg, seg)))
-        if norm == 0.0:
-            return 0.0
-        seg = seg / norm
-        if self._template is None:
-            self._template = seg
-            return 1.0
-        corr = float(np.dot(seg, self._template) / np.sqrt(np.dot(self._template, self._template)))
-        self._template = (1.0 - TEMPLATE_ALPHA) * self._template + TEMPLATE_ALPHA * seg
-        return corr
+        return kernels.template_correlation(seg, self._template, TEMPLATE_ALPHA)
 
     def flush(self) -> tuple[np.ndarray, np.ndarray]:
         """End of stream: push the last value through the delays so pending beats come out."""
@@ -149,11 +129,10 @@ class BeatDetector:
         lo, hi = max(beg - first_held, 0), end - first_held
         if hi <= lo:
             return None
-        segment = self._clean[lo:hi]
-        local_max, props = signal.find_peaks(segment, prominence=(None, None))
-        if not local_max.size:
+        local_max = kernels.most_prominent_peak(self._clean[lo:hi])
+        if local_max < 0:
             return None
-        peak = first_held + lo + int(local_max[np.argmax(props["prominences"])])
+        peak = first_held + lo + local_max
         if peak - self._last_peak <= MIN_BEAT_GAP_S * self.fs_hz:
             return None
         self._last_peak = peak
@@ -169,18 +148,13 @@ class EcgDetector(BeatDetector):
         fs = self.fs_hz
         # linear-phase cleaning (filtfilt-like shape): baseline = centred moving average
         k_base = int(np.rint(BASELINE_S * fs)) | 1
-        self._baseline = MovingAverage(k_base)
-        self._centre = Delay((k_base - 1) // 2)
-        n_line = int(fs / 50) if fs >= 100 else 2
-        box = np.ones(n_line) / n_line
-        self._line = FirFilter(np.convolve(box, box))  # forward-backward boxcar
+        n_line = int(fs / 50) if fs >= 100 else 2  # power line: forward-backward boxcar
         self.clean_delay = (k_base - 1) // 2 + n_line - 1
-        self._prev = 0.0
         k_smooth = int(np.rint(0.1 * fs))
         k_avg = int(np.rint(0.75 * fs))
-        self._smooth = MovingAverage(k_smooth)
-        self._avg = MovingAverage(k_avg)
-        self._smooth_delay = Delay((k_avg - 1) // 2)
+        sizes = (k_base, (k_base - 1) // 2, n_line, n_line, k_smooth, k_avg, (k_avg - 1) // 2)
+        self._rings = tuple(np.zeros(n) for n in sizes)
+        self._states = np.zeros((len(sizes) + 1, 2))
         # flags about smoothed index m compare s[m] with the long average centred on it; the
         # smoothed gradient at m is centred on cleaned index m - k_smooth // 2
         self.lag = (k_avg - 1) // 2 + (k_smooth - 1) // 2
@@ -189,13 +163,8 @@ class EcgDetector(BeatDetector):
         self._sum_block = 0.0
 
     def _front(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        clean = self._line(self._centre(x) - self._baseline(x))
-        shifted = np.concatenate(([self._prev], clean[:-1]))
-        grad = np.abs(clean - shifted)
-        self._prev = float(clean[-1])
-        smooth = self._smooth(grad)
-        avg = self._avg(smooth)
-        flags = self._smooth_delay(smooth) > 1.5 * avg
+        clean, flags = np.empty(x.size), np.empty(x.size, dtype=np.bool_)
+        kernels.ecg_front(x, self._rings, self._states, clean, flags)
         return clean, flags
 
     def _accept(self, length: int) -> bool:
@@ -220,24 +189,14 @@ class PpgDetector(BeatDetector):
         self.lag = (self._k_beat - 1) // 2
         self.warmup = self._k_beat
         # one running sum of the energy serves both averages and the running mean
-        self._sum_tail = np.zeros(self._k_beat)
-        self._energy_n = 0
+        self._sums = np.zeros(self._k_beat + 1)
+        self._state = np.zeros(3)
 
     def _front(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         clean = self._bp(x)
-        energy = np.square(np.maximum(clean, 0.0))
-        kb, kp, shift = self._k_beat, self._k_peak, self._peak_shift
-        sums = np.concatenate((self._sum_tail, energy))
-        np.cumsum(sums[kb - 1 :], out=sums[kb - 1 :])  # continue the running sum
-        n = energy.size
-        ma_beat = (sums[kb:] - sums[:n]) / kb
-        ma_peak = (
-            sums[kb - shift : kb - shift + n] - sums[kb - shift - kp : kb - shift - kp + n]
-        ) / kp
-        mean_energy = sums[kb:] / (self._energy_n + np.arange(1, n + 1))
-        self._sum_tail = sums[n:]
-        self._energy_n += n
-        return clean, ma_peak > ma_beat + 0.02 * mean_energy
+        flags = np.empty(clean.size, dtype=np.bool_)
+        kernels.ppg_front(clean, self._sums, self._k_peak, self._peak_shift, self._state, flags)
+        return clean, flags
 
     def _accept(self, length: int) -> bool:
         return length >= self._k_peak

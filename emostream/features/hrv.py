@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emostream.core.spec import StreamSpec
+from emostream.features import kernels
 from emostream.features.base import Extractor, ExtractorOutput
 from emostream.features.beats import BeatDetector, detector_for
 from emostream.features.common import CommonParams, in_window
@@ -28,8 +29,6 @@ HF_MIN_S, LF_MIN_S = 60.0, 120.0
 RESAMPLE_HZ = 4.0
 #: intervals further than this fraction from the window's median RR are missed/extra beats
 MAX_MEDIAN_DEVIATION = 0.2
-QUARTILES = np.array([0.25, 0.75])
-MEDIAN = np.array([0.5])
 
 
 @dataclass(frozen=True)
@@ -39,20 +38,6 @@ class HrvParams(CommonParams):
 
     correct_artifacts: bool = True
     min_beats: int = 8
-
-
-def _quantiles(sorted_x: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Quantiles of an already sorted array, interpolated linearly as `np.quantile` does."""
-    pos = q * (sorted_x.size - 1)
-    lo = pos.astype(np.int64)
-    hi = np.minimum(lo + 1, sorted_x.size - 1)
-    return sorted_x[lo] + (sorted_x[hi] - sorted_x[lo]) * (pos - lo)
-
-
-def _quartile_deviation(x: np.ndarray) -> float:
-    """Half the interquartile range (Lipponen–Tarvainen's threshold unit)."""
-    q1, q3 = _quantiles(np.sort(x), QUARTILES)
-    return float(q3 - q1) / 2.0
 
 
 def _sd(x: np.ndarray) -> float:
@@ -65,39 +50,34 @@ def rr_artifacts(rri_ms: np.ndarray, alpha: float = 5.2, median_order: int = 11)
     """Mask of artifact intervals: out of range; more than 20% away from the window median
     (missed or extra beats); or both a jump in successive differences and a departure from the
     local median beyond the Lipponen–Tarvainen (2019) adaptive thresholds (ectopic beats)."""
-    bad = (rri_ms < RRI_MIN_MS) | (rri_ms > RRI_MAX_MS)
-    n = rri_ms.size
-    if n < median_order:
-        return bad
-    median = _quantiles(np.sort(rri_ms), MEDIAN)[0]
-    bad |= np.abs(rri_ms - median) > MAX_MEDIAN_DEVIATION * median
-    drr = np.empty(n)
-    drr[0] = 0.0
-    np.subtract(rri_ms[1:], rri_ms[:-1], out=drr[1:])
-    half = median_order // 2
-    padded = np.concatenate((np.full(half, rri_ms[0]), rri_ms, np.full(half, rri_ms[-1])))
-    local = np.sort(padded[np.arange(n)[:, None] + np.arange(median_order)], axis=1)[:, half]
-    mrr = rri_ms - local
-    mrr[mrr < 0] *= 2.0
-    abs_drr, abs_mrr = np.abs(drr), np.abs(mrr)
-    th1 = max(alpha * _quartile_deviation(abs_drr), 1e-9)
-    th2 = max(alpha * _quartile_deviation(abs_mrr), 1e-9)
-    return bad | ((abs_drr > th1) & (abs_mrr > 3.0 * th2))
+    return kernels.rr_artifact_mask(
+        np.ascontiguousarray(rri_ms, dtype=float),
+        alpha,
+        median_order,
+        RRI_MIN_MS,
+        RRI_MAX_MS,
+        MAX_MEDIAN_DEVIATION,
+    )
 
 
-@functools.cache
-def _periodogram_setup(n: int) -> tuple[np.ndarray, float, slice, slice]:
-    """For an n-sample RR series at RESAMPLE_HZ: Hann taper, PSD scale (one-sided, times the
-    bin width, so a sum over bins is power in ms²) and the LF and HF bin ranges."""
+@functools.lru_cache(maxsize=256)
+def _band_projection(n: int) -> tuple[np.ndarray, slice, slice]:
+    """For an n-sample RR series at RESAMPLE_HZ: a real matrix that maps the series to the
+    cosine and sine parts of its linearly detrended, Hann-tapered DFT at the LF and HF bins,
+    scaled so that the sum of their squares over a band is its power in ms² (one-sided PSD
+    times the bin width); and the LF and HF rows. Equals `np.fft.rfft` at those bins."""
     taper = np.hanning(n)
     f = np.fft.rfftfreq(n, 1.0 / RESAMPLE_HZ)
-    scale = float(2.0 / (RESAMPLE_HZ * np.dot(taper, taper)) * (f[1] - f[0]))
-
-    def bins(band: tuple[float, float]) -> slice:
-        lo, hi = np.searchsorted(f, band, side="left")
-        return slice(max(int(lo), 1), int(hi))  # bin 0 (DC) is never in a band
-
-    return taper, scale, bins(LF_BAND_HZ), bins(HF_BAND_HZ)
+    lo, hi = np.searchsorted(f, (LF_BAND_HZ[0], HF_BAND_HZ[1]), side="left")
+    lo = max(int(lo), 1)  # bin 0 (DC) is never in a band
+    k = np.arange(lo, int(hi))
+    phase = 2.0 * np.pi * np.outer(k, np.arange(n)) / n
+    scale = np.sqrt(2.0 / (RESAMPLE_HZ * np.dot(taper, taper)) * (f[1] - f[0]))
+    dft = np.vstack((np.cos(phase), np.sin(phase))) * (taper * scale)
+    trend, _ = np.linalg.qr(np.column_stack((np.ones(n), np.arange(n, dtype=float))))
+    matrix = dft - (dft @ trend) @ trend.T  # detrending folded in
+    split = int(np.searchsorted(f[k], LF_BAND_HZ[1], side="left"))
+    return np.ascontiguousarray(matrix), slice(0, split), slice(split, k.size)
 
 
 def band_powers_ms2(beat_ts: np.ndarray, rri_ms: np.ndarray, length_s: float) -> dict[str, float]:
@@ -109,16 +89,14 @@ def band_powers_ms2(beat_ts: np.ndarray, rri_ms: np.ndarray, length_s: float) ->
     t = np.arange(beat_ts[0], beat_ts[-1], 1.0 / RESAMPLE_HZ)
     if t.size < 16:
         return out
-    rr = np.interp(t, beat_ts, rri_ms)
-    tc = t - t.sum() / t.size
-    rr = rr - rr.sum() / rr.size - tc * (np.dot(tc, rr) / np.dot(tc, tc))
-    taper, scale, lf_bins, hf_bins = _periodogram_setup(t.size)
-    spectrum = np.fft.rfft(rr * taper)
-    power = spectrum.real**2 + spectrum.imag**2
-    hf = float(power[hf_bins].sum()) * scale
+    matrix, lf_bins, hf_bins = _band_projection(t.size)
+    parts = matrix @ np.interp(t, beat_ts, rri_ms)
+    parts *= parts
+    power = parts[: parts.size // 2] + parts[parts.size // 2 :]
+    hf = float(power[hf_bins].sum())
     out["hrv_hf_ms2"] = hf
     if length_s >= LF_MIN_S:
-        lf = float(power[lf_bins].sum()) * scale
+        lf = float(power[lf_bins].sum())
         out["hrv_lf_ms2"] = lf
         if hf > 0:
             out["hrv_lf_hf"] = lf / hf
@@ -143,7 +121,8 @@ def hrv_features(
     sl = in_window(beat_ts, t_start, t_end)
     ts, rri, corr = beat_ts[sl], rri_ms[sl], beat_corr[sl]
     ok = np.isfinite(rri)
-    ts, rri, corr = ts[ok], rri[ok], corr[ok]
+    if not ok.all():
+        ts, rri, corr = ts[ok], rri[ok], corr[ok]
     if rri.size < params.min_beats:
         out.reasons["hrv"] = f"{rri.size} beats in window < min_beats {params.min_beats}"
         return out

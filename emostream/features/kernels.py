@@ -1,0 +1,240 @@
+"""Compiled per-sample loops for the beat detectors' front ends (numba).
+
+A live stream arrives in small chunks, where a chain of NumPy calls costs far more in call
+overhead than in arithmetic. These loops run the same causal filters one sample at a time with
+their state in small arrays, so a chunk costs one call. Each moving mean is a difference of a
+running sum, as `np.cumsum` computes it, so the output does not depend on the chunking.
+
+A moving mean over k samples keeps a ring of the last k running sums (zeros before the
+start); a delay line keeps a ring of the last inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def _mean_step(ring: np.ndarray, state: np.ndarray, value: float) -> float:
+    """Push `value` into a moving mean (state: [running sum, ring position]); return the mean
+    of its last len(ring) inputs."""
+    total = state[0] + value
+    p = int(state[1])
+    out = (total - ring[p]) / ring.size
+    ring[p] = total
+    state[0] = total
+    state[1] = p + 1 if p + 1 < ring.size else 0
+    return out
+
+
+@njit(cache=True, inline="always")
+def _delay_step(ring: np.ndarray, state: np.ndarray, value: float) -> float:
+    """Push `value` into a delay line (state: [ring position]); return the value pushed
+    len(ring) samples ago."""
+    if ring.size == 0:
+        return value
+    p = int(state[0])
+    out = ring[p]
+    ring[p] = value
+    state[0] = p + 1 if p + 1 < ring.size else 0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def ecg_front(
+    x: np.ndarray, rings: tuple, states: np.ndarray, clean: np.ndarray, flags: np.ndarray
+):
+    """NeuroKit2-style ECG front end, causal: baseline = moving mean (centred by a delay),
+    power-line filter = two moving means (a triangular FIR), |gradient|, short and long moving
+    means of it; `flags` = the short mean (delayed to the long one's centre) exceeds 1.5x the
+    long one.
+
+    rings: (baseline sums, centre delay, line sums 1, line sums 2, smooth sums, long-mean sums,
+    smooth delay); states: one row [sum or position, position] per ring, the last row holds
+    the previous cleaned sample.
+    """
+    base, centre, line1, line2, smooth_sums, avg_sums, smooth_delay = rings
+    for t in range(x.size):
+        v = x[t]
+        baseline = _mean_step(base, states[0], v)
+        detrended = _delay_step(centre, states[1], v) - baseline
+        c = _mean_step(line2, states[3], _mean_step(line1, states[2], detrended))
+        clean[t] = c
+        grad = abs(c - states[7, 0])
+        states[7, 0] = c
+        smooth = _mean_step(smooth_sums, states[4], grad)
+        avg = _mean_step(avg_sums, states[5], smooth)
+        flags[t] = _delay_step(smooth_delay, states[6], smooth) > 1.5 * avg
+
+
+@njit(cache=True, nogil=True)
+def ppg_front(
+    clean: np.ndarray,
+    sum_ring: np.ndarray,
+    k_peak: int,
+    shift: int,
+    state: np.ndarray,
+    flags: np.ndarray,
+) -> None:
+    """Elgendi's block detection on a band-passed PPG: energy = max(x, 0)², its moving means
+    over k_beat (= len(sum_ring) - 1) and k_peak samples (the short one `shift` samples earlier)
+    and its running mean; `flags` = short mean > long mean + 0.02 x running mean.
+
+    sum_ring holds the last k_beat + 1 running sums of the energy (zeros before the start);
+    state: [running sum, samples seen, ring position of the newest sum].
+    """
+    size = sum_ring.size
+    k_beat = size - 1
+    for t in range(clean.size):
+        v = clean[t]
+        energy = v * v if v > 0.0 else 0.0
+        total = state[0] + energy
+        state[0] = total
+        state[1] += 1.0
+        newest = int(state[2]) + 1
+        if newest == size:
+            newest = 0
+        sum_ring[newest] = total
+        state[2] = newest
+        a = newest - shift
+        b = a - k_peak
+        c = newest - k_beat
+        s_a = sum_ring[a if a >= 0 else a + size]
+        s_b = sum_ring[b if b >= 0 else b + size]
+        s_c = sum_ring[c if c >= 0 else c + size]
+        ma_peak = (s_a - s_b) / k_peak
+        ma_beat = (total - s_c) / k_beat
+        flags[t] = ma_peak > ma_beat + 0.02 * (total / state[1])
+
+
+@njit(cache=True, nogil=True)
+def transitions(flags: np.ndarray, state: bool) -> np.ndarray:
+    """Indices where `flags` changes, starting from `state` before index 0."""
+    out = np.empty(flags.size, dtype=np.int64)
+    n = 0
+    for i in range(flags.size):
+        if flags[i] != state:
+            out[n] = i
+            n += 1
+            state = flags[i]
+    return out[:n]
+
+
+@njit(cache=True, nogil=True)
+def most_prominent_peak(x: np.ndarray) -> int:
+    """Index of the local maximum of `x` with the largest prominence, or -1 if none; local
+    maxima and prominences as `scipy.signal.find_peaks` defines them (a flat top counts once,
+    at its middle; the first of equal prominences wins)."""
+    n = x.size
+    best, best_prominence = -1, -1.0
+    i = 1
+    while i < n - 1:
+        if x[i - 1] < x[i]:
+            ahead = i + 1
+            while ahead < n - 1 and x[ahead] == x[i]:
+                ahead += 1
+            if x[ahead] < x[i]:
+                peak = (i + ahead - 1) // 2
+                height = x[peak]
+                left_min = height
+                j = peak
+                while j >= 0 and x[j] <= height:
+                    left_min = min(left_min, x[j])
+                    j -= 1
+                right_min = height
+                j = peak
+                while j < n and x[j] <= height:
+                    right_min = min(right_min, x[j])
+                    j += 1
+                prominence = height - max(left_min, right_min)
+                if prominence > best_prominence:
+                    best, best_prominence = peak, prominence
+                i = ahead
+        i += 1
+    return best
+
+
+@njit(cache=True, nogil=True)
+def template_correlation(segment: np.ndarray, template: np.ndarray, alpha: float) -> float:
+    """Correlation of a beat segment with the running template, which then moves `alpha` of
+    the way towards the segment (both mean-removed; the segment scaled to unit norm). An empty
+    template (all zeros) is initialised with the segment and the correlation is 1."""
+    n = segment.size
+    mean = 0.0
+    for i in range(n):
+        mean += segment[i]
+    mean /= n
+    norm = 0.0
+    for i in range(n):
+        norm += (segment[i] - mean) ** 2
+    norm = np.sqrt(norm)
+    if norm == 0.0:
+        return 0.0
+    template_norm = 0.0
+    for i in range(n):
+        template_norm += template[i] ** 2
+    if template_norm == 0.0:
+        for i in range(n):
+            template[i] = (segment[i] - mean) / norm
+        return 1.0
+    dot = 0.0
+    for i in range(n):
+        unit = (segment[i] - mean) / norm
+        dot += unit * template[i]
+        template[i] = (1.0 - alpha) * template[i] + alpha * unit
+    return dot / np.sqrt(template_norm)
+
+
+@njit(cache=True, inline="always")
+def _sorted_quantile(sorted_x: np.ndarray, q: float) -> float:
+    """Quantile of a sorted array, interpolated linearly as `np.quantile` does."""
+    pos = q * (sorted_x.size - 1)
+    lo = int(pos)
+    hi = min(lo + 1, sorted_x.size - 1)
+    return sorted_x[lo] + (sorted_x[hi] - sorted_x[lo]) * (pos - lo)
+
+
+@njit(cache=True, nogil=True)
+def rr_artifact_mask(
+    rri_ms: np.ndarray,
+    alpha: float,
+    median_order: int,
+    rri_min_ms: float,
+    rri_max_ms: float,
+    max_median_deviation: float,
+) -> np.ndarray:
+    """Artifact intervals of one window (see `hrv.rr_artifacts`): out of range; too far from
+    the window median; or beyond both Lipponen–Tarvainen thresholds, which are `alpha` times
+    the quartile deviation of |successive differences| and of |departures from the local
+    median of `median_order` intervals| (edge-padded, departures below it doubled)."""
+    n = rri_ms.size
+    bad = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        bad[i] = rri_ms[i] < rri_min_ms or rri_ms[i] > rri_max_ms
+    if n < median_order:
+        return bad
+    median = _sorted_quantile(np.sort(rri_ms), 0.5)
+    for i in range(n):
+        if abs(rri_ms[i] - median) > max_median_deviation * median:
+            bad[i] = True
+    half = median_order // 2
+    window = np.empty(median_order)
+    jump = np.empty(n)
+    departure = np.empty(n)
+    for i in range(n):
+        for j in range(median_order):
+            window[j] = rri_ms[min(max(i - half + j, 0), n - 1)]
+        window.sort()
+        d = rri_ms[i] - window[half]
+        departure[i] = abs(d * 2.0 if d < 0 else d)
+        jump[i] = abs(rri_ms[i] - rri_ms[i - 1]) if i > 0 else 0.0
+    thresholds = np.empty(2)
+    for r, values in enumerate((jump, departure)):
+        s = np.sort(values)
+        spread = _sorted_quantile(s, 0.75) - _sorted_quantile(s, 0.25)
+        thresholds[r] = max(alpha * spread / 2.0, 1e-9)
+    for i in range(n):
+        if jump[i] > thresholds[0] and departure[i] > 3.0 * thresholds[1]:
+            bad[i] = True
+    return bad

@@ -1,0 +1,129 @@
+"""The compiled per-sample loops equal the NumPy/SciPy operations they replace."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import signal
+
+from emostream.features import kernels
+from emostream.features.beats import EcgDetector, PpgDetector
+from emostream.features.hrv import rr_artifacts
+
+signals = st.lists(st.integers(-5, 5), min_size=0, max_size=60).map(
+    lambda v: np.asarray(v, dtype=float)
+)
+
+
+@given(signals)
+@settings(max_examples=500, deadline=None)
+def test_most_prominent_peak_is_scipys(x):
+    peaks, props = signal.find_peaks(x, prominence=(None, None))
+    want = int(peaks[np.argmax(props["prominences"])]) if peaks.size else -1
+    assert kernels.most_prominent_peak(x) == want
+
+
+@given(st.lists(st.booleans(), max_size=40), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_transitions(flags, state):
+    flags = np.asarray(flags, dtype=bool)
+    padded = np.concatenate(([state], flags))
+    want = np.flatnonzero(padded[1:] != padded[:-1])
+    np.testing.assert_array_equal(kernels.transitions(flags, state), want)
+
+
+def test_template_correlation_follows_its_definition():
+    rng = np.random.default_rng(3)
+    template = np.zeros(21)
+    reference = None
+    for _ in range(20):
+        seg = np.sin(np.linspace(0, 3, 21)) + rng.normal(0, 0.2, 21)
+        got = kernels.template_correlation(seg, template, 0.1)
+        unit = (seg - seg.mean()) / np.linalg.norm(seg - seg.mean())
+        if reference is None:
+            want, reference = 1.0, unit
+        else:
+            want = float(unit @ reference / np.linalg.norm(reference))
+            reference = 0.9 * reference + 0.1 * unit
+        assert abs(got - want) < 1e-12
+        np.testing.assert_allclose(template, reference, atol=1e-12)
+
+
+def _moving_mean(x: np.ndarray, k: int) -> np.ndarray:
+    return np.convolve(x, np.ones(k) / k)[: x.size]
+
+
+def _delay(x: np.ndarray, n: int) -> np.ndarray:
+    return np.concatenate((np.zeros(n), x))[: x.size]
+
+
+@given(st.sampled_from([100.0, 250.0, 496.0, 1000.0]), st.integers(1, 700))
+@settings(max_examples=20, deadline=None)
+def test_ecg_front_is_its_filter_chain(fs, chunk):
+    x = np.random.default_rng(int(fs)).normal(0, 1, int(4 * fs)).cumsum()
+    detector = EcgDetector(fs)
+    got = [detector._front(x[i : i + chunk]) for i in range(0, x.size, chunk)]
+    clean, flags = (np.concatenate(parts) for parts in zip(*got, strict=True))
+    k_base = int(np.rint(0.6 * fs)) | 1
+    n_line = int(fs / 50)
+    want = _delay(x, (k_base - 1) // 2) - _moving_mean(x, k_base)
+    want = _moving_mean(_moving_mean(want, n_line), n_line)
+    np.testing.assert_allclose(clean, want, atol=1e-9 * np.abs(x).max())
+    grad = np.abs(np.diff(want, prepend=0.0))
+    smooth = _moving_mean(grad, int(np.rint(0.1 * fs)))
+    k_avg = int(np.rint(0.75 * fs))
+    margin = _delay(smooth, (k_avg - 1) // 2) - 1.5 * _moving_mean(smooth, k_avg)
+    decided = np.abs(margin) > 1e-9 * np.abs(x).max()
+    np.testing.assert_array_equal(flags[decided], (margin > 0)[decided])
+
+
+@given(st.integers(1, 200))
+@settings(max_examples=20, deadline=None)
+def test_ppg_front_is_elgendis_block_rule(chunk):
+    fs = 64.0
+    x = np.sin(np.arange(int(30 * fs)) * 2 * np.pi * 1.2 / fs) + 0.1
+    detector = PpgDetector(fs)
+    got = [detector._front(x[i : i + chunk]) for i in range(0, x.size, chunk)]
+    clean, flags = (np.concatenate(parts) for parts in zip(*got, strict=True))
+    energy = np.maximum(clean, 0.0) ** 2
+    k_peak, k_beat = int(np.rint(0.111 * fs)), int(np.rint(0.667 * fs))
+    shift = (k_beat - 1) // 2 - (k_peak - 1) // 2
+    mean_energy = np.cumsum(energy) / np.arange(1, energy.size + 1)
+    margin = _delay(_moving_mean(energy, k_peak), shift) - (
+        _moving_mean(energy, k_beat) + 0.02 * mean_energy
+    )
+    decided = np.abs(margin) > 1e-9
+    np.testing.assert_array_equal(flags[decided], (margin > 0)[decided])
+
+
+def _rr_artifacts_numpy(rri: np.ndarray, alpha: float = 5.2, order: int = 11) -> np.ndarray:
+    """The artifact rule written with NumPy (the reference for the compiled loop)."""
+    bad = (rri < 250.0) | (rri > 2000.0)
+    if rri.size < order:
+        return bad
+    median = np.quantile(rri, 0.5)
+    bad |= np.abs(rri - median) > 0.2 * median
+    half = order // 2
+    padded = np.concatenate((np.full(half, rri[0]), rri, np.full(half, rri[-1])))
+    local = np.median(np.lib.stride_tricks.sliding_window_view(padded, order), axis=1)
+    departure = rri - local
+    departure[departure < 0] *= 2.0
+    jump = np.abs(np.diff(rri, prepend=rri[0]))
+    departure = np.abs(departure)
+
+    def threshold(x: np.ndarray) -> float:
+        q1, q3 = np.quantile(x, [0.25, 0.75])
+        return max(alpha * (q3 - q1) / 2.0, 1e-9)
+
+    return bad | ((jump > threshold(jump)) & (departure > 3.0 * threshold(departure)))
+
+
+@given(
+    st.lists(st.floats(200.0, 2200.0), min_size=0, max_size=120),
+    st.sampled_from([1.0, 8.0]),
+)
+@settings(max_examples=500, deadline=None)
+def test_rr_artifacts_match_the_numpy_rule(values, resolution_ms):
+    rri = np.round(np.asarray(values, dtype=float) / resolution_ms) * resolution_ms
+    np.testing.assert_array_equal(rr_artifacts(rri), _rr_artifacts_numpy(rri))
