@@ -9,13 +9,15 @@ face (30 Hz, 25 channels) and voice (16 kHz) streams is rendered first (not time
 60 s windows, 1 s hop (`--hop 5`: the demo's). Timed, taking turns, best of `--repeats`:
 physiology alone, face + voice alone, and all together. Baseline:
 parselmouth's pitch, pulses, jitter, shimmer and harmonicity on each window's 60 s of audio,
-timed on `--baseline-windows` windows and extrapolated to all (printed as such).
+timed on `--baseline-windows` windows and extrapolated to all (printed as such). The 1 min
+load average is printed before and after: other processes sharing the cores slow every figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import platform
 import time
 
@@ -102,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(
         f"machine: {platform.machine()}, Python {platform.python_version()}, "
-        f"numpy {np.__version__}, parselmouth {parselmouth.__version__}"
+        f"numpy {np.__version__}, parselmouth {parselmouth.__version__}, "
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
     )
     streams = render(args.minutes)
     duration_s = args.minutes * 60.0
@@ -143,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  ratio: face + voice {praat_s / best['face + voice only']:.0f}x faster than Praat per window"
     )
+    print(f"  load average at the end: {os.getloadavg()[0]:.2f}")
     voice_keys = sorted(k for k in row if k.startswith(("voice_", "face_au12")))
     print("  last window:", {k: round(row[k], 2) for k in voice_keys})
     return 0

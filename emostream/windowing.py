@@ -125,6 +125,14 @@ def _load(buffer: RingBuffer, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]
     return buffer.gather(lo, hi)
 
 
+def _steps(timestamps: np.ndarray, previous_s: float) -> np.ndarray:
+    """Time from each sample's predecessor (the first one's is `previous_s`) to it."""
+    steps = np.empty(timestamps.size)
+    steps[0] = timestamps[0] - previous_s
+    np.subtract(timestamps[1:], timestamps[:-1], out=steps[1:])
+    return steps
+
+
 def stream_key(spec: StreamSpec) -> str:
     """Column-friendly key of a stream: its kind in lower case (ecg, eda, eeg, ...)."""
     return spec.kind.lower()
@@ -196,14 +204,14 @@ class Windower:
             return
         ts, data = chunk.timestamps, chunk.data
         newest = state.buffer.newest_s
-        steps = np.diff(ts, prepend=newest)  # the first step is inf for a new stream
+        steps = _steps(ts, newest)  # the first step is inf for a new stream
         if not steps.min() > 0:  # slow path only for out-of-order samples
             keep = in_order_mask(ts, newest)
             state.stats.n_out_of_order += int(np.count_nonzero(~keep))
             ts, data = ts[keep], data[keep]
             if not ts.size:
                 return
-            steps = np.diff(ts, prepend=newest)
+            steps = _steps(ts, newest)
         if not state.spec.is_irregular and steps.max() > GAP_PERIODS / state.spec.rate_hz:
             previous = ts - steps
             for i in np.flatnonzero(steps > GAP_PERIODS / state.spec.rate_hz):

@@ -11,7 +11,7 @@ the mean, the maximum and the fraction of frames in which it is active.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -54,6 +54,13 @@ class FaceLayout:
     columns: tuple[int, ...]
     stems: tuple[str, ...]
     is_au: tuple[bool, ...]
+    #: feature names: the means', the maxima's and the active fractions'
+    keys: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        stats = ("mean", "max", "active")
+        keys = tuple(tuple(f"{stem}_{stat}" for stem in self.stems) for stat in stats)
+        object.__setattr__(self, "keys", keys)
 
     @classmethod
     def of(cls, channels: tuple[str, ...]) -> FaceLayout:
@@ -89,26 +96,26 @@ def face_features(data: np.ndarray, layout: FaceLayout, p: FaceParams) -> Extrac
     if data.shape[0] == 0:
         out.reasons["face"] = "no face frames in the window"
         return out
-    values = data[:, list(layout.columns)].astype(np.float64)
-    ok = np.all(np.isfinite(values), axis=1)
+    values = np.asarray(data[:, layout.columns], dtype=np.float64)
+    ok = np.isfinite(values).all(axis=1)
     if layout.confidence is not None:
         conf = data[:, layout.confidence]
         ok &= np.isfinite(conf) & (conf >= p.min_confidence)
-    quality = float(np.mean(ok))
+    n_ok = int(np.count_nonzero(ok))
+    quality = n_ok / ok.size
     out.quality["face"] = quality
-    if quality < p.min_quality or not ok.any():
+    if quality < p.min_quality or not n_ok:
         out.reasons["face"] = (
             f"quality_face {quality:.2f} < {p.min_quality:.2f} (no confident face)"
         )
         return out
-    good = values[ok]
+    good = values if n_ok == ok.size else values[ok]
     thresholds = np.where(layout.is_au, p.au_active, p.expression_active)
-    means, maxes = good.mean(axis=0), good.max(axis=0)
-    active = (good >= thresholds).mean(axis=0)
-    for j, stem in enumerate(layout.stems):
-        out.values[f"{stem}_mean"] = float(means[j])
-        out.values[f"{stem}_max"] = float(maxes[j])
-        out.values[f"{stem}_active"] = float(active[j])
+    v = out.values
+    v.update(zip(layout.keys[0], good.mean(axis=0).tolist(), strict=True))
+    v.update(zip(layout.keys[1], good.max(axis=0).tolist(), strict=True))
+    active = np.count_nonzero(good >= thresholds, axis=0) / n_ok
+    v.update(zip(layout.keys[2], active.tolist(), strict=True))
     return out
 
 

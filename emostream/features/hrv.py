@@ -40,12 +40,6 @@ class HrvParams(CommonParams):
     min_beats: int = 8
 
 
-def _sd(x: np.ndarray) -> float:
-    """Sample standard deviation (ddof=1), cheaper than `np.std` on short arrays."""
-    d = x - x.sum() / x.size
-    return float(np.sqrt(np.dot(d, d) / (x.size - 1)))
-
-
 def rr_artifacts(rri_ms: np.ndarray, alpha: float = 5.2, median_order: int = 11) -> np.ndarray:
     """Mask of artifact intervals: out of range; more than 20% away from the window median
     (missed or extra beats); or both a jump in successive differences and a departure from the
@@ -127,35 +121,31 @@ def hrv_features(
         out.reasons["hrv"] = f"{rri.size} beats in window < min_beats {params.min_beats}"
         return out
     artifact = rr_artifacts(rri) if params.correct_artifacts else np.zeros(rri.size, bool)
-    clean = rri[~artifact]
+    n_clean, clean_ms, mean_nn, sdnn, n_diffs, rmssd, n_over_50, sdsd = kernels.rr_statistics(
+        np.ascontiguousarray(ts), np.ascontiguousarray(rri), artifact
+    ).tolist()
     # quality: beat-shape agreement x the fraction of the window explained by clean beats
     template = min(1.0, max(0.0, float(corr.sum()) / corr.size))
-    explained = min(1.0, float(np.sum(clean)) / 1000.0 / (t_end - t_start))
+    explained = min(1.0, clean_ms / 1000.0 / (t_end - t_start))
     quality = template * explained
     out.quality[signal_name] = quality
     if quality < params.min_quality:
         out.reasons["hrv"] = f"quality_{signal_name} {quality:.2f} < {params.min_quality:.2f}"
         return out
-    if clean.size < params.min_beats:
-        out.reasons["hrv"] = f"{clean.size} clean beats < min_beats {params.min_beats}"
+    if n_clean < params.min_beats:
+        out.reasons["hrv"] = f"{n_clean:.0f} clean beats < min_beats {params.min_beats}"
         return out
-    # successive differences only between intervals that follow each other directly
-    keep = ~artifact
-    adjacent = np.abs((ts[1:] - ts[:-1]) - rri[1:] / 1000.0) < 0.05
-    diffs = (rri[1:] - rri[:-1])[keep[1:] & keep[:-1] & adjacent]
-    mean_nn = float(clean.sum()) / clean.size
-    sdnn = _sd(clean)
     v = out.values
     v["hr_bpm"] = 60000.0 / mean_nn
     v["hrv_meannn_ms"] = mean_nn
     v["hrv_sdnn_ms"] = sdnn
-    if diffs.size >= 2:
-        sdsd = _sd(diffs)
-        v["hrv_rmssd_ms"] = float(np.sqrt(np.dot(diffs, diffs) / diffs.size))
-        v["hrv_pnn50_pct"] = float(np.count_nonzero(np.abs(diffs) > 50.0) / (diffs.size + 1) * 100)
+    if n_diffs >= 2:
+        v["hrv_rmssd_ms"] = rmssd
+        v["hrv_pnn50_pct"] = n_over_50 / (n_diffs + 1) * 100
         v["hrv_sd1_ms"] = float(np.sqrt(0.5) * sdsd)
         v["hrv_sd2_ms"] = float(np.sqrt(max(2.0 * sdnn**2 - 0.5 * sdsd**2, 0.0)))
-    v.update(band_powers_ms2(ts[keep], clean, t_end - t_start))
+    keep = ~artifact
+    v.update(band_powers_ms2(ts[keep], rri[keep], t_end - t_start))
     return out
 
 

@@ -223,9 +223,13 @@ def rr_artifact_mask(
     jump = np.empty(n)
     departure = np.empty(n)
     for i in range(n):
-        for j in range(median_order):
-            window[j] = rri_ms[min(max(i - half + j, 0), n - 1)]
-        window.sort()
+        for j in range(median_order):  # insertion sort: the window is short
+            v = rri_ms[min(max(i - half + j, 0), n - 1)]
+            k = j
+            while k > 0 and window[k - 1] > v:
+                window[k] = window[k - 1]
+                k -= 1
+            window[k] = v
         d = rri_ms[i] - window[half]
         departure[i] = abs(d * 2.0 if d < 0 else d)
         jump[i] = abs(rri_ms[i] - rri_ms[i - 1]) if i > 0 else 0.0
@@ -238,3 +242,49 @@ def rr_artifact_mask(
         if jump[i] > thresholds[0] and departure[i] > 3.0 * thresholds[1]:
             bad[i] = True
     return bad
+
+
+@njit(cache=True, nogil=True)
+def rr_statistics(beat_ts: np.ndarray, rri_ms: np.ndarray, artifact: np.ndarray) -> np.ndarray:
+    """Time-domain statistics of one window's intervals, artifacts left out.
+
+    Returns [clean intervals, their sum (ms), their mean (ms), their SD (ddof=1), successive
+    differences, RMS of the differences, differences over 50 ms, SD of the differences
+    (ddof=1)]. A successive difference is taken only between two clean intervals that follow
+    each other directly (the second beat's timestamps step equals its interval within 50 ms).
+    """
+    n_clean, total = 0, 0.0
+    for i in range(rri_ms.size):
+        if not artifact[i]:
+            n_clean += 1
+            total += rri_ms[i]
+    mean = total / n_clean if n_clean else np.nan
+    squares = 0.0
+    for i in range(rri_ms.size):
+        if not artifact[i]:
+            squares += (rri_ms[i] - mean) ** 2
+    n_diff, diff_sum, diff_squares, over_50 = 0, 0.0, 0.0, 0
+    for i in range(1, rri_ms.size):
+        step_s = beat_ts[i] - beat_ts[i - 1]
+        if artifact[i] or artifact[i - 1] or abs(step_s - rri_ms[i] / 1000.0) >= 0.05:
+            continue
+        d = rri_ms[i] - rri_ms[i - 1]
+        n_diff += 1
+        diff_sum += d
+        diff_squares += d * d
+        over_50 += abs(d) > 50.0
+    diff_mean = diff_sum / n_diff if n_diff else np.nan
+    diff_var = 0.0
+    for i in range(1, rri_ms.size):
+        step_s = beat_ts[i] - beat_ts[i - 1]
+        if artifact[i] or artifact[i - 1] or abs(step_s - rri_ms[i] / 1000.0) >= 0.05:
+            continue
+        diff_var += (rri_ms[i] - rri_ms[i - 1] - diff_mean) ** 2
+    out = np.empty(8)
+    out[0], out[1], out[2] = n_clean, total, mean
+    out[3] = np.sqrt(squares / (n_clean - 1)) if n_clean > 1 else np.nan
+    out[4] = n_diff
+    out[5] = np.sqrt(diff_squares / n_diff) if n_diff else np.nan
+    out[6] = over_50
+    out[7] = np.sqrt(diff_var / (n_diff - 1)) if n_diff > 1 else np.nan
+    return out

@@ -7,20 +7,24 @@ Glottal pulses for jitter and shimmer are waveform peaks chained one period apar
 
 Frames sit on a fixed grid of the stream clock (centres at multiples of `frame_step_s`) and
 each depends only on the samples of its own support, so the streaming extractor (frames
-computed once as samples arrive) equals the pure function on a window exactly. A window's
-features aggregate the frames whose whole support lies inside the window. Silence and noise
-have no voiced frames: every feature except the activity ratio is then absent.
+computed once as samples arrive, their results kept) equals the pure function on a window
+exactly. A window's features aggregate the stored frames whose whole support lies inside the
+window, without reading its audio (only the optional eGeMAPS functionals do). Frames below
+the silence level skip the pitch analysis. Silence and noise have no voiced frames: every
+feature except the activity ratio is then absent.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
 import scipy.fft as sfft
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import find_peaks
 
 from emostream.core.ring import RingBuffer
@@ -167,7 +171,6 @@ def voice_frames(
     """Analyse every grid frame whose support lies inside `x` (and whose centre is > t_after)."""
     geo = _geometry(fs_hz, p)
     x = np.asarray(x, dtype=np.float64)
-    x32 = x.astype(np.float32)
     centers_t = frame_centers(ts, p.frame_step_s)
     centers_t = centers_t[centers_t > t_after]
     c = np.searchsorted(ts, centers_t)
@@ -182,10 +185,36 @@ def voice_frames(
     if n == 0:
         return VoiceFrames.empty()
     half_w = geo.n_window // 2
-    seg = x32[c[:, None] + np.arange(-half_w, half_w)[None, :]]
+    seg = sliding_window_view(x.astype(np.float32), geo.n_window)[c - half_w]
     seg -= seg.mean(axis=1, keepdims=True)
     rms = np.sqrt(np.einsum("ij,ij->i", seg, seg, dtype=np.float64) / seg.shape[1])
     level_dbfs = 20 * np.log10(np.maximum(rms, 1e-12))
+    voiced = np.zeros(n, dtype=bool)
+    f0, hnr = np.full(n, np.nan), np.full(n, np.nan)
+    pulses = np.zeros((n, 8))
+    # frames quieter than silence are unvoiced whatever their periodicity: no pitch analysis
+    loud = np.flatnonzero(level_dbfs > p.silence_dbfs)
+    if loud.size:
+        r_peak, period, periodic = _periodicity(seg[loud], geo, p)
+        v = loud[periodic]
+        voiced[v] = True
+        f0[v] = fs_hz / period[periodic]
+        hnr[v] = 10 * np.log10(r_peak[periodic] / (1 - r_peak[periodic]))
+        if v.size:
+            pulses[v] = _pulse_sums(x, c[v], period[periodic], h, fs_hz, p)
+    return VoiceFrames(centers_t, ts[c - h], ts[c + h - 1], level_dbfs, voiced, f0, hnr, *pulses.T)
+
+
+def _periodicity(
+    seg: np.ndarray, geo: _Geometry, p: VoiceParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Peak periodicity, period (samples) and voicing of mean-removed frames (frame × sample).
+
+    Praat's autocorrelation method: the Hann-windowed frame's autocorrelation divided by the
+    window's own; of the peaks, the best by periodicity less an octave cost, then the shortest
+    period that divides it and scores nearly as high.
+    """
+    n = seg.shape[0]
     padded = np.zeros((n, geo.n_fft), dtype=np.float32)
     np.multiply(seg, geo.window32, out=padded[:, : geo.n_window])
     spec = sfft.rfft(padded, axis=1)
@@ -198,8 +227,8 @@ def voice_frames(
     mid = r[:, lags]
     is_peak = (mid > r[:, lags - 1]) & (mid >= r[:, lags + 1])
     # the window correction inflates noise at long lags: cap r at 1 before ranking candidates
-    score = np.minimum(mid, 1.0) - p.octave_cost * np.log2(p.f0_min_hz * lags / fs_hz)[None, :]
-    score = np.where(is_peak, score, -np.inf)
+    octave_cost = p.octave_cost * np.log2(p.f0_min_hz * lags / geo.fs_hz)
+    score = np.where(is_peak, np.minimum(mid, 1.0) - octave_cost[None, :], -np.inf)
     top = score.max(axis=1, keepdims=True)
     # a multiple of the period scores as high as the period itself: of the candidates whose
     # lag divides the best lag (within 10 %) and that score nearly as high, take the shortest
@@ -207,52 +236,41 @@ def voice_frames(
     divides = np.abs(ratio - np.rint(ratio)) < 0.1
     best = np.argmax(is_peak & divides & (score >= top - p.octave_margin), axis=1)
     rows = np.arange(n)
-    has_peak = np.isfinite(top[:, 0])
     lag = lags[best]
     y0, y1, y2 = r[rows, lag - 1], r[rows, lag], r[rows, lag + 1]
     denom = y0 - 2 * y1 + y2
     shift = np.where(denom < 0, 0.5 * (y0 - y2) / np.where(denom < 0, denom, -1.0), 0.0)
     r_peak = np.minimum(y1 - 0.25 * (y0 - y2) * shift, R_MAX)
-    period = lag + shift
     # a true period shows a deep dip before the peak; slowly decaying (low-pass) noise does not
     dip = np.minimum.accumulate(r[:, 1:], axis=1)[rows, lag - 1]
-    voiced = (
-        has_peak
+    periodic = (
+        np.isfinite(top[:, 0])
         & (energy[:, 0] > 0)
         & (r_peak >= p.voicing_threshold)
         & (r_peak - dip >= p.min_dip)
-        & (level_dbfs > p.silence_dbfs)
     )
-    f0 = np.where(voiced, fs_hz / period, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hnr = np.where(voiced, 10 * np.log10(r_peak / (1 - r_peak)), np.nan)
-    pulses = np.zeros((n, 8))
-    if voiced.any():
-        pulses[voiced] = _pulse_sums(x, c[voiced], period[voiced], h, fs_hz, p)
-    return VoiceFrames(
-        centers_t,
-        ts[c - h],
-        ts[c + h - 1],
-        level_dbfs,
-        voiced.astype(bool),
-        f0,
-        hnr,
-        *pulses.T,
-    )
+    return r_peak, lag + shift, periodic
 
 
 def _peaks_at(
-    x: np.ndarray, start: np.ndarray, width: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    x: np.ndarray,
+    rows: np.ndarray,
+    start: np.ndarray,
+    width: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the sub-sample position of the maximum of x[start : start + width] ∩ [lo, hi)."""
-    span = np.arange(int(width.max(initial=1)))
-    idx = start[:, None] + span[None, :]
-    valid = (span[None, :] < width[:, None]) & (idx >= lo[:, None]) & (idx < hi[:, None])
-    vals = np.where(valid, np.take(x, idx, mode="clip"), -np.inf)
-    i = start + np.argmax(vals, axis=1)
-    ok = valid.any(axis=1)
+    """Per row, the sub-sample position of the maximum of x[start : start + width] ∩ [lo, hi);
+    `rows[i]` is x[i:] padded with -inf (a sliding-window view)."""
+    first = np.maximum(start, lo)
+    n = np.minimum(start + width, hi) - first
+    ok = n > 0
+    first = np.minimum(first, rows.shape[0] - 1)
+    vals = rows[first, : max(int(n.max(initial=1)), 1)]
+    vals = np.where(np.arange(vals.shape[1]) < n[:, None], vals, -np.inf)
+    i = first + np.argmax(vals, axis=1)
     inner = ok & (i - 1 >= lo) & (i + 1 < hi)
-    y0, y1, y2 = (np.take(x, i + d, mode="clip") for d in (-1, 0, 1))
+    y0, y1, y2 = np.take(x, i[:, None] + np.arange(-1, 2), mode="clip").T
     denom = y0 - 2 * y1 + y2
     curved = inner & (denom < 0)
     shift = np.where(curved, 0.5 * (y0 - y2) / np.where(curved, denom, -1.0), 0.0)
@@ -276,8 +294,11 @@ def _pulse_sums(
     """
     hop_half = p.frame_step_s * fs_hz / 2
     lo, hi = c - half_support, c + half_support
+    longest = int(np.ceil(period.max())) + 2
+    rows = sliding_window_view(np.concatenate((x, np.full(longest, -np.inf))), longest)
     first = c - hop_half - 2.0 * period
-    anchor, ok = _peaks_at(x, np.floor(first).astype(int), np.ceil(period).astype(int) + 1, lo, hi)
+    width = np.ceil(period).astype(int) + 1
+    anchor, ok = _peaks_at(x, rows, np.floor(first).astype(int), width, lo, hi)
     # from 2 periods before the hop to 2 periods after it, one period per step
     n_steps = int(np.ceil(2 * hop_half / period.min())) + 5
     pos = np.empty((c.size, n_steps + 1))
@@ -286,7 +307,7 @@ def _pulse_sums(
     for k in range(n_steps):
         a = np.floor(pos[:, k] + 0.8 * period).astype(int)
         b = np.floor(pos[:, k] + 1.2 * period).astype(int)
-        pos[:, k + 1], ok = _peaks_at(x, a, b - a + 1, lo, hi)
+        pos[:, k + 1], ok = _peaks_at(x, rows, a, b - a + 1, lo, hi)
         alive[:, k + 1] = alive[:, k] & ok & (b < hi)
     base = np.floor(pos).astype(int).clip(0, x.size - 2)
     frac = pos - base
@@ -403,19 +424,19 @@ def _egemaps_engine(opensmile):  # type: ignore[no-untyped-def]
 
 def voice_features(ts: np.ndarray, x: np.ndarray, fs_hz: float, p: VoiceParams) -> ExtractorOutput:
     """Pure function: the voice features of one window's audio samples."""
-    frames = voice_frames(ts, x, fs_hz, p)
-    return _output(frames, ts, x, fs_hz, p)
+    return _output(voice_frames(ts, x, fs_hz, p), p, lambda: x, fs_hz)
 
 
 def _output(
-    frames: VoiceFrames, ts: np.ndarray, x: np.ndarray, fs_hz: float, p: VoiceParams
+    frames: VoiceFrames, p: VoiceParams, audio: Callable[[], np.ndarray], fs_hz: float
 ) -> ExtractorOutput:
+    """Features of a window's frames; `audio()` (the window's samples) only for eGeMAPS."""
     values, reason = voice_summary(frames, p)
     out = ExtractorOutput(values=values)
     if reason is not None:
         out.reasons["voice"] = reason
     elif p.egemaps:
-        out.values.update(egemaps_functionals(x, fs_hz))
+        out.values.update(egemaps_functionals(audio(), fs_hz))
     return out
 
 
@@ -463,7 +484,13 @@ class VoiceExtractor(Extractor):
 
     def compute(self, window: Window, key: str) -> ExtractorOutput:
         frames = VoiceFrames.from_rows(*self._frames.between(window.t_start, window.t_end))
-        inside = (frames.t_lo > window.t_start) & (frames.t_hi <= window.t_end)
-        sl = window.streams[key]
-        x = sl.data[:, self.params.channel] if sl.data.size else np.zeros(0)
-        return _output(frames.select(inside), sl.timestamps, x, self.fs_hz, self.params)
+        # supports inside the window: t_lo and t_hi grow with the frame centre
+        first = int(np.searchsorted(frames.t_lo, window.t_start, side="right"))
+        last = int(np.searchsorted(frames.t_hi, window.t_end, side="right"))
+        channel = self.params.channel
+        return _output(
+            frames.select(slice(first, max(first, last))),
+            self.params,
+            lambda: window.streams[key].data[:, channel],
+            self.fs_hz,
+        )

@@ -127,3 +127,29 @@ def _rr_artifacts_numpy(rri: np.ndarray, alpha: float = 5.2, order: int = 11) ->
 def test_rr_artifacts_match_the_numpy_rule(values, resolution_ms):
     rri = np.round(np.asarray(values, dtype=float) / resolution_ms) * resolution_ms
     np.testing.assert_array_equal(rr_artifacts(rri), _rr_artifacts_numpy(rri))
+
+
+@given(st.lists(st.floats(300.0, 1500.0), min_size=3, max_size=90), st.integers(0, 2**32 - 1))
+@settings(max_examples=300, deadline=None)
+def test_rr_statistics_match_numpy(values, seed):
+    rng = np.random.default_rng(seed)
+    rri = np.asarray(values)
+    ts = np.cumsum(rri) / 1000.0
+    ts[rng.random(rri.size) < 0.1] += 0.2  # some beats missing in between
+    artifact = rng.random(rri.size) < 0.15
+    clean = rri[~artifact]
+    keep = ~artifact
+    adjacent = np.abs(np.diff(ts) - rri[1:] / 1000.0) < 0.05
+    diffs = np.diff(rri)[keep[1:] & keep[:-1] & adjacent]
+    got = kernels.rr_statistics(ts, rri, artifact)
+    want = [
+        clean.size,
+        clean.sum(),
+        clean.mean() if clean.size else np.nan,
+        clean.std(ddof=1) if clean.size > 1 else np.nan,
+        diffs.size,
+        np.sqrt(np.mean(diffs**2)) if diffs.size else np.nan,
+        np.count_nonzero(np.abs(diffs) > 50.0),
+        diffs.std(ddof=1) if diffs.size > 1 else np.nan,
+    ]
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)

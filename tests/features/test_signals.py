@@ -1,5 +1,6 @@
 """TEMP, ACC, EEG and RSP: streamed extractor = pure function on the window; EEG = scipy Welch
-within 1% on real EEG; RSP rate close to NeuroKit2 on real belts."""
+within 1% on real EEG and to rounding on every window of a stream; RSP rate close to NeuroKit2
+on real belts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from emostream.features import eeg
 from emostream.features.acc import AccExtractor, AccParams, acc_features
 from emostream.features.eeg import BANDS_HZ, EegExtractor, EegParams, eeg_features
 from emostream.features.rsp import RspExtractor, RspParams
@@ -85,6 +87,59 @@ def test_eeg_band_powers_equal_scipy_welch_on_real_eeg(shared_data):
     alpha = psd[(f >= 8) & (f < 13)].sum(axis=0)
     assert out.values["eeg_faa"] == pytest.approx(np.log(alpha[1]) - np.log(alpha[0]), rel=0.01)
     assert "eeg_engagement" in out.values
+
+
+@pytest.mark.parametrize("hop_s", [1.0, 0.5, 0.3])
+def test_eeg_streamed_equals_scipy_welch_on_every_window(hop_s):
+    """Windows on any hop grid, and a stream that lost samples (its segments no longer sit on
+    whole seconds): each window's band powers are scipy's Welch on that window's samples."""
+    fs = 256.0
+    rng = np.random.default_rng(3)
+    ts = np.delete(100.0 + np.arange(int(45 * fs)) / fs, np.s_[3000:3010])
+    x = rng.normal(0, 5, (ts.size, 2)) + 8 * np.sin(2 * np.pi * 10 * ts)[:, None]
+    channels = ("F3", "F4")
+    params = EegParams(min_quality=0.0)
+    extractor = EegExtractor(spec("EEG", fs, "microvolts", channels), params)
+    fed, n_windows = 0, 0
+    for t_end in np.arange(120.0, ts[-1], hop_s):
+        hi = int(np.searchsorted(ts, t_end, side="right"))
+        extractor.update(ts[fed:hi], x[fed:hi])
+        fed = hi
+        out = extractor.compute(_Span(t_end - 20.0, t_end), "eeg").values
+        assert out == eeg_features(ts, x, channels, fs, t_end - 20.0, t_end, params).values
+        window = x[(ts > t_end - 20.0) & (ts <= t_end)]
+        f, psd = signal.welch(window, fs=fs, nperseg=512, axis=0)
+        total = psd[(f >= 1) & (f < 45)].sum(axis=0)
+        for band, (lo, hi_hz) in BANDS_HZ.items():
+            expected = psd[(f >= lo) & (f < hi_hz)].sum(axis=0)
+            for i, ch in enumerate(("f3", "f4")):
+                assert out[f"eeg_{band}_abs_{ch}"] == pytest.approx(expected[i] * (f[1] - f[0]))
+                assert out[f"eeg_{band}_rel_{ch}"] == pytest.approx(expected[i] / total[i])
+        n_windows += 1
+    assert n_windows >= 24 / hop_s
+
+
+def test_eeg_analyses_each_segment_once_on_a_whole_second_hop(monkeypatch):
+    fs = 128.0
+    ts = np.arange(int(90 * fs) + 1) / fs
+    x = np.random.default_rng(4).normal(0, 5, (ts.size, 2))
+    analysed = []
+    segment_band_powers = eeg.segment_band_powers
+
+    def counting(segments: np.ndarray, fs_hz: float) -> np.ndarray:
+        analysed.append(segments.shape[0])
+        return segment_band_powers(segments, fs_hz)
+
+    monkeypatch.setattr(eeg, "segment_band_powers", counting)
+    extractor = EegExtractor(spec("EEG", fs, "microvolts", ("F3", "F4")), EegParams())
+    fed = 0
+    for t_end in np.arange(30.0, 91.0, 1.0):
+        hi = int(np.searchsorted(ts, t_end, side="right"))
+        extractor.update(ts[fed:hi], x[fed:hi])
+        fed = hi
+        assert extractor.compute(_Span(t_end - 30.0, t_end), "eeg").values
+    # 2 s segments every second from (0, 2] to (88, 90]: 89 in all, each analysed once
+    assert sum(analysed) == 89 and analysed[0] == 29 and set(analysed[1:]) == {1}
 
 
 def test_eeg_line_noise_and_artifacts_lower_quality():

@@ -15,7 +15,7 @@ from scipy.signal import resample_poly
 from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec
 from emostream.features.voice import VoiceExtractor, VoiceParams, voice_features
-from emostream.windowing import WindowConfig, Windower
+from emostream.windowing import StreamSlice, Window, WindowConfig, Windower
 
 FS_HZ = 16000.0
 TEXT = "Where were you a year ago? We were away in Rome, all alone, and the rain was lovely."
@@ -188,3 +188,22 @@ def test_egemaps_functionals_optional():
     egemaps = {k for k in out.values if k.startswith("voice_egemaps_")}
     assert len(egemaps) == 88
     assert out.values["voice_egemaps_F0semitoneFrom27.5Hz_sma3nz_amean"] > 0
+
+
+def test_windows_aggregate_stored_frames_without_reading_audio():
+    x = speak("en+f3", 50)
+    ts = 1000.0 + np.arange(x.size) / FS_HZ
+    extractor = VoiceExtractor(AUDIO_SPEC, VoiceParams())
+    for idx in np.array_split(np.arange(x.size), 7):
+        extractor.update(ts[idx], x[idx, None])
+
+    def no_audio() -> tuple[np.ndarray, np.ndarray]:
+        raise AssertionError("the window's audio was read")
+
+    t_start, t_end = 1000.5, float(ts[-1])
+    part = StreamSlice(AUDIO_SPEC, None, None, ts[:0], x[:0, None], load=no_audio)
+    window = Window(0, t_start, t_end, {"audio": part}, [], [], {"audio": 1.0}, {"audio": ()})
+    inside = (ts > t_start) & (ts <= t_end)
+    pure = voice_features(ts[inside], x[inside], FS_HZ, VoiceParams())
+    assert "voice_jitter_pct" in pure.values
+    assert extractor.compute(window, "audio").values == pytest.approx(pure.values, rel=1e-12)
