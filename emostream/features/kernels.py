@@ -288,3 +288,34 @@ def rr_statistics(beat_ts: np.ndarray, rri_ms: np.ndarray, artifact: np.ndarray)
     out[6] = over_50
     out[7] = np.sqrt(diff_var / (n_diff - 1)) if n_diff > 1 else np.nan
     return out
+
+
+@njit(cache=True, nogil=True)
+def natural_cubic_spline(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Values at sorted `at` (within x's range) of the natural cubic spline through (x, y),
+    x strictly increasing (`scipy.interpolate.CubicSpline(x, y, bc_type="natural")`)."""
+    n = x.size
+    m = np.zeros(n)  # second derivatives; zero at both ends
+    if n > 2:
+        c_prime = np.empty(n)
+        d_prime = np.empty(n)
+        c_prime[0] = 0.0
+        d_prime[0] = 0.0
+        for i in range(1, n - 1):  # Thomas algorithm on the tridiagonal system
+            h0, h1 = x[i] - x[i - 1], x[i + 1] - x[i]
+            rhs = 6.0 * ((y[i + 1] - y[i]) / h1 - (y[i] - y[i - 1]) / h0)
+            pivot = 2.0 * (h0 + h1) - h0 * c_prime[i - 1]
+            c_prime[i] = h1 / pivot
+            d_prime[i] = (rhs - h0 * d_prime[i - 1]) / pivot
+        for i in range(n - 2, 0, -1):
+            m[i] = d_prime[i] - c_prime[i] * m[i + 1]
+    out = np.empty(at.size)
+    k = 0
+    for j in range(at.size):
+        t = at[j]
+        while k < n - 2 and t > x[k + 1]:
+            k += 1
+        h = x[k + 1] - x[k]
+        a, b = (x[k + 1] - t) / h, (t - x[k]) / h
+        out[j] = a * y[k] + b * y[k + 1] + ((a**3 - a) * m[k] + (b**3 - b) * m[k + 1]) * h * h / 6.0
+    return out

@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emostream.features.beats import detect_beats, detector_for
-from emostream.features.hrv import HrvExtractor, HrvParams, hrv_features, rr_artifacts
+from emostream.features.hrv import (
+    HrvExtractor,
+    HrvParams,
+    band_powers_ms2,
+    hrv_features,
+    rr_artifacts,
+)
 
 from .conftest import drive05_ecg, neurokit_column, spec
 
@@ -147,3 +153,20 @@ def test_extractor_streamed_equals_pure_function(sizes):
         assert want.values and got.values.keys() == want.values.keys()
         for column, value in want.values.items():
             assert got.values[column] == pytest.approx(value, rel=1e-9)
+
+
+@pytest.mark.parametrize("length_s", [120.0, 300.0])
+def test_band_powers_recover_known_oscillations(length_s):
+    """RR = 800 + 50 sin(2π·0.25 t) + 30 sin(2π·0.1 t) ms: HF power is the variance of the
+    0.25 Hz part (1250 ms²), LF of the 0.1 Hz part (450 ms²)."""
+    beat_ts, rri = [0.0], []
+    while beat_ts[-1] < length_s:
+        t = beat_ts[-1]
+        rri.append(800 + 50 * np.sin(2 * np.pi * 0.25 * t) + 30 * np.sin(2 * np.pi * 0.1 * t))
+        beat_ts.append(t + rri[-1] / 1000.0)
+    ts, rr = np.array(beat_ts[1:]), np.array(rri)
+    inside = ts <= length_s
+    got = band_powers_ms2(ts[inside], rr[inside], length_s)
+    assert got["hrv_hf_ms2"] == pytest.approx(1250.0, rel=0.03)
+    assert got["hrv_lf_ms2"] == pytest.approx(450.0, rel=0.03)
+    assert got["hrv_lf_hf"] == pytest.approx(450.0 / 1250.0, rel=0.05)

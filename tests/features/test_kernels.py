@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
+from scipy.interpolate import CubicSpline
 
 from emostream.features import kernels
 from emostream.features.beats import EcgDetector, PpgDetector
@@ -153,3 +154,14 @@ def test_rr_statistics_match_numpy(values, seed):
         diffs.std(ddof=1) if diffs.size > 1 else np.nan,
     ]
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+
+
+@given(st.integers(2, 200), st.integers(0, 2**32 - 1))
+@settings(max_examples=100, deadline=None)
+def test_natural_cubic_spline_is_scipys(n, seed):
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.uniform(0.3, 1.5, n))
+    y = rng.normal(800.0, 60.0, n)
+    at = np.arange(x[0], x[-1], 0.25)
+    want = CubicSpline(x, y, bc_type="natural")(at)
+    np.testing.assert_allclose(kernels.natural_cubic_spline(x, y, at), want, atol=1e-9)
