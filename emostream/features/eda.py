@@ -1,10 +1,15 @@
 """Electrodermal activity: tonic level (SCL) and slope, skin conductance responses (SCRs).
 
-Cleaning follows NeuroKit2's defaults made causal: 3 Hz low-pass (skipped at <= 6 Hz, as
-NeuroKit2 does), phasic = 0.05 Hz high-pass, tonic = cleaned - phasic. An SCR is a local
-maximum of the phasic signal in the window, counted as NeuroKit2 does (prominence relative to
-the window's largest) and kept when its rise from the preceding trough is at least
-`scr_min_amp_us`. Each sample is filtered once and kept; a window's SCRs are found on it.
+Cleaning follows NeuroKit2's defaults made causal: 3 Hz low-pass, phasic = 0.05 Hz high-pass,
+tonic = cleaned - phasic. At <= 6 Hz, where NeuroKit2 skips its low-pass, a gentler one
+(`scr_lowpass_hz`) removes the quantisation ripple of wrist devices (E4, 4 Hz) that would
+otherwise count as SCRs. An SCR is a local maximum of the phasic signal in the window, counted
+as NeuroKit2 does: its prominence must reach `scr_min_rel_amp` of a reference, and its rise
+from the preceding trough `scr_min_amp_us`. NeuroKit2 on a whole recording takes the
+session's largest prominence as the reference; causally, the reference is the running
+maximum, over the windows computed so far, of the largest prominence in the `scr_reference_s`
+ending at each window's end, so quiet windows are not judged against their own noise. Each
+sample is filtered once and kept; a window's SCRs are found on it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from scipy import signal
 from emostream.core.spec import StreamSpec
 from emostream.features.base import Extractor, ExtractorOutput
 from emostream.features.common import CommonParams, in_window, slope_per_min
-from emostream.features.dsp import SosFilter, butter_sos, history, hold_nonfinite
+from emostream.features.dsp import MAX_HISTORY_S, SosFilter, butter_sos, history, hold_nonfinite
 from emostream.features.registry import register
 from emostream.windowing import Window
 
@@ -27,44 +32,97 @@ PHASIC_HIGHPASS_HZ = 0.05
 EDA_MIN_US, EDA_MAX_US = 0.02, 100.0
 #: faster changes are artifacts (electrode contact), µS per second
 MAX_JUMP_US_PER_S = 10.0
+#: the SCR reference's look-back is searched at no more than this rate (phasic <= 3 Hz)
+REFERENCE_RATE_HZ = 8.0
+#: a run of identical samples at the window's extreme this long is clipping, s
+CLIPPED_RUN_S = 2.0
 #: a window whose raw range is below this is flat (no contact / saturated)
 FLAT_RANGE_US = 1e-3
 
 
 @dataclass(frozen=True)
 class EdaParams(CommonParams):
-    """`scr_min_amp_us`: smallest SCR amplitude counted; `scr_min_rel_amp`: smallest amplitude
-    relative to the window's largest SCR (NeuroKit2's `amplitude_min` criterion)."""
+    """SCR detection settings."""
 
+    #: smallest SCR amplitude (rise from the preceding trough) counted
     scr_min_amp_us: float = 0.01
+    #: smallest SCR prominence relative to the reference prominence (NeuroKit2's
+    #: `amplitude_min` criterion)
     scr_min_rel_amp: float = 0.1
+    #: low-pass (2nd order) before the phasic separation at rates <= 6 Hz, where NeuroKit2's
+    #: 3 Hz cleaning is skipped; above 6 Hz the 3 Hz low-pass is used
+    scr_lowpass_hz: float = 1.0
+    #: look-back ending at the window's end (at least the window) whose largest SCR prominence
+    #: feeds the relative criterion's running reference; at most MAX_HISTORY_S
+    scr_reference_s: float = 600.0
+
+    def __post_init__(self) -> None:
+        CommonParams.__post_init__(self)
+        if self.scr_lowpass_hz <= 0:
+            raise ValueError("scr_lowpass_hz must be > 0")
+        if not 0 <= self.scr_reference_s <= MAX_HISTORY_S:
+            raise ValueError(f"scr_reference_s must be within 0..{MAX_HISTORY_S:g} (history kept)")
+
+
+def clipped_mask(timestamps: np.ndarray, raw_us: np.ndarray, lo_us: float, hi_us: float):
+    """Samples in runs of identical values at the window's minimum `lo_us` or maximum `hi_us`
+    lasting at least CLIPPED_RUN_S: an amplifier or converter held at its rail."""
+    rail = (raw_us == hi_us).astype(np.int8) - (raw_us == lo_us)
+    clipped = np.zeros(raw_us.size, dtype=bool)
+    if not rail.any():
+        return clipped
+    edges = np.flatnonzero(np.diff(rail)) + 1
+    for a, b in zip(np.r_[0, edges].tolist(), np.r_[edges, rail.size].tolist(), strict=True):
+        if rail[a] and timestamps[b - 1] - timestamps[a] >= CLIPPED_RUN_S:
+            clipped[a:b] = True
+    return clipped
 
 
 def eda_quality(timestamps: np.ndarray, raw_us: np.ndarray) -> tuple[float, str]:
-    """Fraction of plausible samples (in range, no impossible jumps); 0 for a flat window."""
+    """Fraction of plausible samples (in range, not clipped, no impossible jumps) and what
+    failed most; 0 for a flat window."""
     if raw_us.size < 2:
         return 0.0, "no samples"
     ok = (raw_us >= EDA_MIN_US) & (raw_us <= EDA_MAX_US)  # NaN fails both
     finite = raw_us if ok.all() else raw_us[np.isfinite(raw_us)]
-    if not finite.size or finite.max() - finite.min() < FLAT_RANGE_US:
+    if not finite.size:
+        return 0.0, "flat"
+    lo_us, hi_us = float(finite.min()), float(finite.max())
+    if hi_us - lo_us < FLAT_RANGE_US:
         return 0.0, "flat"
     in_range = int(np.count_nonzero(ok))
+    clipped = clipped_mask(timestamps, raw_us, lo_us, hi_us)
+    n_clipped = int(np.count_nonzero(clipped))
+    if n_clipped:
+        ok &= ~clipped
     ok[1:] &= np.abs(raw_us[1:] - raw_us[:-1]) <= MAX_JUMP_US_PER_S * (
         timestamps[1:] - timestamps[:-1]
     )
     n_ok = int(np.count_nonzero(ok))
-    return n_ok / raw_us.size, "out of range" if in_range < raw_us.size else "jumps"
+    failed = {"out of range": raw_us.size - in_range, "clipped": n_clipped}
+    worst = max(failed, key=failed.__getitem__)
+    return n_ok / raw_us.size, worst if failed[worst] else "jumps"
 
 
-def scr_peaks(phasic_us: np.ndarray, min_amp_us: float, min_rel_amp: float) -> np.ndarray:
+def largest_prominence_us(phasic_us: np.ndarray) -> float:
+    """Largest prominence among the local maxima of a phasic signal (0 when there are none)."""
+    _, props = signal.find_peaks(phasic_us, prominence=(None, None))
+    prominence = props["prominences"]
+    return float(prominence.max()) if prominence.size else 0.0
+
+
+def scr_peaks(
+    phasic_us: np.ndarray, min_amp_us: float, min_rel_amp: float, reference_us: float = 0.0
+) -> np.ndarray:
     """Amplitudes of the SCRs in a phasic signal, as NeuroKit2 defines them: local maxima whose
-    prominence is at least `min_rel_amp` of the largest; amplitude = rise from the preceding
-    trough (onset), kept when >= `min_amp_us`."""
+    prominence is at least `min_rel_amp` of the reference (`reference_us`, or the largest
+    prominence here when that is larger); amplitude = rise from the preceding trough (onset),
+    kept when >= `min_amp_us`."""
     peaks, props = signal.find_peaks(phasic_us, prominence=(None, None))
     if not peaks.size:
         return np.zeros(0)
     prominence = props["prominences"]
-    peaks = peaks[prominence >= min_rel_amp * prominence.max()]
+    peaks = peaks[prominence >= min_rel_amp * max(reference_us, prominence.max())]
     troughs, _ = signal.find_peaks(-phasic_us)
     before = np.searchsorted(troughs, peaks) - 1
     has_onset = before >= 0
@@ -80,8 +138,13 @@ def eda_features(
     t_start: float,
     t_end: float,
     params: EdaParams,
+    scr_reference_us: float = 0.0,
 ) -> ExtractorOutput:
-    """SCL (mean tonic), its slope, SCR count and mean amplitude in one window."""
+    """SCL (mean tonic), its slope, SCR count and mean amplitude in one window.
+
+    `scr_reference_us`: prominence the relative SCR criterion is taken against (the streaming
+    extractor passes its running reference, taken over a look-back that holds the window); the
+    window's own largest prominence is used when larger, so 0 judges the window on its own."""
     out = ExtractorOutput()
     sl = in_window(timestamps, t_start, t_end)
     ts, raw, tonic = timestamps[sl], raw_us[sl], tonic_us[sl]
@@ -93,7 +156,7 @@ def eda_features(
     v = out.values
     v["eda_scl_us"] = float(tonic.sum()) / tonic.size
     v["eda_scl_slope_us_per_min"] = slope_per_min(ts, tonic)
-    amps = scr_peaks(phasic_us[sl], params.scr_min_amp_us, params.scr_min_rel_amp)
+    amps = scr_peaks(phasic_us[sl], params.scr_min_amp_us, params.scr_min_rel_amp, scr_reference_us)
     v["eda_scr_count"] = float(amps.size)
     if amps.size:
         v["eda_scr_amp_us"] = float(np.mean(amps))
@@ -102,7 +165,12 @@ def eda_features(
 
 @register
 class EdaExtractor(Extractor):
-    """Skin conductance level, slope and responses from an EDA stream in µS."""
+    """Skin conductance level, slope and responses from an EDA stream in µS.
+
+    Keeps the filtered history and the running SCR reference: the largest prominence found in
+    the `scr_reference_s` look-back at the end of any window computed so far that passed the
+    quality check (NeuroKit2 uses the whole session's largest; this is its causal analogue).
+    """
 
     name = "eda"
     kinds = ("EDA",)
@@ -114,10 +182,15 @@ class EdaExtractor(Extractor):
 
     def reset(self) -> None:
         fs = self.spec.rate_hz
-        self._lowpass = SosFilter(butter_sos(4, LOWPASS_HZ, fs, "lowpass") if fs > 6 else None)
+        self._lowpass = SosFilter(
+            butter_sos(4, LOWPASS_HZ, fs, "lowpass")
+            if fs > 6
+            else butter_sos(2, self.params.scr_lowpass_hz, fs, "lowpass")
+        )
         self._highpass = SosFilter(butter_sos(2, PHASIC_HIGHPASS_HZ, fs, "highpass"))
         self._last = np.nan
         self._samples = history(fs, 3)  # raw, tonic, phasic
+        self._scr_reference_us = 0.0
 
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
         raw = data[:, 0].astype(float)
@@ -127,7 +200,15 @@ class EdaExtractor(Extractor):
         self._samples.write(timestamps, np.column_stack((raw, clean - phasic, phasic)))
 
     def compute(self, window: Window, key: str) -> ExtractorOutput:
-        ts, d = self._samples.between(window.t_start, window.t_end)
-        return eda_features(
-            ts, d[:, 0], d[:, 1], d[:, 2], window.t_start, window.t_end, self.params
+        # the look-back, window included, clipped to the history held (MAX_HISTORY_S)
+        back_s = min(window.t_start, window.t_end - self.params.scr_reference_s)
+        ts, d = self._samples.between(back_s, window.t_end)
+        # the look-back's phasic signal, at no more than REFERENCE_RATE_HZ (it is low-passed)
+        step = max(1, int(self.spec.rate_hz // REFERENCE_RATE_HZ))
+        reference_us = max(self._scr_reference_us, largest_prominence_us(d[::step, 2]))
+        out = eda_features(
+            ts, d[:, 0], d[:, 1], d[:, 2], window.t_start, window.t_end, self.params, reference_us
         )
+        if "eda_scr_count" in out.values:  # only windows that pass the quality check count
+            self._scr_reference_us = reference_us
+        return out
