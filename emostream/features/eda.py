@@ -67,14 +67,20 @@ class EdaParams(CommonParams):
 def clipped_mask(timestamps: np.ndarray, raw_us: np.ndarray, lo_us: float, hi_us: float):
     """Samples in runs of identical values at the window's minimum `lo_us` or maximum `hi_us`
     lasting at least CLIPPED_RUN_S: an amplifier or converter held at its rail."""
-    rail = (raw_us == hi_us).astype(np.int8) - (raw_us == lo_us)
     clipped = np.zeros(raw_us.size, dtype=bool)
-    if not rail.any():
-        return clipped
-    edges = np.flatnonzero(np.diff(rail)) + 1
-    for a, b in zip(np.r_[0, edges].tolist(), np.r_[edges, rail.size].tolist(), strict=True):
-        if rail[a] and timestamps[b - 1] - timestamps[a] >= CLIPPED_RUN_S:
-            clipped[a:b] = True
+    for rail_us in (lo_us, hi_us):
+        at_rail = np.flatnonzero(raw_us == rail_us)
+        if timestamps[at_rail[-1]] - timestamps[at_rail[0]] < CLIPPED_RUN_S:
+            continue  # the usual case: the extreme is reached only briefly
+        breaks = np.flatnonzero(np.diff(at_rail) > 1)
+        for a, b in zip(
+            np.concatenate(([0], breaks + 1)).tolist(),
+            np.concatenate((breaks, [at_rail.size - 1])).tolist(),
+            strict=True,
+        ):
+            first, last = at_rail[a], at_rail[b]
+            if timestamps[last] - timestamps[first] >= CLIPPED_RUN_S:
+                clipped[first : last + 1] = True
     return clipped
 
 
@@ -205,7 +211,11 @@ class EdaExtractor(Extractor):
         ts, d = self._samples.between(back_s, window.t_end)
         # the look-back's phasic signal, at no more than REFERENCE_RATE_HZ (it is low-passed)
         step = max(1, int(self.spec.rate_hz // REFERENCE_RATE_HZ))
-        reference_us = max(self._scr_reference_us, largest_prominence_us(d[::step, 2]))
+        phasic = d[::step, 2]
+        reference_us = self._scr_reference_us
+        # no prominence can exceed the look-back's range: search only when it could raise it
+        if phasic.size and phasic.max() - phasic.min() > reference_us:
+            reference_us = max(reference_us, largest_prominence_us(phasic))
         out = eda_features(
             ts, d[:, 0], d[:, 1], d[:, 2], window.t_start, window.t_end, self.params, reference_us
         )
