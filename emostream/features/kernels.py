@@ -319,3 +319,87 @@ def natural_cubic_spline(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.nda
         a, b = (x[k + 1] - t) / h, (t - x[k]) / h
         out[j] = a * y[k] + b * y[k + 1] + ((a**3 - a) * m[k] + (b**3 - b) * m[k + 1]) * h * h / 6.0
     return out
+
+
+@njit(cache=True, inline="always")
+def _peak_near(x: np.ndarray, start: int, width: int, lo: int, hi: int) -> tuple[float, bool]:
+    """Sub-sample position of the maximum of x[start : start + width] ∩ [lo, hi) (parabolic
+    refinement where the peak is inside and curved), and whether that range is non-empty."""
+    first = max(start, lo)
+    n = min(start + width, hi) - first
+    first = min(first, x.size)
+    i, best = first, -np.inf
+    for j in range(first, first + max(n, 0)):
+        if j < x.size and x[j] > best:
+            i, best = j, x[j]
+    ok = n > 0
+    shift = 0.0
+    if ok and i - 1 >= lo and i + 1 < hi:
+        y0 = x[min(max(i - 1, 0), x.size - 1)]
+        y1 = x[min(i, x.size - 1)]
+        y2 = x[min(i + 1, x.size - 1)]
+        denom = y0 - 2.0 * y1 + y2
+        if denom < 0:
+            shift = 0.5 * (y0 - y2) / denom
+    return i + shift, ok
+
+
+@njit(cache=True, nogil=True)
+def pulse_sums(
+    x: np.ndarray,
+    centres: np.ndarray,
+    period: np.ndarray,
+    half_support: int,
+    hop_half: float,
+    n_steps: int,
+    fs_hz: float,
+    limits: np.ndarray,
+) -> np.ndarray:
+    """Jitter/shimmer sums (frame × 8) of the glottal pulses of voiced frames (see
+    `voice._pulse_sums`): pulses chained one period apart from an anchor 2 periods before each
+    frame's hop, periods and amplitude pairs credited to the frame whose hop holds their start.
+
+    limits: [min period s, max period s, max period factor, max amplitude factor].
+    """
+    min_period_s, max_period_s, max_period_factor, max_amplitude_factor = limits
+    out = np.zeros((centres.size, 8))
+    pos = np.empty(n_steps + 1)
+    alive = np.empty(n_steps + 1, dtype=np.bool_)
+    amp = np.empty(n_steps + 1)
+    for f in range(centres.size):
+        c, p = centres[f], period[f]
+        lo, hi = c - half_support, c + half_support
+        first = int(np.floor(c - hop_half - 2.0 * p))
+        pos[0], alive[0] = _peak_near(x, first, int(np.ceil(p)) + 1, lo, hi)
+        for k in range(n_steps):
+            a = int(np.floor(pos[k] + 0.8 * p))
+            b = int(np.floor(pos[k] + 1.2 * p))
+            pos[k + 1], ok = _peak_near(x, a, b - a + 1, lo, hi)
+            alive[k + 1] = alive[k] and ok and b < hi
+        for k in range(n_steps + 1):
+            base = min(max(int(np.floor(pos[k])), 0), x.size - 2)
+            frac = pos[k] - base
+            amp[k] = x[base] * (1 - frac) + x[base + 1] * frac
+        for k in range(n_steps):
+            p0 = (pos[k + 1] - pos[k]) / fs_hz
+            valid0 = alive[k] and alive[k + 1] and min_period_s <= p0 <= max_period_s
+            mine = c - hop_half <= pos[k] < c + hop_half
+            if not (mine and valid0):
+                continue
+            out[f, 0] += p0
+            out[f, 1] += 1
+            if k + 1 < n_steps:
+                p1 = (pos[k + 2] - pos[k + 1]) / fs_hz
+                valid1 = alive[k + 1] and alive[k + 2] and min_period_s <= p1 <= max_period_s
+                ratio = max(p0, p1) / max(min(p0, p1), 1e-12)
+                if valid1 and ratio <= max_period_factor:
+                    out[f, 2] += abs(p1 - p0)
+                    out[f, 3] += 1
+            a0, a1 = amp[k], amp[k + 1]
+            if a0 > 0 and a1 > 0:
+                out[f, 4] += a0
+                out[f, 5] += 1
+                if max(a0, a1) / max(min(a0, a1), 1e-12) <= max_amplitude_factor:
+                    out[f, 6] += abs(a1 - a0)
+                    out[f, 7] += 1
+    return out

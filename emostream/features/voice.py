@@ -30,6 +30,7 @@ from scipy.signal import find_peaks
 from emostream.core.ring import RingBuffer
 from emostream.core.spec import StreamSpec
 from emostream.errors import ConfigError
+from emostream.features import kernels
 from emostream.features.base import Extractor, ExtractorOutput
 from emostream.features.common import CommonParams
 from emostream.features.registry import register
@@ -252,31 +253,6 @@ def _periodicity(
     return r_peak, lag + shift, periodic
 
 
-def _peaks_at(
-    x: np.ndarray,
-    rows: np.ndarray,
-    start: np.ndarray,
-    width: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the sub-sample position of the maximum of x[start : start + width] ∩ [lo, hi);
-    `rows[i]` is x[i:] padded with -inf (a sliding-window view)."""
-    first = np.maximum(start, lo)
-    n = np.minimum(start + width, hi) - first
-    ok = n > 0
-    first = np.minimum(first, rows.shape[0] - 1)
-    vals = rows[first, : max(int(n.max(initial=1)), 1)]
-    vals = np.where(np.arange(vals.shape[1]) < n[:, None], vals, -np.inf)
-    i = first + np.argmax(vals, axis=1)
-    inner = ok & (i - 1 >= lo) & (i + 1 < hi)
-    y0, y1, y2 = np.take(x, i[:, None] + np.arange(-1, 2), mode="clip").T
-    denom = y0 - 2 * y1 + y2
-    curved = inner & (denom < 0)
-    shift = np.where(curved, 0.5 * (y0 - y2) / np.where(curved, denom, -1.0), 0.0)
-    return i + shift, ok
-
-
 def _pulse_sums(
     x: np.ndarray,
     c: np.ndarray,
@@ -288,53 +264,27 @@ def _pulse_sums(
     """Jitter/shimmer sums (n, 8) for the periods starting inside each voiced frame's hop.
 
     Pulses are waveform maxima chained one period apart (search ±20 % of a period, Praat's
-    "peaks" method) from the largest peak 1.5 periods before the hop; a period belongs to the
-    frame whose hop holds its start, so the frames of a window count every period once. All
-    frames advance in lock-step, so the cost is a few array operations per pulse step.
+    "peaks" method) from the largest peak 2 periods before the hop; a period belongs to the
+    frame whose hop holds its start, so the frames of a window count every period once.
+    Columns: period sum, periods, |Δperiod| sum, period pairs, amplitude sum, amplitudes,
+    |Δamplitude| sum, amplitude pairs (a compiled loop, `kernels.pulse_sums`).
     """
     hop_half = p.frame_step_s * fs_hz / 2
-    lo, hi = c - half_support, c + half_support
-    longest = int(np.ceil(period.max())) + 2
-    rows = sliding_window_view(np.concatenate((x, np.full(longest, -np.inf))), longest)
-    first = c - hop_half - 2.0 * period
-    width = np.ceil(period).astype(int) + 1
-    anchor, ok = _peaks_at(x, rows, np.floor(first).astype(int), width, lo, hi)
-    # from 2 periods before the hop to 2 periods after it, one period per step
+    # enough one-period steps to pass the end of the hop from 2 periods before its start
     n_steps = int(np.ceil(2 * hop_half / period.min())) + 5
-    pos = np.empty((c.size, n_steps + 1))
-    alive = np.empty((c.size, n_steps + 1), dtype=bool)
-    pos[:, 0], alive[:, 0] = anchor, ok
-    for k in range(n_steps):
-        a = np.floor(pos[:, k] + 0.8 * period).astype(int)
-        b = np.floor(pos[:, k] + 1.2 * period).astype(int)
-        pos[:, k + 1], ok = _peaks_at(x, rows, a, b - a + 1, lo, hi)
-        alive[:, k + 1] = alive[:, k] & ok & (b < hi)
-    base = np.floor(pos).astype(int).clip(0, x.size - 2)
-    frac = pos - base
-    amp = x[base] * (1 - frac) + x[base + 1] * frac
-    periods = np.diff(pos, axis=1) / fs_hz
-    starts = pos[:, :-1]
-    valid = alive[:, :-1] & alive[:, 1:] & (periods >= p.min_period_s) & (periods <= p.max_period_s)
-    mine = (starts >= (c - hop_half)[:, None]) & (starts < (c + hop_half)[:, None])
-    out = np.zeros((c.size, 8))
-    use = mine & valid
-    out[:, 0] = np.where(use, periods, 0.0).sum(axis=1)
-    out[:, 1] = use.sum(axis=1)
-    # a pair (period k, k+1) and an amplitude pair (pulse k, k+1) belong to period k's frame
-    p0, p1 = periods[:, :-1], periods[:, 1:]
-    ratio = np.maximum(p0, p1) / np.maximum(np.minimum(p0, p1), 1e-12)
-    jit = use[:, :-1] & valid[:, 1:] & (ratio <= p.max_period_factor)
-    out[:, 2] = np.where(jit, np.abs(p1 - p0), 0.0).sum(axis=1)
-    out[:, 3] = jit.sum(axis=1)
-    a0, a1 = amp[:, :-1], amp[:, 1:]
-    amp_ok = use & (a0 > 0) & (a1 > 0)
-    amp_ratio = np.maximum(a0, a1) / np.maximum(np.minimum(a0, a1), 1e-12)
-    shim = amp_ok & (amp_ratio <= p.max_amplitude_factor)
-    out[:, 4] = np.where(amp_ok, a0, 0.0).sum(axis=1)
-    out[:, 5] = amp_ok.sum(axis=1)
-    out[:, 6] = np.where(shim, np.abs(a1 - a0), 0.0).sum(axis=1)
-    out[:, 7] = shim.sum(axis=1)
-    return out
+    limits = np.array(
+        (p.min_period_s, p.max_period_s, p.max_period_factor, p.max_amplitude_factor)
+    )
+    return kernels.pulse_sums(
+        np.ascontiguousarray(x, dtype=np.float64),
+        np.ascontiguousarray(c, dtype=np.int64),
+        np.ascontiguousarray(period, dtype=np.float64),
+        int(half_support),
+        float(hop_half),
+        n_steps,
+        float(fs_hz),
+        limits,
+    )
 
 
 def voice_summary(frames: VoiceFrames, p: VoiceParams) -> tuple[dict[str, float], str | None]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 from scipy.interpolate import CubicSpline
 
 from emostream.features import kernels
 from emostream.features.beats import EcgDetector, PpgDetector
 from emostream.features.hrv import rr_artifacts
+from emostream.features.voice import VoiceParams, _pulse_sums
 
 signals = st.lists(st.integers(-5, 5), min_size=0, max_size=60).map(
     lambda v: np.asarray(v, dtype=float)
@@ -165,3 +168,100 @@ def test_natural_cubic_spline_is_scipys(n, seed):
     at = np.arange(x[0], x[-1], 0.25)
     want = CubicSpline(x, y, bc_type="natural")(at)
     np.testing.assert_allclose(kernels.natural_cubic_spline(x, y, at), want, atol=1e-9)
+
+
+def _peaks_at_numpy(
+    x: np.ndarray,
+    rows: np.ndarray,
+    start: np.ndarray,
+    width: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the sub-sample position of the maximum of x[start : start + width] ∩ [lo, hi);
+    `rows[i]` is x[i:] padded with -inf (a sliding-window view)."""
+    first = np.maximum(start, lo)
+    n = np.minimum(start + width, hi) - first
+    ok = n > 0
+    first = np.minimum(first, rows.shape[0] - 1)
+    vals = rows[first, : max(int(n.max(initial=1)), 1)]
+    vals = np.where(np.arange(vals.shape[1]) < n[:, None], vals, -np.inf)
+    i = first + np.argmax(vals, axis=1)
+    inner = ok & (i - 1 >= lo) & (i + 1 < hi)
+    y0, y1, y2 = np.take(x, i[:, None] + np.arange(-1, 2), mode="clip").T
+    denom = y0 - 2 * y1 + y2
+    curved = inner & (denom < 0)
+    shift = np.where(curved, 0.5 * (y0 - y2) / np.where(curved, denom, -1.0), 0.0)
+    return i + shift, ok
+
+
+def _pulse_sums_numpy(
+    x: np.ndarray,
+    c: np.ndarray,
+    period: np.ndarray,
+    half_support: int,
+    fs_hz: float,
+    p: VoiceParams,
+) -> np.ndarray:
+    """The pulse chain written with NumPy, all frames in lock-step (the reference)."""
+    hop_half = p.frame_step_s * fs_hz / 2
+    lo, hi = c - half_support, c + half_support
+    longest = int(np.ceil(period.max())) + 2
+    rows = sliding_window_view(np.concatenate((x, np.full(longest, -np.inf))), longest)
+    first = c - hop_half - 2.0 * period
+    width = np.ceil(period).astype(int) + 1
+    anchor, ok = _peaks_at_numpy(x, rows, np.floor(first).astype(int), width, lo, hi)
+    # from 2 periods before the hop to 2 periods after it, one period per step
+    n_steps = int(np.ceil(2 * hop_half / period.min())) + 5
+    pos = np.empty((c.size, n_steps + 1))
+    alive = np.empty((c.size, n_steps + 1), dtype=bool)
+    pos[:, 0], alive[:, 0] = anchor, ok
+    for k in range(n_steps):
+        a = np.floor(pos[:, k] + 0.8 * period).astype(int)
+        b = np.floor(pos[:, k] + 1.2 * period).astype(int)
+        pos[:, k + 1], ok = _peaks_at_numpy(x, rows, a, b - a + 1, lo, hi)
+        alive[:, k + 1] = alive[:, k] & ok & (b < hi)
+    base = np.floor(pos).astype(int).clip(0, x.size - 2)
+    frac = pos - base
+    amp = x[base] * (1 - frac) + x[base + 1] * frac
+    periods = np.diff(pos, axis=1) / fs_hz
+    starts = pos[:, :-1]
+    valid = alive[:, :-1] & alive[:, 1:] & (periods >= p.min_period_s) & (periods <= p.max_period_s)
+    mine = (starts >= (c - hop_half)[:, None]) & (starts < (c + hop_half)[:, None])
+    out = np.zeros((c.size, 8))
+    use = mine & valid
+    out[:, 0] = np.where(use, periods, 0.0).sum(axis=1)
+    out[:, 1] = use.sum(axis=1)
+    # a pair (period k, k+1) and an amplitude pair (pulse k, k+1) belong to period k's frame
+    p0, p1 = periods[:, :-1], periods[:, 1:]
+    ratio = np.maximum(p0, p1) / np.maximum(np.minimum(p0, p1), 1e-12)
+    jit = use[:, :-1] & valid[:, 1:] & (ratio <= p.max_period_factor)
+    out[:, 2] = np.where(jit, np.abs(p1 - p0), 0.0).sum(axis=1)
+    out[:, 3] = jit.sum(axis=1)
+    a0, a1 = amp[:, :-1], amp[:, 1:]
+    amp_ok = use & (a0 > 0) & (a1 > 0)
+    amp_ratio = np.maximum(a0, a1) / np.maximum(np.minimum(a0, a1), 1e-12)
+    shim = amp_ok & (amp_ratio <= p.max_amplitude_factor)
+    out[:, 4] = np.where(amp_ok, a0, 0.0).sum(axis=1)
+    out[:, 5] = amp_ok.sum(axis=1)
+    out[:, 6] = np.where(shim, np.abs(a1 - a0), 0.0).sum(axis=1)
+    out[:, 7] = shim.sum(axis=1)
+    return out
+
+
+@pytest.mark.parametrize("f0_hz", [95.0, 130.0, 220.0, 380.0])
+def test_pulse_sums_match_the_numpy_chain(f0_hz):
+    fs = 16000.0
+    t = np.arange(int(2 * fs)) / fs
+    phase = 2 * np.pi * np.cumsum(f0_hz * (1 + 0.03 * np.sin(2 * np.pi * 3 * t))) / fs
+    rng = np.random.default_rng(int(f0_hz))
+    x = sum(np.sin(k * phase) / k for k in range(1, 12)) + rng.normal(0, 0.01, t.size)
+    x *= 1 + 0.1 * np.sin(2 * np.pi * 5 * t)  # shimmer
+    p = VoiceParams()
+    half = int(0.02 * fs)
+    centres = np.arange(half, x.size - half, int(p.frame_step_s * fs))
+    period = fs / f0_hz * (1 + 0.02 * rng.standard_normal(centres.size))
+    got = _pulse_sums(x, centres, period, half, fs, p)
+    want = _pulse_sums_numpy(x, centres, period, half, fs, p)
+    assert got[:, 1].sum() > 0
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
