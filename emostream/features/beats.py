@@ -66,8 +66,8 @@ class BeatDetector:
         self._in_block = False
         self._block_start = 0
         self._last_peak = -(10**12)
-        self._template = np.zeros(2 * int(TEMPLATE_HALF_S * self.fs_hz) + 1)  # zeros: none yet
         self._half = int(TEMPLATE_HALF_S * self.fs_hz)
+        self._template = np.zeros(2 * self._half + 1)  # all zeros: no beat seen yet
         self._reset_front()
 
     def _reset_front(self) -> None:

@@ -1,12 +1,16 @@
-"""Compiled per-sample loops for the beat detectors' front ends (numba).
+"""Compiled loops (numba) where streaming makes NumPy's per-call overhead the main cost.
 
-A live stream arrives in small chunks, where a chain of NumPy calls costs far more in call
-overhead than in arithmetic. These loops run the same causal filters one sample at a time with
-their state in small arrays, so a chunk costs one call. Each moving mean is a difference of a
-running sum, as `np.cumsum` computes it, so the output does not depend on the chunking.
+A live stream arrives in small chunks and short windows, where a chain of NumPy calls costs
+far more in call overhead than in arithmetic. These loops do the same work in one call: the
+beat detectors' causal front ends (state carried in small arrays, so the output does not
+depend on the chunking), a block's most prominent peak, the beat-template correlation, the
+RR artifact rule and statistics, the natural cubic spline for LF/HF, and the voice's
+glottal-pulse chain. Each is tested against the NumPy/SciPy operation it replaces
+(tests/features/test_kernels.py).
 
 A moving mean over k samples keeps a ring of the last k running sums (zeros before the
-start); a delay line keeps a ring of the last inputs.
+start), each the previous one plus the new sample, as `np.cumsum` computes them; a delay line
+keeps a ring of the last inputs.
 """
 
 from __future__ import annotations
