@@ -272,9 +272,7 @@ def _pulse_sums(
     hop_half = p.frame_step_s * fs_hz / 2
     # enough one-period steps to pass the end of the hop from 2 periods before its start
     n_steps = int(np.ceil(2 * hop_half / period.min())) + 5
-    limits = np.array(
-        (p.min_period_s, p.max_period_s, p.max_period_factor, p.max_amplitude_factor)
-    )
+    limits = np.array((p.min_period_s, p.max_period_s, p.max_period_factor, p.max_amplitude_factor))
     return kernels.pulse_sums(
         np.ascontiguousarray(x, dtype=np.float64),
         np.ascontiguousarray(c, dtype=np.int64),
