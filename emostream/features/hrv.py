@@ -161,6 +161,7 @@ class HrvExtractor(Extractor):
     def __init__(self, spec: StreamSpec, params: HrvParams):
         super().__init__(spec, params)
         self.signal_name = spec.kind.lower()
+        kernels.warm_up()
         self.reset()
 
     def reset(self) -> None:

@@ -15,6 +15,8 @@ keeps a ring of the last inputs.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit
 
@@ -407,3 +409,35 @@ def pulse_sums(
                     out[f, 6] += abs(a1 - a0)
                     out[f, 7] += 1
     return out
+
+
+@functools.cache
+def warm_up() -> None:
+    """Compile (first run after installing) or load from numba's cache every loop here, with
+    the argument types the extractors pass, so that a live session's first windows do not
+    stall on it. Runs once per process."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 1.0, 400)
+    flags = np.empty(x.size, dtype=np.bool_)
+    rings = tuple(np.zeros(n) for n in (9, 4, 2, 2, 3, 7, 3))
+    ecg_front(x, rings, np.zeros((len(rings) + 1, 2)), np.empty(x.size), flags)
+    ppg_front(x, np.zeros(8), 2, 2, np.zeros(3), flags)
+    transitions(flags, False)
+    most_prominent_peak(x[:50])
+    template_correlation(x[:21], np.zeros(21), 0.1)
+    rri_ms = 800.0 + 40.0 * x[:30]
+    beat_ts = np.cumsum(rri_ms) / 1000.0
+    artifact = rr_artifact_mask(rri_ms, 5.2, 11, 250.0, 2000.0, 0.2)
+    rr_statistics(beat_ts, rri_ms, artifact)
+    natural_cubic_spline(beat_ts, rri_ms, np.arange(beat_ts[0], beat_ts[-1], 0.25))
+    limits = np.array((0.0001, 0.02, 1.3, 1.6))
+    pulse_sums(
+        np.sin(np.arange(4000) / 20.0),
+        np.array([2000]),
+        np.array([125.0]),
+        320,
+        80.0,
+        8,
+        16000.0,
+        limits,
+    )

@@ -405,6 +405,7 @@ class VoiceExtractor(Extractor):
                 key="features.voice.channel",
             )
         self.fs_hz = spec.rate_hz
+        kernels.warm_up()
         self.reset()
 
     def reset(self) -> None:
