@@ -64,7 +64,9 @@ class EdaParams(CommonParams):
             raise ValueError(f"scr_reference_s must be within 0..{MAX_HISTORY_S:g} (history kept)")
 
 
-def clipped_mask(timestamps: np.ndarray, raw_us: np.ndarray, lo_us: float, hi_us: float):
+def clipped_mask(
+    timestamps: np.ndarray, raw_us: np.ndarray, lo_us: float, hi_us: float
+) -> np.ndarray:
     """Samples in runs of identical values at the window's minimum `lo_us` or maximum `hi_us`
     lasting at least CLIPPED_RUN_S: an amplifier or converter held at its rail."""
     clipped = np.zeros(raw_us.size, dtype=bool)

@@ -50,7 +50,7 @@ def _delay_step(ring: np.ndarray, state: np.ndarray, value: float) -> float:
 @njit(cache=True, nogil=True)
 def ecg_front(
     x: np.ndarray, rings: tuple, states: np.ndarray, clean: np.ndarray, flags: np.ndarray
-):
+) -> None:
     """NeuroKit2-style ECG front end, causal: baseline = moving mean (centred by a delay),
     power-line filter = two moving means (a triangular FIR), |gradient|, short and long moving
     means of it; `flags` = the short mean (delayed to the long one's centre) exceeds 1.5x the
