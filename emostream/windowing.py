@@ -213,7 +213,7 @@ class Windower:
                 return
             steps = _steps(ts, newest)
         if not state.spec.is_irregular and steps.max() > GAP_PERIODS / state.spec.rate_hz:
-            previous = ts - steps
+            previous = np.concatenate(([newest], ts[:-1]))
             for i in np.flatnonzero(steps > GAP_PERIODS / state.spec.rate_hz):
                 if np.isfinite(previous[i]):
                     state.gaps.append((float(previous[i]), float(ts[i])))

@@ -62,10 +62,6 @@ class RingBuffer:
         """View of the held timestamps, oldest first (valid until the next write)."""
         return self._ts[self._start : self._start + self._held]
 
-    def data_held(self) -> np.ndarray:
-        """View of the held rows, oldest first (valid until the next write)."""
-        return self._data[self._start : self._start + self._held]
-
     def write(self, timestamps: np.ndarray, data: np.ndarray) -> int:
         """Append rows (only the newest `capacity` are kept); return how many hold NaN/inf."""
         n = timestamps.shape[0]
@@ -134,9 +130,13 @@ class RingBuffer:
         )
         return before_hi - int(self._nonfinite_before[self._start + lo - first])
 
+    def view_between(self, t_start_s: float, t_end_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Views of the samples with t_start_s < t <= t_end_s (valid until the next write)."""
+        a, b = self.timestamps_held().searchsorted((t_start_s, t_end_s), side="right")
+        a, b = self._start + int(a), self._start + int(b)
+        return self._ts[a:b], self._data[a:b]
+
     def between(self, t_start_s: float, t_end_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the samples with t_start_s < t <= t_end_s."""
-        held = self.timestamps_held()
-        a, b = held.searchsorted((t_start_s, t_end_s), side="right")
-        a, b = self._start + int(a), self._start + int(b)
-        return self._ts[a:b].copy(), self._data[a:b].copy()
+        ts, data = self.view_between(t_start_s, t_end_s)
+        return ts.copy(), data.copy()

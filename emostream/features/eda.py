@@ -210,9 +210,7 @@ class EdaExtractor(Extractor):
     def compute(self, window: Window, key: str) -> ExtractorOutput:
         # the look-back, window included, clipped to the history held (MAX_HISTORY_S)
         back_s = min(window.t_start, window.t_end - self.params.scr_reference_s)
-        held_ts, held = self._samples.timestamps_held(), self._samples.data_held()
-        lo, hi = held_ts.searchsorted((back_s, window.t_end), side="right")
-        ts, d = held_ts[lo:hi], held[lo:hi]  # views: the history is not copied
+        ts, d = self._samples.view_between(back_s, window.t_end)  # not copied
         # the look-back's phasic signal, at no more than REFERENCE_RATE_HZ (it is low-passed)
         step = max(1, int(self.spec.rate_hz // REFERENCE_RATE_HZ))
         phasic = d[::step, 2]

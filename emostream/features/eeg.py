@@ -227,8 +227,8 @@ class EegExtractor(Extractor):
     def compute(self, window: Window, key: str) -> ExtractorOutput:
         fs_hz, max_uv = self.spec.rate_hz, self.params.max_amplitude_uv
         w = _welch(fs_hz)
-        lo = self._samples.index_at(window.t_start, side="right")
-        hi = self._samples.index_at(window.t_end, side="right")
+        bounds = np.array((window.t_start, window.t_end))
+        lo, hi = self._samples.indices_at(bounds, side="right").tolist()
         if hi - lo < w.n_segment or self._samples.n_nonfinite(lo, hi):
             return _absent()
         powers = self._cached(
