@@ -1,4 +1,5 @@
-"""`emostream evaluate`: generic (leave-one-subject-out), personalised online and batch scores."""
+"""`emostream evaluate`: leave-one-subject-out scores of the online model next to references,
+in the natural order and re-assembled in a random segment order."""
 
 from __future__ import annotations
 
@@ -6,26 +7,36 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from emostream.commands.train import add_dataset_args
-from emostream.datasets.registry import prepare
 from emostream.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
-        help="score the online model on a labelled dataset",
+        help="score the online model on a labelled dataset, next to references",
         description=(
-            "Generic: without --model, leave-one-subject-out (train on the others, stream the "
-            "held-out subject without labels); with --model, that model streams every subject. "
-            "Personalised: the same stream, each labelled segment revealed when it ends, scored "
-            "prequentially. Batch: a scikit-learn random forest on the same features and folds."
+            "Leave-one-subject-out: for each held-out subject, a general model is trained on "
+            "the others. generic: the held-out session streamed with only its declared "
+            "baseline phase; personalised: each labelled segment revealed when it ends, scored "
+            "prequentially. References on the same windows and folds: time-only (elapsed time "
+            "alone), logistic (class-balanced, same z-scores) and boosting (gradient boosting, "
+            "class weights). Each is scored in the natural order and on sessions re-assembled "
+            "in a random segment order (shuffled), averaged over seeds, with bootstrap 95%% "
+            "CIs over subjects."
         ),
     )
     add_dataset_args(p)
     p.add_argument(
         "--model", type=Path, default=None, metavar="FILE", help="pre-trained model file"
+    )
+    p.add_argument(
+        "--seeds", type=int, default=3, metavar="N", help="seeds per subject (default 3)"
+    )
+    p.add_argument(
+        "--no-shuffled", action="store_true", help="score the natural order only (faster)"
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
@@ -36,11 +47,14 @@ def _progress(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from emostream.models.evaluation import PROTOCOLS, evaluate
+    from emostream.datasets.registry import prepare, shuffled_windows
+    from emostream.evaluation.protocols import evaluate
     from emostream.models.online import OnlineStateModel
 
     if args.train_stride < 1:
         raise UsageError("--train-stride must be >= 1")
+    if not 1 <= args.seeds <= 100:
+        raise UsageError("--seeds must be between 1 and 100")
     subjects = [s.strip() for s in args.subjects.split(",") if s.strip()]
     config, model_config, data = prepare(
         args.dataset, args.format, pipeline=args.pipeline, subjects=subjects, progress=_progress
@@ -50,25 +64,52 @@ def run(args: argparse.Namespace) -> int:
         model = OnlineStateModel.load(args.model, model_config, config_hash=config.config_hash)
     elif len(data) < 2:
         raise UsageError("leave-one-subject-out needs at least two subjects (or pass --model)")
+    shuffled = None
+    if not args.no_shuffled:
+        shuffled = shuffled_windows(args.dataset, args.format, config, model_config)
     scores = evaluate(
         data,
         model_config,
         config_hash=config.config_hash,
+        shuffled=shuffled,
         model=model,
+        seeds=range(args.seeds),
         train_stride=args.train_stride,
         progress=_progress,
     )
+    scores["dataset"] = {"format": args.format, "subjects": [s.subject for s in data]}
+    scores["pipeline"] = {"name": config.name, "config_hash": config.config_hash}
     if args.json:
         print(json.dumps(scores))
         return 0
-    print(f"{'protocol':<14}{'bal. acc. mean':>16}{'min':>8}{'macro-F1':>10}")
-    for protocol in PROTOCOLS:
-        s = scores[protocol]
-        if s["balanced_accuracy_mean"] is None:
-            print(f"{protocol:<14}{'(no other subjects to train on)':>34}")
-            continue
-        print(
-            f"{protocol:<14}{s['balanced_accuracy_mean']:>16.3f}"
-            f"{s['balanced_accuracy_min']:>8.3f}{s['macro_f1_mean']:>10.3f}"
-        )
+    print_table(scores)
     return 0
+
+
+def _ci(ci: Any) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+
+
+def print_table(scores: dict[str, Any]) -> None:
+    """The summary as text: one block per order, then the paired comparisons."""
+    for order in ("natural", "shuffled"):
+        if order not in scores:
+            continue
+        print(f"{order} order (balanced accuracy over subjects; {len(scores['seeds'])} seed(s))")
+        print(
+            f"  {'protocol':<14}{'mean':>7}  {'95% CI':<17}{'min':>7}  {'worst':<6}{'acc.':>7}{'F1':>7}"
+        )
+        for protocol, s in scores[order].items():
+            if protocol == "comparisons" or s["balanced_accuracy_mean"] is None:
+                continue
+            print(
+                f"  {protocol:<14}{s['balanced_accuracy_mean']:>7.3f}  "
+                f"{_ci(s['balanced_accuracy_ci95']):<17}{s['balanced_accuracy_min']:>7.3f}  "
+                f"{s['worst_subject']:<6}{s['accuracy_mean']:>7.3f}{s['macro_f1_mean']:>7.3f}"
+            )
+        for name, diff in scores[order]["comparisons"].items():
+            if diff["mean"] is not None:
+                print(
+                    f"  {name:<28}{diff['mean']:>+7.3f}  {_ci(diff['ci95'])}  "
+                    f"better in {diff['n_better']}/{diff['n_subjects']}"
+                )

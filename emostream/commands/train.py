@@ -42,7 +42,7 @@ def add_dataset_args(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from emostream.models.evaluation import encode_labelled, train_general
+    from emostream.evaluation.protocols import encode_labelled, train_general
 
     if args.train_stride < 1:
         raise UsageError("--train-stride must be >= 1")

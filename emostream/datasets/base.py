@@ -28,6 +28,8 @@ class Dataset:
     name: str
     subjects: tuple[str, ...]
     labels: dict[str, Any]
+    #: the phase each session declares as the wearer's baseline (`[model] baseline_phase`)
+    baseline_phase: str = "baseline"
 
 
 def segment_markers(segments: list[tuple[float, float, str]]) -> list[tuple[float, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -46,9 +47,32 @@ def prepare(
 
     config = load_pipeline(pipeline or DEFAULT_PIPELINE[fmt])
     model_config = ModelConfig.from_tables(config.model_tables, dataset.labels, file=config.path)
+    model_config = dataclasses.replace(model_config, baseline_phase=dataset.baseline_phase)
     out = []
     for k, subject in enumerate(wanted, 1):
         progress(f"[{k}/{len(wanted)}] {subject}: computing features")
         item = module.load_subject(root, subject)
         out.append(subject_windows(config, item, model_config.labels))
     return config, model_config, out
+
+
+def shuffled_windows(
+    root: Path, fmt: str, pipeline: PipelineConfig, model_config: ModelConfig
+) -> Callable[[str, int], SubjectWindows]:
+    """`(subject, seed) -> windows` of the subject's session re-assembled in a random segment
+    order (the declared baseline first), computed by the pipeline like a recording."""
+    from emostream.datasets.windows import subject_windows
+    from emostream.evaluation.reorder import reassemble
+
+    module = importlib.import_module(f"emostream.datasets.{DATASETS[fmt]}")
+
+    def windows(subject: str, seed: int) -> SubjectWindows:
+        item = reassemble(
+            module.load_subject(root, subject),
+            model_config.labels,
+            model_config.baseline_phase,
+            seed,
+        )
+        return subject_windows(pipeline, item, model_config.labels)
+
+    return windows

@@ -36,6 +36,10 @@ LABELS: dict[str, object] = {
 }
 
 
+#: the protocol's declared rest baseline (after the Stroop task and the first relaxation)
+BASELINE_PHASE = "baseline-questionnaire"
+
+
 def phase_name(raw: str) -> str:
     """Marker-safe phase name: 'Baseline/Questionnaire' → 'baseline-questionnaire'."""
     return raw.strip().lower().replace("/", "-").replace(" ", "-")
@@ -68,7 +72,7 @@ def open_dataset(root: str | Path) -> Dataset:
     subjects = tuple(s for s in sorted(table) if (root / RAW_DIR / s).is_dir())
     if not subjects:
         raise UsageError(f"{root / RAW_DIR}: no subject folders matching the phase table")
-    return Dataset("stress-predict", subjects, LABELS)
+    return Dataset("stress-predict", subjects, LABELS, baseline_phase=BASELINE_PHASE)
 
 
 def load_subject(root: str | Path, subject: str) -> LabelledRecording:

@@ -38,4 +38,4 @@ def parse_feature_tables(table: dict[str, Any], file: Path | str | None) -> dict
 
 
 # The extractor modules register themselves on import.
-from emostream.features import acc, eda, eeg, face, hrv, rsp, temp, voice  # noqa: E402, F401
+from emostream.features import acc, eda, eeg, face, hr, hrv, rsp, temp, voice  # noqa: E402, F401

@@ -11,7 +11,7 @@ from emostream.config import parse_dataclass
 from emostream.errors import ConfigError
 from emostream.labels import LabelConfig
 
-Learner = Literal["logistic", "softmax", "arf", "hoeffding"]
+Learner = Literal["lda", "logistic", "softmax", "arf", "hoeffding"]
 Normalise = Literal["running", "baseline-phase", "none"]
 
 
@@ -43,7 +43,14 @@ class DriftConfig:
 
 @dataclass(frozen=True, slots=True)
 class ModelConfig:
-    learner: Learner = "logistic"
+    #: lda: linear discriminant with per-wearer class means (exact, order-free; see
+    #: models/discriminant.py); logistic/softmax: SGD linear models; arf/hoeffding: trees
+    learner: Learner = "lda"
+    #: lda: shrinkage of the shared covariance towards its diagonal (0..1)
+    shrinkage: float = 0.2
+    #: lda: weight, in windows, of the population's class mean against the wearer's own
+    #: labelled windows (the wearer's mean takes over as their labels outnumber it)
+    personal_prior_windows: float = 30.0
     #: learning rate of the linear learners' SGD optimiser
     learning_rate: float = 0.05
     l2: float = 1e-4
@@ -93,6 +100,10 @@ class ModelConfig:
         negative = [name for name in non_negative if getattr(self, name) < 0]
         if negative:
             raise ValueError(f"{', '.join(negative)} must be >= 0")
+        if not 0.0 <= self.shrinkage <= 1.0:
+            raise ValueError("shrinkage must be within 0..1")
+        if self.personal_prior_windows < 0:
+            raise ValueError("personal_prior_windows must be >= 0")
         if self.replay_per_class < 0:
             raise ValueError("replay_per_class must be >= 0")
         if self.max_pending_windows < 1 or self.min_baseline_windows < 2:

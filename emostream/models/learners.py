@@ -5,6 +5,7 @@ from __future__ import annotations
 from river import base, forest, linear_model, multiclass, optim, tree
 
 from emostream.models.config import ModelConfig
+from emostream.models.discriminant import GaussianDiscriminant
 
 
 def build_classifier(config: ModelConfig) -> base.Classifier:
@@ -13,6 +14,10 @@ def build_classifier(config: ModelConfig) -> base.Classifier:
     Inputs are already per-subject z-scores, so the linear learners need no scaler. Missing
     keys (absent features) contribute nothing, which equals imputing the wearer's baseline.
     """
+    if config.learner == "lda":
+        return GaussianDiscriminant(
+            config.labels.classes, config.shrinkage, config.personal_prior_windows
+        )
     if config.learner == "logistic":
         return multiclass.OneVsRestClassifier(
             linear_model.LogisticRegression(optimizer=optim.SGD(config.learning_rate), l2=config.l2)

@@ -23,6 +23,7 @@ from emostream.features.base import FeatureVector
 from emostream.labels import LabelSpan, span_covers
 from emostream.models.arousal import arousal_index
 from emostream.models.config import ModelConfig
+from emostream.models.discriminant import GaussianDiscriminant
 from emostream.models.encoder import SessionEncoder
 from emostream.models.learners import build_classifier
 from emostream.models.mixture import ExpertMixture
@@ -133,6 +134,9 @@ class OnlineStateModel:
         The classifier (general or already personalised) is kept and goes on learning; a
         frozen copy of it is mixed in while `mix_eta` > 0."""
         self._reset_session()
+        start = getattr(self.classifier, "new_session", None)
+        if start is not None:  # learners with per-wearer state start a new wearer
+            start()
         self.anchor = (
             copy.deepcopy(self.classifier) if self.is_trained and self.config.mix_eta > 0 else None
         )
@@ -171,8 +175,11 @@ class OnlineStateModel:
             return {c: 1.0 / len(self.classes) for c in self.classes}
         return {c: p / total for c, p in proba.items()}
 
-    def step(self, fv: FeatureVector) -> StepResult:
-        """Predict this window, then learn every queued window the labels so far now cover."""
+    def step(self, fv: FeatureVector, *, learn: bool = True) -> StepResult:
+        """Predict this window, then learn every queued window the labels so far now cover.
+
+        With `learn` False the window is only predicted: nothing is queued or learned (the
+        frozen general model of a held-out wearer), and label requests are still made."""
         enc = self.encoder.encode(fv)
         experts = self._experts(enc.x)
         proba = self._combine(experts)
@@ -196,11 +203,15 @@ class OnlineStateModel:
             row["label"] = enc.open_label
         row["model_version"] = self.model_version
 
-        self._enqueue(
-            PendingWindow(fv.t_start, fv.t_end, enc.x, state, experts if len(experts) > 1 else ())
-        )
         markers: list[str] = []
-        n_learned = sum(self._apply_span(span, markers) for span in enc.spans)
+        n_learned = 0
+        if learn:
+            self._enqueue(
+                PendingWindow(
+                    fv.t_start, fv.t_end, enc.x, state, experts if len(experts) > 1 else ()
+                )
+            )
+            n_learned = sum(self._apply_span(span, markers) for span in enc.spans)
         request = self._label_request(fv.t_end, confidence)
         if request:
             markers.append(request)
@@ -267,7 +278,8 @@ class OnlineStateModel:
     def _fit(self, x: dict[str, float], label: str) -> None:
         self.classifier.learn_one(x, label)
         self.n_trained += 1
-        if self.reservoir.size:
+        # an order-free learner (sufficient statistics) needs no rehearsal against recency
+        if self.reservoir.size and not isinstance(self.classifier, GaussianDiscriminant):
             for old_x, old_label in self.reservoir.rehearsal(label):
                 self.classifier.learn_one(old_x, old_label)
             self.reservoir.add(x, label)

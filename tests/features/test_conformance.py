@@ -68,6 +68,9 @@ def example_input(kind: str) -> tuple[StreamSpec, np.ndarray, np.ndarray]:
     if kind == "TEMP":
         t = np.arange(int(n_s * 4)) / 4
         return regular(4.0, 33 + 0.01 * t + rng.normal(0, 0.02, t.size), ("TEMP",), "celsius")
+    if kind == "HR":
+        t = np.arange(int(n_s))
+        return regular(1.0, 72 + 3 * np.sin(t / 5) + rng.normal(0, 1, t.size), ("HR",), "bpm")
     if kind == "ACC":
         xyz = rng.normal(0, 0.05, (int(n_s * 32), 3)) + np.array([0.0, 0.0, 1.0])
         return regular(32.0, xyz, ("x", "y", "z"), "g")

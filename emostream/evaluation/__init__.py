@@ -1,0 +1,1 @@
+"""Evaluation of the online model on labelled datasets: protocols, references, statistics."""

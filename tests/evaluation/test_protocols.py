@@ -1,0 +1,79 @@
+"""Protocols: no leakage from the held-out subject, no use of absolute time."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from emostream.datasets.windows import SubjectWindows
+from emostream.evaluation.protocols import encode_labelled, evaluate, train_general
+from emostream.evaluation.streaming import stream_session
+
+from .conftest import model_config, synthetic_subject
+
+SUBJECTS = [
+    synthetic_subject(f"S{i}", order)
+    for i, order in enumerate([("stress", "amusement"), ("amusement", "stress")] * 3)
+]
+
+
+def _relabelled(subject: SubjectWindows) -> SubjectWindows:
+    """The same session with the names of its stress and amusement phases swapped."""
+    swap = {"stress": "amusement", "amusement": "stress"}
+
+    def marker(text: str) -> str:
+        kind, name, edge = text.split(":")
+        return f"{kind}:{swap.get(name, name)}:{edge}"
+
+    windows = [
+        dataclasses.replace(fv, markers=[(t, marker(m)) for t, m in fv.markers])
+        for fv in subject.windows
+    ]
+    truth = [swap.get(t, t) if t is not None else None for t in subject.truth]
+    return SubjectWindows(subject.subject, windows, truth)
+
+
+def test_held_out_labels_do_not_change_its_generic_predictions():
+    config = model_config()
+    kwargs = dict(config_hash="test", seeds=[0], keep_predictions=True)
+    before = evaluate(SUBJECTS, config, **kwargs)["predictions"]["natural"]
+    changed = [_relabelled(SUBJECTS[0]), *SUBJECTS[1:]]
+    after = evaluate(changed, config, **kwargs)["predictions"]["natural"]
+    for protocol in ("generic", "time-only", "logistic", "boosting"):
+        assert after[protocol]["S0"] == before[protocol]["S0"], protocol
+    # the labels do reach the personalised protocol and the other subjects' models
+    assert after["personalised"]["S0"] != before["personalised"]["S0"]
+    assert after["generic"]["S1"] != before["generic"]["S1"]
+
+
+def test_the_model_separates_the_synthetic_states():
+    result = evaluate(SUBJECTS, model_config(), config_hash="test", seeds=[0])
+    assert result["natural"]["generic"]["balanced_accuracy_mean"] > 0.9
+
+
+def _shifted(subject: SubjectWindows, dt_s: float) -> SubjectWindows:
+    windows = [
+        dataclasses.replace(
+            fv,
+            t_start=fv.t_start + dt_s,
+            t_end=fv.t_end + dt_s,
+            markers=[(t + dt_s, m) for t, m in fv.markers],
+        )
+        for fv in subject.windows
+    ]
+    return SubjectWindows(subject.subject, windows, subject.truth)
+
+
+@pytest.mark.parametrize("normalise", ["baseline-phase", "running"])
+@pytest.mark.parametrize("protocol", ["generic", "personalised"])
+def test_predictions_do_not_depend_on_absolute_time(normalise, protocol):
+    config = model_config(normalise=normalise, warmup_s=300.0)
+    general = train_general(config, "test", [encode_labelled(config, s, 1) for s in SUBJECTS[1:]])
+    subject = SUBJECTS[0]
+    base = stream_session(general.copy(), subject, protocol=protocol)
+    for dt_s in (1e5, -3e3):
+        moved = stream_session(general.copy(), _shifted(subject, dt_s), protocol=protocol)
+        assert moved.states == base.states
+        for a, b in zip(moved.proba, base.proba, strict=True):
+            assert a == pytest.approx(b, abs=1e-9)
