@@ -141,7 +141,7 @@ def open_dataset(
     only_pickle = sorted(pickled - set(exported) - from_pickle, key=lambda s: int(s[1:]))
     if only_pickle:
         raise UsageError(
-            f"{root}: {', '.join(only_pickle)} only have the official pickle (SX.pkl), and "
+            f"{root}: {', '.join(only_pickle)}: only the official pickle (SX.pkl) is there, and "
             "loading a pickle can run code hidden in the file. If you trust the files, pass "
             "--trust-pickle: they are then read admitting only numpy arrays, strings and dicts."
         )
