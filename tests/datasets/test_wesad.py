@@ -69,6 +69,18 @@ def test_pickle_runs_take_the_questionnaire_ratings_in_time_order(tmp_path):
     assert _reports(item) == _expected_reports()
 
 
+def test_a_pickle_naming_numpy_1_modules_loads(tmp_path):
+    """The official files were written by numpy 1 (`numpy.core.multiarray._reconstruct`)."""
+    folder = write_pickle_subject(tmp_path, "S2", seed=1)
+    path = folder / "S2.pkl"
+    data = path.read_bytes()
+    assert b"numpy._core.multiarray" in data
+    path.write_bytes(data.replace(b"numpy._core.multiarray", b"numpy.core.multiarray"))
+    recording, labels = wesad.read_pickle(path, "S2")
+    assert labels.size and set(np.unique(labels)) == {0, 1, 2, 3}
+    assert recording.streams["eda"].data.shape[0] == labels.size * 4 // 700
+
+
 def test_a_pickle_is_read_only_on_request(tmp_path, capsys):
     write_pickle_subject(tmp_path, "S2", seed=1)
     with pytest.raises(UsageError, match="--trust-pickle"):
