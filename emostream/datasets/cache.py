@@ -3,13 +3,15 @@
 One `.npz` file per (dataset folder, subject, pipeline config): the features, quality,
 coverage and staleness as float64 matrices with presence masks, and a JSON header with
 everything else (markers, flags, reasons, self-reports) and the key it was computed for: the
-pipeline config hash, the emostream version and a fingerprint of the subject's input files
+pipeline config hash, the emostream version, a hash of emostream's own source files (so an
+edited extractor never reuses old features) and a fingerprint of the subject's input files
 (path, size, modification time). Data only: it is read with `allow_pickle=False`. An entry
 whose key differs, or that cannot be read, is reported and recomputed, never trusted.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+import emostream
 from emostream import __version__
 from emostream.datasets.base import SamReport
 from emostream.features.base import FeatureVector
@@ -53,6 +56,17 @@ def fingerprint(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """Hash of the names and contents of emostream's Python source files."""
+    package = Path(emostream.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def entry_path(folder: Path, dataset: str, root: Path, subject: str, config_hash: str) -> Path:
     """Where a subject's windows for one pipeline config are kept."""
     where = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
@@ -64,6 +78,7 @@ def cache_key(config_hash: str, input_fingerprint: str) -> dict[str, Any]:
         "layout": LAYOUT,
         "config_hash": config_hash,
         "emostream": __version__,
+        "code": code_fingerprint(),
         "fingerprint": input_fingerprint,
     }
 

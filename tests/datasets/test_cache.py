@@ -84,6 +84,14 @@ def test_a_touched_input_file_misses(dataset):
     assert again.fingerprint != first.fingerprint and again.windows == first.windows
 
 
+def test_features_from_other_code_are_not_reused(dataset, monkeypatch):
+    notes: list[str] = []
+    _prepare(dataset, notes)
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "edited extractor")
+    _prepare(dataset, notes)
+    assert notes[1] == "[1/1] S2: computing features (cache entry stale (code changed))"
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong shape"])
 def test_a_damaged_entry_is_recomputed(dataset, damage):
     notes: list[str] = []
