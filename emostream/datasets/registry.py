@@ -39,7 +39,7 @@ def prepare(
     feature windows of each requested subject (all when `subjects` is empty).
 
     Windows are read from the feature cache (`cache_dir`, default `cache.default_dir()`) when
-    an entry was computed with the same pipeline config, emostream version and input files;
+    an entry was computed with the same pipeline config, emostream code and input files;
     otherwise they are computed and stored there (unless `use_cache` is False).
     """
     if fmt not in DATASETS:
