@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emostream.commands.train import add_dataset_args
+from emostream.commands.train import add_dataset_args, dataset_options
 from emostream.errors import UsageError
 
 
@@ -47,7 +47,7 @@ def _progress(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from emostream.datasets.registry import prepare, shuffled_windows
+    from emostream.datasets.registry import open_dataset, prepare, shuffled_windows
     from emostream.evaluation.protocols import evaluate
     from emostream.models.online import OnlineStateModel
 
@@ -55,10 +55,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--train-stride must be >= 1")
     if not 1 <= args.seeds <= 100:
         raise UsageError("--seeds must be between 1 and 100")
-    subjects = [s.strip() for s in args.subjects.split(",") if s.strip()]
-    config, model_config, data = prepare(
-        args.dataset, args.format, pipeline=args.pipeline, subjects=subjects, progress=_progress
-    )
+    options = dataset_options(args)
+    config, model_config, data = prepare(args.dataset, args.format, **options, progress=_progress)
     model = None
     if args.model is not None:
         model = OnlineStateModel.load(args.model, model_config, config_hash=config.config_hash)
@@ -66,7 +64,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("leave-one-subject-out needs at least two subjects (or pass --model)")
     shuffled = None
     if not args.no_shuffled:
-        shuffled = shuffled_windows(args.dataset, args.format, config, model_config)
+        dataset = open_dataset(
+            args.dataset,
+            args.format,
+            label_set=options["label_set"],
+            trust_pickle=options["trust_pickle"],
+        )
+        shuffled = shuffled_windows(dataset, config, model_config)
     scores = evaluate(
         data,
         model_config,
@@ -77,7 +81,11 @@ def run(args: argparse.Namespace) -> int:
         train_stride=args.train_stride,
         progress=_progress,
     )
-    scores["dataset"] = {"format": args.format, "subjects": [s.subject for s in data]}
+    scores["dataset"] = {
+        "format": args.format,
+        "label_set": options["label_set"],
+        "subjects": [s.subject for s in data],
+    }
     scores["pipeline"] = {"name": config.name, "config_hash": config.config_hash}
     if args.json:
         print(json.dumps(scores))

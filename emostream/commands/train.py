@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from emostream.datasets.registry import DATASETS, prepare
 from emostream.errors import UsageError
@@ -39,6 +40,42 @@ def add_dataset_args(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="train general models on every N-th labelled window (default 5)",
     )
+    p.add_argument(
+        "--label-set",
+        default=None,
+        metavar="NAME",
+        help="classes to score: wesad 3class (baseline/stress/amusement, default), binary "
+        "(non-stress/stress) or 4class (with meditation); stress-predict binary (calm/stress)",
+    )
+    p.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="read WESAD's official SX.pkl files (a pickle can run code; only numpy arrays, "
+        "strings and dicts are admitted)",
+    )
+    cache = p.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="feature cache folder (default $XDG_CACHE_HOME/emostream/features)",
+    )
+    cache.add_argument(
+        "--no-cache", action="store_true", help="compute every subject's features afresh"
+    )
+
+
+def dataset_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The `prepare` options of the arguments `add_dataset_args` adds."""
+    return {
+        "pipeline": args.pipeline,
+        "subjects": [s.strip() for s in args.subjects.split(",") if s.strip()],
+        "label_set": args.label_set,
+        "trust_pickle": args.trust_pickle,
+        "cache_dir": args.cache_dir,
+        "use_cache": not args.no_cache,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,12 +83,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.train_stride < 1:
         raise UsageError("--train-stride must be >= 1")
-    subjects = [s.strip() for s in args.subjects.split(",") if s.strip()]
     config, model_config, data = prepare(
         args.dataset,
         args.format,
-        pipeline=args.pipeline,
-        subjects=subjects,
+        **dataset_options(args),
         progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
     encoded = [encode_labelled(model_config, s, args.train_stride) for s in data]

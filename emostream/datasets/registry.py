@@ -1,18 +1,22 @@
-"""Dataset formats by `--format` name, and computing every subject's feature windows."""
+"""Dataset formats by `--format` name, and computing (or reading cached) every subject's
+feature windows."""
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from emostream.datasets import cache
 from emostream.errors import UsageError
 from emostream.models.config import ModelConfig
 from emostream.pipeline.config import PipelineConfig, load_pipeline
 
 if TYPE_CHECKING:
+    from emostream.datasets.base import Dataset
     from emostream.datasets.windows import SubjectWindows
 
 #: --format name -> module under emostream.datasets
@@ -21,58 +25,98 @@ DATASETS = {"stress-predict": "stress_predict", "wesad": "wesad"}
 DEFAULT_PIPELINE = {"stress-predict": "e4-wrist", "wesad": "e4-wrist"}
 
 
+def open_dataset(
+    root: Path, fmt: str, *, label_set: str | None = None, trust_pickle: bool = False
+) -> Dataset:
+    """The dataset of layout `fmt` at `root`, with the chosen label set."""
+    if fmt not in DATASETS:
+        raise UsageError(f"unknown dataset format '{fmt}' (known: {', '.join(DATASETS)})")
+    if not root.is_dir():
+        raise UsageError(f"{root}: dataset folder not found")
+    module = importlib.import_module(f"emostream.datasets.{DATASETS[fmt]}")
+    options: dict[str, object] = {"label_set": label_set or module.DEFAULT_LABEL_SET}
+    if trust_pickle:
+        if "trust_pickle" not in inspect.signature(module.open_dataset).parameters:
+            raise UsageError(f"--trust-pickle does not apply to --format {fmt} (it has no pickles)")
+        options["trust_pickle"] = True
+    return module.open_dataset(root, **options)
+
+
 def prepare(
     root: Path,
     fmt: str,
     *,
     pipeline: str | None = None,
     subjects: Sequence[str] = (),
+    label_set: str | None = None,
+    trust_pickle: bool = False,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
     progress: Callable[[str], None] = lambda _: None,
 ) -> tuple[PipelineConfig, ModelConfig, list[SubjectWindows]]:
-    """Pipeline, model config (the pipeline's [model] with the dataset's labels) and the
-    feature windows of each requested subject (all when `subjects` is empty)."""
-    if fmt not in DATASETS:
-        raise UsageError(f"unknown dataset format '{fmt}' (known: {', '.join(DATASETS)})")
-    if not root.is_dir():
-        raise UsageError(f"{root}: dataset folder not found")
-    module = importlib.import_module(f"emostream.datasets.{DATASETS[fmt]}")
-    dataset = module.open_dataset(root)
+    """Pipeline, model config (the pipeline's [model] with the dataset's label set) and the
+    feature windows of each requested subject (all when `subjects` is empty).
+
+    Windows are read from the feature cache (`cache_dir`, default `cache.default_dir()`) when
+    an entry was computed with the same pipeline config, emostream code and input files;
+    otherwise they are computed and stored there (unless `use_cache` is False).
+    """
+    dataset = open_dataset(root, fmt, label_set=label_set, trust_pickle=trust_pickle)
     wanted = list(subjects) or list(dataset.subjects)
     unknown = sorted(set(wanted) - set(dataset.subjects))
     if unknown:
         raise UsageError(
             f"{root}: no subject(s) {', '.join(unknown)} (found: {', '.join(dataset.subjects)})"
         )
-    from emostream.datasets.windows import subject_windows  # runs the feature pipeline
+    from emostream.datasets.windows import feature_windows, labelled_windows
 
     config = load_pipeline(pipeline or DEFAULT_PIPELINE[fmt])
     model_config = ModelConfig.from_tables(config.model_tables, dataset.labels, file=config.path)
     model_config = dataclasses.replace(model_config, baseline_phase=dataset.baseline_phase)
+    folder = cache_dir or cache.default_dir()
     out = []
     for k, subject in enumerate(wanted, 1):
-        progress(f"[{k}/{len(wanted)}] {subject}: computing features")
-        item = module.load_subject(root, subject)
-        out.append(subject_windows(config, item, model_config.labels))
+        step = f"[{k}/{len(wanted)}] {subject}"
+        fingerprint = cache.fingerprint(dataset.inputs[subject])
+        key = cache.cache_key(config.config_hash, fingerprint)
+        entry = cache.entry_path(folder, fmt, root, subject, config.config_hash)
+        cached, note = None, ""
+        if use_cache:
+            try:
+                cached = cache.load(entry, key)
+                progress(f"{step}: cached")
+            except cache.CacheMiss as miss:
+                note = "" if miss.reason == "not cached" else f" (cache entry {miss.reason})"
+        if cached is None:
+            progress(f"{step}: computing features{note}")
+            item = dataset.load(subject)
+            cached = feature_windows(config, item), item.reports
+            if use_cache:
+                try:
+                    cache.save(entry, key, *cached)
+                except OSError as exc:
+                    progress(f"{step}: cannot write the feature cache {entry}: {exc.strerror}")
+        windows, reports = cached
+        out.append(
+            labelled_windows(
+                subject, windows, model_config.labels, reports=reports, fingerprint=fingerprint
+            )
+        )
     return config, model_config, out
 
 
 def shuffled_windows(
-    root: Path, fmt: str, pipeline: PipelineConfig, model_config: ModelConfig
+    dataset: Dataset, pipeline: PipelineConfig, model_config: ModelConfig
 ) -> Callable[[str, int], SubjectWindows]:
     """`(subject, seed) -> windows` of the subject's session re-assembled in a random segment
     order (the declared baseline first), computed by the pipeline like a recording."""
-    from emostream.datasets.windows import subject_windows
+    from emostream.datasets.windows import feature_windows, labelled_windows
     from emostream.evaluation.reorder import reassemble
-
-    module = importlib.import_module(f"emostream.datasets.{DATASETS[fmt]}")
 
     def windows(subject: str, seed: int) -> SubjectWindows:
         item = reassemble(
-            module.load_subject(root, subject),
-            model_config.labels,
-            model_config.baseline_phase,
-            seed,
+            dataset.load(subject), model_config.labels, model_config.baseline_phase, seed
         )
-        return subject_windows(pipeline, item, model_config.labels)
+        return labelled_windows(subject, feature_windows(pipeline, item), model_config.labels)
 
     return windows

@@ -10,9 +10,10 @@ any pipeline that keeps it); the Consent and Questionnaire phases are excluded.
 from __future__ import annotations
 
 import csv
+from functools import partial
 from pathlib import Path
 
-from emostream.datasets.base import Dataset, LabelledRecording, segment_markers
+from emostream.datasets.base import Dataset, LabelledRecording, choose_label_set, segment_markers
 from emostream.errors import UsageError
 from emostream.formats.registry import read_recording
 
@@ -38,6 +39,9 @@ LABELS: dict[str, object] = {
 
 #: the protocol's declared rest baseline (after the Stroop task and the first relaxation)
 BASELINE_PHASE = "baseline-questionnaire"
+
+LABEL_SETS = {"binary": LABELS}
+DEFAULT_LABEL_SET = "binary"
 
 
 def phase_name(raw: str) -> str:
@@ -66,13 +70,20 @@ def read_phase_table(root: Path) -> dict[str, list[tuple[float, float, str]]]:
     return out
 
 
-def open_dataset(root: str | Path) -> Dataset:
+def open_dataset(root: str | Path, *, label_set: str = DEFAULT_LABEL_SET) -> Dataset:
     root = Path(root)
+    labels = choose_label_set(LABEL_SETS, label_set, "Stress-Predict")
     table = read_phase_table(root)
     subjects = tuple(s for s in sorted(table) if (root / RAW_DIR / s).is_dir())
     if not subjects:
         raise UsageError(f"{root / RAW_DIR}: no subject folders matching the phase table")
-    return Dataset("stress-predict", subjects, LABELS, baseline_phase=BASELINE_PHASE)
+    inputs = {
+        s: (*sorted(p for p in (root / RAW_DIR / s).iterdir() if p.is_file()), root / PHASE_TABLE)
+        for s in subjects
+    }
+    return Dataset(
+        "stress-predict", subjects, labels, inputs, partial(load_subject, root), BASELINE_PHASE
+    )
 
 
 def load_subject(root: str | Path, subject: str) -> LabelledRecording:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from emostream.datasets.base import LabelledRecording
+from emostream.datasets.base import LabelledRecording, SamReport
 from emostream.features.base import FeatureVector
 from emostream.labels import LabelConfig, LabelTracker
 from emostream.models.encoder import label_windows
@@ -21,6 +21,10 @@ class SubjectWindows:
     windows: list[FeatureVector]
     #: each window's true class (None: not inside a labelled span)
     truth: list[str | None]
+    #: the subject's self-reports per condition, on the recording clock
+    reports: list[SamReport] = field(default_factory=list)
+    #: fingerprint of the subject's input files (see `datasets.cache.fingerprint`)
+    fingerprint: str = ""
 
 
 def attach_markers(windows: list[FeatureVector], markers: list[tuple[float, str]]) -> None:
@@ -35,10 +39,9 @@ def attach_markers(windows: list[FeatureVector], markers: list[tuple[float, str]
             i += 1
 
 
-def subject_windows(
-    pipeline: PipelineConfig, item: LabelledRecording, labels: LabelConfig
-) -> SubjectWindows:
-    """Run the recording through the pipeline's windows and extractors (no model)."""
+def feature_windows(pipeline: PipelineConfig, item: LabelledRecording) -> list[FeatureVector]:
+    """Run the recording through the pipeline's windows and extractors (no model), each window
+    holding the label markers new in it."""
     windows: list[FeatureVector] = []
 
     def keep(result: WindowResult) -> None:
@@ -48,7 +51,18 @@ def subject_windows(
     source = RecordingSource(item.recording, speed=None, chunk_s=pipeline.window.hop_s)
     run_session(pipeline, [source], mode="process", on_result=keep, subject=item.subject)
     attach_markers(windows, item.markers)
-    tracker = LabelTracker(labels)
-    spans = tracker.feed(item.markers)
+    return windows
+
+
+def labelled_windows(
+    subject: str,
+    windows: list[FeatureVector],
+    labels: LabelConfig,
+    *,
+    reports: list[SamReport] | None = None,
+    fingerprint: str = "",
+) -> SubjectWindows:
+    """Each window's true class under `labels`, from the markers the windows hold."""
+    spans = LabelTracker(labels).feed([m for w in windows for m in w.markers])
     truth = label_windows([(w.t_start, w.t_end) for w in windows], spans, labels.min_overlap)
-    return SubjectWindows(item.subject, windows, truth)
+    return SubjectWindows(subject, windows, truth, list(reports or []), fingerprint)

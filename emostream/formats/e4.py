@@ -1,4 +1,5 @@
-"""Empatica E4 export folders: BVP, EDA, TEMP, ACC, HR, IBI and tags CSVs, gzipped or plain.
+"""Empatica E4 exports: BVP, EDA, TEMP, ACC, HR, IBI and tags CSVs, gzipped or plain, in a
+folder or in a zip archive (read in place, as Empatica's download gives it).
 
 Layout (Empatica's `info.txt`): in BVP/EDA/TEMP/ACC/HR.csv row 0 is the start time (unix s,
 UTC) and row 1 the sample rate (Hz), per column; samples follow. IBI.csv starts with
@@ -11,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -31,28 +33,54 @@ SAMPLED: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], float]] = {
 REQUIRED = ("BVP", "EDA")
 
 
-def _find(folder: Path, stem: str) -> Path | None:
-    for name in (f"{stem}.csv", f"{stem}.csv.gz"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
+class _Export:
+    """The files of an export: a folder's entries or a zip archive's top-level members."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.archive: zipfile.ZipFile | None = None
+        if path.is_dir():
+            self.names = sorted(p.name for p in path.iterdir() if p.is_file())
+        elif path.is_file() and zipfile.is_zipfile(path):
+            try:
+                self.archive = zipfile.ZipFile(path)
+            except (OSError, zipfile.BadZipFile) as exc:
+                raise RecordingError(f"cannot open zip archive: {exc}", file=path) from None
+            self.names = sorted(n for n in self.archive.namelist() if "/" not in n)
+        else:
+            raise RecordingError(
+                "an E4 export is a folder or a zip archive holding BVP.csv, EDA.csv, ...",
+                file=path,
+            )
+
+    def __enter__(self) -> _Export:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.archive:
+            self.archive.close()
+
+    def find(self, stem: str) -> str | None:
+        return next((n for n in (f"{stem}.csv", f"{stem}.csv.gz") if n in self.names), None)
+
+    def tag_files(self) -> list[str]:
+        return [n for n in self.names if n.startswith("tags") and ".csv" in n]
+
+    def where(self, name: str) -> str:
+        """A file's path for messages: `folder/EDA.csv` or `export.zip:EDA.csv`."""
+        return f"{self.path}:{name}" if self.archive else str(self.path / name)
+
+    def text(self, name: str) -> str:
+        try:
+            raw = self.archive.read(name) if self.archive else (self.path / name).read_bytes()
+            if raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+            return raw.decode("utf-8-sig")
+        except (OSError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+            raise RecordingError(f"cannot read E4 file: {exc}", file=self.where(name)) from None
 
 
-def _tag_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.name.startswith("tags") and ".csv" in p.name)
-
-
-def _text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        return raw.decode("utf-8-sig")
-    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
-        raise RecordingError(f"cannot read E4 file: {exc}", file=path) from None
-
-
-def _rows(path: Path, text: str, skip: int, n_cols: int) -> np.ndarray:
+def _rows(path: str, text: str, skip: int, n_cols: int) -> np.ndarray:
     if not text.strip().splitlines()[skip:]:
         return np.zeros((0, n_cols))
     try:
@@ -67,7 +95,7 @@ def _rows(path: Path, text: str, skip: int, n_cols: int) -> np.ndarray:
     return frame.to_numpy()
 
 
-def _header(path: Path, text: str, n_cols: int) -> tuple[float, float]:
+def _header(path: str, text: str, n_cols: int) -> tuple[float, float]:
     lines = text.splitlines()
     try:
         t0 = [float(v) for v in lines[0].split(",")]
@@ -84,23 +112,33 @@ def _header(path: Path, text: str, n_cols: int) -> tuple[float, float]:
 
 
 def detect(path: Path) -> bool:
-    """An E4 export folder holds at least BVP.csv and EDA.csv (optionally gzipped)."""
-    path = Path(path)
-    return path.is_dir() and all(_find(path, stem) for stem in REQUIRED)
+    """An E4 export (folder or zip) holds at least BVP.csv and EDA.csv (optionally gzipped)."""
+    try:
+        with _Export(Path(path)) as export:
+            return all(export.find(stem) for stem in REQUIRED)
+    except RecordingError:
+        return False
 
 
 def read(path: Path) -> Recording:
-    """Read an E4 export folder into a Recording on a clock starting at the session start."""
-    folder = Path(path)
-    if not folder.is_dir():
-        raise RecordingError("an E4 export is a folder holding BVP.csv, EDA.csv, ...", file=folder)
-    missing = [stem for stem in REQUIRED if _find(folder, stem) is None]
+    """Read an E4 export (folder or zip) into a Recording on a clock starting at the session
+    start."""
+    with _Export(Path(path)) as export:
+        return _read(export)
+
+
+def _read(export: _Export) -> Recording:
+    missing = [stem for stem in REQUIRED if export.find(stem) is None]
     if missing:
         raise RecordingError(
-            f"not an E4 export folder: missing {', '.join(s + '.csv(.gz)' for s in missing)}",
-            file=folder,
+            f"not an E4 export: missing {', '.join(s + '.csv(.gz)' for s in missing)}",
+            file=export.path,
         )
-    texts = {stem: (p, _text(p)) for stem in (*SAMPLED, "IBI") if (p := _find(folder, stem))}
+    texts = {
+        stem: (export.where(name), export.text(name))
+        for stem in (*SAMPLED, "IBI")
+        if (name := export.find(stem))
+    }
     headers = {
         stem: _header(p, text, len(SAMPLED[stem][1]))
         for stem, (p, text) in texts.items()
@@ -127,7 +165,9 @@ def read(path: Path) -> Recording:
         rows = _rows(p, text, 1, 2)
         spec = StreamSpec("RR", "E4-IBI", ("rri_ms",), ("ms",), 0.0, f"e4-{session}-ibi")
         streams["rr"] = RecordedStream(spec, (t0 - t_ref) + rows[:, 0], rows[:, 1:2] * 1000.0)
-    tags = [t for p in _tag_files(folder) for t in _rows(p, _text(p), 0, 1)[:, 0]]
+    tags = [
+        t for n in export.tag_files() for t in _rows(export.where(n), export.text(n), 0, 1)[:, 0]
+    ]
     if tags:
         ts = np.sort(np.asarray(tags)) - t_ref
         labels = np.empty((ts.size, 1), dtype=object)
@@ -137,7 +177,7 @@ def read(path: Path) -> Recording:
         )
     meta = {
         "format": "e4",
-        "folder": str(folder),
-        "files": sorted(str(p) for p, _ in texts.values()),
+        "folder": str(export.path),
+        "files": sorted(p for p, _ in texts.values()),
     }
     return Recording(streams, unix_offset_s=t_ref, meta=meta)

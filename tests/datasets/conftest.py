@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pickle
+import zipfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from emostream.synth.physiology import StreamRenderer, make_timeline
 from emostream.synth.protocol import Protocol
@@ -69,24 +71,20 @@ def _mmss(t_s: float) -> str:
     return f"{int(t_s // 60)}.{round(t_s % 60):02d}"
 
 
-def write_e4_subject(root: Path, subject: str, seed: int, t0_unix: float = 1_500_000_000.0) -> Path:
-    """`root/SX/SX_E4_Data/*.csv` plus `root/SX/SX_quest.csv`."""
-    wrist, _ = _signals(seed)
-    folder = root / subject
-    e4 = folder / f"{subject}_E4_Data"
-    e4.mkdir(parents=True)
-    rates = {"BVP": 64.0, "EDA": 4.0, "TEMP": 4.0, "ACC": 32.0}
-    for stem, data in wrist.items():
-        data = data.reshape(len(data), -1)
-        cols = data.shape[1]
-        head = f"{','.join([f'{t0_unix:.6f}'] * cols)}\n{','.join([f'{rates[stem]:.6f}'] * cols)}\n"
-        body = "\n".join(",".join(f"{v:.6f}" for v in row) for row in data)
-        (e4 / f"{stem}.csv").write_text(head + body + "\n")
-    names = {"baseline": "Base", "stress": "TSST", "amusement": "Fun"}
+#: quest times are on the chest device's clock, which started this long before the E4
+CHEST_LEAD_S = 95.0
+#: SAM (valence, arousal) the synthetic subjects report per phase
+SAM = {"baseline": (6, 2), "stress": (3, 8), "amusement": (8, 5)}
+#: official condition names and codes of the synthetic phases
+CONDITIONS = {"baseline": "Base", "stress": "TSST", "amusement": "Fun"}
+
+
+def write_quest(folder: Path, subject: str) -> Path:
+    """`SX_quest.csv` with the phases on the chest clock, a reading, and one DIM row each."""
     order, start, end = [], [], []
-    t = LEAD_S
+    t = LEAD_S + CHEST_LEAD_S
     for name, duration in PHASES:
-        order.append(names[name])
+        order.append(CONDITIONS[name])
         start.append(_mmss(t))
         end.append(_mmss(t + duration))
         t += duration
@@ -100,6 +98,66 @@ def write_e4_subject(root: Path, subject: str, seed: int, t0_unix: float = 1_500
         "# END;" + ";".join(end),
         "",
         "# PANAS;1;2;3",
+        *(f"# DIM;{SAM[name][0]};{SAM[name][1]};;" for name, _ in PHASES),
+        "# SSSQ;5;5;4",
     ]
-    (folder / f"{subject}_quest.csv").write_text("\n".join(rows) + "\n")
+    path = folder / f"{subject}_quest.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def write_label_runs(root: Path, subject: str, t0_unix: float) -> Path:
+    """Append the subject's rows to `root/labels_e4_unix.csv` (on the E4 clock)."""
+    path = root / "labels_e4_unix.csv"
+    if not path.exists():
+        path.write_text("subject,condition,code,label,start_unix,end_unix,duration_s\n")
+    rows = []
+    t = t0_unix + LEAD_S
+    for name, duration in PHASES:
+        rows.append(
+            f"{subject},{CONDITIONS[name]},{CODES[name]},{name},{t:.4f},{t + duration:.4f},"
+            f"{duration:.3f}\n"
+        )
+        t += duration
+    rows.append(f"{subject},sRead,6,ignore,{t:.4f},{t + 10:.4f},10.000\n")
+    with path.open("a") as fh:
+        fh.writelines(rows)
+    return path
+
+
+def write_e4_subject(
+    root: Path, subject: str, seed: int, t0_unix: float = 1_500_000_000.0, zipped: bool = False
+) -> Path:
+    """`root/SX/SX_E4_Data/*.csv` (or `SX_E4_Data.zip`), `root/SX/SX_quest.csv` and the
+    subject's rows of `root/labels_e4_unix.csv`."""
+    wrist, _ = _signals(seed)
+    folder = root / subject
+    folder.mkdir(parents=True)
+    rates = {"BVP": 64.0, "EDA": 4.0, "TEMP": 4.0, "ACC": 32.0}
+    files = {}
+    for stem, data in wrist.items():
+        data = data.reshape(len(data), -1)
+        cols = data.shape[1]
+        head = f"{','.join([f'{t0_unix:.6f}'] * cols)}\n{','.join([f'{rates[stem]:.6f}'] * cols)}\n"
+        body = "\n".join(",".join(f"{v:.6f}" for v in row) for row in data)
+        files[f"{stem}.csv"] = head + body + "\n"
+    if zipped:
+        with zipfile.ZipFile(folder / f"{subject}_E4_Data.zip", "w") as zf:
+            for name, text in files.items():
+                zf.writestr(name, text)
+    else:
+        e4 = folder / f"{subject}_E4_Data"
+        e4.mkdir()
+        for name, text in files.items():
+            (e4 / name).write_text(text)
+    write_quest(folder, subject)
+    write_label_runs(root, subject, t0_unix)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def feature_cache_home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test's default feature cache is a fresh folder, never the user's ~/.cache."""
+    home = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home

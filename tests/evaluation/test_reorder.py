@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -41,7 +43,7 @@ def test_reassembled_session_is_continuous_with_the_baseline_first(seed):
     stream = out.recording.streams["eda"]
     placed = labelled_segments(out.markers, LABELS, "baseline")
     assert placed[0][2] == "baseline" and placed[0][0] == item.recording.t_start_s
-    for (_, end, _), (start, _, _) in zip(placed, placed[1:], strict=False):
+    for (_, end, _), (start, _, _) in itertools.pairwise(placed):
         assert start == end  # no gap between segments
     original = {name: (a, b) for a, b, name in SEGMENTS}
     for a, b, name in placed:

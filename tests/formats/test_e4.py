@@ -1,4 +1,5 @@
 import gzip
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +82,24 @@ def test_reads_stress_predict_subject(shared_data):
     assert 3000 < rec.duration_s < 4000
     assert rec.streams["eda"].spec.units == ("microsiemens",)
     assert abs(rec.streams["ppg"].duration_s - rec.streams["eda"].duration_s) < 2.0
+
+
+def test_reads_a_zip_archive_in_place(tmp_path):
+    folder = write_export(tmp_path / "export")
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in folder.iterdir():
+            zf.write(path, path.name)
+    assert e4.detect(archive)
+    from_zip, from_folder = e4.read(archive), e4.read(folder)
+    assert from_zip.unix_offset_s == from_folder.unix_offset_s
+    assert set(from_zip.streams) == set(from_folder.streams)
+    for key, stream in from_folder.streams.items():
+        assert np.array_equal(from_zip.streams[key].timestamps, stream.timestamps)
+        assert np.array_equal(from_zip.streams[key].data, stream.data)
+    (folder / "EDA.csv").write_text("not,an\nE4 file\n")
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in folder.iterdir():
+            zf.write(path, path.name)
+    with pytest.raises(RecordingError, match=r"export\.zip:EDA\.csv"):
+        e4.read(archive)
