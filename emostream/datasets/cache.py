@@ -56,12 +56,19 @@ def fingerprint(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
+#: parts of the package that do not take part in computing feature windows
+NOT_FEATURE_CODE = frozenset({"models", "evaluation", "commands", "sinks", "cli.py"})
+
+
 @functools.cache
 def code_fingerprint() -> str:
-    """Hash of the names and contents of emostream's Python source files."""
+    """Hash of the names and contents of the Python sources that compute feature windows
+    (the model and evaluation code can change without invalidating the cache)."""
     package = Path(emostream.__file__).parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).parts[0] in NOT_FEATURE_CODE:
+            continue
         digest.update(path.relative_to(package).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()

@@ -61,6 +61,9 @@ class ModelConfig:
     min_baseline_windows: int = 30
     #: time constant with which the running baseline forgets (0: never, all windows count)
     baseline_tau_s: float = 0.0
+    #: z-scores are clipped to ±z_clip: a feature that barely varied in the baseline would
+    #: otherwise give z in the hundreds and decide alone
+    z_clip: float = 10.0
     #: z-scores are shrunk by elapsed / (elapsed + warmup_s) while the baseline is young, so
     #: the first minutes of a session (few windows, unreliable spread) read as "at baseline"
     warmup_s: float = 600.0
@@ -100,6 +103,8 @@ class ModelConfig:
         negative = [name for name in non_negative if getattr(self, name) < 0]
         if negative:
             raise ValueError(f"{', '.join(negative)} must be >= 0")
+        if not self.z_clip > 0:
+            raise ValueError("z_clip must be > 0")
         if not 0.0 <= self.shrinkage <= 1.0:
             raise ValueError("shrinkage must be within 0..1")
         if self.personal_prior_windows < 0:

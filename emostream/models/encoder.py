@@ -59,7 +59,11 @@ class SessionEncoder:
             x = dict(values)
         else:
             self.baseline.update(values, fv.t_end, in_baseline)
-            zscores = self.baseline.zscores(values)
+            limit = self.config.z_clip
+            zscores = {
+                name: min(max(z, -limit), limit)
+                for name, z in self.baseline.zscores(values).items()
+            }
             if self.config.warmup_s > 0:
                 if self._t0_s is None:
                     self._t0_s = fv.t_start
