@@ -38,6 +38,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-shuffled", action="store_true", help="score the natural order only (faster)"
     )
+    p.add_argument(
+        "--allow-overlap",
+        action="store_true",
+        help="score subjects that the --model file was trained on (in-sample, optimistic)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
@@ -60,6 +65,13 @@ def run(args: argparse.Namespace) -> int:
     model = None
     if args.model is not None:
         model = OnlineStateModel.load(args.model, model_config, config_hash=config.config_hash)
+        overlap = in_sample(model.trained_on, args.format, data)
+        if overlap and not args.allow_overlap:
+            raise UsageError(
+                f"{args.model}: was trained on {', '.join(overlap)} of this dataset, so their "
+                "scores would be in-sample; leave them out with --subjects, or pass "
+                "--allow-overlap to score them anyway"
+            )
     elif len(data) < 2:
         raise UsageError("leave-one-subject-out needs at least two subjects (or pass --model)")
     shuffled = None
@@ -70,7 +82,16 @@ def run(args: argparse.Namespace) -> int:
             label_set=options["label_set"],
             trust_pickle=options["trust_pickle"],
         )
-        shuffled = shuffled_windows(dataset, config, model_config)
+        shuffled = shuffled_windows(
+            dataset,
+            args.dataset,
+            args.format,
+            config,
+            model_config,
+            cache_dir=options["cache_dir"],
+            use_cache=options["use_cache"],
+            progress=_progress,
+        )
     scores = evaluate(
         data,
         model_config,
@@ -86,12 +107,26 @@ def run(args: argparse.Namespace) -> int:
         "label_set": options["label_set"],
         "subjects": [s.subject for s in data],
     }
-    scores["pipeline"] = {"name": config.name, "config_hash": config.config_hash}
+    scores["pipeline"] = {"name": config.meta.name, "config_hash": config.config_hash}
     if args.json:
         print(json.dumps(scores))
         return 0
     print_table(scores)
     return 0
+
+
+def in_sample(trained_on: dict[str, Any], fmt: str, data: list[Any]) -> list[str]:
+    """Subjects of `data` that a model was trained on: the same dataset layout and subject,
+    or the same input files (the fingerprint) under any name."""
+    subjects = trained_on.get("subjects") or {}
+    same_dataset = trained_on.get("dataset") == fmt
+    fingerprints = set(subjects.values())
+    return [
+        s.subject
+        for s in data
+        if (same_dataset and s.subject in subjects)
+        or (s.fingerprint and s.fingerprint in fingerprints)
+    ]
 
 
 def _ci(ci: Any) -> str:

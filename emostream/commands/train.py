@@ -91,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
     )
     encoded = [encode_labelled(model_config, s, args.train_stride) for s in data]
     model = train_general(model_config, config.config_hash, encoded)
+    model.trained_on = {
+        "dataset": args.format,
+        "subjects": {s.subject: s.fingerprint for s in data},
+    }
     model.save(args.out)
     n = sum(len(e) for e in encoded)
     print(

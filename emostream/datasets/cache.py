@@ -57,7 +57,17 @@ def fingerprint(paths: Iterable[Path]) -> str:
 
 
 #: parts of the package that do not take part in computing feature windows
-NOT_FEATURE_CODE = frozenset({"models", "evaluation", "commands", "sinks", "cli.py"})
+NOT_FEATURE_CODE = frozenset(
+    {
+        "models",
+        "evaluation",
+        "commands",
+        "sinks",
+        "cli.py",
+        "datasets/registry.py",
+        "datasets/cache.py",
+    }
+)
 
 
 @functools.cache
@@ -67,7 +77,8 @@ def code_fingerprint() -> str:
     package = Path(emostream.__file__).parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
-        if path.relative_to(package).parts[0] in NOT_FEATURE_CODE:
+        relative = path.relative_to(package)
+        if relative.parts[0] in NOT_FEATURE_CODE or relative.as_posix() in NOT_FEATURE_CODE:
             continue
         digest.update(path.relative_to(package).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())

@@ -4,8 +4,10 @@ feature windows."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib
 import inspect
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,8 +18,9 @@ from emostream.models.config import ModelConfig
 from emostream.pipeline.config import PipelineConfig, load_pipeline
 
 if TYPE_CHECKING:
-    from emostream.datasets.base import Dataset
+    from emostream.datasets.base import Dataset, LabelledRecording, SamReport
     from emostream.datasets.windows import SubjectWindows
+    from emostream.features.base import FeatureVector
 
 #: --format name -> module under emostream.datasets
 DATASETS = {"stress-predict": "stress_predict", "wesad": "wesad"}
@@ -68,7 +71,7 @@ def prepare(
         raise UsageError(
             f"{root}: no subject(s) {', '.join(unknown)} (found: {', '.join(dataset.subjects)})"
         )
-    from emostream.datasets.windows import feature_windows, labelled_windows
+    from emostream.datasets.windows import labelled_windows
 
     config = load_pipeline(pipeline or DEFAULT_PIPELINE[fmt])
     model_config = ModelConfig.from_tables(config.model_tables, dataset.labels, file=config.path)
@@ -76,27 +79,15 @@ def prepare(
     folder = cache_dir or cache.default_dir()
     out = []
     for k, subject in enumerate(wanted, 1):
-        step = f"[{k}/{len(wanted)}] {subject}"
         fingerprint = cache.fingerprint(dataset.inputs[subject])
-        key = cache.cache_key(config.config_hash, fingerprint)
-        entry = cache.entry_path(folder, fmt, root, subject, config.config_hash)
-        cached, note = None, ""
-        if use_cache:
-            try:
-                cached = cache.load(entry, key)
-                progress(f"{step}: cached")
-            except cache.CacheMiss as miss:
-                note = "" if miss.reason == "not cached" else f" (cache entry {miss.reason})"
-        if cached is None:
-            progress(f"{step}: computing features{note}")
-            item = dataset.load(subject)
-            cached = feature_windows(config, item), item.reports
-            if use_cache:
-                try:
-                    cache.save(entry, key, *cached)
-                except OSError as exc:
-                    progress(f"{step}: cannot write the feature cache {entry}: {exc.strerror}")
-        windows, reports = cached
+        windows, reports = cached_windows(
+            CacheSlot(folder if use_cache else None, fmt, root, subject, fingerprint),
+            config,
+            lambda subject=subject: dataset.load(subject),
+            lambda message, k=k, subject=subject: progress(
+                f"[{k}/{len(wanted)}] {subject}: {message}"
+            ),
+        )
         out.append(
             labelled_windows(
                 subject, windows, model_config.labels, reports=reports, fingerprint=fingerprint
@@ -105,18 +96,86 @@ def prepare(
     return config, model_config, out
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class CacheSlot:
+    """Where one subject's windows are cached (`folder` None: no cache)."""
+
+    folder: Path | None
+    fmt: str
+    root: Path
+    name: str
+    fingerprint: str
+
+
+def cached_windows(
+    slot: CacheSlot,
+    pipeline: PipelineConfig,
+    load: Callable[[], LabelledRecording],
+    progress: Callable[[str], None],
+) -> tuple[list[FeatureVector], list[SamReport]]:
+    """A subject's feature windows and reports, from the cache or computed (and stored)."""
+    from emostream.datasets.windows import feature_windows
+
+    if slot.folder is None:
+        progress("computing features")
+        item = load()
+        return feature_windows(pipeline, item), item.reports
+    key = cache.cache_key(pipeline.config_hash, slot.fingerprint)
+    entry = cache.entry_path(slot.folder, slot.fmt, slot.root, slot.name, pipeline.config_hash)
+    try:
+        found = cache.load(entry, key)
+        progress("cached")
+        return found
+    except cache.CacheMiss as miss:
+        note = "" if miss.reason == "not cached" else f" (cache entry {miss.reason})"
+    progress(f"computing features{note}")
+    item = load()
+    computed = feature_windows(pipeline, item), item.reports
+    try:
+        cache.save(entry, key, *computed)
+    except OSError as exc:
+        progress(f"cannot write the feature cache {entry}: {exc.strerror}")
+    return computed
+
+
 def shuffled_windows(
-    dataset: Dataset, pipeline: PipelineConfig, model_config: ModelConfig
+    dataset: Dataset,
+    root: Path,
+    fmt: str,
+    pipeline: PipelineConfig,
+    model_config: ModelConfig,
+    *,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> Callable[[str, int], SubjectWindows]:
     """`(subject, seed) -> windows` of the subject's session re-assembled in a random segment
-    order (the declared baseline first), computed by the pipeline like a recording."""
-    from emostream.datasets.windows import feature_windows, labelled_windows
+    order (the declared baseline first), computed by the pipeline like a recording and
+    cached like the natural order (keyed also by the seed, baseline phase and label set)."""
+    from emostream.datasets.windows import labelled_windows
     from emostream.evaluation.reorder import reassemble
 
+    labels = model_config.labels
+    variant = json.dumps(
+        [model_config.baseline_phase, list(labels.classes), sorted(labels.map.items())]
+    )
+    folder = (cache_dir or cache.default_dir()) if use_cache else None
+
     def windows(subject: str, seed: int) -> SubjectWindows:
-        item = reassemble(
-            dataset.load(subject), model_config.labels, model_config.baseline_phase, seed
+        fingerprint = cache.fingerprint(dataset.inputs[subject])
+        slot = CacheSlot(
+            folder,
+            fmt,
+            root,
+            f"{subject}-shuffled{seed}-{hashlib.sha256(variant.encode()).hexdigest()[:8]}",
+            f"{fingerprint}:shuffled:{seed}:{variant}",
         )
-        return labelled_windows(subject, feature_windows(pipeline, item), model_config.labels)
+        computed, _ = cached_windows(
+            slot,
+            pipeline,
+            lambda: reassemble(dataset.load(subject), labels, model_config.baseline_phase, seed),
+            lambda message: progress(f"{subject} shuffled (seed {seed}): {message}"),
+        )
+        return labelled_windows(subject, computed, labels, fingerprint=fingerprint)
 
     return windows

@@ -112,6 +112,9 @@ class OnlineStateModel:
         self.classes = config.labels.classes
         self.classifier: base.Classifier = build_classifier(config)
         self.origin = "new"
+        #: what the model was trained on offline: {"dataset": ..., "subjects": {name:
+        #: input fingerprint}}; empty for a model that learned only live
+        self.trained_on: dict[str, Any] = {}
         #: windows the classifier has learned, over all sessions and offline training
         self.n_trained = 0
         self.reservoir = ClassReservoir(config.replay_per_class, config.seed)
@@ -306,6 +309,7 @@ class OnlineStateModel:
             "classes": list(self.classes),
             "learner": self.config.learner,
             "config_hash": self.config_hash,
+            "trained_on": self.trained_on,
         }
 
     def save(self, path: str | Path) -> None:
@@ -378,6 +382,7 @@ class OnlineStateModel:
             raise ModelError(
                 f"{path}: model payload is incomplete; retrain with `emostream train`"
             ) from None
+        model.trained_on = dict(header.get("trained_on") or {})
         if model.origin == "new":
             model.origin = header["sha256"][:8]
         return model

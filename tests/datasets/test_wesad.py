@@ -274,6 +274,11 @@ def test_train_then_evaluate_with_the_model(wesad_root, capsys):
     generic = scores["natural"]["generic"]
     assert set(generic["per_subject"]) == {"S4"}
     assert generic["balanced_accuracy_mean"] > 0.8
+    # the model knows what it was trained on: scoring those subjects needs consent
+    in_sample = ["evaluate", str(data), *args, "--subjects", "S3,S4", "--model", str(model)]
+    assert main([*in_sample, "--json"]) == 2
+    assert "trained on S3" in capsys.readouterr().err
+    assert main([*in_sample, "--json", "--allow-overlap"]) == 0
 
 
 def test_train_binary_on_trusted_pickles(tmp_path, capsys):
