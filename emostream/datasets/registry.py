@@ -120,8 +120,8 @@ def cached_windows(
         progress("computing features")
         item = load()
         return feature_windows(pipeline, item), item.reports
-    key = cache.cache_key(pipeline.config_hash, slot.fingerprint)
-    entry = cache.entry_path(slot.folder, slot.fmt, slot.root, slot.name, pipeline.config_hash)
+    key = cache.cache_key(pipeline.features_hash, slot.fingerprint)
+    entry = cache.entry_path(slot.folder, slot.fmt, slot.root, slot.name, pipeline.features_hash)
     try:
         found = cache.load(entry, key)
         progress("cached")

@@ -68,10 +68,15 @@ class SubjectBaseline:
             for name, value in values.items():
                 self._baseline.setdefault(name, stats.Var()).update(value)
 
+    @property
+    def uses_baseline_phase(self) -> bool:
+        """True once the declared baseline phase holds enough windows to be the reference."""
+        return (
+            self.mode == "baseline-phase" and self.n_baseline_windows >= self.min_baseline_windows
+        )
+
     def _reference(self) -> dict[str, stats.Var | EwVar]:
-        if self.mode == "baseline-phase" and self.n_baseline_windows >= self.min_baseline_windows:
-            return dict(self._baseline)
-        return self._running
+        return dict(self._baseline) if self.uses_baseline_phase else self._running
 
     def zscores(self, values: dict[str, float]) -> dict[str, float]:
         """z-score of each value; absent while its feature has no spread yet."""

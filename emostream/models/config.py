@@ -64,7 +64,8 @@ class ModelConfig:
     #: z-scores are clipped to ±z_clip: a feature that barely varied in the baseline would
     #: otherwise give z in the hundreds and decide alone
     z_clip: float = 10.0
-    #: z-scores are shrunk by elapsed / (elapsed + warmup_s) while the baseline is young, so
+    #: z-scores against the running statistics (not yet a declared baseline phase) are
+    #: shrunk by elapsed / (elapsed + warmup_s) while the baseline is young, so
     #: the first minutes of a session (few windows, unreliable spread) read as "at baseline"
     warmup_s: float = 600.0
     #: time constant of the causal smoothing of class probabilities across windows (0: off)

@@ -64,7 +64,8 @@ class SessionEncoder:
                 name: min(max(z, -limit), limit)
                 for name, z in self.baseline.zscores(values).items()
             }
-            if self.config.warmup_s > 0:
+            # a young running baseline is unreliable; a declared baseline phase is not
+            if self.config.warmup_s > 0 and not self.baseline.uses_baseline_phase:
                 if self._t0_s is None:
                     self._t0_s = fv.t_start
                 elapsed = fv.t_end - self._t0_s

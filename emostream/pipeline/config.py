@@ -99,6 +99,12 @@ class PipelineConfig:
         return config_hash(self.raw)
 
     @property
+    def features_hash(self) -> str:
+        """Hash of what decides the feature windows (sources, window, extractors), so that
+        changing the model, labels or outputs keeps cached windows valid."""
+        return config_hash({k: v for k, v in self.raw.items() if k in FEATURE_TABLES})
+
+    @property
     def has_model(self) -> bool:
         return self.model_tables is not None
 
@@ -110,6 +116,10 @@ class PipelineConfig:
     @property
     def source_names(self) -> tuple[str, ...]:
         return tuple(s.device or Path(s.recording).name for s in self.sources)
+
+
+#: the top-level pipeline tables that decide the feature windows
+FEATURE_TABLES = frozenset({"window", "sources", "features"})
 
 
 def config_hash(raw: dict[str, Any]) -> str:

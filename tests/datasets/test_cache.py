@@ -141,3 +141,11 @@ def test_an_entry_round_trips_every_field(tmp_path):
     assert cache.load(path, key) == (windows_in, [])
     with pytest.raises(cache.CacheMiss, match="config_hash"):
         cache.load(path, cache.cache_key("xyz", "def"))
+
+
+def test_a_changed_model_table_keeps_the_cached_windows(dataset):
+    notes: list[str] = []
+    _prepare(dataset, notes)
+    (dataset / "p.toml").write_text(PIPELINE + "\n[model]\nshrinkage = 0.5\n")
+    _prepare(dataset, notes)
+    assert notes == ["[1/1] S2: computing features", "[1/1] S2: cached"]
