@@ -146,6 +146,6 @@ def test_an_entry_round_trips_every_field(tmp_path):
 def test_a_changed_model_table_keeps_the_cached_windows(dataset):
     notes: list[str] = []
     _prepare(dataset, notes)
-    (dataset / "p.toml").write_text(PIPELINE + "\n[model]\nshrinkage = 0.5\n")
+    (dataset / "p.toml").write_text(PIPELINE.replace("warmup_s = 60.0", "warmup_s = 30.0"))
     _prepare(dataset, notes)
     assert notes == ["[1/1] S2: computing features", "[1/1] S2: cached"]
