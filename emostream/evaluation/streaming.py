@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from emostream.datasets.windows import SubjectWindows
 from emostream.features.base import FeatureVector
-from emostream.labels import SegmentEdge, parse_marker
+from emostream.labels import MarkerError, SegmentEdge, parse_marker
 from emostream.models.online import OnlineStateModel
 
 
@@ -41,7 +41,10 @@ def declared_baseline(
     """Only the markers that open and close the declared baseline phase."""
     out = []
     for t_s, text in markers:
-        item = parse_marker(text, t_s)
+        try:
+            item = parse_marker(text, t_s)
+        except MarkerError:
+            continue  # the label tracker counts malformed markers; none declares a baseline
         if isinstance(item, SegmentEdge) and item.kind == "phase" and item.name == baseline_phase:
             out.append((t_s, text))
     return out
