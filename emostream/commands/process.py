@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emostream.commands import arg_types
+from emostream.commands.common import add_model_args
 from emostream.errors import UsageError
 from emostream.formats.registry import DEFAULT_PIPELINES, FORMATS, read_recording
 from emostream.pipeline.config import load_pipeline, parse_pipeline
@@ -38,14 +40,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--format", choices=sorted(FORMATS), default=None, help="input format (default: detect)"
     )
     p.add_argument(
-        "--fs-hz", type=float, default=None, help="sampling rate of a NeuroKit-style CSV"
-    )
-    p.add_argument(
-        "--model",
-        type=Path,
+        "--fs-hz",
+        type=arg_types.rate_hz,
         default=None,
-        metavar="FILE",
-        help="initial model state (the model is not saved back)",
+        help="sampling rate of a NeuroKit-style CSV",
+    )
+    add_model_args(p, "initial model state (the model is not saved back)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the results an earlier run left in the output folder",
     )
     p.add_argument(
         "--partial",
@@ -68,9 +72,12 @@ def _pipeline_for(args: argparse.Namespace, fmt: str, meta: dict[str, Any]) -> P
 
 
 def run(args: argparse.Namespace) -> int:
-    from emostream.pipeline.build import build_model
-    from emostream.pipeline.process import process_recording, write_outputs
+    from emostream.pipeline.build import build_model, check_model_path
+    from emostream.pipeline.process import check_output_folder, process_recording, write_outputs
 
+    check_output_folder(args.out, overwrite=args.overwrite)
+    if args.model is not None:
+        check_model_path(args.model, read=True, write=False)
     options: dict[str, Any] = {}
     if args.fs_hz is not None:
         options["fs_hz"] = args.fs_hz
@@ -86,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         if config is not None and this_config.config_hash != config.config_hash:
             raise UsageError(f"{path}: inputs need the same pipeline; process them separately")
         config = this_config
-        model = build_model(config, args.model)
+        model = build_model(config, args.model, trust_model_file=args.trust_model_file)
         result = process_recording(
             config,
             recording,

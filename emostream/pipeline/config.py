@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emostream.config import load_toml, parse_dataclass
+from emostream.config import check_range, load_toml, parse_dataclass
 from emostream.devices import DeviceProfile, load_profile
 from emostream.errors import ConfigError
 from emostream.windowing import WindowConfig
 
 PIPELINES_DIR = Path(__file__).resolve().parents[2] / "pipelines"
+#: longest synthetic session and fastest pacing a source accepts
+MAX_DURATION_S = 7 * 24 * 3600.0
+MAX_SPEED = 1e6
 TOP_LEVEL_KEYS = (
     "pipeline",
     "window",
@@ -57,6 +60,12 @@ class SourceConfig:
     resolve_timeout_s: float = 5.0
     #: ble / e4-tcp: device address (MAC, platform id, or host:port)
     address: str = ""
+
+    def __post_init__(self) -> None:
+        check_range("seed", self.seed, 0, 2**32 - 1)
+        check_range("duration_s", self.duration_s, 0.0, MAX_DURATION_S)
+        check_range("speed", self.speed, 0.0, MAX_SPEED)
+        check_range("resolve_timeout_s", self.resolve_timeout_s, 0.0, 3600.0, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -176,11 +185,21 @@ def parse_pipeline(raw: dict[str, Any], path: Path | None = None) -> PipelineCon
             profiles.append(None)
             continue
         try:
-            profiles.append(load_profile(source.device))
+            profile = load_profile(source.device)
         except ConfigError as exc:
             if exc.file is not None:  # the profile file itself is broken: report it as is
                 raise
             raise ConfigError(str(exc), file=path, key=f"sources[{i}].device") from None
+        known = [s.kind for s in profile.streams]
+        unknown = [k for k in source.kinds if k not in known]
+        if unknown:
+            raise ConfigError(
+                f"device '{profile.name}' has no stream of kind {', '.join(map(repr, unknown))} "
+                f"(its kinds: {', '.join(known) or 'none'})",
+                file=path,
+                key=f"sources[{i}].kinds",
+            )
+        profiles.append(profile)
     features = parse_feature_tables(raw.get("features", {}), path)
     if "labels" in raw and "model" not in raw:
         raise ConfigError("[labels] needs a [model] table", file=path, key="labels")
