@@ -91,10 +91,26 @@ def run_pipeline(
     print_summary(console, view, result)
     if recorder is not None:
         console.print(f"recorded to {recorder.path}")
+    check_windows(config, result)
     if model is not None and model_path is not None:
         model.save(model_path)
         console.print(f"model saved to {model_path} ({model.model_version})")
     return result
+
+
+def check_windows(config: PipelineConfig, result: SessionResult) -> None:
+    """A session that closed no window failed, whatever the reason: say why (exit 1)."""
+    from emostream.errors import StreamError
+
+    if result.pipeline is None or result.pipeline.counters.n_windows:
+        return
+    errors = result.wearer.stats.source_errors if result.wearer is not None else []
+    reason = (
+        "; ".join(errors)
+        if errors
+        else f"no stream delivered a whole window ({config.window.length_s:g} s) of data"
+    )
+    raise StreamError(f"the session produced no windows: {reason}")
 
 
 def print_summary(console: Console, view: ConsoleView, result: SessionResult) -> None:

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from emostream.commands import arg_types
 from emostream.commands.common import add_model_args
-from emostream.errors import UsageError
+from emostream.errors import RecordingError, UsageError
 from emostream.formats.registry import DEFAULT_PIPELINES, FORMATS, read_recording
 from emostream.pipeline.config import load_pipeline, parse_pipeline
 
 if TYPE_CHECKING:
+    from emostream.formats.base import Recording
     from emostream.pipeline.config import PipelineConfig
 
 
@@ -71,6 +72,20 @@ def _pipeline_for(args: argparse.Namespace, fmt: str, meta: dict[str, Any]) -> P
     raise UsageError(f"no bundled pipeline for format '{fmt}'; pass --pipeline")
 
 
+def check_inputs(config: PipelineConfig, recording: Recording, path: str) -> None:
+    """Refuse a recording that none of the pipeline's extractors can read."""
+    from emostream.features.registry import extractors_without_input
+
+    kinds = {s.spec.kind for s in recording.streams.values()}
+    missing = extractors_without_input(config.features, kinds)
+    if config.features and len(missing) == len(config.features):
+        raise UsageError(
+            f"{path}: pipeline '{config.meta.name}' reads {', '.join(sorted(set(missing.values())))} "
+            f"streams, but this input holds {', '.join(sorted(kinds)) or 'no streams'}; "
+            "choose a pipeline for this input with --pipeline"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from emostream.pipeline.build import build_model, check_model_path
     from emostream.pipeline.process import check_output_folder, process_recording, write_outputs
@@ -93,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         if config is not None and this_config.config_hash != config.config_hash:
             raise UsageError(f"{path}: inputs need the same pipeline; process them separately")
         config = this_config
+        check_inputs(config, recording, path)
         model = build_model(config, args.model, trust_model_file=args.trust_model_file)
         result = process_recording(
             config,
@@ -107,6 +123,15 @@ def run(args: argparse.Namespace) -> int:
             prediction_tables.append(result.predictions)
         summaries.append(result.summary | {"input": str(path), "format": fmt})
     assert config is not None
+    if not sum(s["n_windows"] for s in summaries):
+        raise RecordingError(
+            f"no windows: {', '.join(args.inputs)} hold(s) less than one "
+            f"{config.window.length_s:g} s window of data",
+            file=None,
+        )
+    for s in summaries:
+        if not s["n_windows"]:
+            print(f"warning: {s['input']}: no windows (shorter than one window)", file=sys.stderr)
     write_outputs(args.out, config, feature_tables, prediction_tables, summaries)
     if args.json:
         print(json.dumps({"out": str(args.out), "inputs": summaries}, default=str))

@@ -29,7 +29,7 @@ from scipy.signal import find_peaks
 
 from emostream.core.ring import RingBuffer
 from emostream.core.spec import StreamSpec
-from emostream.errors import ConfigError
+from emostream.errors import ConfigError, StreamError
 from emostream.features import kernels
 from emostream.features.base import Extractor, ExtractorOutput
 from emostream.features.common import CommonParams
@@ -403,6 +403,12 @@ class VoiceExtractor(Extractor):
                 f"stream '{spec.name}' needs a regular rate and a channel {params.channel} "
                 f"(it has {spec.n_channels} at {spec.rate_hz} Hz)",
                 key="features.voice.channel",
+            )
+        if spec.rate_hz < 2 * params.f0_max_hz:
+            raise StreamError(
+                f"stream '{spec.name}' at {spec.rate_hz:g} Hz is too slow for voice analysis: "
+                f"it needs at least {2 * params.f0_max_hz:g} Hz (twice f0_max_hz); record "
+                "speech at 8 kHz or more"
             )
         self.fs_hz = spec.rate_hz
         kernels.warm_up()

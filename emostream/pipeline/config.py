@@ -131,6 +131,40 @@ class PipelineConfig:
 FEATURE_TABLES = frozenset({"window", "sources", "features"})
 
 
+def _check_inputs(
+    sources: tuple[SourceConfig, ...],
+    profiles: tuple[DeviceProfile | None, ...],
+    features: dict[str, Any],
+    path: Path | None,
+) -> None:
+    """Refuse sources that give no stream, and extractors that no source can feed (when every
+    source's streams are known from its profile)."""
+    from emostream.features.registry import extractors_without_input
+
+    kinds: set[str] = set()
+    for i, (source, profile) in enumerate(zip(sources, profiles, strict=True)):
+        if profile is None or (
+            profile.device.transport == "lsl" and (source.name or source.source_id)
+        ):
+            return  # a recording or a stream picked by name: its kinds show only when read
+        given = {s.kind for s in profile.streams if not source.kinds or s.kind in source.kinds}
+        if not given:
+            raise ConfigError(
+                f"device '{profile.name}' declares no [[streams]]; add them to {profile.path}",
+                file=path,
+                key=f"sources[{i}].device",
+            )
+        kinds |= given
+    if not sources:
+        return
+    for name, needs in extractors_without_input(features, kinds).items():
+        raise ConfigError(
+            f"needs a {needs} stream, but the sources give only {', '.join(sorted(kinds))}",
+            file=path,
+            key=f"features.{name}",
+        )
+
+
 def config_hash(raw: dict[str, Any]) -> str:
     canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
@@ -201,6 +235,7 @@ def parse_pipeline(raw: dict[str, Any], path: Path | None = None) -> PipelineCon
             )
         profiles.append(profile)
     features = parse_feature_tables(raw.get("features", {}), path)
+    _check_inputs(sources, tuple(profiles), features, path)
     if "labels" in raw and "model" not in raw:
         raise ConfigError("[labels] needs a [model] table", file=path, key="labels")
     if "model" in raw:
