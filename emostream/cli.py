@@ -46,7 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (argparse printed it) returns 2; --help exits
+        if exc.code in (0, None):
+            raise
+        return 2
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:
