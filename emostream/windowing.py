@@ -28,6 +28,8 @@ MARKER_CAPACITY = 1 << 12
 GAP_PERIODS = 2.5
 #: upper bound of the window length, hop and lags (buffers are sized from them)
 MAX_WINDOW_S = 3600.0
+#: shortest hop (and window): at most 100 windows a second
+MIN_HOP_S = 0.01
 #: one stream's ring buffer may not exceed this many bytes
 MAX_BUFFER_BYTES = 1 << 30
 
@@ -43,8 +45,11 @@ class WindowConfig:
     max_catchup_windows: int = 600
 
     def __post_init__(self) -> None:
-        for name in ("length_s", "hop_s", "irregular_max_gap_s"):
-            check_range(name, getattr(self, name), 0.0, MAX_WINDOW_S, low_open=True)
+        check_range("length_s", self.length_s, MIN_HOP_S, MAX_WINDOW_S)
+        check_range("hop_s", self.hop_s, MIN_HOP_S, MAX_WINDOW_S)
+        check_range(
+            "irregular_max_gap_s", self.irregular_max_gap_s, 0.0, MAX_WINDOW_S, low_open=True
+        )
         check_range("max_lag_s", self.max_lag_s, 0.0, MAX_WINDOW_S)
         check_range("max_catchup_windows", self.max_catchup_windows, 1, 1_000_000)
 
