@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any("\x00" in arg for arg in argv):  # no path or value holds one; only a caller can
+        parser.print_usage(sys.stderr)
+        print("emostream: error: an argument holds a NUL byte", file=sys.stderr)
+        return 2
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # a usage error (argparse printed it) returns 2; --help exits

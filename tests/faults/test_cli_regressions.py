@@ -248,3 +248,8 @@ def test_a_flood_of_malformed_markers_gives_few_warnings(caplog):
 def test_record_options_are_checked(capsys, argv, message):
     code, err = cli(capsys, *argv)
     assert code == 2 and message in err
+
+
+def test_nul_byte_in_an_argument_is_a_usage_error(capsys):
+    code, err = cli(capsys, "process", "speech.wav", "--out", "o\x00ut")
+    assert code == 2 and "NUL byte" in err
