@@ -27,6 +27,7 @@ from river import drift, linear_model, metrics, multiclass, optim, stats
 from emostream.errors import EmostreamError
 from emostream.labels import LabelCounts, LabelTracker, SegmentEdge
 from emostream.models.baseline import EwVar, SubjectBaseline
+from emostream.models.discriminant import GaussianDiscriminant
 from emostream.models.encoder import SessionEncoder
 from emostream.models.mixture import ExpertMixture
 from emostream.models.smoothing import ProbabilitySmoother
@@ -265,6 +266,39 @@ def _restore_one_vs_rest(ovr: multiclass.OneVsRestClassifier, state: Any, pool: 
         ovr.classifiers[as_text(label)] = member
 
 
+# -- emostream's linear discriminant -------------------------------------------------------
+_MOMENTS = ("count", "mean", "scatter")
+
+
+def _dump_discriminant(lda: GaussianDiscriminant, pool: FloatPool) -> dict[str, Any]:
+    return {
+        "feature_names": list(lda.feature_names),
+        **{
+            level: {f: pool.put(getattr(getattr(lda, level), f).ravel()) for f in _MOMENTS}
+            for level in ("population", "wearer")
+        },
+    }
+
+
+def _restore_discriminant(lda: GaussianDiscriminant, state: Any, pool: FloatPool) -> None:
+    names = _strings(state["feature_names"])
+    if len(set(names)) != len(names):
+        raise StateError("feature names repeat")
+    n_classes, n_features = len(lda.classes), len(names)
+    shapes = {"count": (n_classes,), "mean": (n_classes, n_features),
+              "scatter": (n_features, n_features)}  # fmt: skip
+    for level in ("population", "wearer"):
+        moments = getattr(lda, level)
+        for f in _MOMENTS:
+            values = np.asarray(pool.get(state[level][f]))
+            if values.size != int(np.prod(shapes[f])):
+                raise StateError(f"{level} {f} does not fit {n_features} features")
+            setattr(moments, f, values.reshape(shapes[f]))
+    lda.feature_names = names
+    lda._index = {name: i for i, name in enumerate(names)}
+    lda._weights = None
+
+
 # -- river: statistics, metrics, drift ------------------------------------------------------
 def _dump_var(var: stats.Var, pool: FloatPool) -> list[float]:
     return [var.mean.n, var.mean._mean, var._S]
@@ -447,6 +481,7 @@ register(optim.SGD, dump=_dump_sgd, restore=_restore_sgd)
 register(linear_model.LogisticRegression, dump=_dump_logistic, restore=_restore_logistic)
 register(linear_model.SoftmaxRegression, dump=_dump_softmax, restore=_restore_softmax)
 register(multiclass.OneVsRestClassifier, dump=_dump_one_vs_rest, restore=_restore_one_vs_rest)
+register(GaussianDiscriminant, dump=_dump_discriminant, restore=_restore_discriminant)
 register(stats.Var, dump=_dump_var, restore=_restore_var)
 register(metrics.BalancedAccuracy, dump=_dump_balanced_accuracy, restore=_restore_balanced_accuracy)
 register(drift.ADWIN, dump=_dump_adwin, restore=_restore_adwin)

@@ -29,11 +29,18 @@ from emostream.models.online import OnlineStateModel
 from emostream.models.persist import MAGIC
 
 HERE = Path(__file__).parent
+LEARNERS = ("logistic", "lda")
+CONFIGS = {
+    learner: ModelConfig(
+        learner=learner,
+        labels=LabelConfig(classes=("calm", "stress")),
+        replay_per_class=3,
+        max_pending_windows=40,
+    )
+    for learner in LEARNERS
+}
+CONFIG = CONFIGS["logistic"]
 FIXTURE = HERE / "model_files" / "format2-logistic.emo"
-EXPECTED = HERE / "model_files" / "format2-logistic.json"
-CONFIG = ModelConfig(
-    labels=LabelConfig(classes=("calm", "stress")), replay_per_class=3, max_pending_windows=40
-)
 CONFIG_HASH = "fixture"
 PROBE = {"hr_bpm": 0.8, "eda_scl_us": 0.5, "hrv_rmssd_ms": -0.3}
 
@@ -61,13 +68,20 @@ def fixture_windows() -> list[FeatureVector]:
     return out
 
 
-def write_fixture() -> None:
-    model = OnlineStateModel(CONFIG, config_hash=CONFIG_HASH)
+def fixture_paths(learner: str) -> tuple[Path, Path]:
+    """The committed model file and its expected predictions."""
+    stem = HERE / "model_files" / f"format2-{learner}"
+    return stem.with_suffix(".emo"), stem.with_suffix(".json")
+
+
+def write_fixture(learner: str) -> None:
+    model = OnlineStateModel(CONFIGS[learner], config_hash=CONFIG_HASH)
     for fv in fixture_windows():
         model.step(fv)
-    model.save(FIXTURE)
+    path, expected_path = fixture_paths(learner)
+    model.save(path)
     expected = {"proba": model.predict_proba(PROBE), "model_version": model.model_version}
-    EXPECTED.write_text(json.dumps(expected, indent=2) + "\n")
+    expected_path.write_text(json.dumps(expected, indent=2) + "\n")
 
 
 def model_file(header: dict, body: bytes) -> bytes:
@@ -108,12 +122,14 @@ def hostile(tmp_path):
     return payload, ran
 
 
-def test_committed_current_format_file_still_loads_and_predicts_the_same():
-    model = OnlineStateModel.load(FIXTURE, CONFIG, config_hash=CONFIG_HASH)
-    expected = json.loads(EXPECTED.read_text())
+@pytest.mark.parametrize("learner", LEARNERS)
+def test_committed_current_format_file_still_loads_and_predicts_the_same(learner):
+    path, expected_path = fixture_paths(learner)
+    model = OnlineStateModel.load(path, CONFIGS[learner], config_hash=CONFIG_HASH)
+    expected = json.loads(expected_path.read_text())
     assert model.model_version == expected["model_version"]
-    assert model.predict_proba(PROBE) == expected["proba"]
-    assert b'"encoding": "data"' in FIXTURE.read_bytes()
+    assert model.is_trained and model.predict_proba(PROBE) == expected["proba"]
+    assert b'"encoding": "data"' in path.read_bytes()
 
 
 def test_format_1_pickle_is_refused_and_runs_nothing(tmp_path, hostile):
@@ -226,5 +242,6 @@ def test_cli_refuses_a_hostile_model_file_without_running_it(tmp_path, hostile, 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parents[1]))
-    write_fixture()
-    print(f"wrote {FIXTURE} and {EXPECTED}")
+    for learner in LEARNERS:
+        write_fixture(learner)
+        print(f"wrote {', '.join(map(str, fixture_paths(learner)))}")
