@@ -91,10 +91,14 @@ def register(
     restore: Restore | None = None,
     name: str | None = None,
 ) -> None:
-    """Give `cls` a codec: explicit dump/restore functions, or plain attribute `fields`."""
+    """Give `cls` a codec: explicit dump/restore functions, or plain attribute `fields`.
+
+    `name` is the type name stored in model files (default: the class name)."""
     if dump is None or restore is None:
         dump, restore = _attribute_codec(fields)
-    CODECS[cls] = Codec(name or f"{cls.__module__}.{cls.__qualname__}", dump, restore)
+    if name is None:  # short names: a class moving between modules keeps its files readable
+        name = f"river.{cls.__name__}" if cls.__module__.startswith("river.") else cls.__name__
+    CODECS[cls] = Codec(name, dump, restore)
 
 
 def dump_state(obj: Any, pool: FloatPool) -> dict[str, Any]:

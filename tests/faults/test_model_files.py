@@ -201,7 +201,7 @@ def test_state_with_wrong_types_is_refused(tmp_path):
         state, floats = json.loads(arrays["state"].tobytes()), arrays["floats"]
     for mutate in (
         lambda s: s["counters"]["state"].update(n_predicted="many"),
-        lambda s: s["classifier"].update(type="river.tree.HoeffdingTreeClassifier"),
+        lambda s: s["classifier"].update(type="river.HoeffdingTreeClassifier"),
         lambda s: s["smoother"]["state"]["proba"].update(values=[10**9, 5]),
         lambda s: s["mixture"].update(state=[0.0, 0.0, 0.0]),
         lambda s: s.pop("encoder"),
