@@ -445,10 +445,7 @@ class OnlineStateModel:
                 f"{path}: model does not match this pipeline: {'; '.join(problems)}. "
                 "Use the pipeline it was trained with, or retrain with `emostream train`."
             )
-        trained_on = header.get("trained_on") or {}
-        if not isinstance(trained_on, dict):
-            raise ModelError(f"{path}: model file header is corrupt ('trained_on' is not a table)")
-        model.trained_on = dict(trained_on)
+        model.trained_on = _trained_on(header.get("trained_on") or {}, path)
         if header["encoding"] == PICKLE:
             model._load_payload(decode_pickle(file), path)
         else:
@@ -487,6 +484,18 @@ class OnlineStateModel:
     def copy(self) -> OnlineStateModel:
         """Independent deep copy (e.g. one general model personalised for many wearers)."""
         return copy.deepcopy(self)
+
+
+def _trained_on(value: Any, path: str | Path) -> dict[str, Any]:
+    """The header's `trained_on` table: {"dataset": str, "subjects": {name: fingerprint}}."""
+    subjects = value.get("subjects", {}) if isinstance(value, dict) else None
+    if not (
+        isinstance(subjects, dict)
+        and isinstance(value.get("dataset", ""), str)
+        and all(isinstance(v, str) for v in subjects.values())
+    ):
+        raise ModelError(f"{path}: model file header is corrupt ('trained_on' is malformed)")
+    return dict(value)
 
 
 register(PendingWindow, dump=dump_pending_window, restore=restore_pending_window)

@@ -188,6 +188,17 @@ def test_hostile_data_bodies_are_refused_and_run_nothing(tmp_path, hostile, make
     assert not ran.exists()
 
 
+@pytest.mark.parametrize("trained_on", [[1], {"subjects": [1]}, {"subjects": {"S2": [1]}}])
+def test_malformed_training_record_is_refused(tmp_path, trained_on):
+    raw = FIXTURE.read_bytes()
+    head_line, _, body = raw[len(MAGIC) :].partition(b"\n")
+    head = {k: v for k, v in json.loads(head_line).items() if k != "sha256"}
+    path = tmp_path / "m.emo"
+    path.write_bytes(model_file({**head, "trained_on": trained_on}, body))
+    with pytest.raises(ModelError, match="'trained_on' is malformed"):
+        OnlineStateModel.load(path, CONFIG, config_hash=CONFIG_HASH)
+
+
 def test_state_with_wrong_types_is_refused(tmp_path):
     """A well-formed archive whose state does not fit the components."""
     model = OnlineStateModel.load(FIXTURE, CONFIG, config_hash=CONFIG_HASH)
