@@ -46,7 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any("\x00" in arg for arg in argv):  # no path or value holds one; only a caller can
+        parser.print_usage(sys.stderr)
+        print("emostream: error: an argument holds a NUL byte", file=sys.stderr)
+        return 2
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (argparse printed it) returns 2; --help exits
+        if exc.code in (0, None):
+            raise
+        return 2
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:

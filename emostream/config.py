@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import tomllib
 import types
 import typing
@@ -14,6 +15,24 @@ from typing import Any, TypeVar
 from emostream.errors import ConfigError
 
 T = TypeVar("T")
+
+
+class FieldError(ValueError):
+    """A dataclass field is out of range; `parse_dataclass` reports it under its own key."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+def check_range(
+    field: str, value: float, low: float, high: float, *, low_open: bool = False
+) -> None:
+    """Raise FieldError unless `value` is finite and within [low, high] (or (low, high])."""
+    above = value > low if low_open else value >= low
+    if not (math.isfinite(value) and above and value <= high):
+        bracket = "(" if low_open else "["
+        raise FieldError(field, f"must be in {bracket}{low:g}, {high:g}], got {value!r}")
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -26,6 +45,12 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError("file not found; check the path", file=path) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=path) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "save the file as UTF-8",
+            file=path,
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
 
@@ -120,5 +145,8 @@ def parse_dataclass(
         return cls(**kwargs)
     except ConfigError:
         raise
+    except FieldError as exc:
+        dotted = f"{key}.{exc.field}" if key else exc.field
+        raise ConfigError(str(exc), file=file, key=dotted) from None
     except (ValueError, TypeError) as exc:
         raise ConfigError(str(exc), file=file, key=where) from None

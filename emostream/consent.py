@@ -20,20 +20,20 @@ CONSENT_SCOPES: dict[str, str] = {
     "share": "share the pseudonymised recording with other researchers",
 }
 REQUIRED_SCOPE = "record"
-_PSEUDONYM_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
+_PSEUDONYM_RE = re.compile(r"[A-Za-z0-9]{1,32}")
 
 HOW_TO_CONSENT = (
     "recording a live person needs their informed consent. Once they have given it, state it "
     "with `--consent record` (scopes, comma-separated: "
     + ", ".join(CONSENT_SCOPES)
-    + ') or in the pipeline file: [record] consent = ["record"]. '
+    + ') or in the pipeline file: [record] consent = "record". '
     "To run without recording, pass --no-record or set [record] enabled = false."
 )
 
 
 def check_pseudonym(subject: str) -> str:
     """A subject id must be a pseudonym: 1-32 letters and digits, never a name."""
-    if not _PSEUDONYM_RE.match(subject):
+    if not _PSEUDONYM_RE.fullmatch(subject):
         raise UsageError(
             f"subject {subject!r}: use a pseudonym of 1-32 letters and digits (e.g. P07), "
             "never a name or other identifier"

@@ -27,6 +27,8 @@ OUTPUT_PREFIXES = ("label-request", "drift", "model-version")
 SAM_MIN, SAM_MAX = 1, 9
 _NAME_RE = re.compile(r"^[a-z0-9_.\-]+$")
 _SPAN_RE = re.compile(r"^(\d+(?:\.\d+)?)s$")
+#: the first this many ignored markers of each sort are logged, then only every 10**k-th
+LOGGED_IN_FULL = 5
 
 
 class MarkerError(EmostreamError):
@@ -199,7 +201,13 @@ class LabelTracker:
                 item = parse_marker(text, t_s)
             except MarkerError as exc:
                 self.counts.malformed += 1
-                log.warning("ignored malformed marker at %.3f s: %s", t_s, exc)
+                if should_log(self.counts.malformed):
+                    log.warning(
+                        "ignored malformed marker at %.3f s (%d so far): %s",
+                        t_s,
+                        self.counts.malformed,
+                        exc,
+                    )
                 continue
             if isinstance(item, SegmentEdge):
                 spans.extend(self._segment(item))
@@ -214,12 +222,14 @@ class LabelTracker:
             out.extend(self._span(opened.t_s, edge.t_s, opened.name, opened.kind))
         elif edge.edge == "end":
             self.counts.unmatched_end += 1
-            log.warning(
-                "ignored '%s:%s:end' at %.3f s: no such segment open",
-                edge.kind,
-                edge.name,
-                edge.t_s,
-            )
+            if should_log(self.counts.unmatched_end):
+                log.warning(
+                    "ignored '%s:%s:end' at %.3f s: no such segment open (%d so far)",
+                    edge.kind,
+                    edge.name,
+                    edge.t_s,
+                    self.counts.unmatched_end,
+                )
             if opened is not None:
                 self._open[edge.kind] = opened
         if edge.edge == "start":
@@ -243,6 +253,11 @@ class LabelTracker:
             self.counts.unmapped += 1
             return []
         return [LabelSpan(t_from, t_to, label, source)] if t_to > t_from else []
+
+
+def should_log(n: int) -> bool:
+    """Log the n-th ignored marker? The first few, then the 10th, 100th, 1000th, ..."""
+    return n <= LOGGED_IN_FULL or str(n).rstrip("0") == "1"
 
 
 def span_covers(span: LabelSpan, t_start: float, t_end: float, min_overlap: float) -> bool:

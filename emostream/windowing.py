@@ -16,6 +16,7 @@ from functools import partial
 
 import numpy as np
 
+from emostream.config import check_range
 from emostream.core.chunk import Chunk, in_order_mask
 from emostream.core.ring import RingBuffer
 from emostream.core.spec import StreamSpec
@@ -25,6 +26,12 @@ IRREGULAR_CAPACITY = 1 << 14
 MARKER_CAPACITY = 1 << 12
 #: a gap in a regular stream is a step longer than this many sample periods
 GAP_PERIODS = 2.5
+#: upper bound of the window length, hop and lags (buffers are sized from them)
+MAX_WINDOW_S = 3600.0
+#: shortest hop (and window): at most 100 windows a second
+MIN_HOP_S = 0.01
+#: one stream's ring buffer may not exceed this many bytes
+MAX_BUFFER_BYTES = 1 << 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +45,13 @@ class WindowConfig:
     max_catchup_windows: int = 600
 
     def __post_init__(self) -> None:
-        if not (self.length_s > 0 and self.hop_s > 0 and self.max_lag_s >= 0):
-            raise StreamError("window length_s and hop_s must be > 0 and max_lag_s >= 0")
+        check_range("length_s", self.length_s, MIN_HOP_S, MAX_WINDOW_S)
+        check_range("hop_s", self.hop_s, MIN_HOP_S, MAX_WINDOW_S)
+        check_range(
+            "irregular_max_gap_s", self.irregular_max_gap_s, 0.0, MAX_WINDOW_S, low_open=True
+        )
+        check_range("max_lag_s", self.max_lag_s, 0.0, MAX_WINDOW_S)
+        check_range("max_catchup_windows", self.max_catchup_windows, 1, 1_000_000)
 
 
 class StreamSlice:
@@ -169,6 +181,13 @@ class Windower:
             else IRREGULAR_CAPACITY
         )
         dtype = np.float32 if spec.channel_format == "float32" else np.float64
+        n_bytes = capacity * spec.n_channels * np.dtype(dtype).itemsize
+        if n_bytes > MAX_BUFFER_BYTES:
+            raise StreamError(
+                f"stream '{spec.name}' ({spec.rate_hz:g} Hz x {spec.n_channels} channels) needs "
+                f"{n_bytes / 2**30:.1f} GiB for a {self.config.length_s:g} s window; "
+                "use a shorter window or check its sample rate"
+            )
         self._streams[key] = _StreamState(spec, RingBuffer(capacity, spec.n_channels, dtype))
         return key
 

@@ -21,6 +21,17 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-lsl", action="store_true", help="do not publish LSL outlets")
 
 
+def add_model_args(p: argparse.ArgumentParser, help: str) -> None:
+    """`--model FILE` and the opt-in to read a pickled model file."""
+    p.add_argument("--model", type=Path, default=None, metavar="FILE", help=help)
+    p.add_argument(
+        "--trust-model-file",
+        action="store_true",
+        help="allow a model file written with `[model] allow_pickle = true` (a pickle, which "
+        "runs code when loaded): only for files you made yourself",
+    )
+
+
 def run_pipeline(
     args: argparse.Namespace,
     config: PipelineConfig,
@@ -31,6 +42,7 @@ def run_pipeline(
     subject: str,
     recorder: RecorderSink | None = None,
     model_path: Path | None = None,
+    trust_model_file: bool = False,
     duration_s: float | None = None,
 ) -> SessionResult:
     """Console view, LSL outlets and recorder around one session; summary at the end."""
@@ -38,7 +50,7 @@ def run_pipeline(
     from emostream.pipeline.launch import run_session
     from emostream.sinks.console import ConsoleView
 
-    model = build_model(config, model_path)
+    model = build_model(config, model_path, trust_model_file=trust_model_file)
     view = ConsoleView(console, devices=list(zip(config.source_names, sources, strict=True)))
     if recorder is not None:
         recorder.watch_clock_offsets(sources)
@@ -79,10 +91,26 @@ def run_pipeline(
     print_summary(console, view, result)
     if recorder is not None:
         console.print(f"recorded to {recorder.path}")
+    check_windows(config, result)
     if model is not None and model_path is not None:
         model.save(model_path)
         console.print(f"model saved to {model_path} ({model.model_version})")
     return result
+
+
+def check_windows(config: PipelineConfig, result: SessionResult) -> None:
+    """A session that closed no window failed, whatever the reason: say why (exit 1)."""
+    from emostream.errors import StreamError
+
+    if result.pipeline is None or result.pipeline.counters.n_windows:
+        return
+    errors = result.wearer.stats.source_errors if result.wearer is not None else []
+    reason = (
+        "; ".join(errors)
+        if errors
+        else f"no stream delivered a whole window ({config.window.length_s:g} s) of data"
+    )
+    raise StreamError(f"the session produced no windows: {reason}")
 
 
 def print_summary(console: Console, view: ConsoleView, result: SessionResult) -> None:

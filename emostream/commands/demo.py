@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from emostream.commands import arg_types
 from emostream.commands.common import add_output_args
 from emostream.commands.record_options import add_record_args
 
@@ -20,19 +21,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pipeline", default="demo", help="pipeline name or file (default: demo)")
     p.add_argument(
         "--speed",
-        type=float,
+        type=arg_types.speed_or_zero,
         default=None,
         metavar="X",
         help="multiple of real time (default: the pipeline's, 0 = as fast as possible)",
     )
     p.add_argument(
         "--duration",
-        type=float,
+        type=arg_types.seconds,
         default=None,
         metavar="S",
         help="seconds of data (default: the pipeline's)",
     )
-    p.add_argument("--seed", type=int, default=None, help="synthetic wearer seed")
+    p.add_argument("--seed", type=arg_types.seed, default=None, help="synthetic wearer seed")
     add_output_args(p)
     add_record_args(p)
     p.set_defaults(func=run)
@@ -54,8 +55,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{config.path}: the demo needs synthetic sources only; use `emostream run`"
         )
-    if args.speed is not None and args.speed < 0:
-        raise UsageError("--speed must be >= 0")
     overrides = {}
     if args.duration is not None:
         overrides["duration_s"] = args.duration

@@ -8,6 +8,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 
+from emostream.commands import arg_types
 from emostream.commands.streams import list_streams
 from emostream.devices import list_profiles, load_profile
 from emostream.errors import DeviceError
@@ -32,7 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     scan.add_argument(
-        "--timeout", type=float, default=5.0, metavar="S", help="scan time (default 5 s)"
+        "--timeout",
+        type=arg_types.seconds,
+        default=5.0,
+        metavar="S",
+        help="scan time (default 5 s)",
     )
     scan.add_argument("--json", action="store_true", help="print one JSON object per device/stream")
     scan.add_argument(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
+from emostream.commands.common import add_model_args
 from emostream.commands.train import add_dataset_args, dataset_options
 from emostream.errors import UsageError
 
@@ -29,9 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     add_dataset_args(p)
-    p.add_argument(
-        "--model", type=Path, default=None, metavar="FILE", help="pre-trained model file"
-    )
+    add_model_args(p, "pre-trained model file")
     p.add_argument(
         "--seeds", type=int, default=3, metavar="N", help="seeds per subject (default 3)"
     )
@@ -55,16 +53,24 @@ def run(args: argparse.Namespace) -> int:
     from emostream.datasets.registry import open_dataset, prepare, shuffled_windows
     from emostream.evaluation.protocols import evaluate
     from emostream.models.online import OnlineStateModel
+    from emostream.pipeline.build import check_model_path
 
     if args.train_stride < 1:
         raise UsageError("--train-stride must be >= 1")
+    if args.model is not None:
+        check_model_path(args.model, read=True, write=False)
     if not 1 <= args.seeds <= 100:
         raise UsageError("--seeds must be between 1 and 100")
     options = dataset_options(args)
     config, model_config, data = prepare(args.dataset, args.format, **options, progress=_progress)
     model = None
     if args.model is not None:
-        model = OnlineStateModel.load(args.model, model_config, config_hash=config.config_hash)
+        model = OnlineStateModel.load(
+            args.model,
+            model_config,
+            config_hash=config.config_hash,
+            trust_pickle=args.trust_model_file,
+        )
         overlap = in_sample(model.trained_on, args.format, data)
         if overlap and not args.allow_overlap:
             raise UsageError(

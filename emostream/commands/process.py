@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from emostream.errors import UsageError
+from emostream.commands import arg_types
+from emostream.commands.common import add_model_args
+from emostream.errors import RecordingError, UsageError
 from emostream.formats.registry import DEFAULT_PIPELINES, FORMATS, read_recording
 from emostream.pipeline.config import load_pipeline, parse_pipeline
 
 if TYPE_CHECKING:
+    from emostream.formats.base import Recording
     from emostream.pipeline.config import PipelineConfig
 
 
@@ -38,14 +41,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--format", choices=sorted(FORMATS), default=None, help="input format (default: detect)"
     )
     p.add_argument(
-        "--fs-hz", type=float, default=None, help="sampling rate of a NeuroKit-style CSV"
-    )
-    p.add_argument(
-        "--model",
-        type=Path,
+        "--fs-hz",
+        type=arg_types.rate_hz,
         default=None,
-        metavar="FILE",
-        help="initial model state (the model is not saved back)",
+        help="sampling rate of a NeuroKit-style CSV",
+    )
+    add_model_args(p, "initial model state (the model is not saved back)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the results an earlier run left in the output folder",
     )
     p.add_argument(
         "--partial",
@@ -67,10 +72,27 @@ def _pipeline_for(args: argparse.Namespace, fmt: str, meta: dict[str, Any]) -> P
     raise UsageError(f"no bundled pipeline for format '{fmt}'; pass --pipeline")
 
 
-def run(args: argparse.Namespace) -> int:
-    from emostream.pipeline.build import build_model
-    from emostream.pipeline.process import process_recording, write_outputs
+def check_inputs(config: PipelineConfig, recording: Recording, path: str) -> None:
+    """Refuse a recording that none of the pipeline's extractors can read."""
+    from emostream.features.registry import extractors_without_input
 
+    kinds = {s.spec.kind for s in recording.streams.values()}
+    missing = extractors_without_input(config.features, kinds)
+    if config.features and len(missing) == len(config.features):
+        raise UsageError(
+            f"{path}: pipeline '{config.meta.name}' reads {', '.join(sorted(set(missing.values())))} "
+            f"streams, but this input holds {', '.join(sorted(kinds)) or 'no streams'}; "
+            "choose a pipeline for this input with --pipeline"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    from emostream.pipeline.build import build_model, check_model_path
+    from emostream.pipeline.process import check_output_folder, process_recording, write_outputs
+
+    check_output_folder(args.out, overwrite=args.overwrite)
+    if args.model is not None:
+        check_model_path(args.model, read=True, write=False)
     options: dict[str, Any] = {}
     if args.fs_hz is not None:
         options["fs_hz"] = args.fs_hz
@@ -86,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         if config is not None and this_config.config_hash != config.config_hash:
             raise UsageError(f"{path}: inputs need the same pipeline; process them separately")
         config = this_config
-        model = build_model(config, args.model)
+        check_inputs(config, recording, path)
+        model = build_model(config, args.model, trust_model_file=args.trust_model_file)
         result = process_recording(
             config,
             recording,
@@ -100,6 +123,15 @@ def run(args: argparse.Namespace) -> int:
             prediction_tables.append(result.predictions)
         summaries.append(result.summary | {"input": str(path), "format": fmt})
     assert config is not None
+    if not sum(s["n_windows"] for s in summaries):
+        raise RecordingError(
+            f"no windows: {', '.join(args.inputs)} hold(s) less than one "
+            f"{config.window.length_s:g} s window of data",
+            file=None,
+        )
+    for s in summaries:
+        if not s["n_windows"]:
+            print(f"warning: {s['input']}: no windows (shorter than one window)", file=sys.stderr)
     write_outputs(args.out, config, feature_tables, prediction_tables, summaries)
     if args.json:
         print(json.dumps({"out": str(args.out), "inputs": summaries}, default=str))

@@ -6,6 +6,8 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from emostream.commands import arg_types
+
 if TYPE_CHECKING:
     from emostream.pipeline.config import PipelineConfig
     from emostream.sinks.recorder import RecorderSink
@@ -14,13 +16,15 @@ if TYPE_CHECKING:
 
 def add_record_args(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group("recording")
-    group.add_argument(
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
         "--record",
+        type=arg_types.folder,
         default=None,
         metavar="DIR",
         help="record the session into DIR (default: the pipeline's [record] dir, recordings/)",
     )
-    group.add_argument("--no-record", action="store_true", help="do not record the session")
+    where.add_argument("--no-record", action="store_true", help="do not record the session")
     group.add_argument(
         "--consent",
         default=None,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from emostream.commands import arg_types
 from emostream.core.chunk import Chunk
 from emostream.formats.base import Recording
 from emostream.formats.registry import FORMATS, read_recording
@@ -29,10 +30,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", type=Path, metavar="INPUT", help="recording file or folder")
     p.add_argument(
-        "--speed", type=float, default=1.0, metavar="X", help="multiple of real time (default 1)"
+        "--speed",
+        type=arg_types.speed,
+        default=1.0,
+        metavar="X",
+        help="multiple of real time (default 1)",
     )
     p.add_argument("--loop", action="store_true", help="start again at the end, until Ctrl-C")
-    p.add_argument("--start", type=float, default=0.0, metavar="S", help="skip the first S seconds")
+    p.add_argument(
+        "--start",
+        type=arg_types.seconds_or_zero,
+        default=0.0,
+        metavar="S",
+        help="skip the first S seconds",
+    )
     p.add_argument(
         "--format", choices=sorted(FORMATS), default=None, help="input format (default: detect)"
     )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from emostream.commands.common import add_output_args
+from emostream.commands import arg_types
+from emostream.commands.common import add_model_args, add_output_args
 from emostream.commands.record_options import add_record_args
 
 
@@ -25,16 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="ID",
         help="pseudonymous subject id (letters and digits; never a name)",
     )
-    p.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="model to start from (if it exists) and to save to at the end",
-    )
+    add_model_args(p, "model to start from (if it exists) and to save to at the end")
     p.add_argument(
         "--duration",
-        type=float,
+        type=arg_types.seconds,
         default=None,
         metavar="S",
         help="stop after S seconds (default: run until Ctrl-C)",
@@ -50,14 +44,13 @@ def run(args: argparse.Namespace) -> int:
     from emostream.commands.common import run_pipeline
     from emostream.commands.record_options import recorder_from_args
     from emostream.consent import check_pseudonym
-    from emostream.errors import UsageError
-    from emostream.pipeline.build import build_live_sources
+    from emostream.pipeline.build import build_live_sources, check_model_path
     from emostream.pipeline.config import load_pipeline
 
     subject = check_pseudonym(args.subject)
-    if args.duration is not None and args.duration <= 0:
-        raise UsageError("--duration must be > 0 seconds")
     config = load_pipeline(args.pipeline)
+    if args.model is not None:  # before the session, so the learned model cannot be lost
+        check_model_path(args.model, read=args.model.exists(), write=True, config=config)
     console = Console()
     console.print(f"emostream run: pipeline [bold]{config.meta.name}[/]; Ctrl-C stops")
 
@@ -69,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     sources = build_live_sources(config)
     run_pipeline(
         args, config, sources, console, mode="live", subject=subject, recorder=recorder,
-        model_path=args.model,
+        model_path=args.model, trust_model_file=args.trust_model_file,
         duration_s=args.duration,
     )  # fmt: skip
     return 0

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING
 
+from emostream.commands import arg_types
 from emostream.errors import UsageError
 from emostream.synth.protocol import PHASES, Protocol
 
@@ -24,18 +25,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument(
-        "--seed", type=int, default=1, help="random seed; also part of source_ids (default 1)"
+        "--seed",
+        type=arg_types.seed,
+        default=1,
+        help="random seed; also part of source_ids (default 1)",
     )
     p.add_argument(
         "--duration",
-        type=float,
+        type=arg_types.seconds,
         default=None,
         metavar="S",
         help="seconds to publish (default: one pass of the protocol; the protocol repeats)",
     )
     p.add_argument(
         "--speed",
-        type=float,
+        type=arg_types.speed,
         default=1.0,
         metavar="X",
         help="multiple of real time (default 1); timestamps follow the virtual clock",
@@ -54,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kinds", default=None, metavar="ECG,EDA,...", help="only these stream kinds")
     p.add_argument(
         "--wait-for-consumers",
-        type=float,
+        type=arg_types.seconds_or_zero,
         default=0.0,
         metavar="S",
         help="before starting, wait up to S seconds until every outlet has a subscriber",
@@ -78,6 +82,24 @@ def parse_protocol(text: str | None) -> Protocol:
         raise UsageError(f"--protocol: {exc}") from None
 
 
+def parse_kinds(text: str | None) -> tuple[str, ...] | None:
+    """The `--kinds` list, each a stream kind of the synthetic wearer."""
+    if text is None:
+        return None
+    from emostream.devices import load_profile
+    from emostream.sources.synthetic import PROFILE_NAME
+
+    known = [s.kind for s in load_profile(PROFILE_NAME).streams]
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in known]
+    if unknown or not kinds:
+        raise UsageError(
+            f"--kinds: unknown stream kind(s) {', '.join(map(repr, unknown))}; "
+            f"the synthetic wearer has {', '.join(known)}"
+        )
+    return kinds
+
+
 async def publish(source: SyntheticWearerSource, outlets: StreamOutlets) -> int:
     n = 0
     async for chunk in source.events():
@@ -91,9 +113,7 @@ def run(args: argparse.Namespace) -> int:
     from emostream.sinks.lsl import END_LINGER_S, StreamOutlets
     from emostream.sources.synthetic import SyntheticWearerSource
 
-    if args.speed <= 0:
-        raise UsageError("--speed must be > 0")
-    kinds = tuple(k.strip() for k in args.kinds.split(",")) if args.kinds else None
+    kinds = parse_kinds(args.kinds)
     protocol = parse_protocol(args.protocol)
     duration = args.duration if args.duration is not None else 24 * 3600.0
     source = SyntheticWearerSource(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 
+from emostream.commands import arg_types
 from emostream.core.chunk import Chunk
 from emostream.devices import DeviceProfile, load_profile
 from emostream.sinks.lsl import StreamOutlets
@@ -47,12 +48,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--host", default="127.0.0.1", help="E4 streaming server host (default 127.0.0.1)"
     )
     p.add_argument(
-        "--port", type=int, default=28000, help="E4 streaming server port (default 28000)"
+        "--port",
+        type=arg_types.port,
+        default=28000,
+        help="E4 streaming server port (default 28000)",
     )
     p.add_argument(
-        "--scan-timeout", type=float, default=10.0, metavar="S", help="BLE scan time (default 10 s)"
+        "--scan-timeout",
+        type=arg_types.seconds,
+        default=10.0,
+        metavar="S",
+        help="BLE scan time (default 10 s)",
     )
-    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+    p.add_argument(
+        "--duration", type=arg_types.seconds, default=None, metavar="S", help="stop after S seconds"
+    )
     p.add_argument(
         "--simulate",
         action="store_true",

@@ -7,6 +7,7 @@ import json
 
 import pylsl
 
+from emostream.commands import arg_types
 from emostream.core.lslinfo import info_to_spec
 
 
@@ -18,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=arg_types.seconds,
         default=2.0,
         metavar="S",
         help="how long to wait for outlets to answer (default 2 s)",

@@ -80,15 +80,18 @@ def dataset_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from emostream.evaluation.protocols import encode_labelled, train_general
+    from emostream.pipeline.build import check_model_path
 
     if args.train_stride < 1:
         raise UsageError("--train-stride must be >= 1")
+    check_model_path(args.out, read=False, write=True)
     config, model_config, data = prepare(
         args.dataset,
         args.format,
         **dataset_options(args),
         progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
+    check_model_path(args.out, read=False, write=True, config=config)
     encoded = [encode_labelled(model_config, s, args.train_stride) for s in data]
     model = train_general(model_config, config.config_hash, encoded)
     model.trained_on = {

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from emostream.errors import StreamError
 from emostream.features import kernels
 from emostream.features.dsp import SosFilter, butter_sos, hold_nonfinite
 
@@ -31,6 +32,8 @@ BASELINE_S = 0.6
 #: beat template: +-this around the peak, updated as an exponential average
 TEMPLATE_HALF_S = 0.2
 TEMPLATE_ALPHA = 0.1
+#: slowest rate each detector's filters and peak windows work at
+MIN_RATE_HZ = {"ECG": 50.0, "PPG": 16.0}
 _EMPTY = np.zeros(0)
 _EMPTY.flags.writeable = False
 
@@ -203,7 +206,12 @@ class PpgDetector(BeatDetector):
 
 
 def detector_for(kind: str, fs_hz: float) -> BeatDetector:
-    """The beat detector for a stream kind ("ECG" or "PPG")."""
+    """The beat detector for a stream kind ("ECG" or "PPG"); StreamError below its rate."""
+    if fs_hz < MIN_RATE_HZ[kind]:
+        raise StreamError(
+            f"{kind} at {fs_hz:g} Hz is too slow for beat detection (it needs at least "
+            f"{MIN_RATE_HZ[kind]:g} Hz)"
+        )
     return {"ECG": EcgDetector, "PPG": PpgDetector}[kind](fs_hz)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from scipy import signal
 
 from emostream.core.ring import RingBuffer
+from emostream.errors import StreamError
 
 #: longest window an extractor keeps history for; windows beyond this lose their oldest part
 MAX_HISTORY_S = 600.0
@@ -24,6 +25,11 @@ def butter_sos(order: int, cutoff_hz: float | tuple[float, float], fs_hz: float,
     if btype == "lowpass" and cutoffs[0] >= nyquist:
         return None
     wn = cutoffs / nyquist
+    if not (np.all(wn > 0) and np.all(wn < 1)):
+        raise StreamError(
+            f"a sampling rate of {fs_hz:g} Hz is too low for a {btype} filter at "
+            f"{', '.join(f'{c:g}' for c in cutoffs)} Hz"
+        )
     return signal.butter(order, wn if wn.size > 1 else wn[0], btype=btype, output="sos")
 
 

@@ -37,5 +37,14 @@ def parse_feature_tables(table: dict[str, Any], file: Path | str | None) -> dict
     return out
 
 
+def extractors_without_input(features: dict[str, Any], kinds: set[str]) -> dict[str, str]:
+    """Configured extractors that no stream of `kinds` can feed, with the kinds each needs."""
+    return {
+        name: " or ".join(EXTRACTORS[name].kinds)
+        for name in features
+        if not kinds.intersection(EXTRACTORS[name].kinds)
+    }
+
+
 # The extractor modules register themselves on import.
 from emostream.features import acc, eda, eeg, face, hr, hrv, rsp, temp, voice  # noqa: E402, F401

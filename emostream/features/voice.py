@@ -27,9 +27,10 @@ import scipy.fft as sfft
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import find_peaks
 
+from emostream.config import FieldError, check_range
 from emostream.core.ring import RingBuffer
 from emostream.core.spec import StreamSpec
-from emostream.errors import ConfigError
+from emostream.errors import ConfigError, StreamError
 from emostream.features import kernels
 from emostream.features.base import Extractor, ExtractorOutput
 from emostream.features.common import CommonParams
@@ -78,10 +79,13 @@ class VoiceParams(CommonParams):
 
     def __post_init__(self) -> None:
         CommonParams.__post_init__(self)
-        if not 0 < self.f0_min_hz < self.f0_max_hz:
-            raise ValueError("need 0 < f0_min_hz < f0_max_hz")
-        if self.frame_step_s <= 0 or self.channel < 0:
-            raise ValueError("frame_step_s must be > 0 and channel >= 0")
+        # frame and lag buffers are sized from these
+        check_range("f0_min_hz", self.f0_min_hz, 20.0, 1000.0)
+        check_range("f0_max_hz", self.f0_max_hz, 20.0, 4000.0)
+        if self.f0_min_hz >= self.f0_max_hz:
+            raise FieldError("f0_max_hz", "must be above f0_min_hz")
+        check_range("frame_step_s", self.frame_step_s, 0.001, 1.0)
+        check_range("channel", self.channel, 0, 1023)
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +407,12 @@ class VoiceExtractor(Extractor):
                 f"stream '{spec.name}' needs a regular rate and a channel {params.channel} "
                 f"(it has {spec.n_channels} at {spec.rate_hz} Hz)",
                 key="features.voice.channel",
+            )
+        if spec.rate_hz < 2 * params.f0_max_hz:
+            raise StreamError(
+                f"stream '{spec.name}' at {spec.rate_hz:g} Hz is too slow for voice analysis: "
+                f"it needs at least {2 * params.f0_max_hz:g} Hz (twice f0_max_hz); record "
+                "speech at 8 kHz or more"
             )
         self.fs_hz = spec.rate_hz
         kernels.warm_up()

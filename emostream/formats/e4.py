@@ -31,6 +31,11 @@ SAMPLED: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], float]] = {
     "HR": ("HR", ("HR",), ("bpm",), 1.0),
 }
 REQUIRED = ("BVP", "EDA")
+#: plausibility bounds of an export: unix start times up to the year 2286, rates, and how far
+#: apart the files of one session may start
+MAX_UNIX_S = 1e10
+MAX_RATE_HZ = 1e5
+MAX_START_SPREAD_S = 86400.0
 
 
 class _Export:
@@ -104,11 +109,21 @@ def _header(path: str, text: str, n_cols: int) -> tuple[float, float]:
         raise RecordingError(
             "first two rows must be the start time (unix s) and the sample rate (Hz)", file=path
         ) from None
-    if len(t0) != n_cols or len(rate) != n_cols or rate[0] <= 0:
+    if len(t0) != n_cols or len(rate) != n_cols or not 0 < rate[0] <= MAX_RATE_HZ:
         raise RecordingError(
-            f"header must give start time and a positive rate for {n_cols} column(s)", file=path
+            f"header must give start time and a rate in (0, {MAX_RATE_HZ:g}] Hz for {n_cols} "
+            "column(s)",
+            file=path,
         )
-    return t0[0], rate[0]
+    return _start_time(path, t0[0]), rate[0]
+
+
+def _start_time(path: Path, t0: float) -> float:
+    if not 0 <= t0 <= MAX_UNIX_S:
+        raise RecordingError(
+            f"start time {t0!r} is not a unix time in seconds (0 to {MAX_UNIX_S:g})", file=path
+        )
+    return t0
 
 
 def detect(path: Path) -> bool:
@@ -145,6 +160,13 @@ def _read(export: _Export) -> Recording:
         if stem in SAMPLED
     }
     t_ref = min(t0 for t0, _ in headers.values())
+    for stem, (t0, _) in headers.items():
+        if t0 - t_ref > MAX_START_SPREAD_S:
+            raise RecordingError(
+                f"starts {t0 - t_ref:.0f} s after the earliest file of the export; the files "
+                "of one E4 session start within a day of each other",
+                file=texts[stem][0],
+            )
     session = hashlib.sha1(f"{t_ref:.3f}".encode()).hexdigest()[:10]
     streams: dict[str, RecordedStream] = {}
     for stem, (kind, channels, units, scale) in SAMPLED.items():
@@ -159,7 +181,7 @@ def _read(export: _Export) -> Recording:
     if "IBI" in texts:
         p, text = texts["IBI"]
         try:
-            t0 = float(text.splitlines()[0].split(",")[0])
+            t0 = _start_time(p, float(text.splitlines()[0].split(",")[0]))
         except (IndexError, ValueError):
             raise RecordingError("first row must be 't0, IBI'", file=p) from None
         rows = _rows(p, text, 1, 2)

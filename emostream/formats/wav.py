@@ -51,8 +51,17 @@ def read(path: Path, t0_s: float = 0.0) -> Recording:
             warnings.simplefilter("ignore", wavfile.WavFileWarning)  # unknown chunks, skipped
             rate_hz, samples = wavfile.read(path, mmap=False)
     # scipy's reader fails on damaged headers in several ways, UnboundLocalError among them
-    except (ValueError, EOFError, OSError, IndexError, UnboundLocalError) as exc:
+    except (
+        ValueError,
+        EOFError,
+        OSError,
+        IndexError,
+        UnboundLocalError,
+        ZeroDivisionError,
+    ) as exc:
         raise RecordingError(f"not a readable WAV file ({exc})", file=path) from None
+    if rate_hz <= 0:
+        raise RecordingError(f"the WAV header gives a sample rate of {rate_hz} Hz", file=path)
     data = to_float(samples)
     if data.shape[0] == 0:
         raise RecordingError("the WAV file holds no samples", file=path)

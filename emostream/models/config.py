@@ -86,6 +86,9 @@ class ModelConfig:
     #: task segment revealed at once) do not drag the learner to the latest class
     replay_per_class: int = 200
     seed: int = 0
+    #: store a learner that has no data codec (river trees) as a pickle; such files are read
+    #: only with --trust-model-file (see docs/models.md)
+    allow_pickle: bool = False
     active: ActiveLearningConfig = field(default_factory=ActiveLearningConfig)
     drift: DriftConfig = field(default_factory=DriftConfig)
     labels: LabelConfig = field(default_factory=LabelConfig)

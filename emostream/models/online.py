@@ -18,7 +18,7 @@ from typing import Any
 
 from river import base, drift, metrics
 
-from emostream.errors import ModelError
+from emostream.errors import EmostreamError, ModelError
 from emostream.features.base import FeatureVector
 from emostream.labels import LabelSpan, span_covers
 from emostream.models.arousal import arousal_index
@@ -27,8 +27,30 @@ from emostream.models.discriminant import GaussianDiscriminant
 from emostream.models.encoder import SessionEncoder
 from emostream.models.learners import build_classifier
 from emostream.models.mixture import ExpertMixture
-from emostream.models.persist import read_model_file, write_model_file
+from emostream.models.persist import (
+    PICKLE,
+    decode_data,
+    decode_pickle,
+    read_model_file,
+    write_model_file,
+)
 from emostream.models.smoothing import ProbabilitySmoother
+from emostream.models.state import (
+    FloatPool,
+    NotStorableError,
+    StateError,
+    as_count,
+    as_number,
+    as_text,
+    dataclass_fields,
+    dump_pending_window,
+    dump_reservoir,
+    dump_state,
+    register,
+    restore_pending_window,
+    restore_reservoir,
+    restore_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -313,8 +335,66 @@ class OnlineStateModel:
         }
 
     def save(self, path: str | Path) -> None:
-        """Write classifier and session state; see `persist` for the file format."""
-        payload = {
+        """Write classifier and session state as data; see `persist` for the file format.
+
+        A learner without a data codec (river trees) is written as a pickle only with the
+        `[model] allow_pickle = true` opt-in; otherwise ModelError says so.
+        """
+        pool = FloatPool()
+        try:
+            state = self._dump_state(pool)
+        except NotStorableError as exc:
+            if not self.config.allow_pickle:
+                raise ModelError(
+                    f"{path}: the '{self.config.learner}' learner cannot be stored as data "
+                    f"({exc} has no codec); set `allow_pickle = true` in [model] to store it "
+                    "as a pickle, and load it with --trust-model-file"
+                ) from None
+            digest = write_model_file(path, self._header(), pickled=self._payload())
+        else:
+            digest = write_model_file(path, self._header(), state=state, floats=pool.array())
+        if self.origin == "new":
+            self.origin = digest[:8]
+
+    def _dump_state(self, pool: FloatPool) -> dict[str, Any]:
+        return {
+            "classifier": dump_state(self.classifier, pool),
+            "anchor": None if self.anchor is None else dump_state(self.anchor, pool),
+            "encoder": dump_state(self.encoder, pool),
+            "pending": [dump_state(w, pool) for w in self.pending],
+            "counters": dump_state(self.counters, pool),
+            "prequential": dump_state(self.prequential, pool),
+            "smoother": dump_state(self.smoother, pool),
+            "drift": dump_state(self._drift, pool),
+            "last_fit_t": self._last_fit_t,
+            "mixture": dump_state(self.mixture, pool),
+            "origin": self.origin,
+            "n_trained": self.n_trained,
+            "reservoir": dump_state(self.reservoir, pool),
+        }
+
+    def _restore_state(self, state: Any, pool: FloatPool) -> None:
+        restore_state(self.classifier, state["classifier"], pool)
+        if state["anchor"] is not None:
+            self.anchor = build_classifier(self.config)
+            restore_state(self.anchor, state["anchor"], pool)
+        restore_state(self.encoder, state["encoder"], pool)
+        if len(state["pending"]) > self.config.max_pending_windows:
+            raise StateError(f"more than {self.config.max_pending_windows} pending windows")
+        for node in state["pending"]:
+            window = PendingWindow(0.0, 0.0, {}, UNKNOWN_STATE)
+            restore_state(window, node, pool)
+            self.pending.append(window)
+        for part, key in ((self.counters, "counters"), (self.prequential, "prequential"),
+                          (self.smoother, "smoother"), (self._drift, "drift"),
+                          (self.mixture, "mixture"), (self.reservoir, "reservoir")):  # fmt: skip
+            restore_state(part, state[key], pool)
+        self._last_fit_t = as_number(state["last_fit_t"])
+        self.origin = as_text(state["origin"])
+        self.n_trained = as_count(state["n_trained"])
+
+    def _payload(self) -> dict[str, Any]:
+        return {
             "classifier": self.classifier,
             "encoder": self.encoder,
             "pending": self.pending,
@@ -329,9 +409,6 @@ class OnlineStateModel:
             "n_trained": self.n_trained,
             "reservoir": self.reservoir,
         }
-        digest = write_model_file(path, self._header(), payload)
-        if self.origin == "new":
-            self.origin = digest[:8]
 
     @classmethod
     def load(
@@ -341,9 +418,15 @@ class OnlineStateModel:
         *,
         config_hash: str,
         feature_names: list[str] | None = None,
+        trust_pickle: bool = False,
     ) -> OnlineStateModel:
-        """Load a saved model, refusing one made for another pipeline, label set or features."""
-        header, payload = read_model_file(path)
+        """Load a saved model, refusing one made for another pipeline, label set or features.
+
+        The header is checked before the state is decoded; a pickled file is refused unless
+        `trust_pickle`.
+        """
+        file = read_model_file(path, trust_pickle=trust_pickle)
+        header = file.header
         model = cls(config, config_hash=config_hash, feature_names=feature_names)
         problems = []
         if header.get("config_hash") != config_hash:
@@ -351,42 +434,70 @@ class OnlineStateModel:
                 f"pipeline config hash {header.get('config_hash')!r} differs from this "
                 f"pipeline's {config_hash!r}"
             )
-        if tuple(header.get("classes", ())) != model.classes:
+        if header.get("classes") != list(model.classes):
             problems.append(f"label set {header.get('classes')} differs from {list(model.classes)}")
         if header.get("learner") != config.learner:
             problems.append(f"learner {header.get('learner')!r} differs from {config.learner!r}")
-        if feature_names is not None and list(header.get("feature_names", ())) != list(
-            feature_names
-        ):
+        if feature_names is not None and header.get("feature_names") != list(feature_names):
             problems.append("its feature names differ from this pipeline's features")
         if problems:
             raise ModelError(
                 f"{path}: model does not match this pipeline: {'; '.join(problems)}. "
                 "Use the pipeline it was trained with, or retrain with `emostream train`."
             )
-        try:
-            model.classifier = payload["classifier"]
-            model.encoder = payload["encoder"]
-            model.pending = payload["pending"]
-            model.counters = payload["counters"]
-            model.prequential = payload["prequential"]
-            model.smoother = payload["smoother"]
-            model._drift = payload["drift"]
-            model._last_fit_t = payload["last_fit_t"]
-            model.anchor = payload["anchor"]
-            model.mixture = payload["mixture"]
-            model.origin = payload["origin"]
-            model.n_trained = payload["n_trained"]
-            model.reservoir = payload["reservoir"]
-        except (KeyError, TypeError):
-            raise ModelError(
-                f"{path}: model payload is incomplete; retrain with `emostream train`"
-            ) from None
-        model.trained_on = dict(header.get("trained_on") or {})
+        model.trained_on = _trained_on(header.get("trained_on") or {}, path)
+        if header["encoding"] == PICKLE:
+            model._load_payload(decode_pickle(file), path)
+        else:
+            state, floats = decode_data(file)
+            try:
+                model._restore_state(state, FloatPool(floats))
+            except (EmostreamError, KeyError, TypeError, ValueError, IndexError) as exc:
+                detail = f": {exc}" if isinstance(exc, EmostreamError) else ""
+                raise ModelError(
+                    f"{path}: model state is invalid{detail}; retrain with `emostream train`"
+                ) from None
         if model.origin == "new":
             model.origin = header["sha256"][:8]
         return model
 
+    def _load_payload(self, payload: Any, path: str | Path) -> None:
+        try:
+            self.classifier = payload["classifier"]
+            self.encoder = payload["encoder"]
+            self.pending = payload["pending"]
+            self.counters = payload["counters"]
+            self.prequential = payload["prequential"]
+            self.smoother = payload["smoother"]
+            self._drift = payload["drift"]
+            self._last_fit_t = payload["last_fit_t"]
+            self.anchor = payload["anchor"]
+            self.mixture = payload["mixture"]
+            self.origin = payload["origin"]
+            self.n_trained = payload["n_trained"]
+            self.reservoir = payload["reservoir"]
+        except (KeyError, TypeError):
+            raise ModelError(
+                f"{path}: model payload is incomplete; retrain with `emostream train`"
+            ) from None
+
     def copy(self) -> OnlineStateModel:
         """Independent deep copy (e.g. one general model personalised for many wearers)."""
         return copy.deepcopy(self)
+
+
+def _trained_on(value: Any, path: str | Path) -> dict[str, Any]:
+    """The header's `trained_on` table: {"dataset": str, "subjects": {name: fingerprint}}."""
+    subjects = value.get("subjects", {}) if isinstance(value, dict) else None
+    if not (
+        isinstance(subjects, dict)
+        and isinstance(value.get("dataset", ""), str)
+        and all(isinstance(v, str) for v in subjects.values())
+    ):
+        raise ModelError(f"{path}: model file header is corrupt ('trained_on' is malformed)")
+    return dict(value)
+
+
+register(PendingWindow, dump=dump_pending_window, restore=restore_pending_window)
+register(ClassReservoir, dump=dump_reservoir, restore=restore_reservoir)
+register(ModelCounters, fields=dataclass_fields(ModelCounters))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from emostream.pipeline.config import PipelineConfig, SourceConfig
 from emostream.sources.base import Source
 
 if TYPE_CHECKING:
+    from emostream.models.config import ModelConfig
     from emostream.models.online import OnlineStateModel
 
 
@@ -104,24 +106,90 @@ def _lsl(
 
 
 def build_model(
-    config: PipelineConfig, model_path: Path | None, feature_names: Sequence[str] | None = None
+    config: PipelineConfig,
+    model_path: Path | None,
+    feature_names: Sequence[str] | None = None,
+    *,
+    trust_model_file: bool = False,
 ) -> OnlineStateModel | None:
-    """The pipeline's online model: loaded from `model_path` if it exists, else new."""
+    """The pipeline's online model: loaded from `model_path` if it exists, else new.
+
+    A pickled model file is read only with `trust_model_file` (see docs/models.md).
+    """
     if not config.has_model:
         if model_path is not None:
             raise UsageError(f"--model given but {config.path} has no [model] table")
         return None
-    from emostream.models.config import ModelConfig
     from emostream.models.online import OnlineStateModel
 
-    model_config = ModelConfig.from_tables(
-        config.model_tables, config.labels_tables, file=config.path
-    )
+    model_config = _model_config(config)
     if model_path is not None and model_path.exists():
-        model = OnlineStateModel.load(model_path, model_config, config_hash=config.config_hash)
+        model = OnlineStateModel.load(
+            model_path,
+            model_config,
+            config_hash=config.config_hash,
+            trust_pickle=trust_model_file,
+        )
         model.new_session()  # a new wearer session: fresh baseline, label queue and budget
         return model
     return OnlineStateModel(model_config, config_hash=config.config_hash)
+
+
+def _model_config(config: PipelineConfig) -> ModelConfig:
+    from emostream.models.config import ModelConfig
+
+    return ModelConfig.from_tables(config.model_tables, config.labels_tables, file=config.path)
+
+
+def check_model_path(
+    path: Path, *, read: bool, write: bool, config: PipelineConfig | None = None
+) -> None:
+    """Refuse (UsageError) a `--model` path before any work starts: a file to read must be
+    readable, a file to write must be in a writable folder, and (given `config`) the
+    pipeline's learner must be storable as data unless `[model] allow_pickle` is set."""
+    if path.is_dir():
+        raise UsageError(f"--model {path}: is a folder; give a model file")
+    if read:
+        try:
+            with path.open("rb") as fh:
+                fh.read(1)
+        except FileNotFoundError:
+            raise UsageError(f"--model {path}: no such file; check the path") from None
+        except OSError as exc:
+            raise UsageError(f"--model {path}: cannot read: {exc.strerror}") from None
+    if write:
+        folder = path.parent
+        try:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}."):
+                pass
+        except OSError as exc:
+            raise UsageError(
+                f"--model {path}: cannot write in {folder}: {exc.strerror}; "
+                "choose a writable folder that exists"
+            ) from None
+    if config is not None:
+        if not config.has_model:
+            raise UsageError(f"--model given but {config.path} has no [model] table")
+        if write:
+            _check_storable(config)
+
+
+def _check_storable(config: PipelineConfig) -> None:
+    from emostream.models.learners import build_classifier
+    from emostream.models.state import NotStorableError, ensure_storable
+
+    model_config = _model_config(config)
+    if model_config.allow_pickle:
+        return
+    try:
+        ensure_storable(build_classifier(model_config))
+    except NotStorableError:
+        raise ConfigError(
+            f"learner '{model_config.learner}' cannot be saved as data; set "
+            "`allow_pickle = true` in [model] to save it as a pickle (see docs/models.md)",
+            file=config.path,
+            key="model.learner",
+        ) from None
 
 
 def all_specs(sources: Sequence[Source]) -> list[StreamSpec]:

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emostream.config import load_toml, parse_dataclass
+from emostream.config import check_range, load_toml, parse_dataclass
 from emostream.devices import DeviceProfile, load_profile
 from emostream.errors import ConfigError
 from emostream.windowing import WindowConfig
 
 PIPELINES_DIR = Path(__file__).resolve().parents[2] / "pipelines"
+#: longest synthetic session and fastest pacing a source accepts
+MAX_DURATION_S = 7 * 24 * 3600.0
+MAX_SPEED = 1e6
 TOP_LEVEL_KEYS = (
     "pipeline",
     "window",
@@ -57,6 +60,12 @@ class SourceConfig:
     resolve_timeout_s: float = 5.0
     #: ble / e4-tcp: device address (MAC, platform id, or host:port)
     address: str = ""
+
+    def __post_init__(self) -> None:
+        check_range("seed", self.seed, 0, 2**32 - 1)
+        check_range("duration_s", self.duration_s, 0.0, MAX_DURATION_S)
+        check_range("speed", self.speed, 0.0, MAX_SPEED)
+        check_range("resolve_timeout_s", self.resolve_timeout_s, 0.0, 3600.0, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,40 @@ class PipelineConfig:
 FEATURE_TABLES = frozenset({"window", "sources", "features"})
 
 
+def _check_inputs(
+    sources: tuple[SourceConfig, ...],
+    profiles: tuple[DeviceProfile | None, ...],
+    features: dict[str, Any],
+    path: Path | None,
+) -> None:
+    """Refuse sources that give no stream, and extractors that no source can feed (when every
+    source's streams are known from its profile)."""
+    from emostream.features.registry import extractors_without_input
+
+    kinds: set[str] = set()
+    for i, (source, profile) in enumerate(zip(sources, profiles, strict=True)):
+        if profile is None or (
+            profile.device.transport == "lsl" and (source.name or source.source_id)
+        ):
+            return  # a recording or a stream picked by name: its kinds show only when read
+        given = {s.kind for s in profile.streams if not source.kinds or s.kind in source.kinds}
+        if not given:
+            raise ConfigError(
+                f"device '{profile.name}' declares no [[streams]]; add them to {profile.path}",
+                file=path,
+                key=f"sources[{i}].device",
+            )
+        kinds |= given
+    if not sources:
+        return
+    for name, needs in extractors_without_input(features, kinds).items():
+        raise ConfigError(
+            f"needs a {needs} stream, but the sources give only {', '.join(sorted(kinds))}",
+            file=path,
+            key=f"features.{name}",
+        )
+
+
 def config_hash(raw: dict[str, Any]) -> str:
     canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
@@ -176,12 +219,23 @@ def parse_pipeline(raw: dict[str, Any], path: Path | None = None) -> PipelineCon
             profiles.append(None)
             continue
         try:
-            profiles.append(load_profile(source.device))
+            profile = load_profile(source.device)
         except ConfigError as exc:
             if exc.file is not None:  # the profile file itself is broken: report it as is
                 raise
             raise ConfigError(str(exc), file=path, key=f"sources[{i}].device") from None
+        known = [s.kind for s in profile.streams]
+        unknown = [k for k in source.kinds if k not in known]
+        if unknown:
+            raise ConfigError(
+                f"device '{profile.name}' has no stream of kind {', '.join(map(repr, unknown))} "
+                f"(its kinds: {', '.join(known) or 'none'})",
+                file=path,
+                key=f"sources[{i}].kinds",
+            )
+        profiles.append(profile)
     features = parse_feature_tables(raw.get("features", {}), path)
+    _check_inputs(sources, tuple(profiles), features, path)
     if "labels" in raw and "model" not in raw:
         raise ConfigError("[labels] needs a [model] table", file=path, key="labels")
     if "model" in raw:

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from emostream import __version__
-from emostream.errors import RecordingError
+from emostream.errors import RecordingError, UsageError
 from emostream.formats.base import Recording
 from emostream.pipeline.config import PipelineConfig
 from emostream.pipeline.launch import run_session
@@ -90,6 +90,23 @@ def process_recording(
     )
 
 
+#: what `write_outputs` writes into the output folder
+OUTPUT_FILES = ("features.parquet", "predictions.parquet", "session.json")
+
+
+def check_output_folder(out_dir: Path, *, overwrite: bool) -> None:
+    """Refuse (UsageError) an output folder holding an earlier run's results, unless
+    `overwrite`, so that old predictions never sit beside new features."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir}: is a file; give a folder")
+    held = [name for name in OUTPUT_FILES if (out_dir / name).exists()]
+    if held and not overwrite:
+        raise UsageError(
+            f"--out {out_dir}: already holds results ({', '.join(held)}); pass --overwrite "
+            "to replace them, or choose another folder"
+        )
+
+
 def write_outputs(
     out_dir: Path,
     config: PipelineConfig,
@@ -99,6 +116,8 @@ def write_outputs(
 ) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUT_FILES:  # an earlier run's files (--overwrite) never outlive it
+            (out_dir / name).unlink(missing_ok=True)
         pq.write_table(
             pa.concat_tables(features, promote_options="default"), out_dir / "features.parquet"
         )
