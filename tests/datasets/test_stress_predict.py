@@ -44,8 +44,18 @@ def test_missing_phase_table_is_a_usage_error(tmp_path):
 
 def test_evaluate_two_subjects(root, capsys):
     code = main(
-        ["evaluate", str(root), "--format", "stress-predict", "--subjects", "S02,S03", "--json"]
-        + ["--seeds", "1", "--no-shuffled"]
+        [
+            "evaluate",
+            str(root),
+            "--format",
+            "stress-predict",
+            "--subjects",
+            "S02,S03",
+            "--json",
+            "--seeds",
+            "1",
+            "--no-shuffled",
+        ]
     )
     assert code == 0
     out = capsys.readouterr()
