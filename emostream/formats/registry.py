@@ -14,6 +14,7 @@ from typing import Any
 
 from emostream.errors import UsageError
 from emostream.formats.base import Recording
+from emostream.formats.salvage import salvage_timestamps
 
 #: format name -> module under emostream.formats, in detection order
 FORMATS: dict[str, str] = {
@@ -64,7 +65,8 @@ def detect_format(path: str | Path) -> str:
 def read_recording(
     path: str | Path, fmt: str | None = None, **options: Any
 ) -> tuple[str, Recording]:
-    """Open `path` with format `fmt` (detected when None). Returns (format, recording)."""
+    """Open `path` with format `fmt` (detected when None). Returns (format, recording), its
+    timestamps salvaged (`salvage_timestamps`)."""
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
@@ -76,4 +78,4 @@ def read_recording(
         if name not in accepted:
             flag = "--" + name.replace("_", "-")
             raise UsageError(f"{path}: {flag} does not apply to the '{fmt}' format")
-    return fmt, module.read(Path(path), **options)
+    return fmt, salvage_timestamps(module.read(Path(path), **options))

@@ -1,8 +1,9 @@
 """XDF files: read with pyxdf (its clock-sync and dejitter options), written vectorised.
 
 pyxdf recovers what it can from a truncated or corrupt file (it scans forward to the next
-boundary chunk and logs the damage); what it reports is kept in `meta["damage"]`. A file it
-cannot parse at all gives a RecordingError naming the file.
+boundary chunk and logs the damage); what it reports is kept in `meta["damage"]`. A stream
+with a non-finite timestamp is read undejittered, so that `salvage_timestamps` repairs only
+the bad samples. A file it cannot parse at all gives a RecordingError naming the file.
 """
 
 from __future__ import annotations
@@ -70,14 +71,37 @@ def read(
     pyxdf_log = logging.getLogger("pyxdf.pyxdf")
     pyxdf_log.addHandler(damage)
     try:
-        raw_streams, header = pyxdf.load_xdf(
-            str(path),
-            select_streams=select_streams,
-            synchronize_clocks=synchronize_clocks,
-            dejitter_timestamps=dejitter_timestamps,
-            handle_clock_resets=handle_clock_resets,
-            jitter_break_threshold_seconds=jitter_break_threshold_seconds,
-        )
+        with np.errstate(invalid="ignore"):  # a non-finite timestamp is handled below
+            raw_streams, header = pyxdf.load_xdf(
+                str(path),
+                select_streams=select_streams,
+                synchronize_clocks=synchronize_clocks,
+                dejitter_timestamps=dejitter_timestamps,
+                handle_clock_resets=handle_clock_resets,
+                jitter_break_threshold_seconds=jitter_break_threshold_seconds,
+            )
+            poisoned = [
+                int(raw["info"]["stream_id"])
+                for raw in raw_streams
+                if not np.isfinite(np.asarray(raw.get("time_stamps", []), dtype=np.float64)).all()
+            ]
+            if poisoned and dejitter_timestamps:
+                # pyxdf's dejitter spreads one non-finite timestamp over the whole stream: read
+                # those streams' timestamps undejittered, so that only the bad ones need repair
+                raw_ts = {
+                    int(raw["info"]["stream_id"]): raw["time_stamps"]
+                    for raw in pyxdf.load_xdf(
+                        str(path),
+                        select_streams=poisoned,
+                        synchronize_clocks=synchronize_clocks,
+                        dejitter_timestamps=False,
+                        handle_clock_resets=handle_clock_resets,
+                    )[0]
+                }
+                for raw in raw_streams:
+                    raw["time_stamps"] = raw_ts.get(
+                        int(raw["info"]["stream_id"]), raw["time_stamps"]
+                    )
     except Exception as exc:  # pyxdf raises bare Exception/IOError/ValueError on bad files
         raise RecordingError(f"cannot read XDF: {exc}", file=path) from None
     finally:
@@ -96,7 +120,7 @@ def read(
         "path": str(path),
         "header": header.get("info", {}) if isinstance(header, dict) else {},
         "devices": devices,
-        "damage": [f"{path}: {msg}" for msg in damage.messages],
+        "damage": [f"{path}: {msg}" for msg in dict.fromkeys(damage.messages)],
     }
     recording = Recording(streams, None, meta)
     if damage.messages and not partial:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec
+from emostream.core.timestamps import TimestampStats
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,10 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def events(self) -> AsyncIterator[SourceEvent]:
         """Iterate over chunks and gaps. Ends when the source is exhausted or closed."""
+
+    def timestamp_stats(self) -> dict[str, TimestampStats]:
+        """Per source_id, the bad timestamps found and what was done (sources that check)."""
+        return {}
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release transports. Safe to call twice."""

@@ -14,6 +14,7 @@ from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
 from emostream.core.lslinfo import info_to_spec
 from emostream.core.spec import StreamSpec
+from emostream.core.timestamps import TimestampGuard, TimestampStats
 from emostream.errors import ResolveError, UsageError
 from emostream.sources.base import Gap, Source, SourceEvent
 
@@ -69,22 +70,21 @@ def resolve(query: LslQuery, timeout_s: float) -> pylsl.StreamInfo:
     return found[0]
 
 
-def processing_flags(spec: StreamSpec, gappy: bool = False) -> int:
-    """Dejitter only regular, gap-free streams; clock sync is done by hand so it can be recorded."""
-    if spec.is_irregular or gappy or spec.kind in GAPPY_KINDS:
-        return pylsl.proc_none
-    return pylsl.proc_dejitter
+def dejitters(spec: StreamSpec, gappy: bool = False) -> bool:
+    """Dejitter only regular, gap-free streams (PROTOCOLS.md §5)."""
+    return not (spec.is_irregular or gappy or spec.kind in GAPPY_KINDS)
 
 
 class LslSource(Source):
     """Subscribes to one LSL outlet.
 
     Timestamps are moved onto the local LSL clock with `time_correction`, refreshed every
-    `clock_refresh_s`; every offset used is kept in `clock_offsets`. Regular streams are
-    dejittered by liblsl; irregular and gappy ones are not (PROTOCOLS.md §5). If the outlet
-    disappears, liblsl re-subscribes to the same source_id when it comes back; the silence
-    is reported as a `Gap` once data resumes, and counted in `n_gaps`. A silent dejittered
-    inlet is replaced, so that the gap keeps its true length.
+    `clock_refresh_s`; every offset used is kept in `clock_offsets`. They then pass a
+    `TimestampGuard` (checked against the arrival time): non-finite and jumping timestamps
+    are counted and repaired or dropped with a `Gap`, so the stream goes on. Regular streams
+    are dejittered by the guard; irregular and gappy ones are not (PROTOCOLS.md §5). If the
+    outlet disappears, liblsl re-subscribes to the same source_id when it comes back; the
+    silence is reported as a `Gap` once data resumes, and counted in `n_gaps`.
     """
 
     def __init__(
@@ -97,13 +97,13 @@ class LslSource(Source):
         pull_timeout_s: float = 0.2,
         clock_refresh_s: float = 5.0,
         gap_after_s: float | None = None,
+        max_jump_s: float = 1.0,
     ):
         self.query = query
         self._info = resolve(query, resolve_timeout_s)
         # the full info (with desc/channels) needs an inlet; open it now so specs are known
         self._spec = info_to_spec(self._info)
-        self._flags = processing_flags(self._spec, gappy)
-        self._inlet = self._new_inlet()
+        self._inlet = pylsl.StreamInlet(self._info, max_buflen=360, recover=True)
         self._spec = info_to_spec(self._inlet.info(resolve_timeout_s))
         self._max_chunk = max_chunk
         self._pull_timeout_s = pull_timeout_s
@@ -111,13 +111,11 @@ class LslSource(Source):
         period = 1.0 / self._spec.rate_hz if not self._spec.is_irregular else 1.0
         self._gap_after_s = gap_after_s if gap_after_s is not None else max(1.0, 20 * period)
         self.clock_offsets: list[ClockOffset] = []
+        self.guard = TimestampGuard(
+            self._spec.rate_hz, max_jump_s=max_jump_s, dejitter=dejitters(self._spec, gappy)
+        )
         self.n_gaps = 0
         self._closed = False
-
-    def _new_inlet(self) -> pylsl.StreamInlet:
-        return pylsl.StreamInlet(
-            self._info, max_buflen=360, recover=True, processing_flags=self._flags
-        )
 
     @property
     def specs(self) -> tuple[StreamSpec, ...]:
@@ -142,16 +140,6 @@ class LslSource(Source):
         """Subscribe now (data pushed from here on is kept); `events()` does it if needed."""
         await asyncio.to_thread(self._inlet.open_stream, timeout_s)
 
-    async def _wait_for_outlet(self, poll_s: float = 0.5) -> None:
-        """Open the (new) inlet in a worker thread, retrying until the outlet is back or the
-        source is closed; the event loop and the direct pulls never block on it."""
-        while not self._closed:
-            try:
-                await asyncio.to_thread(self._inlet.open_stream, poll_s)
-                return
-            except (TimeoutError, pylsl.util.TimeoutError):
-                continue
-
     async def events(self) -> AsyncIterator[SourceEvent]:
         await self.open()
         offset = await asyncio.to_thread(self._refresh_offset)
@@ -169,21 +157,23 @@ class LslSource(Source):
                 if not silent and now - last_arrival > self._gap_after_s:
                     silent = True
                     log.warning("%s: no data for %.1f s", self._spec.name, now - last_arrival)
-                    if self._flags & pylsl.proc_dejitter:
-                        # a fresh inlet restarts dejittering, which would otherwise smooth the
-                        # coming gap away; it subscribes again once the outlet returns
-                        self._inlet = self._new_inlet()
-                        await self._wait_for_outlet()
                 continue
             if now - last_refresh > self._clock_refresh_s:
                 offset = await asyncio.to_thread(self._refresh_offset)
                 last_refresh = now
-            ts = ts + offset
-            if silent and last_t is not None:
+            guarded = self.guard.apply(ts + offset, now)
+            for t_from, t_to in guarded.gaps:
+                yield Gap(self._spec.source_id, t_from, t_to, "timestamps not usable")
+            silent_before, silent = silent, False
+            last_arrival = now
+            ts = guarded.timestamps
+            if guarded.keep is not None:
+                data = data[guarded.keep]
+            if not ts.size:
+                continue
+            if silent_before and last_t is not None:
                 self.n_gaps += 1
                 yield Gap(self._spec.source_id, last_t, float(ts[0]), "outlet silent or lost")
-            silent = False
-            last_arrival = now
             if self._spec.is_markers:
                 values = np.empty((len(ts), 1), dtype=object)
                 values[:, 0] = [
@@ -193,6 +183,9 @@ class LslSource(Source):
                 data = values
             yield Chunk(self._spec, ts, data, np.full(ts.shape, now))
             last_t = float(ts[-1])
+
+    def timestamp_stats(self) -> dict[str, TimestampStats]:
+        return {self._spec.source_id: self.guard.stats}
 
     async def aclose(self) -> None:
         self._closed = True

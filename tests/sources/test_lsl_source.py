@@ -4,7 +4,6 @@ import asyncio
 import gc
 
 import numpy as np
-import pylsl
 import pytest
 
 from emostream.core.chunk import Chunk
@@ -13,7 +12,7 @@ from emostream.core.spec import StreamSpec
 from emostream.errors import ResolveError
 from emostream.sinks.lsl import StreamOutlets
 from emostream.sources.base import Gap
-from emostream.sources.lsl import LslQuery, LslSource, processing_flags
+from emostream.sources.lsl import LslQuery, LslSource, dejitters
 
 RATE_HZ = 100.0
 
@@ -32,9 +31,9 @@ def test_resolve_timeout_is_a_clear_error(unique_name):
 def test_dejitter_only_for_regular_streams(unique_name):
     regular = make_spec(unique_name)
     rr = StreamSpec("RR", "rr", ("rri_ms",), ("ms",), 0.0, "x:rr")
-    assert processing_flags(regular) == pylsl.proc_dejitter
-    assert processing_flags(regular, gappy=True) == pylsl.proc_none
-    assert processing_flags(rr) == pylsl.proc_none
+    assert dejitters(regular)
+    assert not dejitters(regular, gappy=True)
+    assert not dejitters(rr)
 
 
 async def _produce(

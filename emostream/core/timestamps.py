@@ -1,0 +1,184 @@
+"""Timestamp guard: one bad timestamp never costs a stream (pure, stateful, no I/O).
+
+Per sample, a timestamp is bad when it is not finite or when it jumps: a step back of more
+than `max_jump_s`, or a step ahead of the arrival clock by more than `max_jump_s` (without an
+arrival clock, as in a recording: a step ahead of more than `max_gap_s`). Every bad sample is
+counted. A regular stream's bad samples get the time its rate predicts, and at a jump its clock
+is re-anchored there, so the samples after a lasting clock step continue seamlessly and those
+after a single wild sample return to their own clock. An irregular stream's bad samples are
+dropped and the time they covered is reported as a gap. The next good sample always resumes
+the stream.
+
+With `dejitter`, a regular stream's good samples are stamped by a running line fit of
+timestamp against sample number (what liblsl's dejitter does, but blind to bad samples, and
+restarted when a silence shows as a step ahead that the arrival clock confirms).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emostream.timing import RunningLineFit
+
+#: the dejitter fit forgets with this half-life (liblsl's default), in seconds of samples
+DEJITTER_HALFLIFE_S = 90.0
+#: a step ahead of the dejitter fit by more than this many sample periods restarts the fit
+RESTART_PERIODS = 20.0
+
+
+@dataclass(slots=True)
+class TimestampStats:
+    """What the guard found and did; `n_repaired + n_dropped` samples had bad timestamps or
+    were re-anchored at a jump."""
+
+    n_nonfinite: int = 0
+    n_jumps: int = 0
+    n_repaired: int = 0
+    n_dropped: int = 0
+
+    @property
+    def n_events(self) -> int:
+        return self.n_nonfinite + self.n_jumps
+
+
+@dataclass(frozen=True, slots=True)
+class Guarded:
+    """Timestamps of the kept samples; `keep` masks the input (None: all kept); `gaps` are
+    (from, to) spans whose samples were dropped."""
+
+    timestamps: np.ndarray
+    keep: np.ndarray | None = None
+    gaps: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass
+class TimestampGuard:
+    """Checks and repairs one stream's timestamps chunk by chunk (see the module docstring)."""
+
+    rate_hz: float
+    max_jump_s: float = 1.0
+    max_gap_s: float = 3600.0
+    dejitter: bool = False
+    stats: TimestampStats = field(default_factory=TimestampStats)
+    #: added to incoming timestamps since the last re-anchoring
+    offset_s: float = 0.0
+    #: the last timestamp handed on
+    last_s: float = -math.inf
+
+    def __post_init__(self) -> None:
+        self._period_s = 1.0 / self.rate_hz if self.rate_hz > 0 else 0.0
+        self._fit: RunningLineFit | None = None
+        if self.dejitter and self._period_s:
+            memory = self.rate_hz * DEJITTER_HALFLIFE_S / math.log(2.0)
+            self._fit = RunningLineFit(self._period_s, memory, min_span_x=2.0 * self.rate_hz)
+        self._n = 0  # sample number of the next sample (dejitter fit's x)
+        self._gap_from: float | None = None  # irregular: start of the span being dropped
+
+    @property
+    def regular(self) -> bool:
+        return self._period_s > 0
+
+    def apply(self, timestamps: np.ndarray, arrival_s: float | None = None) -> Guarded:
+        """Check one chunk's timestamps; `arrival_s` is when it arrived, on the same clock."""
+        c = np.asarray(timestamps, dtype=np.float64) + self.offset_s
+        n = c.shape[0]
+        out = np.empty(n)
+        keep = np.ones(n, dtype=bool)
+        gaps: list[tuple[float, float]] = []
+        i = 0
+        while i < n:
+            j = i + self._first_bad(c[i:], arrival_s)
+            if j > i:
+                out[i:j] = self._accept(c[i:j], arrival_s)
+                if self._gap_from is not None:
+                    gaps.append((self._gap_from, float(c[i])))
+                    self._gap_from = None
+            if j >= n:
+                break
+            if not math.isfinite(c[j]):
+                k = j + 1 + int(np.argmax(np.append(np.isfinite(c[j + 1 :]), True)))
+                self.stats.n_nonfinite += k - j
+                if self.regular and math.isfinite(self.last_s):
+                    out[j:k] = self._repair(k - j)
+                else:
+                    self._drop(keep, j, k)
+                i = k
+                continue
+            self.stats.n_jumps += 1
+            if self.regular and math.isfinite(self.last_s):
+                delta = self._predict(1)[0] - c[j]
+            elif arrival_s is not None:
+                delta = arrival_s - c[j]
+            else:
+                self._drop(keep, j, j + 1)
+                i = j + 1
+                continue
+            c[j:] += delta
+            self.offset_s += delta
+            i = j
+        if keep.all():
+            return Guarded(out, None, tuple(gaps))
+        return Guarded(out[keep], keep, tuple(gaps))
+
+    def _first_bad(self, c: np.ndarray, arrival_s: float | None) -> int:
+        """Index of the first bad timestamp in `c` (len(c) when all are good)."""
+        prev = np.empty_like(c)
+        prev[0] = self.last_s if math.isfinite(self.last_s) else c[0]
+        prev[1:] = c[:-1]
+        step = c - prev
+        bad = ~np.isfinite(step) | (step < -self.max_jump_s)
+        if arrival_s is not None:
+            bad |= c > arrival_s + self.max_jump_s
+        else:
+            bad |= step > self.max_gap_s
+        return int(np.argmax(bad)) if bad.any() else c.shape[0]
+
+    def _accept(self, c: np.ndarray, arrival_s: float | None) -> np.ndarray:
+        """Good samples: passed on, or stamped by the dejitter fit."""
+        m = c.shape[0]
+        if self._fit is None:
+            self.last_s = float(c[-1])
+            self._n += m
+            return c
+        x = np.arange(self._n, self._n + m, dtype=np.float64)
+        out = np.empty(m)
+        lo = 0
+        if self._fit.n:
+            # a silence shows as a step ahead of the fit; restart it there (the arrival clock
+            # has already vouched for the step)
+            ahead = c - self._fit.predict(x) > RESTART_PERIODS * self._period_s
+            lo = int(np.argmax(ahead)) if ahead.any() else m
+            if lo:
+                self._fit.add_many(x[:lo], c[:lo])
+                out[:lo] = self._fit.predict(x[:lo])
+            if lo < m:
+                self._fit.reset()
+        if lo < m:
+            self._fit.add_many(x[lo:], c[lo:])
+            out[lo:] = self._fit.predict(x[lo:])
+        self._n += m
+        self.last_s = float(out[-1])
+        return out
+
+    def _predict(self, m: int) -> np.ndarray:
+        """Times the stream's rate gives the next `m` samples."""
+        if self._fit is not None and self._fit.n:
+            return self._fit.predict(np.arange(self._n, self._n + m, dtype=np.float64))
+        return self.last_s + self._period_s * np.arange(1, m + 1)
+
+    def _repair(self, m: int) -> np.ndarray:
+        """Re-stamp `m` samples from the rate."""
+        self.stats.n_repaired += m
+        times = self._predict(m)
+        self._n += m
+        self.last_s = float(times[-1])
+        return times
+
+    def _drop(self, keep: np.ndarray, lo: int, hi: int) -> None:
+        keep[lo:hi] = False
+        self.stats.n_dropped += hi - lo
+        if self._gap_from is None and math.isfinite(self.last_s):
+            self._gap_from = self.last_s

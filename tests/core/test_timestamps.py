@@ -1,0 +1,125 @@
+"""TimestampGuard fed directly: bad timestamps are counted and repaired or dropped, and the
+stream resumes with the next good sample."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emostream.core.timestamps import TimestampGuard
+from emostream.timing import RunningLineFit
+
+RATE_HZ = 100.0
+
+
+def _true_times(n: int, t0: float = 50.0) -> np.ndarray:
+    return t0 + np.arange(n) / RATE_HZ
+
+
+def _feed(guard: TimestampGuard, ts: np.ndarray, chunk: int, arrival_s=None):
+    out, keeps, gaps = [], [], []
+    for lo in range(0, ts.shape[0], chunk):
+        part = guard.apply(ts[lo : lo + chunk], arrival_s)
+        out.append(part.timestamps)
+        keeps.append(
+            part.keep if part.keep is not None else np.ones(len(ts[lo : lo + chunk]), bool)
+        )
+        gaps.extend(part.gaps)
+    return np.concatenate(out), np.concatenate(keeps), gaps
+
+
+def test_nan_run_in_a_regular_stream_is_restamped_from_the_rate() -> None:
+    true = _true_times(1000)
+    ts = true.copy()
+    ts[300:400] = np.nan
+    guard = TimestampGuard(RATE_HZ)
+    out, keep, gaps = _feed(guard, ts, 7)
+    assert keep.all() and not gaps
+    np.testing.assert_allclose(out, true, atol=1e-9)
+    assert guard.stats.n_nonfinite == 100 and guard.stats.n_repaired == 100
+
+
+def test_one_wild_sample_is_reanchored_and_the_clock_returns() -> None:
+    true = _true_times(1000)
+    ts = true.copy()
+    ts[500] += 1e6
+    guard = TimestampGuard(RATE_HZ)
+    out, keep, _ = _feed(guard, ts, 13)
+    assert keep.all()
+    np.testing.assert_allclose(out, true, atol=1e-6)
+    assert guard.stats.n_jumps == 2  # away and back
+    assert abs(guard.offset_s) < 1e-6
+
+
+def test_a_lasting_clock_step_back_continues_seamlessly() -> None:
+    true = _true_times(2000)
+    ts = true.copy()
+    ts[1200:] -= 3600.0  # e.g. the sender's clock was reset
+    guard = TimestampGuard(RATE_HZ)
+    out, keep, _ = _feed(guard, ts, 32)
+    assert keep.all() and np.all(np.diff(out) > 0)
+    np.testing.assert_allclose(out, true, atol=1e-6)
+    assert guard.stats.n_jumps == 1
+
+
+def test_irregular_stream_drops_bad_samples_with_a_gap() -> None:
+    beats = np.cumsum(np.full(60, 0.8)) + 10.0
+    ts = beats.copy()
+    ts[20:25] = np.nan
+    ts[40] = -1e9
+    guard = TimestampGuard(0.0)
+    out, keep, gaps = _feed(guard, ts, 4)
+    assert np.flatnonzero(~keep).tolist() == [20, 21, 22, 23, 24, 40]
+    np.testing.assert_array_equal(out, beats[keep])
+    assert gaps == [(beats[19], beats[25]), (beats[39], beats[41])]
+    assert guard.stats.n_dropped == 6 and guard.stats.n_nonfinite == 5
+
+
+def test_live_silence_is_kept_but_a_future_stamp_is_not() -> None:
+    guard = TimestampGuard(RATE_HZ, dejitter=True)
+    first = _true_times(500)
+    guard.apply(first, arrival_s=float(first[-1]))
+    resumed = _true_times(100, t0=float(first[-1]) + 30.0)  # outlet silent for 30 s
+    out = guard.apply(resumed, arrival_s=float(resumed[-1]) + 0.01).timestamps
+    np.testing.assert_allclose(out, resumed, atol=1e-6)
+    assert guard.stats.n_events == 0
+    wild = _true_times(10, t0=float(resumed[-1]) + 0.01) + 1e6
+    out = guard.apply(wild, arrival_s=float(resumed[-1]) + 0.11).timestamps
+    np.testing.assert_allclose(out, wild - 1e6, atol=1e-6)
+    assert guard.stats.n_jumps == 1
+
+
+def test_dejitter_is_not_poisoned_by_nan() -> None:
+    rng = np.random.default_rng(3)
+    true = _true_times(6000)
+    ts = true + rng.uniform(0.0, 0.004, true.shape)
+    ts[2000:2100] = np.nan
+    guard = TimestampGuard(RATE_HZ, dejitter=True)
+    out, keep, _ = _feed(guard, ts, 10, arrival_s=None)
+    assert keep.all() and np.isfinite(out).all() and np.all(np.diff(out) > 0)
+    late = slice(3000, None)
+    assert np.std(np.diff(out[late])) < 0.1 * np.std(np.diff(ts[late]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(chunk=st.integers(1, 64), where=st.integers(1, 900), length=st.integers(1, 90))
+def test_chunking_does_not_change_the_repair(chunk: int, where: int, length: int) -> None:
+    ts = _true_times(1000)
+    ts[where : where + length] = np.nan
+    ts[min(where + length + 3, 999)] += 5000.0
+    whole, _, _ = _feed(TimestampGuard(RATE_HZ), ts, 1000)
+    parts, _, _ = _feed(TimestampGuard(RATE_HZ), ts, chunk)
+    np.testing.assert_allclose(parts, whole, atol=1e-9)
+
+
+def test_vectorised_line_fit_equals_point_by_point() -> None:
+    rng = np.random.default_rng(0)
+    x = np.arange(500, dtype=np.float64)
+    y = 3.0 + 0.01 * x + rng.normal(0, 1e-3, x.shape)
+    one, many = RunningLineFit(0.01, 100.0, 5.0), RunningLineFit(0.01, 100.0, 5.0)
+    for xi, yi in zip(x, y, strict=True):
+        one.add(xi, yi)
+    many.add_many(x[:123], y[:123])
+    many.add_many(x[123:], y[123:])
+    np.testing.assert_allclose(many.predict(x), one.predict(x), rtol=0, atol=1e-9)
