@@ -118,6 +118,7 @@ class TimestampGuard:
                 continue
             c[j:] += delta
             self.offset_s += delta
+            self.stats.n_repaired += 1  # the sample at the jump is re-stamped
             i = j
         if keep.all():
             return Guarded(out, None, tuple(gaps))

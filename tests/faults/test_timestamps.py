@@ -1,0 +1,124 @@
+"""One bad timestamp never costs a stream: recordings, XDF files and live LSL inlets."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from emostream.cli import main
+from emostream.core.chunk import Chunk
+from emostream.core.spec import StreamSpec
+from emostream.formats import xdf
+from emostream.formats.base import RecordedStream, Recording
+from emostream.formats.registry import read_recording
+from emostream.sinks.recorder import RecorderSink
+
+ECG = StreamSpec("ECG", "f-ECG", ("ECG",), ("uV",), 250.0, "f-ecg", "double64")
+EDA = StreamSpec("EDA", "f-EDA", ("EDA",), ("uS",), 4.0, "f-eda", "double64")
+DURATION_S = 340
+
+
+def _signals() -> Recording:
+    k = np.arange(int(ECG.rate_hz * DURATION_S))
+    e = np.arange(int(EDA.rate_hz * DURATION_S))
+    ecg = 500.0 * np.sin(2 * np.pi * 1.2 * k / ECG.rate_hz) ** 31  # ~72 bpm spikes
+    eda = 2.0 + 0.1 * np.sin(e / 40.0)
+    return Recording(
+        {
+            "ecg": RecordedStream(ECG, 100.0 + k / ECG.rate_hz, ecg[:, None]),
+            "eda": RecordedStream(EDA, 100.0 + e / EDA.rate_hz, eda[:, None]),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def clean_session(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rec = _signals()
+    sink = RecorderSink(tmp_path_factory.mktemp("clean"), subject="F01", live=False, fsync=False)
+    sink.open(None)
+    for lo in range(0, DURATION_S):  # one chunk per stream and second, as a live run would
+        for stream in rec.streams.values():
+            rate = int(stream.spec.rate_hz)
+            part = slice(lo * rate, (lo + 1) * rate)
+            sink.on_chunk(Chunk(stream.spec, stream.timestamps[part], stream.data[part]))
+    sink.close()
+    assert sink.path is not None
+    return sink.path
+
+
+def _with_bad_timestamp(clean: Path, dst: Path, key: str, index: int, value: float) -> Path:
+    shutil.copytree(clean, dst)
+    path = dst / "streams" / f"{key}.parquet"
+    table = pq.read_table(path)
+    ts = table.column("timestamp").to_numpy().copy()
+    ts[index] = value
+    table = table.set_column(0, "timestamp", pa.array(ts))
+    pq.write_table(table, path)
+    return dst
+
+
+def _process(session: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> dict:
+    args = ["process", str(session), "--pipeline", "physio-csv", "--out", str(out), "--json"]
+    assert main([*args, "--quiet"]) == 0
+    return json.loads(capsys.readouterr().out)["inputs"][0]
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, 1e6 + 300.0])
+def test_one_bad_timestamp_in_a_session_costs_no_window(
+    clean_session: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: float
+) -> None:
+    clean = _process(clean_session, tmp_path / "clean-out", capsys)
+    bad = _with_bad_timestamp(clean_session, tmp_path / "bad", "ecg", 30_000, value)
+    summary = _process(bad, tmp_path / "bad-out", capsys)
+    assert clean["n_windows"] >= 275
+    assert summary["n_windows"] == clean["n_windows"]
+    assert summary["stream_stats"]["ecg"]["n_samples"] == clean["stream_stats"]["ecg"]["n_samples"]
+    assert summary["stream_stats"]["ecg"]["n_out_of_order"] == 0
+    checks = summary["timestamps"]["ecg"]
+    assert checks["n_repaired"] >= 1 and checks["n_dropped"] == 0
+    assert (checks["n_nonfinite"], checks["n_jumps"] > 0) == ((1, False) if value != 1e6 + 300.0 else (0, True))
+    written = json.loads((tmp_path / "bad-out" / "session.json").read_text())
+    assert written["inputs"][0]["timestamps"]["ecg"] == checks
+    new = pq.read_table(tmp_path / "bad-out" / "features.parquet").column("eda_scl_us")
+    old = pq.read_table(tmp_path / "clean-out" / "features.parquet").column("eda_scl_us")
+    assert new.null_count == old.null_count
+
+
+def test_export_edf_of_a_session_with_a_nan_timestamp(
+    clean_session: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = _with_bad_timestamp(clean_session, tmp_path / "bad", "ecg", 1234, np.nan)
+    out = tmp_path / "bad.edf"
+    assert main(["export", str(bad), "--format", "edf", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and out.stat().st_size > 0
+    from emostream.formats import edf
+
+    back = edf.read(out)
+    assert len(back.streams["ecg"].timestamps) == ECG.rate_hz * DURATION_S
+
+
+@pytest.mark.parametrize("garbage", [b"\xff" * 8, struct.pack("<d", np.inf)])
+def test_xdf_with_eight_corrupted_bytes_keeps_every_sample(tmp_path: Path, garbage: bytes) -> None:
+    rec = _signals()
+    path = xdf.write(rec, tmp_path / "s.xdf")
+    raw = bytearray(path.read_bytes())
+    target = struct.pack("<d", float(rec.streams["ecg"].timestamps[5000]))
+    at = raw.find(b"\x08" + target)
+    assert at > 0
+    raw[at + 1 : at + 9] = garbage
+    path.write_bytes(bytes(raw))
+    _, back = read_recording(path)
+    ecg = back.streams["ecg"]
+    assert len(ecg.timestamps) == len(rec.streams["ecg"].timestamps)
+    np.testing.assert_allclose(ecg.timestamps, rec.streams["ecg"].timestamps, atol=1e-6)
+    np.testing.assert_array_equal(ecg.data, rec.streams["ecg"].data)
+    assert back.meta["timestamps"]["ecg"]["n_nonfinite"] == 1
+    assert "eda" not in back.meta["timestamps"]
