@@ -53,7 +53,7 @@ def run_pipeline(
     model = build_model(config, model_path, trust_model_file=trust_model_file)
     view = ConsoleView(console, devices=list(zip(config.source_names, sources, strict=True)))
     if recorder is not None:
-        recorder.watch_clock_offsets(sources)
+        recorder.watch_sources(sources)
     outputs = []
     if config.outputs.lsl and not args.no_lsl:
         from emostream.sinks.outputs import FeatureOutletSink
@@ -131,6 +131,18 @@ def print_summary(console: Console, view: ConsoleView, result: SessionResult) ->
             f"{key}: {s.n_samples} samples" + (f" ({', '.join(issues)})" if issues else "")
         )
     console.print("streams: " + "; ".join(lines), soft_wrap=True)
+    if result.wearer is not None:
+        for source in result.wearer.sources:
+            for source_id, t in source.timestamp_stats().items():
+                if t.n_events:
+                    console.print(
+                        f"{source_id}: {t.n_nonfinite} non-finite and {t.n_jumps} jumping "
+                        f"timestamps; {t.n_repaired} samples re-stamped from the rate, "
+                        f"{t.n_dropped} dropped",
+                        soft_wrap=True,
+                    )
+        for error in result.wearer.stats.source_errors:
+            console.print(f"[red]source stopped: {error}[/]", soft_wrap=True)
     console.print(
         f"{pipeline.counters.n_windows} windows, config {result.info.config_hash}, "
         f"emostream {result.info.software_version}"

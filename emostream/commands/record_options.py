@@ -67,5 +67,5 @@ def recorder_from_args(
         on_open=lambda path: say(f"recording to {path}"),
     )
     if sources:
-        sink.watch_clock_offsets(sources)
+        sink.watch_sources(sources)
     return sink

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from emostream.core.chunk import Chunk
     from emostream.features.base import FeatureVector
     from emostream.pipeline.config import RecordConfig
-    from emostream.sources.base import Gap
+    from emostream.sources.base import Gap, Source
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,7 @@ class RecorderSink(Sink):
         self.error: RecordingError | None = None
         self.n_dropped_samples = 0
         self._offset_watch: list[tuple[str, list[Any], list[int]]] = []
+        self._sources: list[Source] = []
         self._keys: dict[StreamSpec, int] = {}
         self._specs: dict[str, StreamSpec] = {}
         self._meta: dict[str, Any] = {}
@@ -225,9 +226,11 @@ class RecorderSink(Sink):
             except FileExistsError:
                 n += 1
 
-    def watch_clock_offsets(self, sources: Sequence[Any]) -> None:
+    def watch_sources(self, sources: Sequence[Source]) -> None:
         """Record the clock offsets each source measures (sources with a `clock_offsets` list
-        of entries with `measured_at_s` and `offset_s`, such as LslSource) as they appear."""
+        of entries with `measured_at_s` and `offset_s`, such as LslSource) as they appear, and
+        its timestamp checks (`Source.timestamp_stats`) in session.json at the end."""
+        self._sources.extend(sources)
         for source in sources:
             offsets = getattr(source, "clock_offsets", None)
             if isinstance(offsets, list) and source.specs:
@@ -284,6 +287,11 @@ class RecorderSink(Sink):
         try:
             self._meta["ended"] = _clock_pair()
             self._meta["n_dropped_samples"] = self.n_dropped_samples
+            self._meta["timestamps"] = {
+                source_id: dataclasses.asdict(stats)
+                for source in self._sources
+                for source_id, stats in source.timestamp_stats().items()
+            }
             write_json_atomic(self.path / SESSION_JSON, self._meta)
             notes = finalise(self.path, status="complete")
         except OSError as exc:

@@ -15,10 +15,12 @@ import pytest
 from emostream.cli import main
 from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec
+from emostream.formats import session as session_format
 from emostream.formats import xdf
 from emostream.formats.base import RecordedStream, Recording
 from emostream.formats.registry import read_recording
 from emostream.sinks.recorder import RecorderSink
+from tests.faults.live import LiveRun, counter_spec, run_live
 
 ECG = StreamSpec("ECG", "f-ECG", ("ECG",), ("uV",), 250.0, "f-ecg", "double64")
 EDA = StreamSpec("EDA", "f-EDA", ("EDA",), ("uS",), 4.0, "f-eda", "double64")
@@ -83,7 +85,9 @@ def test_one_bad_timestamp_in_a_session_costs_no_window(
     assert summary["stream_stats"]["ecg"]["n_out_of_order"] == 0
     checks = summary["timestamps"]["ecg"]
     assert checks["n_repaired"] >= 1 and checks["n_dropped"] == 0
-    assert (checks["n_nonfinite"], checks["n_jumps"] > 0) == ((1, False) if value != 1e6 + 300.0 else (0, True))
+    assert (checks["n_nonfinite"], checks["n_jumps"] > 0) == (
+        (1, False) if value != 1e6 + 300.0 else (0, True)
+    )
     written = json.loads((tmp_path / "bad-out" / "session.json").read_text())
     assert written["inputs"][0]["timestamps"]["ecg"] == checks
     new = pq.read_table(tmp_path / "bad-out" / "features.parquet").column("eda_scl_us")
@@ -122,3 +126,53 @@ def test_xdf_with_eight_corrupted_bytes_keeps_every_sample(tmp_path: Path, garba
     np.testing.assert_array_equal(ecg.data, rec.streams["ecg"].data)
     assert back.meta["timestamps"]["ecg"]["n_nonfinite"] == 1
     assert "eda" not in back.meta["timestamps"]
+
+
+# -- live: LSL outlets on loopback ---------------------------------------------------------------
+def _live_specs(name: str) -> list[StreamSpec]:
+    return [counter_spec(name, "ECG", 100.0), counter_spec(name, "EDA", 10.0)]
+
+
+def _assert_nothing_lost(run: LiveRun) -> None:
+    for kind, n in run.pushed.items():
+        np.testing.assert_array_equal(run.counters(kind), np.arange(n))
+        ts = run.timestamps(kind)
+        assert np.isfinite(ts).all() and np.all(np.diff(ts) > 0), kind
+    for key, stats in run.pipeline.windower.stats().items():
+        assert stats.n_out_of_order == 0, key
+    assert run.pipeline.windower.n_windows_skipped == 0
+
+
+def test_live_nan_burst_costs_nothing_recording_included(unique_name: str, tmp_path: Path) -> None:
+    def nan_burst(kind: str, counters: np.ndarray, ts: np.ndarray, _: float) -> np.ndarray:
+        if kind == "ECG":
+            ts = np.where((counters >= 100) & (counters < 200), np.nan, ts)
+        return ts
+
+    run = run_live(_live_specs(unique_name), 4.0, fault=nan_burst, record_root=tmp_path)
+    _assert_nothing_lost(run)
+    ecg = run.sources["ECG"]
+    assert ecg.guard.stats.n_nonfinite == 100 and ecg.guard.stats.n_repaired == 100
+    assert run.sources["EDA"].guard.stats.n_events == 0
+    assert run.session is not None
+    recorded = session_format.read(run.session)
+    np.testing.assert_array_equal(
+        recorded.streams["ecg"].data[:, -1].astype(int), np.arange(run.pushed["ECG"])
+    )
+    written = json.loads((run.session / "session.json").read_text())
+    assert written["timestamps"][ecg.spec.source_id]["n_nonfinite"] == 100
+    assert written["timestamps"][run.sources["EDA"].spec.source_id]["n_nonfinite"] == 0
+
+
+@pytest.mark.parametrize("lasting", [False, True], ids=["spike", "lasting"])
+def test_live_jump_keeps_ecg_in_order_and_eda_features(unique_name: str, lasting: bool) -> None:
+    def jump(kind: str, counters: np.ndarray, ts: np.ndarray, _: float) -> np.ndarray:
+        hit = counters >= 150 if lasting else (counters >= 150) & (counters < 155)
+        return np.where(hit, ts + 1e6, ts) if kind == "ECG" else ts
+
+    run = run_live(_live_specs(unique_name), 5.0, fault=jump)
+    _assert_nothing_lost(run)
+    assert run.sources["ECG"].guard.stats.n_jumps == (1 if lasting else 2)
+    assert len(run.results) >= 4  # windows start where every stream has 2 s of data
+    assert all(r.features.coverage["eda"] > 0.9 for r in run.results)
+    assert all(r.features.coverage["ecg"] > 0.9 for r in run.results)

@@ -302,7 +302,7 @@ def test_clock_offsets_of_an_lsl_source_are_recorded(tmp_path: Path, unique_name
     outlets = StreamOutlets([spec])
     source = LslSource(LslQuery(source_id=spec.source_id), resolve_timeout_s=10.0)
     sink = RecorderSink(tmp_path, subject="P01", live=False)
-    sink.watch_clock_offsets([source])
+    sink.watch_sources([source])
     sink.open(None)
     stop = threading.Event()
 

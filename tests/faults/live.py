@@ -1,0 +1,182 @@
+"""Live LSL fault harness: real outlets with a sample-counter channel, pushed at their rate with
+faults applied to their timestamps (or the outlets taken away), read back through LslSource and
+a WearerPipeline with a recorder, on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pylsl
+
+from emostream.core.chunk import Chunk
+from emostream.core.clock import lsl_now_s
+from emostream.core.lslinfo import spec_to_info
+from emostream.core.spec import StreamSpec
+from emostream.pipeline.runner import Wearer, run_wearers
+from emostream.pipeline.wearer import WearerPipeline, WindowResult
+from emostream.sinks.base import Sink
+from emostream.sinks.recorder import RecorderSink
+from emostream.sources.base import Gap
+from emostream.sources.lsl import LslQuery, LslSource
+from emostream.windowing import WindowConfig
+
+#: (kind, counters, timestamps, seconds since start) -> timestamps to push
+Fault = Callable[[str, np.ndarray, np.ndarray, float], np.ndarray]
+#: (kind, seconds since start) -> whether the outlet is up
+Presence = Callable[[str, float], bool]
+STEP_S = 0.05
+
+
+def counter_spec(name: str, kind: str, rate_hz: float, n_signal: int = 1) -> StreamSpec:
+    """A stream whose last channel counts samples, so loss and duplication show."""
+    labels = tuple(f"{kind}{i}" for i in range(n_signal)) + ("counter",)
+    return StreamSpec(
+        kind, f"{name}-{kind}", labels, ("",) * n_signal + ("count",), rate_hz, f"{name}:{kind}"
+    )
+
+
+class _Collect(Sink):
+    def __init__(self) -> None:
+        self.chunks: dict[str, list[Chunk]] = {}
+        self.gaps: list[Gap] = []
+        self.last: dict[str, float] = {}
+        self.changed = asyncio.Event()
+
+    def on_chunk(self, chunk: Chunk) -> None:
+        self.chunks.setdefault(chunk.spec.kind, []).append(chunk)
+        self.last[chunk.spec.kind] = float(chunk.data[-1, -1])
+        self.changed.set()
+
+    def on_gap(self, gap: Gap) -> None:
+        self.gaps.append(gap)
+
+
+@dataclass
+class LiveRun:
+    collected: _Collect
+    pushed: dict[str, int]
+    pipeline: WearerPipeline
+    sources: dict[str, LslSource]
+    results: list[WindowResult] = field(default_factory=list)
+    session: Path | None = None
+
+    def counters(self, kind: str) -> np.ndarray:
+        return np.concatenate([c.data[:, -1] for c in self.collected.chunks[kind]]).astype(int)
+
+    def timestamps(self, kind: str) -> np.ndarray:
+        return np.concatenate([c.timestamps for c in self.collected.chunks[kind]])
+
+    def coverage(self, key: str) -> np.ndarray:
+        return np.array([r.features.coverage.get(key, 0.0) for r in self.results])
+
+
+class _Producer:
+    def __init__(self, specs: list[StreamSpec], fault: Fault | None, presence: Presence | None):
+        self.specs = specs
+        self.fault = fault
+        self.presence = presence
+        self.outlets: dict[str, pylsl.StreamOutlet | None] = {
+            s.kind: pylsl.StreamOutlet(spec_to_info(s)) for s in specs
+        }
+        self.pushed = {s.kind: 0 for s in specs}
+        self.due = {s.kind: 0 for s in specs}
+
+    async def run(self, seconds: float) -> None:
+        t0 = lsl_now_s()
+        while (elapsed := lsl_now_s() - t0) < seconds:
+            for spec in self.specs:
+                self._step(spec, elapsed)
+            await asyncio.sleep(STEP_S)
+        for spec in self.specs:
+            if self.outlets[spec.kind] is None:
+                self.outlets[spec.kind] = pylsl.StreamOutlet(spec_to_info(spec))
+
+    def _step(self, spec: StreamSpec, elapsed: float) -> None:
+        kind = spec.kind
+        up = self.presence is None or self.presence(kind, elapsed)
+        if not up:
+            if self.outlets[kind] is not None:
+                self.outlets[kind] = None
+                gc.collect()
+            self.due[kind] = int(elapsed * spec.rate_hz)
+            return
+        if self.outlets[kind] is None:
+            self.outlets[kind] = pylsl.StreamOutlet(spec_to_info(spec))
+        target = int(elapsed * spec.rate_hz)
+        n = target - self.due[kind]
+        if n <= 0:
+            return
+        self.due[kind] = target
+        now = lsl_now_s()
+        ts = now - np.arange(n)[::-1] / spec.rate_hz
+        counters = np.arange(self.pushed[kind], self.pushed[kind] + n)
+        if self.fault is not None:
+            ts = self.fault(kind, counters, ts, elapsed)
+        data = np.zeros((n, spec.n_channels), dtype=np.float32)
+        data[:, :-1] = np.sin(counters / 7.0)[:, None]
+        data[:, -1] = counters
+        self.outlets[kind].push_chunk(data, ts.tolist())
+        self.pushed[kind] += n
+
+
+def run_live(
+    specs: list[StreamSpec],
+    seconds: float,
+    *,
+    fault: Fault | None = None,
+    presence: Presence | None = None,
+    record_root: Path | None = None,
+    window: WindowConfig | None = None,
+    settle_s: float = 20.0,
+) -> LiveRun:
+    """Push `specs` for `seconds` through real outlets; read them until the last sample of each
+    has arrived (or `settle_s` passed), then stop."""
+    producer = _Producer(specs, fault, presence)
+    sources = {s.kind: LslSource(LslQuery(source_id=s.source_id), gap_after_s=0.3) for s in specs}
+    collected = _Collect()
+    sinks: list[Sink] = [collected]
+    recorder = None
+    if record_root is not None:
+        recorder = RecorderSink(record_root, subject="F01", live=False, fsync=False)
+        recorder.watch_sources(list(sources.values()))
+        sinks.append(recorder)
+    pipeline = WearerPipeline(
+        window or WindowConfig(length_s=2.0, hop_s=0.5, max_lag_s=1.0),
+        [s.spec for s in sources.values()],
+        {},
+        sinks=sinks,
+    )
+    run = LiveRun(collected, producer.pushed, pipeline, sources)
+    wearer = Wearer(list(sources.values()), pipeline, run.results.append)
+
+    async def scenario() -> None:
+        await asyncio.gather(*(s.open() for s in sources.values()))
+        stop = asyncio.Event()
+        runner = asyncio.create_task(run_wearers([wearer], stop))
+        await producer.run(seconds)
+
+        async def drained() -> None:
+            while any(collected.last.get(k, -1) < n - 1 for k, n in producer.pushed.items()):
+                collected.changed.clear()
+                await collected.changed.wait()
+
+        try:
+            await asyncio.wait_for(drained(), settle_s)
+        finally:
+            stop.set()
+            await runner
+
+    if recorder is not None:
+        recorder.open(None)
+    try:
+        asyncio.run(scenario())
+    finally:
+        if recorder is not None:
+            recorder.close()
+            run.session = recorder.path
+    return run
