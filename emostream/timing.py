@@ -45,24 +45,6 @@ class RunningLineFit:
         self._sxy = d * self._sxy + dx * dy
         self.n += 1
 
-    def add_many(self, x: np.ndarray, y: np.ndarray) -> None:
-        """`add` for each point in order, vectorised."""
-        m = x.shape[0]
-        if not m:
-            return
-        if self.n == 0:
-            self._x0, self._y0 = float(x[0]), float(y[0])
-        dx, dy = x - self._x0, y - self._y0
-        d = self.decay
-        w = d ** np.arange(m - 1, -1, -1, dtype=np.float64)
-        dm = d**m
-        self._w = dm * self._w + float(w.sum())
-        self._sx = dm * self._sx + float(w @ dx)
-        self._sy = dm * self._sy + float(w @ dy)
-        self._sxx = dm * self._sxx + float(w @ (dx * dx))
-        self._sxy = dm * self._sxy + float(w @ (dx * dy))
-        self.n += m
-
     @property
     def slope(self) -> float:
         var = self._sxx / self._w - (self._sx / self._w) ** 2

@@ -85,7 +85,7 @@ def run_pipeline(
         model=model,
         sinks=[view, *outputs, *([recorder] if recorder else [])],
         subject=subject,
-        handle_signals=mode == "live",
+        handle_signals=True,  # Ctrl-C or SIGTERM ends the session cleanly (recording finalised)
         duration_s=duration_s,
     )
     print_summary(console, view, result)

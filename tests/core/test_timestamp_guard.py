@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emostream.core.timestamps import TimestampGuard
-from emostream.timing import RunningLineFit
 
 RATE_HZ = 100.0
 
@@ -77,29 +76,17 @@ def test_irregular_stream_drops_bad_samples_with_a_gap() -> None:
 
 
 def test_live_silence_is_kept_but_a_future_stamp_is_not() -> None:
-    guard = TimestampGuard(RATE_HZ, dejitter=True)
+    guard = TimestampGuard(RATE_HZ)
     first = _true_times(500)
     guard.apply(first, arrival_s=float(first[-1]))
     resumed = _true_times(100, t0=float(first[-1]) + 30.0)  # outlet silent for 30 s
     out = guard.apply(resumed, arrival_s=float(resumed[-1]) + 0.01).timestamps
-    np.testing.assert_allclose(out, resumed, atol=1e-6)
+    np.testing.assert_array_equal(out, resumed)
     assert guard.stats.n_events == 0
     wild = _true_times(10, t0=float(resumed[-1]) + 0.01) + 1e6
     out = guard.apply(wild, arrival_s=float(resumed[-1]) + 0.11).timestamps
     np.testing.assert_allclose(out, wild - 1e6, atol=1e-6)
     assert guard.stats.n_jumps == 1
-
-
-def test_dejitter_is_not_poisoned_by_nan() -> None:
-    rng = np.random.default_rng(3)
-    true = _true_times(6000)
-    ts = true + rng.uniform(0.0, 0.004, true.shape)
-    ts[2000:2100] = np.nan
-    guard = TimestampGuard(RATE_HZ, dejitter=True)
-    out, keep, _ = _feed(guard, ts, 10, arrival_s=None)
-    assert keep.all() and np.isfinite(out).all() and np.all(np.diff(out) > 0)
-    late = slice(3000, None)
-    assert np.std(np.diff(out[late])) < 0.1 * np.std(np.diff(ts[late]))
 
 
 @settings(max_examples=40, deadline=None)
@@ -111,15 +98,3 @@ def test_chunking_does_not_change_the_repair(chunk: int, where: int, length: int
     whole, _, _ = _feed(TimestampGuard(RATE_HZ), ts, 1000)
     parts, _, _ = _feed(TimestampGuard(RATE_HZ), ts, chunk)
     np.testing.assert_allclose(parts, whole, atol=1e-9)
-
-
-def test_vectorised_line_fit_equals_point_by_point() -> None:
-    rng = np.random.default_rng(0)
-    x = np.arange(500, dtype=np.float64)
-    y = 3.0 + 0.01 * x + rng.normal(0, 1e-3, x.shape)
-    one, many = RunningLineFit(0.01, 100.0, 5.0), RunningLineFit(0.01, 100.0, 5.0)
-    for xi, yi in zip(x, y, strict=True):
-        one.add(xi, yi)
-    many.add_many(x[:123], y[:123])
-    many.add_many(x[123:], y[123:])
-    np.testing.assert_allclose(many.predict(x), one.predict(x), rtol=0, atol=1e-9)

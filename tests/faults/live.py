@@ -34,7 +34,7 @@ STEP_S = 0.05
 
 def counter_spec(name: str, kind: str, rate_hz: float, n_signal: int = 1) -> StreamSpec:
     """A stream whose last channel counts samples, so loss and duplication show."""
-    labels = tuple(f"{kind}{i}" for i in range(n_signal)) + ("counter",)
+    labels = (*(f"{kind}{i}" for i in range(n_signal)), "counter")
     return StreamSpec(
         kind, f"{name}-{kind}", labels, ("",) * n_signal + ("count",), rate_hz, f"{name}:{kind}"
     )
@@ -84,11 +84,12 @@ class _Producer:
             s.kind: pylsl.StreamOutlet(spec_to_info(s)) for s in specs
         }
         self.pushed = {s.kind: 0 for s in specs}
-        self.due = {s.kind: 0 for s in specs}
+        self.due = {s.kind: 0 for s in specs}  # sample number (in stream time) due next
+        self.t0 = 0.0
 
     async def run(self, seconds: float) -> None:
-        t0 = lsl_now_s()
-        while (elapsed := lsl_now_s() - t0) < seconds:
+        self.t0 = lsl_now_s()
+        while (elapsed := lsl_now_s() - self.t0) < seconds:
             for spec in self.specs:
                 self._step(spec, elapsed)
             await asyncio.sleep(STEP_S)
@@ -97,23 +98,23 @@ class _Producer:
                 self.outlets[spec.kind] = pylsl.StreamOutlet(spec_to_info(spec))
 
     def _step(self, spec: StreamSpec, elapsed: float) -> None:
+        """Push the samples due by `elapsed`, each stamped with its sampling time."""
         kind = spec.kind
+        target = int(elapsed * spec.rate_hz)
         up = self.presence is None or self.presence(kind, elapsed)
         if not up:
             if self.outlets[kind] is not None:
                 self.outlets[kind] = None
                 gc.collect()
-            self.due[kind] = int(elapsed * spec.rate_hz)
+            self.due[kind] = target  # not sampled while the device is away
             return
         if self.outlets[kind] is None:
             self.outlets[kind] = pylsl.StreamOutlet(spec_to_info(spec))
-        target = int(elapsed * spec.rate_hz)
-        n = target - self.due[kind]
-        if n <= 0:
+        if target <= self.due[kind]:
             return
+        ts = self.t0 + np.arange(self.due[kind], target) / spec.rate_hz
+        n = target - self.due[kind]
         self.due[kind] = target
-        now = lsl_now_s()
-        ts = now - np.arange(n)[::-1] / spec.rate_hz
         counters = np.arange(self.pushed[kind], self.pushed[kind] + n)
         if self.fault is not None:
             ts = self.fault(kind, counters, ts, elapsed)

@@ -1,0 +1,53 @@
+"""SIGTERM and SIGINT mid-session end it cleanly: the recording is finalised and readable.
+(SIGKILL loses at most one flush interval: tests/sinks/test_recorder.py.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from emostream.formats import session
+
+_CLI = "import sys; from emostream.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_mid_session_finalises_the_recording(tmp_path: Path, sig: signal.Signals) -> None:
+    root = tmp_path / "rec"
+    args = ["demo", "--speed", "30", "--duration", "3600", "--no-lsl", "--record", str(root)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CLI, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # wait until the first windows have been recorded
+            if "recording to" in line:
+                break
+        folder = next(root.iterdir())
+        features = folder / "features.jsonl"
+        while not (features.exists() and features.stat().st_size > 0):
+            proc.stdout.readline()
+        proc.send_signal(sig)
+        out = proc.stdout.read()
+        code = proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    assert code == 0, out
+    assert "Traceback" not in out
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["status"] == "complete" and meta["ended"] is not None
+    assert not list(folder.rglob("*.arrow")) and not list(folder.glob("*.jsonl"))
+    rec = session.read(folder)
+    assert rec.meta["damage"] == [] and len(rec.streams["ecg"].timestamps) > 0
+    assert rec.meta["features"].num_rows > 0
