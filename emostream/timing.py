@@ -18,20 +18,28 @@ class RunningLineFit:
 
     Until the weighted x-spread reaches `min_span_x`, the slope is `prior_slope` (the nominal
     rate) and only the intercept is fitted, so the first points already give usable times.
-    x and y are stored relative to the first point to keep float64 precision.
+    With `prior_weight` > 0 the slope instead moves smoothly from the prior to the data's (a
+    ridge penalty on the slope, worth that much weighted x-variance), so predictions never
+    step when the spread crosses a threshold. x and y are stored relative to the first point
+    to keep float64 precision.
     """
 
-    def __init__(self, prior_slope: float, memory: float, min_span_x: float) -> None:
+    def __init__(
+        self, prior_slope: float, memory: float, min_span_x: float, prior_weight: float = 0.0
+    ) -> None:
         self.prior_slope = prior_slope
         self.decay = 1.0 - 1.0 / memory
         self.min_span_x = min_span_x
+        self.prior_weight = prior_weight
         self.n = 0
         self._x0 = 0.0
         self._y0 = 0.0
         self._w = self._sx = self._sy = self._sxx = self._sxy = 0.0
 
     def reset(self) -> None:
-        self.__init__(self.prior_slope, 1.0 / (1.0 - self.decay), self.min_span_x)  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            self.prior_slope, 1.0 / (1.0 - self.decay), self.min_span_x, self.prior_weight
+        )
 
     def add(self, x: float, y: float) -> None:
         if self.n == 0:
@@ -45,8 +53,30 @@ class RunningLineFit:
         self._sxy = d * self._sxy + dx * dy
         self.n += 1
 
+    def add_many(self, x: np.ndarray, y: np.ndarray) -> None:
+        """`add` for each point in order, vectorised."""
+        m = x.shape[0]
+        if not m:
+            return
+        if self.n == 0:
+            self._x0, self._y0 = float(x[0]), float(y[0])
+        dx, dy = x - self._x0, y - self._y0
+        d = self.decay
+        w = d ** np.arange(m - 1, -1, -1, dtype=np.float64)
+        dm = d**m
+        self._w = dm * self._w + float(w.sum())
+        self._sx = dm * self._sx + float(w @ dx)
+        self._sy = dm * self._sy + float(w @ dy)
+        self._sxx = dm * self._sxx + float(w @ (dx * dx))
+        self._sxy = dm * self._sxy + float(w @ (dx * dy))
+        self.n += m
+
     @property
     def slope(self) -> float:
+        if self.prior_weight > 0:
+            var_w = self._sxx - self._sx * self._sx / self._w
+            cov_w = self._sxy - self._sx * self._sy / self._w
+            return (cov_w + self.prior_weight * self.prior_slope) / (var_w + self.prior_weight)
         var = self._sxx / self._w - (self._sx / self._w) ** 2
         if self.n < 3 or var <= 0 or np.sqrt(var) < self.min_span_x:
             return self.prior_slope

@@ -7,7 +7,13 @@ counted. A regular stream's bad samples get the time its rate predicts, and at a
 is re-anchored there, so the samples after a lasting clock step continue seamlessly and those
 after a single wild sample return to their own clock. An irregular stream's bad samples are
 dropped and the time they covered is reported as a gap. The next good sample always resumes
-the stream. Good samples keep their timestamps.
+the stream. Good samples keep their timestamps, unless `dejitter`.
+
+With `dejitter`, a regular stream's good samples are stamped by a running line fit of
+timestamp against sample number, as liblsl's dejitter does, but blind to bad samples (liblsl's
+turns every later timestamp NaN after one non-finite one), with a slope that moves smoothly
+from the nominal rate, restarted when a silence shows as a step ahead (which the arrival clock
+has vouched for), and never stepping back.
 """
 
 from __future__ import annotations
@@ -16,6 +22,15 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from emostream.timing import RunningLineFit
+
+#: the dejitter fit forgets with this half-life (liblsl's default), in seconds of samples
+DEJITTER_HALFLIFE_S = 90.0
+#: the nominal rate weighs as much as this many seconds of evenly spaced samples
+DEJITTER_PRIOR_S = 2.0
+#: a step ahead of the dejitter fit by more than this many sample periods restarts the fit
+RESTART_PERIODS = 20.0
 
 
 @dataclass(slots=True)
@@ -50,6 +65,7 @@ class TimestampGuard:
     rate_hz: float
     max_jump_s: float = 1.0
     max_gap_s: float = 3600.0
+    dejitter: bool = False
     stats: TimestampStats = field(default_factory=TimestampStats)
     #: added to incoming timestamps since the last re-anchoring
     offset_s: float = 0.0
@@ -58,6 +74,16 @@ class TimestampGuard:
 
     def __post_init__(self) -> None:
         self._period_s = 1.0 / self.rate_hz if self.rate_hz > 0 else 0.0
+        self._fit: RunningLineFit | None = None
+        if self.dejitter and self._period_s:
+            n_prior = self.rate_hz * DEJITTER_PRIOR_S  # x-variance·weight of n evenly spaced
+            self._fit = RunningLineFit(
+                self._period_s,
+                memory=self.rate_hz * DEJITTER_HALFLIFE_S / math.log(2.0),
+                min_span_x=0.0,
+                prior_weight=n_prior**3 / 12.0,
+            )
+        self._n = 0  # sample number of the next sample (the dejitter fit's x)
         self._gap_from: float | None = None  # irregular: start of the span being dropped
 
     @property
@@ -75,8 +101,7 @@ class TimestampGuard:
         while i < n:
             j = i + self._first_bad(c[i:], arrival_s)
             if j > i:
-                out[i:j] = c[i:j]
-                self.last_s = float(c[j - 1])
+                out[i:j] = self._accept(c[i:j])
                 if self._gap_from is not None:
                     gaps.append((self._gap_from, float(c[i])))
                     self._gap_from = None
@@ -121,14 +146,45 @@ class TimestampGuard:
             bad |= step > self.max_gap_s
         return int(np.argmax(bad)) if bad.any() else c.shape[0]
 
+    def _accept(self, c: np.ndarray) -> np.ndarray:
+        """Good samples: passed on, or stamped by the dejitter fit."""
+        m = c.shape[0]
+        if self._fit is None:
+            self._n += m
+            self.last_s = float(c[-1])
+            return c
+        x = np.arange(self._n, self._n + m, dtype=np.float64)
+        out = np.empty(m)
+        lo = 0
+        if self._fit.n:
+            ahead = c - self._fit.predict(x) > RESTART_PERIODS * self._period_s
+            lo = int(np.argmax(ahead)) if ahead.any() else m
+            if lo:
+                self._fit.add_many(x[:lo], c[:lo])
+                out[:lo] = self._fit.predict(x[:lo])
+            if lo < m:
+                self._fit.reset()
+        if lo < m:
+            self._fit.add_many(x[lo:], c[lo:])
+            out[lo:] = self._fit.predict(x[lo:])
+        # never step back: at worst half a period after the previous sample
+        floor = self.last_s + 0.5 * self._period_s * np.arange(1, m + 1)
+        np.maximum(out, floor, out=out)
+        self._n += m
+        self.last_s = float(out[-1])
+        return out
+
     def _predict(self, m: int) -> np.ndarray:
         """Times the stream's rate gives the next `m` samples."""
+        if self._fit is not None and self._fit.n:
+            return self._fit.predict(np.arange(self._n, self._n + m, dtype=np.float64))
         return self.last_s + self._period_s * np.arange(1, m + 1)
 
     def _repair(self, m: int) -> np.ndarray:
         """Re-stamp `m` samples from the rate."""
         self.stats.n_repaired += m
         times = self._predict(m)
+        self._n += m
         self.last_s = float(times[-1])
         return times
 

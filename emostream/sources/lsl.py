@@ -20,6 +20,9 @@ from emostream.sources.base import Gap, Source, SourceEvent
 
 log = logging.getLogger(__name__)
 
+#: kinds whose samples arrive irregularly or in bursts (BLE): never dejittered
+GAPPY_KINDS = frozenset({"RR", "HR", "Markers"})
+
 
 @dataclass(frozen=True, slots=True)
 class LslQuery:
@@ -67,16 +70,22 @@ def resolve(query: LslQuery, timeout_s: float) -> pylsl.StreamInfo:
     return found[0]
 
 
+def dejitters(spec: StreamSpec, gappy: bool = False) -> bool:
+    """Dejitter only regular, gap-free streams (PROTOCOLS.md §5)."""
+    return not (spec.is_irregular or gappy or spec.kind in GAPPY_KINDS)
+
+
 class LslSource(Source):
     """Subscribes to one LSL outlet.
 
     Timestamps are moved onto the local LSL clock with `time_correction`, refreshed every
     `clock_refresh_s`; every offset used is kept in `clock_offsets`. They then pass a
     `TimestampGuard` (checked against the arrival time): non-finite and jumping timestamps
-    are counted and repaired or dropped with a `Gap`, so the stream goes on. liblsl's dejitter
-    is not used: one non-finite timestamp makes every later one it returns NaN. If the
-    outlet disappears, liblsl re-subscribes to the same source_id when it comes back; the
-    silence is reported as a `Gap` once data resumes, and counted in `n_gaps`.
+    are counted and repaired or dropped with a `Gap`, so the stream goes on. Regular streams
+    are dejittered by the guard, not by liblsl (whose dejitter returns NaN for good after one
+    non-finite timestamp); irregular and gappy ones are not. If the outlet disappears,
+    liblsl re-subscribes to the same source_id when it comes back; the silence is reported
+    as a `Gap` once data resumes, and counted in `n_gaps`.
     """
 
     def __init__(
@@ -84,6 +93,7 @@ class LslSource(Source):
         query: LslQuery,
         *,
         resolve_timeout_s: float = 5.0,
+        gappy: bool = False,
         max_chunk: int = 4096,
         pull_timeout_s: float = 0.2,
         clock_refresh_s: float = 5.0,
@@ -102,7 +112,9 @@ class LslSource(Source):
         period = 1.0 / self._spec.rate_hz if not self._spec.is_irregular else 1.0
         self._gap_after_s = gap_after_s if gap_after_s is not None else max(1.0, 20 * period)
         self.clock_offsets: list[ClockOffset] = []
-        self.guard = TimestampGuard(self._spec.rate_hz, max_jump_s=max_jump_s)
+        self.guard = TimestampGuard(
+            self._spec.rate_hz, max_jump_s=max_jump_s, dejitter=dejitters(self._spec, gappy)
+        )
         self.n_gaps = 0
         self._closed = False
 

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emostream.core.timestamps import TimestampGuard
+from emostream.timing import RunningLineFit
 
 RATE_HZ = 100.0
 
@@ -89,6 +90,30 @@ def test_live_silence_is_kept_but_a_future_stamp_is_not() -> None:
     assert guard.stats.n_jumps == 1
 
 
+def test_dejitter_smooths_jitter_and_is_not_poisoned_by_nan() -> None:
+    rng = np.random.default_rng(3)
+    true = _true_times(6000)
+    ts = true + rng.uniform(0.0, 0.004, true.shape)
+    ts[2000:2100] = np.nan
+    guard = TimestampGuard(RATE_HZ, dejitter=True)
+    out, keep, _ = _feed(guard, ts, 10)
+    assert keep.all() and np.isfinite(out).all() and np.all(np.diff(out) > 0)
+    late = slice(3000, None)
+    assert np.std(np.diff(out[late])) < 0.1 * np.std(np.diff(ts[late]))
+    assert guard.stats.n_nonfinite == 100
+
+
+def test_dejitter_restarts_after_a_silence() -> None:
+    guard = TimestampGuard(RATE_HZ, dejitter=True)
+    first = _true_times(3000)
+    for lo in range(0, 3000, 20):
+        guard.apply(first[lo : lo + 20], arrival_s=float(first[lo + 19]))
+    resumed = _true_times(200, t0=float(first[-1]) + 30.0)
+    out = guard.apply(resumed[:20], arrival_s=float(resumed[19])).timestamps
+    np.testing.assert_allclose(out, resumed[:20], atol=1e-6)
+    assert guard.stats.n_events == 0
+
+
 @settings(max_examples=40, deadline=None)
 @given(chunk=st.integers(1, 64), where=st.integers(1, 900), length=st.integers(1, 90))
 def test_chunking_does_not_change_the_repair(chunk: int, where: int, length: int) -> None:
@@ -98,3 +123,17 @@ def test_chunking_does_not_change_the_repair(chunk: int, where: int, length: int
     whole, _, _ = _feed(TimestampGuard(RATE_HZ), ts, 1000)
     parts, _, _ = _feed(TimestampGuard(RATE_HZ), ts, chunk)
     np.testing.assert_allclose(parts, whole, atol=1e-9)
+
+
+def test_vectorised_line_fit_equals_point_by_point() -> None:
+    rng = np.random.default_rng(0)
+    x = np.arange(500, dtype=np.float64)
+    y = 3.0 + 0.01 * x + rng.normal(0, 1e-3, x.shape)
+    for prior_weight in (0.0, 1e4):
+        one = RunningLineFit(0.01, 100.0, 5.0, prior_weight)
+        many = RunningLineFit(0.01, 100.0, 5.0, prior_weight)
+        for xi, yi in zip(x, y, strict=True):
+            one.add(xi, yi)
+        many.add_many(x[:123], y[:123])
+        many.add_many(x[123:], y[123:])
+        np.testing.assert_allclose(many.predict(x), one.predict(x), rtol=0, atol=1e-9)

@@ -12,7 +12,7 @@ from emostream.core.spec import StreamSpec
 from emostream.errors import ResolveError
 from emostream.sinks.lsl import StreamOutlets
 from emostream.sources.base import Gap
-from emostream.sources.lsl import LslQuery, LslSource
+from emostream.sources.lsl import LslQuery, LslSource, dejitters
 
 RATE_HZ = 100.0
 
@@ -26,6 +26,14 @@ def make_spec(name: str) -> StreamSpec:
 def test_resolve_timeout_is_a_clear_error(unique_name):
     with pytest.raises(ResolveError, match=f"no LSL stream matched name='{unique_name}'"):
         LslSource(LslQuery(name=unique_name), resolve_timeout_s=0.2)
+
+
+def test_dejitter_only_for_regular_streams(unique_name):
+    regular = make_spec(unique_name)
+    rr = StreamSpec("RR", "rr", ("rri_ms",), ("ms",), 0.0, "x:rr")
+    assert dejitters(regular)
+    assert not dejitters(regular, gappy=True)
+    assert not dejitters(rr)
 
 
 async def _produce(
