@@ -85,6 +85,7 @@ class TimestampGuard:
             )
         self._n = 0  # sample number of the next sample (the dejitter fit's x)
         self._gap_from: float | None = None  # irregular: start of the span being dropped
+        self._gaps: list[tuple[float, float]] = []  # dropped spans ended in this chunk
 
     @property
     def regular(self) -> bool:
@@ -96,15 +97,12 @@ class TimestampGuard:
         n = c.shape[0]
         out = np.empty(n)
         keep = np.ones(n, dtype=bool)
-        gaps: list[tuple[float, float]] = []
+        self._gaps = []
         i = 0
         while i < n:
             j = i + self._first_bad(c[i:], arrival_s)
             if j > i:
                 out[i:j] = self._accept(c[i:j])
-                if self._gap_from is not None:
-                    gaps.append((self._gap_from, float(c[i])))
-                    self._gap_from = None
             if j >= n:
                 break
             if not math.isfinite(c[j]):
@@ -127,11 +125,11 @@ class TimestampGuard:
                 continue
             c[j:] += delta
             self.offset_s += delta
-            self.stats.n_repaired += 1  # the sample at the jump is re-stamped
-            i = j
-        if keep.all():
-            return Guarded(out, None, tuple(gaps))
-        return Guarded(out[keep], keep, tuple(gaps))
+            self.stats.n_repaired += 1  # the sample at the jump is re-stamped ...
+            out[j] = self._accept(c[j : j + 1])[0]  # ... and taken as the new anchor
+            i = j + 1
+        gaps = tuple(self._gaps)
+        return Guarded(out, None, gaps) if keep.all() else Guarded(out[keep], keep, gaps)
 
     def _first_bad(self, c: np.ndarray, arrival_s: float | None) -> int:
         """Index of the first bad timestamp in `c` (len(c) when all are good)."""
@@ -147,7 +145,10 @@ class TimestampGuard:
         return int(np.argmax(bad)) if bad.any() else c.shape[0]
 
     def _accept(self, c: np.ndarray) -> np.ndarray:
-        """Good samples: passed on, or stamped by the dejitter fit."""
+        """Good samples: passed on, or stamped by the dejitter fit; they end a dropped span."""
+        if self._gap_from is not None:
+            self._gaps.append((self._gap_from, float(c[0])))
+            self._gap_from = None
         m = c.shape[0]
         if self._fit is None:
             self._n += m

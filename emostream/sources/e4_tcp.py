@@ -17,6 +17,7 @@ import numpy as np
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s, lsl_to_unix_offset_s
 from emostream.core.spec import StreamSpec
+from emostream.core.timestamps import TimestampGuard, TimestampStats
 from emostream.devices import DeviceProfile
 from emostream.errors import ConfigError
 from emostream.protocols import MalformedPacket, PacketStats, e4
@@ -82,6 +83,7 @@ class E4StreamingClient(Source):
                 )
         self.stats = PacketStats()
         self.status = LinkStatus()
+        self._guards = {spec.kind: TimestampGuard(spec.rate_hz) for spec in self._specs}
         self._stamps = {spec.kind: MonotonicStamps() for spec in self._specs}
         self._writer: asyncio.StreamWriter | None = None
         self.supervisor = Supervisor(
@@ -236,11 +238,19 @@ class E4StreamingClient(Source):
         spec = self._by_kind.get(kind)
         if spec is None:
             return None
-        stamps = self._stamps[kind].apply(np.asarray(ts))
+        guarded = self._guards[kind].apply(np.asarray(ts, dtype=np.float64), arrival_s)
+        if guarded.keep is not None:
+            data = [row for row, kept in zip(data, guarded.keep, strict=True) if kept]
+        if not guarded.timestamps.size:
+            return None
+        stamps = self._stamps[kind].apply(guarded.timestamps)
         arrival = np.full(stamps.shape, arrival_s)
         if spec.is_markers:
             return Chunk.from_arrays(spec, stamps, [row[0] for row in data], arrival)
         return Chunk(spec, stamps, np.asarray(data, dtype=np.float64), arrival)
+
+    def timestamp_stats(self) -> dict[str, TimestampStats]:
+        return {self._by_kind[kind].source_id: g.stats for kind, g in self._guards.items()}
 
     def _battery(self, level: float) -> Chunk | None:
         """Track the battery (the server sends 0..1); a marker when it first falls low."""

@@ -137,3 +137,28 @@ def test_vectorised_line_fit_equals_point_by_point() -> None:
         many.add_many(x[:123], y[:123])
         many.add_many(x[123:], y[123:])
         np.testing.assert_allclose(many.predict(x), one.predict(x), rtol=0, atol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rate_hz=st.sampled_from([0.0, 4.0, 130.0]),
+    dejitter=st.booleans(),
+    chunks=st.lists(
+        st.tuples(
+            st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=12),
+            st.one_of(st.none(), st.floats(-1e9, 1e9)),
+        ),
+        max_size=8,
+    ),
+)
+def test_any_timestamps_give_finite_ones(
+    rate_hz: float, dejitter: bool, chunks: list[tuple[list[float], float | None]]
+) -> None:
+    guard = TimestampGuard(rate_hz, dejitter=dejitter)
+    for values, arrival_s in chunks:
+        ts = np.array(values, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            out = guard.apply(ts, arrival_s)
+        kept = len(ts) if out.keep is None else int(out.keep.sum())
+        assert out.timestamps.shape == (kept,)
+        assert np.isfinite(out.timestamps).all()

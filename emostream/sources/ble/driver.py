@@ -21,6 +21,7 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
 from emostream.core.spec import StreamSpec
+from emostream.core.timestamps import TimestampGuard, TimestampStats
 from emostream.devices import DeviceProfile
 from emostream.errors import ConfigError
 from emostream.protocols import MalformedPacket, PacketStats, hrs
@@ -79,6 +80,7 @@ class BleDriver(Source, abc.ABC):
         self.tick_s = tick_s
         self.battery_poll_s = battery_poll_s
         self.battery_low_pct = battery_low_pct
+        self._guards = {spec.kind: TimestampGuard(spec.rate_hz) for spec in self._specs}
         self._stamps = {spec.kind: MonotonicStamps() for spec in self._specs}
         self._client: BleakClient | None = None
         self.supervisor = Supervisor(
@@ -175,8 +177,16 @@ class BleDriver(Source, abc.ABC):
         spec = self._by_kind.get(kind)
         if spec is None or not len(timestamps):
             return None
-        ts = self._stamps[kind].apply(timestamps)
+        guarded = self._guards[kind].apply(timestamps, float(arrival_s[-1]))
+        if guarded.keep is not None:
+            data, arrival_s = np.asarray(data)[guarded.keep], arrival_s[guarded.keep]
+        if not guarded.timestamps.size:
+            return None
+        ts = self._stamps[kind].apply(guarded.timestamps)
         return Chunk(spec, ts, np.asarray(data, dtype=np.float64).reshape(len(ts), -1), arrival_s)
+
+    def timestamp_stats(self) -> dict[str, TimestampStats]:
+        return {self._by_kind[kind].source_id: g.stats for kind, g in self._guards.items()}
 
     # -- session -----------------------------------------------------------------------------
     async def _session(self) -> AsyncIterator[Chunk | Connected]:
