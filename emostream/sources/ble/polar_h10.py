@@ -25,6 +25,10 @@ from emostream.sources.device_errors import (
 from emostream.timing import PolarClockMap
 
 _KINDS = {pmd.Measurement.ECG: "ECG", pmd.Measurement.ACC: "ACC"}
+#: a frame whose device time maps this far from its arrival has a corrupt timestamp
+MAX_FRAME_JUMP_S = 2.0
+#: this many such frames in a row mean the device clock itself was reset
+MAX_WILD_FRAMES = 50
 _SETTINGS = {pmd.Measurement.ECG: pmd.ECG_SETTINGS, pmd.Measurement.ACC: pmd.ACC_SETTINGS}
 
 
@@ -43,6 +47,7 @@ class PolarH10(BleDriver):
         self.response_timeout_s = response_timeout_s
         self._responses: asyncio.Queue[bytes] = asyncio.Queue(16)
         self._previous_ns: dict[pmd.Measurement, int | None] = {}
+        self._wild_run = 0
 
     def reset(self) -> None:
         # the device clock keeps running across reconnects, so the clock fit is kept; the
@@ -95,6 +100,35 @@ class PolarH10(BleDriver):
         error = DeviceInChargerError if response.status == pmd.IN_CHARGER else DeviceRefusedError
         raise error(self.address, command, response.status, response.message)
 
+    def _frame_ns(
+        self, kind: str, timestamp_ns: int, n: int, fs_hz: float, arrival_s: float,
+        previous_ns: int | None,
+    ) -> int | None:  # fmt: skip
+        """The frame's device time, added to the clock fit. A time that the fit maps further
+        than MAX_FRAME_JUMP_S from the frame's arrival (a corrupt timestamp) is counted,
+        re-stamped from the rate and kept out of the fit (None: dropped, when there is no
+        previous frame to count from); after MAX_WILD_FRAMES such frames in a row the device
+        clock is taken to have been reset and the fit restarts."""
+        wild = (
+            self.clock.fit.n > 0
+            and abs(float(self.clock.to_lsl(np.array([timestamp_ns]))[0]) - arrival_s)
+            > MAX_FRAME_JUMP_S
+        )
+        self._wild_run = self._wild_run + 1 if wild else 0
+        if self._wild_run > MAX_WILD_FRAMES:
+            self.clock.fit.reset()
+            self._wild_run, wild = 0, False
+        if not wild:
+            self.clock.add_frame(timestamp_ns, arrival_s)
+            return timestamp_ns
+        stats = self._guards[kind].stats
+        stats.n_jumps += 1
+        if previous_ns is None:
+            stats.n_dropped += n
+            return None
+        stats.n_repaired += n
+        return previous_ns + round(n * 1e9 / fs_hz)
+
     def decode(self, key: object, arrival_s: float, payload: bytes) -> list[Chunk]:
         if key == "hrs":
             return self.heart.decode(arrival_s, payload)
@@ -106,11 +140,12 @@ class PolarH10(BleDriver):
         if spec is None:
             return []
         n = len(frame.samples)
-        device_ns = pmd.sample_times_ns(
-            frame.timestamp_ns, n, spec.rate_hz, self._previous_ns.get(frame.measurement)
-        )
-        self._previous_ns[frame.measurement] = frame.timestamp_ns
-        self.clock.add_frame(frame.timestamp_ns, arrival_s)
+        previous_ns = self._previous_ns.get(frame.measurement)
+        frame_ns = self._frame_ns(kind, frame.timestamp_ns, n, spec.rate_hz, arrival_s, previous_ns)
+        if frame_ns is None:
+            return []
+        device_ns = pmd.sample_times_ns(frame_ns, n, spec.rate_hz, previous_ns)
+        self._previous_ns[frame.measurement] = frame_ns
         chunk = self.chunk(
             kind,
             self.clock.to_lsl(device_ns),
