@@ -90,7 +90,14 @@ def run_pipeline(
     )
     print_summary(console, view, result)
     if recorder is not None:
-        console.print(f"recorded to {recorder.path}")
+        if recorder.error is not None:
+            console.print(
+                f"[red]recording stopped early[/] ({recorder.error}); everything written before "
+                f"it is readable in {recorder.path}",
+                soft_wrap=True,
+            )
+        else:
+            console.print(f"recorded to {recorder.path}")
     check_windows(config, result)
     if model is not None and model_path is not None:
         model.save(model_path)

@@ -319,8 +319,9 @@ def read(path: str | Path, *, recover: bool = True, partial: bool = False) -> Re
     """Open a session folder: streams as numpy arrays (memory-mapped Parquet, no per-sample loop).
 
     A session left unfinished by a crash is finalised first when `recover` and the folder is
-    writable (otherwise its leftovers are read in memory). A damaged file raises
-    `DamagedRecordingError` naming it, with everything readable in `.partial`; pass
+    writable (otherwise, or when finalising fails, e.g. on a full disk, its leftovers are read
+    in memory). A damaged file raises `DamagedRecordingError` naming it, with everything
+    readable in `.partial`; pass
     `partial=True` to get that Recording directly (the damage is listed in meta["damage"]).
     """
     folder = Path(path)
@@ -331,16 +332,13 @@ def read(path: str | Path, *, recover: bool = True, partial: bool = False) -> Re
     meta = read_session_json(folder)
     notes: list[str] = []
     if has_leftovers(folder):
+        notes = ["session was not finalised; read its leftover files in memory"]
         if recover and os.access(folder, os.W_OK):
             try:
                 notes = finalise(folder, status="recovered")
-            except OSError as exc:
-                raise RecordingError(
-                    f"cannot finalise the crashed session: {exc}", file=folder
-                ) from None
+            except OSError as exc:  # e.g. the disk is still full: read what is there instead
+                notes = [f"cannot finalise the session ({exc.strerror or exc}); {notes[0]}"]
             meta = read_session_json(folder)
-        else:
-            notes = ["session was not finalised; read its leftover files in memory"]
     damage: list[tuple[Path, str]] = []
     streams: dict[str, RecordedStream] = {}
     for key, spec_obj in meta["streams"].items():
