@@ -321,8 +321,8 @@ def read(path: str | Path, *, recover: bool = True, partial: bool = False) -> Re
     A session left unfinished by a crash is finalised first when `recover` and the folder is
     writable (otherwise, or when finalising fails, e.g. on a full disk, its leftovers are read
     in memory). A damaged file raises `DamagedRecordingError` naming it, with everything
-    readable in `.partial`; pass
-    `partial=True` to get that Recording directly (the damage is listed in meta["damage"]).
+    readable in `.partial`; pass `partial=True` to get that Recording directly (the damage is
+    listed in meta["damage"]).
     """
     folder = Path(path)
     if not folder.is_dir():
