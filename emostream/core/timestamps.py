@@ -1,8 +1,12 @@
 """Timestamp guard: one bad timestamp never costs a stream (pure, stateful, no I/O).
 
 Per sample, a timestamp is bad when it is not finite or when it jumps: a step back of more
-than `max_jump_s`, or a step ahead of the arrival clock by more than `max_jump_s` (without an
-arrival clock, as in a recording: a step ahead of more than `max_gap_s`). Every bad sample is
+than `max_jump_s`, or a step ahead of more than `max_jump_s` plus what the arrival clock
+allows: the time since the previous chunk arrived, times twice the pace at which the stream's
+timestamps have been running against the arrival clock (so that senders replaying faster than
+real time pass), or `MAX_SPEED` times it until `PACE_SPAN_S` of arrivals have been seen.
+Without an arrival clock, as in a recording, or for a source's first chunk, a step ahead of
+more than `max_gap_s` is a jump. Every bad sample is
 counted. A regular stream's bad samples get the time its rate predicts, and at a jump its clock
 is re-anchored there, so the samples after a lasting clock step continue seamlessly and those
 after a single wild sample return to their own clock. An irregular stream's bad samples are
@@ -25,6 +29,10 @@ import numpy as np
 
 from emostream.timing import RunningLineFit
 
+#: a sender's clock may run this many times faster than the arrival clock (sped-up replays)
+MAX_SPEED = 100.0
+#: arrivals spanning this long give the stream's pace against the arrival clock
+PACE_SPAN_S = 5.0
 #: the dejitter fit forgets with this half-life (liblsl's default), in seconds of samples
 DEJITTER_HALFLIFE_S = 90.0
 #: the nominal rate weighs as much as this many seconds of evenly spaced samples
@@ -86,6 +94,8 @@ class TimestampGuard:
         self._n = 0  # sample number of the next sample (the dejitter fit's x)
         self._gap_from: float | None = None  # irregular: start of the span being dropped
         self._gaps: list[tuple[float, float]] = []  # dropped spans ended in this chunk
+        self._last_arrival_s: float | None = None
+        self._first: tuple[float, float] | None = None  # (timestamp, arrival) of the first
 
     @property
     def regular(self) -> bool:
@@ -128,6 +138,10 @@ class TimestampGuard:
             self.stats.n_repaired += 1  # the sample at the jump is re-stamped ...
             out[j] = self._accept(c[j : j + 1])[0]  # ... and taken as the new anchor
             i = j + 1
+        if arrival_s is not None:
+            self._last_arrival_s = arrival_s
+            if self._first is None and math.isfinite(self.last_s):
+                self._first = (self.last_s, arrival_s)
         gaps = tuple(self._gaps)
         return Guarded(out, None, gaps) if keep.all() else Guarded(out[keep], keep, gaps)
 
@@ -137,12 +151,20 @@ class TimestampGuard:
         prev[0] = self.last_s if math.isfinite(self.last_s) else c[0]
         prev[1:] = c[:-1]
         step = c - prev
-        bad = ~np.isfinite(step) | (step < -self.max_jump_s)
-        if arrival_s is not None:
-            bad |= c > arrival_s + self.max_jump_s
-        else:
-            bad |= step > self.max_gap_s
+        ahead_s = self.max_gap_s
+        if arrival_s is not None and self._last_arrival_s is not None:
+            ahead_s = self.max_jump_s + self._pace() * max(0.0, arrival_s - self._last_arrival_s)
+        bad = ~np.isfinite(step) | (step < -self.max_jump_s) | (step > ahead_s)
         return int(np.argmax(bad)) if bad.any() else c.shape[0]
+
+    def _pace(self) -> float:
+        """How many times faster than the arrival clock the timestamps may advance."""
+        if self._first is None or self._last_arrival_s is None:
+            return MAX_SPEED
+        span_s = self._last_arrival_s - self._first[1]
+        if span_s < PACE_SPAN_S:
+            return MAX_SPEED
+        return min(MAX_SPEED, 2.0 * max(1.0, (self.last_s - self._first[0]) / span_s))
 
     def _accept(self, c: np.ndarray) -> np.ndarray:
         """Good samples: passed on, or stamped by the dejitter fit; they end a dropped span."""

@@ -17,6 +17,7 @@ from emostream.core.spec import StreamSpec
 from emostream.core.timestamps import TimestampGuard, TimestampStats
 from emostream.errors import ResolveError, UsageError
 from emostream.sources.base import Gap, Source, SourceEvent
+from emostream.windowing import GAP_PERIODS
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ class LslSource(Source):
         self._clock_refresh_s = clock_refresh_s
         period = 1.0 / self._spec.rate_hz if not self._spec.is_irregular else 1.0
         self._gap_after_s = gap_after_s if gap_after_s is not None else max(1.0, 20 * period)
+        self._gap_step_s = GAP_PERIODS / self._spec.rate_hz if not self._spec.is_irregular else 0.0
         self.clock_offsets: list[ClockOffset] = []
         self.guard = TimestampGuard(
             self._spec.rate_hz, max_jump_s=max_jump_s, dejitter=dejitters(self._spec, gappy)
@@ -172,7 +174,8 @@ class LslSource(Source):
                 data = data[guarded.keep]
             if not ts.size:
                 continue
-            if silent_before and last_t is not None:
+            # a silence is a gap when the data shows one (not when only the consumer stalled)
+            if silent_before and last_t is not None and float(ts[0]) - last_t > self._gap_step_s:
                 self.n_gaps += 1
                 yield Gap(self._spec.source_id, last_t, float(ts[0]), "outlet silent or lost")
             if self._spec.is_markers:

@@ -90,6 +90,15 @@ def test_live_silence_is_kept_but_a_future_stamp_is_not() -> None:
     assert guard.stats.n_jumps == 1
 
 
+def test_a_sender_faster_than_real_time_is_not_a_jump() -> None:
+    guard = TimestampGuard(RATE_HZ)
+    true = _true_times(60_000)  # 10 min of stream time, published at 60x in 50 ms pulls
+    for k, lo in enumerate(range(0, true.shape[0], 300)):
+        out = guard.apply(true[lo : lo + 300], arrival_s=1000.0 + 0.05 * k).timestamps
+        np.testing.assert_array_equal(out, true[lo : lo + 300])
+    assert guard.stats.n_events == 0
+
+
 def test_dejitter_smooths_jitter_and_is_not_poisoned_by_nan() -> None:
     rng = np.random.default_rng(3)
     true = _true_times(6000)

@@ -53,7 +53,7 @@ class NoisyPolarH10(VirtualPolarH10):
 def test_malformed_flood_and_a_corrupt_timestamp_lose_no_good_sample() -> None:
     async def body() -> None:
         air = VirtualAir()
-        h10 = NoisyPolarH10(air, garbage_per_tick=8, address="F2:00:00:00:90:01", speed=2.0)
+        h10 = NoisyPolarH10(air, garbage_per_tick=8, address="F2:00:00:00:90:01")
         await h10.start()
         driver = PolarH10(load_profile("polar-h10"), h10.address, backend=air.backend())
         async with pumping(driver) as pump:
@@ -66,7 +66,8 @@ def test_malformed_flood_and_a_corrupt_timestamp_lose_no_good_sample() -> None:
         ts = np.concatenate([c.timestamps for c in ecg])
         np.testing.assert_array_equal(np.diff(values), 1.0)  # none lost or duplicated
         assert np.all(np.diff(ts) > 0)
-        assert np.max(np.diff(ts)) < 0.2 and np.median(np.diff(ts)) < 1.5 / 130.0
+        # no jump leaks through (the clock map may still settle by a fraction of a second)
+        assert np.max(np.diff(ts)) < 1.0 and np.median(np.diff(ts)) < 1.5 / 130.0
         assert values[0] < WILD_AT_SAMPLE < values[-1]
         assert driver.stats["pmd"].rejected >= 0.9 * h10.n_garbage > 1000
         assert driver.n_dropped == 0
