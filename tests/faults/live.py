@@ -5,17 +5,13 @@ a WearerPipeline with a recorder, on loopback."""
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pylsl
 
+from benchmarks.soak_live import Fault, Presence, Publisher
 from emostream.core.chunk import Chunk
-from emostream.core.clock import lsl_now_s
-from emostream.core.lslinfo import spec_to_info
 from emostream.core.spec import StreamSpec
 from emostream.pipeline.runner import Wearer, run_wearers
 from emostream.pipeline.wearer import WearerPipeline, WindowResult
@@ -24,20 +20,6 @@ from emostream.sinks.recorder import RecorderSink
 from emostream.sources.base import Gap
 from emostream.sources.lsl import LslQuery, LslSource
 from emostream.windowing import WindowConfig
-
-#: (kind, counters, timestamps, seconds since start) -> timestamps to push
-Fault = Callable[[str, np.ndarray, np.ndarray, float], np.ndarray]
-#: (kind, seconds since start) -> whether the outlet is up
-Presence = Callable[[str, float], bool]
-STEP_S = 0.05
-
-
-def counter_spec(name: str, kind: str, rate_hz: float, n_signal: int = 1) -> StreamSpec:
-    """A stream whose last channel counts samples, so loss and duplication show."""
-    labels = (*(f"{kind}{i}" for i in range(n_signal)), "counter")
-    return StreamSpec(
-        kind, f"{name}-{kind}", labels, ("",) * n_signal + ("count",), rate_hz, f"{name}:{kind}"
-    )
 
 
 class _Collect(Sink):
@@ -75,56 +57,6 @@ class LiveRun:
         return np.array([r.features.coverage.get(key, 0.0) for r in self.results])
 
 
-class _Producer:
-    def __init__(self, specs: list[StreamSpec], fault: Fault | None, presence: Presence | None):
-        self.specs = specs
-        self.fault = fault
-        self.presence = presence
-        self.outlets: dict[str, pylsl.StreamOutlet | None] = {
-            s.kind: pylsl.StreamOutlet(spec_to_info(s)) for s in specs
-        }
-        self.pushed = {s.kind: 0 for s in specs}
-        self.due = {s.kind: 0 for s in specs}  # sample number (in stream time) due next
-        self.t0 = 0.0
-
-    async def run(self, seconds: float) -> None:
-        self.t0 = lsl_now_s()
-        while (elapsed := lsl_now_s() - self.t0) < seconds:
-            for spec in self.specs:
-                self._step(spec, elapsed)
-            await asyncio.sleep(STEP_S)
-        for spec in self.specs:
-            if self.outlets[spec.kind] is None:
-                self.outlets[spec.kind] = pylsl.StreamOutlet(spec_to_info(spec))
-
-    def _step(self, spec: StreamSpec, elapsed: float) -> None:
-        """Push the samples due by `elapsed`, each stamped with its sampling time."""
-        kind = spec.kind
-        target = int(elapsed * spec.rate_hz)
-        up = self.presence is None or self.presence(kind, elapsed)
-        if not up:
-            if self.outlets[kind] is not None:
-                self.outlets[kind] = None
-                gc.collect()
-            self.due[kind] = target  # not sampled while the device is away
-            return
-        if self.outlets[kind] is None:
-            self.outlets[kind] = pylsl.StreamOutlet(spec_to_info(spec))
-        if target <= self.due[kind]:
-            return
-        ts = self.t0 + np.arange(self.due[kind], target) / spec.rate_hz
-        n = target - self.due[kind]
-        self.due[kind] = target
-        counters = np.arange(self.pushed[kind], self.pushed[kind] + n)
-        if self.fault is not None:
-            ts = self.fault(kind, counters, ts, elapsed)
-        data = np.zeros((n, spec.n_channels), dtype=np.float32)
-        data[:, :-1] = np.sin(counters / 7.0)[:, None]
-        data[:, -1] = counters
-        self.outlets[kind].push_chunk(data, ts.tolist())
-        self.pushed[kind] += n
-
-
 def run_live(
     specs: list[StreamSpec],
     seconds: float,
@@ -137,7 +69,7 @@ def run_live(
 ) -> LiveRun:
     """Push `specs` for `seconds` through real outlets; read them until the last sample of each
     has arrived (or `settle_s` passed), then stop."""
-    producer = _Producer(specs, fault, presence)
+    producer = Publisher(specs, fault=fault, presence=presence)
     sources = {s.kind: LslSource(LslQuery(source_id=s.source_id), gap_after_s=0.3) for s in specs}
     collected = _Collect()
     sinks: list[Sink] = [collected]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.faults.live import counter_spec, run_live
+from benchmarks.soak_live import counter_spec
+from tests.faults.live import run_live
 
 
 @pytest.mark.parametrize("step_s", [-3600.0, -2.0, 30.0], ids=["back-1h", "back-2s", "ahead-30s"])

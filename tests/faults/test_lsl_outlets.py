@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.faults.live import counter_spec, run_live
+from benchmarks.soak_live import counter_spec
+from tests.faults.live import run_live
 
 
 def test_outlets_die_and_return_under_load(unique_name: str) -> None:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from benchmarks.soak_live import counter_spec
 from emostream.cli import main
 from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec
@@ -20,7 +21,7 @@ from emostream.formats import xdf
 from emostream.formats.base import RecordedStream, Recording
 from emostream.formats.registry import read_recording
 from emostream.sinks.recorder import RecorderSink
-from tests.faults.live import LiveRun, counter_spec, run_live
+from tests.faults.live import LiveRun, run_live
 
 ECG = StreamSpec("ECG", "f-ECG", ("ECG",), ("uV",), 250.0, "f-ecg", "double64")
 EDA = StreamSpec("EDA", "f-EDA", ("EDA",), ("uS",), 4.0, "f-eda", "double64")
