@@ -12,7 +12,8 @@ Reports, per stream: samples pushed / received / lost outside the faults (goal 0
 inside them; windows expected / produced / skipped; the recorder's dropped samples and what
 the session holds; the recovery time of each fault (from its end, in wall seconds, until the
 first sample sent after it arrived; the median latency of all samples is the baseline); and
-process RSS (ratio at end / after the first quarter, a baseline measured in the same run).
+process RSS (ratio at the end of the stream / after the first quarter, a baseline measured in
+the same run; every 5 stream-minutes in `rss_trace_mb`).
 
     .venv/bin/python benchmarks/soak_live.py --minutes 60 --speed 20
 """
@@ -177,25 +178,29 @@ def schedule(minutes: float, every_s: float) -> list[Injected]:
 
 
 class _Received(Sink):
-    """Counters and wall arrival times of every chunk, per stream kind."""
+    """How often each sample number arrived, and when it first did, per stream kind, in
+    arrays allocated up front (so that the bookkeeping does not grow the process)."""
 
-    def __init__(self) -> None:
-        self.counters: dict[str, list[np.ndarray]] = {}
-        self.arrivals: dict[str, list[tuple[int, float]]] = {}
-        self.markers: list[str] = []
+    def __init__(self, capacity: dict[str, int]) -> None:
+        self.count = {kind: np.zeros(n, dtype=np.int32) for kind, n in capacity.items()}
+        self.first_wall = {kind: np.full(n, np.nan) for kind, n in capacity.items()}
+        self.last = dict.fromkeys(capacity, -1)
 
     def on_chunk(self, chunk: Chunk) -> None:
         kind = chunk.spec.kind
         if chunk.spec.is_markers:
             texts = [str(v) for v in chunk.data[:, 0]]
-            self.markers += texts
             numbers = [int(t[1:]) for t in texts if t.startswith("m") and t[1:].isdigit()]
             counters = np.asarray(numbers, dtype=np.int64)
         else:
             counters = chunk.data[:, -1].astype(np.int64)
-        if counters.size:
-            self.counters.setdefault(kind, []).append(counters)
-            self.arrivals.setdefault(kind, []).append((int(counters[0]), time.monotonic()))
+        if not counters.size:
+            return
+        np.add.at(self.count[kind], counters, 1)
+        wall = self.first_wall[kind]
+        fresh = counters[np.isnan(wall[counters])]
+        wall[fresh] = time.monotonic()
+        self.last[kind] = max(self.last[kind], int(counters[-1]))
 
 
 @dataclass
@@ -214,6 +219,8 @@ class SoakResult:
     rss_quarter_mb: float = 0.0
     rss_end_mb: float = 0.0
     rss_growth_ratio: float = 0.0
+    #: RSS every 5 stream-minutes
+    rss_trace_mb: list[float] = field(default_factory=list)
 
 
 def soak(minutes: float, speed: float, every_s: float, root: Path) -> SoakResult:
@@ -263,7 +270,9 @@ def soak(minutes: float, speed: float, every_s: float, root: Path) -> SoakResult
 
     recorder_module._Files.flush = slow_flush  # type: ignore[method-assign]
     sources = [LslSource(LslQuery(source_id=s.source_id), gap_after_s=1.0) for s in specs]
-    received = _Received()
+    received = _Received(
+        {s.kind: int(minutes * 60.0 * max(s.rate_hz, 0.1) * 1.1) + 1000 for s in specs}
+    )
     recorder = RecorderSink(root, subject="soak", live=False, fsync=False)
     recorder.watch_sources(sources)
     window = WindowConfig(length_s=60.0, hop_s=1.0, max_lag_s=3.0 * speed)
@@ -276,17 +285,18 @@ def soak(minutes: float, speed: float, every_s: float, root: Path) -> SoakResult
         slow["on"] = active("slow disk", "all", t_s)
         if not result.rss_quarter_mb and t_s >= minutes * 15.0:
             result.rss_quarter_mb = rss_mb()
+        if t_s >= 300.0 * len(result.rss_trace_mb):
+            result.rss_trace_mb.append(round(rss_mb(), 1))
 
     async def run() -> None:
         await asyncio.gather(*(s.open() for s in sources))
         stop = asyncio.Event()
         runner = asyncio.create_task(run_wearers([wearer], stop))
         await publisher.run(minutes * 60.0, tick)
+        result.rss_end_mb = rss_mb()  # before the recorder finalises the session to Parquet
         deadline = time.monotonic() + 30.0
         while time.monotonic() < deadline and any(
-            (received.counters.get(k) or [np.zeros(1)])[-1][-1] < n - 1
-            for k, n in publisher.pushed.items()
-            if k != "Markers"
+            received.last[k] < n - 1 for k, n in publisher.pushed.items() if k != "Markers"
         ):
             await asyncio.sleep(0.1)
         stop.set()
@@ -298,7 +308,6 @@ def soak(minutes: float, speed: float, every_s: float, root: Path) -> SoakResult
     finally:
         recorder.close()
         recorder_module._Files.flush = plain_flush  # type: ignore[method-assign]
-    result.rss_end_mb = rss_mb()
     result.rss_growth_ratio = result.rss_end_mb / result.rss_quarter_mb
     _account(result, publisher, received, faults, specs)
     result.windows_produced = n_windows[0]
@@ -325,23 +334,23 @@ def _account(
     latencies = []
     for spec in specs:
         kind = spec.kind
-        got = np.concatenate(received.counters.get(kind, [np.zeros(0, np.int64)]))
+        n = publisher.pushed[kind]
+        count = received.count[kind][:n]
+        arrived = received.first_wall[kind]
         log = publisher.log[kind]
         firsts = np.array([c for c, _, _ in log])
         stream_t = np.array([t for _, _, t in log])
         pushed_wall = np.array([w for _, w, _ in log])
-        arrivals = dict(received.arrivals.get(kind, []))
-        for first, wall, _ in log:
-            if first in arrivals:
-                latencies.append(arrivals[first] - wall)
+        ok = ~np.isnan(arrived[firsts])
+        latencies.append(arrived[firsts[ok]] - pushed_wall[ok])
         mine = [f for f in faults if f.stream == kind or (f.stream == "all" and kind == "ECG")]
         for f in mine:
             after = np.flatnonzero(stream_t >= f.end_s)
-            hits = [i for i in after[:500] if int(firsts[i]) in arrivals]
-            if hits:
+            hits = after[ok[after]]
+            if hits.size:
                 end_wall = pushed_wall[after[0]] - (stream_t[after[0]] - f.end_s) / publisher.speed
-                f.recovery_s = arrivals[int(firsts[hits[0]])] - end_wall
-        missing = np.setdiff1d(np.arange(publisher.pushed[kind]), got)
+                f.recovery_s = float(arrived[firsts[hits[0]]] - end_wall)
+        missing = np.flatnonzero(count == 0)
         # a missing sample's push: the last push starting at or before it
         push_of = np.searchsorted(firsts, missing, side="right") - 1
         t_missing = stream_t[push_of] if missing.size else np.zeros(0)
@@ -354,13 +363,14 @@ def _account(
                 )
                 in_fault |= (t_missing >= f.start_s) & (t_missing < until_s)
         result.streams[kind] = {
-            "pushed": publisher.pushed[kind],
-            "received": int(np.unique(got).size),
-            "duplicated": int(got.size - np.unique(got).size),
+            "pushed": n,
+            "received": int(np.count_nonzero(count)),
+            "duplicated": int(np.sum(np.maximum(count - 1, 0))),
             "lost_in_faults": int(in_fault.sum()),
             "lost_outside_faults": int((~in_fault).sum()),
         }
-    result.latency_median_s = float(np.median(latencies)) if latencies else float("nan")
+    all_latencies = np.concatenate(latencies)
+    result.latency_median_s = float(np.median(all_latencies))
     result.faults = [asdict(f) for f in faults]
 
 
