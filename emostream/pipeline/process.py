@@ -79,7 +79,7 @@ def process_recording(
         "unix_offset_s": recording.unix_offset_s,
         "model_version": model.model_version if model is not None else None,
         # bad timestamps found when the recording was read, and what was done about them
-        "timestamps": recording.meta.get("timestamps", {}),
+        "timestamps": source.recording.meta.get("timestamps", {}),
         "stream_stats": {
             k: dataclasses.asdict(v)
             for k, v in result.pipeline.windower.stats().items()  # type: ignore[union-attr]

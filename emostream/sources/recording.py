@@ -20,6 +20,7 @@ from emostream.core.clock import lsl_now_s
 from emostream.core.spec import StreamSpec
 from emostream.errors import UsageError
 from emostream.formats.base import RecordedStream, Recording
+from emostream.formats.salvage import salvage_timestamps
 from emostream.formats.session import ARRIVAL_LOG_KEY, ArrivalLog, unique_key
 from emostream.sources.base import Gap, Source, SourceEvent
 
@@ -118,7 +119,8 @@ class RecordingSource(Source):
     `restamp=True` (paced only) moves timestamps onto the LSL clock, keeping their spacing:
     the virtual clock starts at the LSL time the replay starts and runs `speed` times faster
     than the LSL clock, so sample spacing (and heart rate) stays physiological at any speed.
-    At speed 1 a sample is stamped with the LSL time at which it is published.
+    At speed 1 a sample is stamped with the LSL time at which it is published. Bad timestamps
+    are salvaged first (`salvage_timestamps`; what was done is in `recording.meta`).
     `loop` repeats the recording, shifting timestamps so they keep increasing.
     """
 
@@ -142,6 +144,7 @@ class RecordingSource(Source):
             raise UsageError(f"chunk_s must be > 0 (got {chunk_s})")
         if start_s < 0:
             raise UsageError(f"start must be >= 0 s (got {start_s})")
+        recording = salvage_timestamps(recording)  # a no-op for one read by `read_recording`
         if not recording.streams or not any(len(s.timestamps) for s in recording.streams.values()):
             raise UsageError("the recording holds no samples")
         if start_s >= recording.duration_s and recording.duration_s > 0:

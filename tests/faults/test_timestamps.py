@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import struct
@@ -21,6 +22,7 @@ from emostream.formats import xdf
 from emostream.formats.base import RecordedStream, Recording
 from emostream.formats.registry import read_recording
 from emostream.sinks.recorder import RecorderSink
+from emostream.sources.recording import RecordingSource, collect
 from tests.faults.live import LiveRun, run_live
 
 ECG = StreamSpec("ECG", "f-ECG", ("ECG",), ("uV",), 250.0, "f-ecg", "double64")
@@ -177,3 +179,15 @@ def test_live_jump_keeps_ecg_in_order_and_eda_features(unique_name: str, lasting
     assert len(run.results) >= 4  # windows start where every stream has 2 s of data
     assert all(r.features.coverage["eda"] > 0.9 for r in run.results)
     assert all(r.features.coverage["ecg"] > 0.9 for r in run.results)
+
+
+def test_recording_source_salvages_a_recording_built_in_memory() -> None:
+    rec = _signals()
+    ecg = rec.streams["ecg"]
+    bad = ecg.timestamps.copy()
+    bad[[10, 20_000]] = [np.nan, -np.inf]
+    rec.streams["ecg"] = RecordedStream(ECG, bad, ecg.data)
+    source = RecordingSource(rec, chunk_s=1.0)
+    back = asyncio.run(collect(source))
+    np.testing.assert_allclose(back.streams["ecg"].timestamps, ecg.timestamps, atol=1e-9)
+    assert source.recording.meta["timestamps"]["ecg"]["n_nonfinite"] == 2
