@@ -30,9 +30,9 @@ def test_outlets_die_and_return_under_load(unique_name: str) -> None:
         assert np.all(steps >= 1), f"{kind}: duplicated or reordered samples"
         holes = steps[steps > 1] - 1
         # samples due while an outlet was gone were never produced; a hole can only be the
-        # re-subscription after an outage, bounded by liblsl's reconnect interval
+        # re-subscription after an outage (liblsl took 0.8-1.7 s in benchmarks/soak_live.py)
         assert len(holes) <= len(outages.get(kind, [])), kind
-        assert np.all(holes <= 1.5 * spec.rate_hz), (kind, holes / spec.rate_hz)
+        assert np.all(holes <= 3.0 * spec.rate_hz), (kind, holes / spec.rate_hz)
         assert np.all(np.diff(run.timestamps(kind)) > 0), kind
     gaps = {kind: [g for g in run.collected.gaps if g.source_id == s.source_id]
             for kind, s in ((s.kind, s) for s in specs)}  # fmt: skip
