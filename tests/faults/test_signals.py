@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -29,20 +31,23 @@ def test_signal_mid_session_finalises_the_recording(tmp_path: Path, sig: signal.
         text=True,
         env=env,
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
+    reader.start()
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:  # wait until the first windows have been recorded
-            if "recording to" in line:
-                break
+        # the first window written to disk: a file another process fills, so it is polled
+        deadline = time.monotonic() + 120.0
+        while not any(p.stat().st_size for p in root.glob("*/features.jsonl")):
+            assert proc.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "no window was recorded"
+            time.sleep(0.1)
         folder = next(root.iterdir())
-        features = folder / "features.jsonl"
-        while not (features.exists() and features.stat().st_size > 0):
-            proc.stdout.readline()
         proc.send_signal(sig)
-        out = proc.stdout.read()
         code = proc.wait(timeout=60)
+        reader.join(timeout=10)
     finally:
         proc.kill()
+    out = "".join(lines)
     assert code == 0, out
     assert "Traceback" not in out
     meta = json.loads((folder / "session.json").read_text())
