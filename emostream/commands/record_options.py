@@ -51,7 +51,8 @@ def recorder_from_args(
 
     On unless `--no-record`, or the pipeline sets `[record] enabled = false` (and no
     `--record DIR` asks for it). Refuses (UsageError) to record a live person without
-    consent. The clock offsets that `sources` measure are recorded too.
+    consent. The clock offsets that `sources` measure, and their timestamp checks, are recorded
+    too.
     """
     if args.no_record or (args.record is None and not config.record.enabled):
         return None

@@ -17,11 +17,13 @@ from benchmarks.soak_live import counter_spec
 from emostream.cli import main
 from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec
+from emostream.devices import load_profile
 from emostream.formats import session as session_format
 from emostream.formats import xdf
 from emostream.formats.base import RecordedStream, Recording
 from emostream.formats.registry import read_recording
 from emostream.sinks.recorder import RecorderSink
+from emostream.sources.e4_tcp import E4StreamingClient
 from emostream.sources.recording import RecordingSource, collect
 from tests.faults.live import LiveRun, run_live
 
@@ -191,3 +193,15 @@ def test_recording_source_salvages_a_recording_built_in_memory() -> None:
     back = asyncio.run(collect(source))
     np.testing.assert_allclose(back.streams["ecg"].timestamps, ecg.timestamps, atol=1e-9)
     assert source.recording.meta["timestamps"]["ecg"]["n_nonfinite"] == 2
+
+
+def test_e4_line_with_a_wild_timestamp_keeps_the_stream() -> None:
+    client = E4StreamingClient(load_profile("empatica-e4"), "9ff167")
+    t = 999.0 + np.arange(64) / 64.0  # one second of BVP, arriving at t = 1000 s
+    lines = [f"E4_Bvp {x:.6f} {i}.0".encode() for i, x in enumerate(t)]
+    lines[30] = f"E4_Bvp {t[30] + 1e6:.6f} 30.0".encode()
+    (bvp,) = [c for c in client._decode(lines, 1000.0, 0.0) if c.spec.kind == "PPG"]
+    np.testing.assert_array_equal(bvp.data[:, 0], np.arange(64))
+    np.testing.assert_allclose(bvp.timestamps, t, atol=1e-5)
+    checks = client.timestamp_stats()[bvp.spec.source_id]
+    assert checks.n_jumps == 2 and checks.n_repaired == 2
