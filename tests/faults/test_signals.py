@@ -28,26 +28,25 @@ def test_signal_mid_session_finalises_the_recording(tmp_path: Path, sig: signal.
         [sys.executable, "-c", _CLI, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
         env=env,
     )
-    lines: list[str] = []
+    lines: list[bytes] = []  # bytes: a decoding error must not stop the reader (and the child)
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
     reader.start()
     try:
         # the first window written to disk: a file another process fills, so it is polled
         deadline = time.monotonic() + 120.0
         while not any(p.stat().st_size for p in root.glob("*/features.jsonl")):
-            assert proc.poll() is None, "".join(lines)
+            assert proc.poll() is None, b"".join(lines).decode(errors="replace")
             assert time.monotonic() < deadline, "no window was recorded"
             time.sleep(0.1)
         folder = next(root.iterdir())
         proc.send_signal(sig)
-        code = proc.wait(timeout=60)
+        code = proc.wait(timeout=120)
         reader.join(timeout=10)
     finally:
         proc.kill()
-    out = "".join(lines)
+    out = b"".join(lines).decode(errors="replace")
     assert code == 0, out
     assert "Traceback" not in out
     meta = json.loads((folder / "session.json").read_text())
