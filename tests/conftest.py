@@ -86,7 +86,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
         if found:
             counts[found.group(1)] += 1
     if counts:
-        listed = ", ".join(f"{name} ({n} test{'s' * (n > 1)})" for name, n in sorted(counts.items()))
+        listed = ", ".join(
+            f"{name} ({n} test{'s' * (n > 1)})" for name, n in sorted(counts.items())
+        )
         terminalreporter.write_line(
             f"skipped for missing prerequisites: {listed}; "
             f"{REQUIRE_ENV}={','.join(sorted(counts))} makes them fail",
