@@ -1,5 +1,7 @@
 """End to end: the demo runs the full pipeline with no hardware and ends with a summary."""
 
+import re
+
 import pylsl
 
 from emostream.cli import main
@@ -7,7 +9,7 @@ from emostream.cli import main
 
 def test_demo_runs_to_the_end_with_a_summary(capsys, tmp_path):
     code = main(
-        ["demo", "--speed", "0", "--duration", "420", "--no-lsl", "--record", str(tmp_path)]
+        ["demo", "--speed", "0", "--duration", "600", "--no-lsl", "--record", str(tmp_path)]
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -17,6 +19,10 @@ def test_demo_runs_to_the_end_with_a_summary(capsys, tmp_path):
     assert "summary:" in out and "stress" in out and "baseline" in out
     assert "HR bpm=" in out and "SCL µS=" in out
     assert "windows, config" in out
+    # the prequential accuracy climbs as the phase markers teach the model
+    accuracy_pct = [int(a) for a in re.findall(r"acc=(\d+)%", out)]
+    assert len(accuracy_pct) >= 3, "the live view shows no prequential accuracy"
+    assert accuracy_pct[-1] >= accuracy_pct[0] + 10, accuracy_pct
 
 
 def test_demo_publishes_features_on_lsl(capsys, unique_name):
