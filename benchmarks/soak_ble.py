@@ -52,6 +52,8 @@ class SoakResult:
     ecg_received: int
     duplicates: int
     non_monotonic: int
+    #: runs of ECG sample numbers missing between the first and last received sample
+    ecg_holes: int = 0
     reconnect_delays_s: list[float] = field(default_factory=list)
     queue_peak: int = 0
     queue_size: int = 0
@@ -137,6 +139,7 @@ async def soak(
         ecg_sent=device.n_samples[pmd.Measurement.ECG], ecg_received=int(counter.size),
         duplicates=int(counter.size - np.unique(counter).size),
         non_monotonic=int(np.count_nonzero(np.diff(ts) <= 0)),
+        ecg_holes=int(np.count_nonzero(np.diff(np.unique(counter)) > 1)),
         reconnect_delays_s=[round(d, 3) for d in delays],
         queue_peak=driver.queue_peak, queue_size=driver.queue.maxsize, queue_dropped=driver.n_dropped,
         rss_peak_mb=round(max(rss), 1) if rss else float("nan"),
