@@ -155,6 +155,7 @@ _CHILD = textwrap.dedent(
     print(sink.path, flush=True)
     t0 = lsl_now_s()
     sent = dict.fromkeys(specs, 0)
+    handed = [(t0, dict(sent))]
     while True:
         now = lsl_now_s()
         for key, spec in specs.items():
@@ -165,9 +166,11 @@ _CHILD = textwrap.dedent(
                 data = [[str(i)] for i in k] if spec.is_markers else k.astype(float)
                 sink.on_chunk(Chunk.from_arrays(spec, ts, data))
                 sent[key] = due
+        handed.append((now, dict(sent)))
         if now - t0 >= float(sys.argv[2]):
-            # what the sink was handed, then a kill that gives it no chance to save anything
-            print(json.dumps(sent), flush=True)
+            # what the sink had been handed 1 s before, then a kill that gives it no chance
+            # to save anything
+            print(json.dumps([n for t, n in handed if t <= now - 1.0][-1:]), flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(0.02)
     """
@@ -175,8 +178,9 @@ _CHILD = textwrap.dedent(
 
 
 def test_sigkill_mid_session_loses_at_most_one_second_per_stream(tmp_path: Path) -> None:
-    """Loss is counted against what the killed process had handed to the sink, so a slow
-    machine (a producer that falls behind its clock) does not change the verdict."""
+    """Everything the killed process had handed to the sink 1 s before the kill is on disk
+    (it flushes every 0.5 s). Counted against the process's own hand-over, so a slow machine
+    (a producer that falls behind its clock) does not change the verdict."""
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(tmp_path), str(KILL_AFTER_S)],
         stdout=subprocess.PIPE,
@@ -184,7 +188,7 @@ def test_sigkill_mid_session_loses_at_most_one_second_per_stream(tmp_path: Path)
     )
     try:
         folder = Path(proc.stdout.readline().strip())
-        handed = json.loads(proc.stdout.readline())
+        (handed,) = json.loads(proc.stdout.readline())
         assert proc.wait(timeout=30) == -signal.SIGKILL
     finally:
         proc.kill()
@@ -192,14 +196,13 @@ def test_sigkill_mid_session_loses_at_most_one_second_per_stream(tmp_path: Path)
     rec = session.read(folder)  # recovers: finalises the leftover files
     assert rec.meta["session"]["status"] == "recovered"
     assert not list(folder.rglob("*.arrow"))
-    for key, rate_hz in (("ecg", 500.0), ("eda", 4.0), ("markers", 2.0)):
+    for key in ("ecg", "eda", "markers"):
         stream = rec.streams[key]
+        kept = len(stream.timestamps)
         counter = stream.data[:, 0].astype(float)
-        np.testing.assert_array_equal(counter, np.arange(len(counter)), err_msg=key)
-        assert len(counter) >= 1, f"{key}: nothing kept"
-        lost_s = (handed[key] - len(counter)) / rate_hz
-        print(f"{key}: {len(counter)} of {handed[key]} samples kept, {lost_s:.3f} s lost")
-        assert lost_s <= 1.0, f"{key}: lost {lost_s:.3f} s"
+        np.testing.assert_array_equal(counter, np.arange(kept), err_msg=key)
+        print(f"{key}: {kept} samples kept, {handed[key]} handed to the sink 1 s before the kill")
+        assert kept >= handed[key], f"{key}: lost samples handed over 1 s before the kill"
 
 
 def _mount_tmpfs(path: Path, size: str) -> bool:
