@@ -63,8 +63,15 @@ class SoakResult:
 
 
 async def soak(
-    minutes: float, speed: float, every_s: float, away_s: float, address: str = "F2:00:00:00:50:01"
+    minutes: float,
+    speed: float,
+    every_s: float,
+    away_s: float,
+    address: str = "F2:00:00:00:50:01",
+    min_dropouts: int = 0,
 ) -> SoakResult:
+    """Run for `minutes` of device time, and on until `min_dropouts` dropouts have happened
+    (reconnects take longer on a loaded machine, leaving fewer dropouts in the time)."""
     loop = asyncio.get_running_loop()
     air = VirtualAir()
     device = VirtualPolarH10(air, address=address, speed=speed, keep_log=False)
@@ -108,7 +115,7 @@ async def soak(
     rss: list[float] = []
     delays: list[float] = []
     dropouts = 0
-    while loop.time() < t_end:
+    while loop.time() < t_end or dropouts < min_dropouts:
         await asyncio.sleep(0.05)
         drain()
         rss.append(rss_mb())

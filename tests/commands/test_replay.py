@@ -81,9 +81,10 @@ def test_ten_minutes_at_10x_keep_spacing_and_pace_without_drift(unique_name: str
     published = np.concatenate(stamps)
     original = rec.streams["ecg"].timestamps
     np.testing.assert_allclose(published - published[0], original - original[0], atol=1e-6)
-    # the sample that woke each pull was pushed with its chunk, due at the chunk's last sample
-    newest = np.array([s[-1] for s in stamps])
-    due = published[0] + (newest - published[0]) / speed
+    # the sample that woke each pull cannot be pushed before it is due (its chunk leaves when
+    # the chunk's last sample is due); later samples of the pull may have arrived meanwhile
+    first = np.array([s[0] for s in stamps])
+    due = published[0] + (first - published[0]) / speed
     lateness_ms = 1e3 * (np.asarray(received) - due)
     elapsed_s = np.asarray(received) - received[0]
     drift_ms_per_s = stats.theilslopes(lateness_ms, elapsed_s)[0]

@@ -9,7 +9,15 @@ from tests.sources.ble.harness import run
 def test_periodic_dropouts_keep_memory_bounded_and_samples_unique() -> None:
     # 1.5 device-minutes at 15x with a 4-second dropout every 20 device-seconds
     result = run(
-        soak(minutes=1.5, speed=15.0, every_s=20.0, away_s=4.0, address="F2:00:00:00:60:01"), 120
+        soak(
+            minutes=1.5,
+            speed=15.0,
+            every_s=20.0,
+            away_s=4.0,
+            address="F2:00:00:00:60:01",
+            min_dropouts=3,
+        ),
+        120,
     )
     assert result.dropouts >= 3 and result.gaps == result.dropouts
     assert result.duplicates == 0 and result.non_monotonic == 0
