@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test mutants lint format bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "emostream needs Python >= 3.11 (set PYTHON=...)")'
@@ -33,6 +33,11 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Deliberate bugs (tests/mutants.toml), each applied in a temporary copy: reports those the
+# tests miss. Not part of `make test`.
+mutants: $(VENV)/.installed-test
+	$(BIN)/python tests/mutants.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -52,6 +52,8 @@ class SoakResult:
     ecg_received: int
     duplicates: int
     non_monotonic: int
+    #: runs of ECG sample numbers missing between the first and last received sample
+    ecg_holes: int = 0
     reconnect_delays_s: list[float] = field(default_factory=list)
     queue_peak: int = 0
     queue_size: int = 0
@@ -61,8 +63,15 @@ class SoakResult:
 
 
 async def soak(
-    minutes: float, speed: float, every_s: float, away_s: float, address: str = "F2:00:00:00:50:01"
+    minutes: float,
+    speed: float,
+    every_s: float,
+    away_s: float,
+    address: str = "F2:00:00:00:50:01",
+    min_dropouts: int = 0,
 ) -> SoakResult:
+    """Run for `minutes` of device time, and on until `min_dropouts` dropouts have happened
+    (reconnects take longer on a loaded machine, leaving fewer dropouts in the time)."""
     loop = asyncio.get_running_loop()
     air = VirtualAir()
     device = VirtualPolarH10(air, address=address, speed=speed, keep_log=False)
@@ -106,7 +115,7 @@ async def soak(
     rss: list[float] = []
     delays: list[float] = []
     dropouts = 0
-    while loop.time() < t_end:
+    while loop.time() < t_end or dropouts < min_dropouts:
         await asyncio.sleep(0.05)
         drain()
         rss.append(rss_mb())
@@ -137,6 +146,7 @@ async def soak(
         ecg_sent=device.n_samples[pmd.Measurement.ECG], ecg_received=int(counter.size),
         duplicates=int(counter.size - np.unique(counter).size),
         non_monotonic=int(np.count_nonzero(np.diff(ts) <= 0)),
+        ecg_holes=int(np.count_nonzero(np.diff(np.unique(counter)) > 1)),
         reconnect_delays_s=[round(d, 3) for d in delays],
         queue_peak=driver.queue_peak, queue_size=driver.queue.maxsize, queue_dropped=driver.n_dropped,
         rss_peak_mb=round(max(rss), 1) if rss else float("nan"),

@@ -1,14 +1,29 @@
-"""Test-wide set-up: every test run gets its own LSL SessionID on the loopback scope, so its
-streams are invisible to any other process on the machine (and to other test runs)."""
+"""Test-wide set-up.
+
+- Every test run gets its own LSL SessionID on the loopback scope, so its streams are
+  invisible to any other process on the machine (and to other test runs).
+- Prerequisites outside Python (the real recordings in ../shared/data, espeak-ng,
+  libfaketime) are fixtures: a test whose prerequisite is missing skips, and the run ends
+  with a line listing them; `EMOSTREAM_REQUIRE=shared,espeak,faketime` (as CI sets it) makes
+  those tests fail instead.
+- Hypothesis: under `CI=true` the `ci` profile runs without deadlines, since a loaded
+  machine makes example timings meaningless.
+"""
 
 from __future__ import annotations
 
+import glob
 import os
+import re
+import shutil
 import tempfile
 import uuid
+from collections import Counter
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
+from hypothesis import settings
 
 _LSL_CONFIG = f"""
 [ports]
@@ -25,16 +40,86 @@ if "EMOSTREAM_KEEP_LSLAPICFG" not in os.environ:
     _cfg.write_text(_LSL_CONFIG)
     os.environ["LSLAPICFG"] = str(_cfg)
 
+settings.register_profile("ci", deadline=None, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+#: prerequisites outside Python that some tests need, and how to get them
+PREREQUISITES = {
+    "shared": "the real recordings in ../shared/data",
+    "espeak": "espeak-ng (Debian package espeak-ng)",
+    "faketime": "libfaketime (Debian package faketime)",
+}
+REQUIRE_ENV = "EMOSTREAM_REQUIRE"
+_MISSING = re.compile(r"missing prerequisite '(\w+)'")
+
+
+def _required() -> set[str]:
+    return {n.strip() for n in os.environ.get(REQUIRE_ENV, "").split(",") if n.strip()}
+
+
+def missing_prerequisite(name: str, detail: str) -> NoReturn:
+    """Skip the test, or fail it when EMOSTREAM_REQUIRE names the prerequisite."""
+    message = f"missing prerequisite '{name}', {PREREQUISITES[name]}: {detail}"
+    if name in _required():
+        pytest.fail(f"{message} ({REQUIRE_ENV} requires it)", pytrace=False)
+    pytest.skip(message)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    unknown = _required() - PREREQUISITES.keys()
+    if unknown:
+        raise pytest.UsageError(
+            f"{REQUIRE_ENV}: unknown prerequisite(s) {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(PREREQUISITES)}"
+        )
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line naming the prerequisites whose absence made tests skip."""
+    counts: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        found = _MISSING.search(str(report.longrepr))
+        if found:
+            counts[found.group(1)] += 1
+    if counts:
+        listed = ", ".join(
+            f"{name} ({n} test{'s' * (n > 1)})" for name, n in sorted(counts.items())
+        )
+        terminalreporter.write_line(
+            f"skipped for missing prerequisites: {listed}; "
+            f"{REQUIRE_ENV}={','.join(sorted(counts))} makes them fail",
+            yellow=True,
+        )
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """Real recordings in ../shared/data; tests that need them skip when they are absent."""
+    """Real recordings in ../shared/data (a fresh clone has none)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"../shared/data not present ({SHARED_DATA}); real-recording tests need it")
+        missing_prerequisite("shared", f"{SHARED_DATA} does not exist")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def espeak_ng() -> str:
+    """The espeak-ng program, which makes real speech."""
+    path = shutil.which("espeak-ng")
+    if path is None:
+        missing_prerequisite("espeak", "espeak-ng is not on PATH")
+    return path
+
+
+@pytest.fixture(scope="session")
+def faketime_lib() -> str:
+    """libfaketime, to give a producer process a shifted clock (LD_PRELOAD)."""
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    if not found:
+        missing_prerequisite("faketime", "no /usr/lib/*/faketime/libfaketime.so.1")
+    return found[0]
 
 
 @pytest.fixture

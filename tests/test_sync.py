@@ -4,7 +4,6 @@ declared latency, an audio producer on a shifted clock; coverage and staleness p
 from __future__ import annotations
 
 import asyncio
-import glob
 import os
 import subprocess
 import sys
@@ -59,13 +58,6 @@ AUDIO_PRODUCER = textwrap.dedent(
 )
 
 
-def _faketime_lib() -> str:
-    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
-    if not found:
-        pytest.skip("libfaketime is not installed (Debian package faketime)")
-    return found[0]
-
-
 def _grid(t_event: float, fs_hz: float) -> np.ndarray:
     return t_event + np.arange(-int(BEFORE_S * fs_hz), int(AFTER_S * fs_hz)) / fs_hz
 
@@ -88,8 +80,7 @@ async def _collect(source, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(ts), np.concatenate(data)
 
 
-def test_ecg_audio_face_events_line_up_after_alignment(unique_name):
-    lib = _faketime_lib()
+def test_ecg_audio_face_events_line_up_after_alignment(unique_name, faketime_lib):
     event_unix = time.time()
     t_event = event_unix - lsl_to_unix_offset_s()  # the event on our LSL clock
     latency_s = load_profile("openface-lsl").device.latency_s
@@ -114,7 +105,7 @@ def test_ecg_audio_face_events_line_up_after_alignment(unique_name):
     face[face_true >= t_event - 1e-9, AU12] = 3.0  # a smile starts at the event
     face_stamped = face_true + latency_s  # the tracker stamps each frame after analysing it
 
-    env = dict(os.environ, LD_PRELOAD=lib, FAKETIME=f"+{SHIFT_S}s")
+    env = dict(os.environ, LD_PRELOAD=faketime_lib, FAKETIME=f"+{SHIFT_S}s")
     producer = subprocess.Popen(
         [sys.executable, "-c", AUDIO_PRODUCER, f"{unique_name}-audio", repr(event_unix),
          str(SHIFT_S), str(BEFORE_S), str(AFTER_S), str(AUDIO_HZ)],

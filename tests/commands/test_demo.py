@@ -1,5 +1,7 @@
 """End to end: the demo runs the full pipeline with no hardware and ends with a summary."""
 
+import re
+
 import pylsl
 
 from emostream.cli import main
@@ -7,7 +9,7 @@ from emostream.cli import main
 
 def test_demo_runs_to_the_end_with_a_summary(capsys, tmp_path):
     code = main(
-        ["demo", "--speed", "0", "--duration", "420", "--no-lsl", "--record", str(tmp_path)]
+        ["demo", "--speed", "0", "--duration", "600", "--no-lsl", "--record", str(tmp_path)]
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -17,24 +19,53 @@ def test_demo_runs_to_the_end_with_a_summary(capsys, tmp_path):
     assert "summary:" in out and "stress" in out and "baseline" in out
     assert "HR bpm=" in out and "SCL µS=" in out
     assert "windows, config" in out
+    # the prequential accuracy climbs as the phase markers teach the model
+    accuracy_pct = [int(a) for a in re.findall(r"acc=(\d+)%", out)]
+    assert len(accuracy_pct) >= 3, "the live view shows no prequential accuracy"
+    assert accuracy_pct[-1] >= accuracy_pct[0] + 10, accuracy_pct
 
 
 def test_demo_publishes_features_on_lsl(capsys, unique_name):
-    """A plain pylsl inlet can find the demo's feature outlet while it runs."""
+    """A plain pylsl inlet finds the demo's feature outlet while it runs and reads plausible
+    heart rates from it."""
     import threading
 
+    import numpy as np
+
     found: list[pylsl.StreamInfo] = []
+    rows: list[list[float]] = []
+    channels: list[str] = []
+    demo_done = threading.Event()
 
-    def look():
+    def read():
         found.extend(pylsl.resolve_byprop("type", "Features", 1, 60.0))
+        if not found:
+            return
+        inlet = pylsl.StreamInlet(found[0], processing_flags=pylsl.proc_none)
+        info = inlet.info(10.0)
+        ch = info.desc().child("channels").child("channel")
+        while not ch.empty():
+            channels.append(ch.child_value("label"))
+            ch = ch.next_sibling("channel")
+        while True:
+            sample, t = inlet.pull_sample(timeout=1.0)
+            if t is not None:
+                rows.append(sample)
+            elif demo_done.is_set():
+                return
 
-    watcher = threading.Thread(target=look)
-    watcher.start()
+    reader = threading.Thread(target=read)
+    reader.start()
     code = main(["demo", "--speed", "5", "--duration", "100", "--no-record"])
-    watcher.join()
+    demo_done.set()
+    reader.join()
     assert code == 0
     assert found and found[0].name() == "emostream-Features"
-    assert found[0].channel_count() > 5
+    assert len(channels) == found[0].channel_count() and "hr_bpm" in channels
+    hr_bpm = np.array(rows)[:, channels.index("hr_bpm")]
+    assert hr_bpm.size >= 3, "fewer than 3 windows read from the Features outlet"
+    # the synthetic wearer's baseline heart rate is about 70 bpm
+    assert np.all(np.isfinite(hr_bpm)) and np.all((hr_bpm > 50) & (hr_bpm < 100))
 
 
 def test_demo_with_face_and_voice(capsys):

@@ -4,7 +4,6 @@ and streamed-in-any-chunking equals the pure function on the window."""
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 
 import numpy as np
@@ -28,9 +27,8 @@ call = parselmouth.praat.call
 
 
 def speak(voice: str, pitch: int) -> np.ndarray:
-    """An espeak-ng utterance resampled to 16 kHz float in [-1, 1]."""
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (Debian package espeak-ng)")
+    """An espeak-ng utterance resampled to 16 kHz float in [-1, 1] (the tests that call it
+    need the `espeak_ng` fixture)."""
     wav = subprocess.run(
         ["espeak-ng", "-v", voice, "-p", str(pitch), "--stdout", TEXT],
         capture_output=True,
@@ -43,7 +41,9 @@ def speak(voice: str, pitch: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="module", params=UTTERANCES, ids=lambda u: f"{u[0]}-p{u[1]}")
-def utterance(request: pytest.FixtureRequest) -> tuple[np.ndarray, dict[str, float]]:
+def utterance(
+    request: pytest.FixtureRequest, espeak_ng: str
+) -> tuple[np.ndarray, dict[str, float]]:
     """Audio, and Praat's figures for it with the same settings (75–600 Hz, 10 ms)."""
     x = speak(*request.param)
     snd = parselmouth.Sound(x, FS_HZ)
@@ -153,6 +153,7 @@ def test_empty_window_gives_no_features():
     assert out.reasons["voice"]
 
 
+@pytest.mark.usefixtures("espeak_ng")
 @pytest.mark.parametrize("seed", [0, 1])
 def test_streaming_equals_pure_function_on_each_window(seed: int):
     x = np.concatenate([speak("en", 50), np.zeros(int(FS_HZ)), speak("en+f3", 70)])
@@ -180,6 +181,7 @@ def test_streaming_equals_pure_function_on_each_window(seed: int):
     assert n_voiced >= 4
 
 
+@pytest.mark.usefixtures("espeak_ng")
 def test_egemaps_functionals_optional():
     pytest.importorskip("opensmile")
     x = speak("en", 50)
@@ -190,6 +192,7 @@ def test_egemaps_functionals_optional():
     assert out.values["voice_egemaps_F0semitoneFrom27.5Hz_sma3nz_amean"] > 0
 
 
+@pytest.mark.usefixtures("espeak_ng")
 def test_windows_aggregate_stored_frames_without_reading_audio():
     x = speak("en+f3", 50)
     ts = 1000.0 + np.arange(x.size) / FS_HZ

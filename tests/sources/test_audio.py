@@ -4,7 +4,6 @@ cleanly where there is none."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import time
 
@@ -70,9 +69,7 @@ def test_bad_or_missing_wav_is_a_recording_error_naming_the_file(tmp_path):
     assert not wav.detect(tmp_path / "missing.wav")
 
 
-def test_speech_wav_through_the_pipeline_gives_voice_features(tmp_path):
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (Debian package espeak-ng)")
+def test_speech_wav_through_the_pipeline_gives_voice_features(tmp_path, espeak_ng):
     path = tmp_path / "speech.wav"
     text = "We were away in Rome, all alone, and the rain was lovely. " * 2
     subprocess.run(["espeak-ng", "-v", "en", "-w", str(path), text], check=True)

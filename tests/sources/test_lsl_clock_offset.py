@@ -1,0 +1,59 @@
+"""Clock-offset correction of LslSource on real loopback LSL, with a known offset.
+
+liblsl measures a remote clock's offset with `time_correction`; on one machine it is ~0, so a
+wrong sign or a missed correction would go unseen. Here `time_correction` reports a known
+offset and the received timestamps must be the pushed ones plus that offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pylsl
+import pytest
+
+from emostream.core.chunk import Chunk
+from emostream.core.clock import lsl_now_s
+from emostream.core.spec import StreamSpec
+from emostream.sinks.lsl import StreamOutlets
+from emostream.sources.lsl import LslQuery, LslSource
+
+#: the remote clock runs this much behind ours (what `time_correction` reports)
+OFFSET_S = 1234.5
+N_SAMPLES = 50
+
+
+@pytest.mark.parametrize("rate_hz", [0.0, 50.0], ids=["irregular", "dejittered"])
+def test_received_timestamps_are_pushed_plus_the_measured_offset(unique_name, monkeypatch, rate_hz):
+    monkeypatch.setattr(pylsl.StreamInlet, "time_correction", lambda self, timeout=0.0: OFFSET_S)
+    spec = StreamSpec(
+        "ECG", unique_name, ("ECG", "counter"), ("millivolts", "count"), rate_hz, f"{unique_name}:x"
+    )
+    step_s = 1.0 / rate_hz if rate_hz else 0.37
+    pushed = lsl_now_s() - 30.0 + step_s * np.arange(N_SAMPLES)
+    data = np.column_stack((np.zeros(N_SAMPLES), np.arange(N_SAMPLES))).astype(np.float32)
+    outlets = StreamOutlets([spec])
+    source = LslSource(LslQuery(source_id=spec.source_id), resolve_timeout_s=5.0)
+
+    async def receive() -> tuple[np.ndarray, np.ndarray]:
+        await source.open()
+        outlets.push(Chunk(spec, pushed, data))
+        ts, counter = [], []
+        async for event in source.events():
+            if isinstance(event, Chunk):
+                ts.append(event.timestamps)
+                counter.append(event.data[:, 1].astype(int))
+                if sum(t.size for t in ts) >= N_SAMPLES:
+                    break
+        await source.aclose()
+        return np.concatenate(ts), np.concatenate(counter)
+
+    try:
+        ts, counter = asyncio.run(asyncio.wait_for(receive(), timeout=30.0))
+    finally:
+        outlets.close()
+    np.testing.assert_array_equal(counter, np.arange(N_SAMPLES))
+    # dejittering refits the stamps of a regular stream, to well within one sample period
+    np.testing.assert_allclose(ts, pushed + OFFSET_S, rtol=0, atol=1e-3 * step_s)
+    assert [c.offset_s for c in source.clock_offsets] == [OFFSET_S]
