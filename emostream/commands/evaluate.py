@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from emostream.commands.common import add_model_args
@@ -41,6 +42,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="score subjects that the --model file was trained on (in-sample, optimistic)",
     )
+    p.add_argument(
+        "--active",
+        action="store_true",
+        help="also measure label requests answered by a simulated wearer (uncertainty, random, "
+        "periodic, from scratch) at budgets 2, 4, 8, 16 a session",
+    )
+    p.add_argument(
+        "--outputs",
+        action="store_true",
+        help="also check the outputs: confidence calibration, arousal and valence against "
+        "labels and SAM reports, stress-onset latency, drift alarms at rest",
+    )
+    p.add_argument(
+        "--held-out",
+        default="",
+        metavar="IDS",
+        help="--active/--outputs: hold out only these subjects (comma-separated; the general "
+        "models still learn from every other subject)",
+    )
+    p.add_argument(
+        "--figures",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write the label-efficiency and reliability PNGs of --active/--outputs here",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
@@ -61,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
         check_model_path(args.model, read=True, write=False)
     if not 1 <= args.seeds <= 100:
         raise UsageError("--seeds must be between 1 and 100")
+    if args.figures is not None and not (args.active or args.outputs):
+        raise UsageError("--figures needs --active or --outputs")
+    if (args.active or args.outputs) and args.model is not None:
+        raise UsageError("--active and --outputs train their own general models; drop --model")
     options = dataset_options(args)
     config, model_config, data = prepare(args.dataset, args.format, **options, progress=_progress)
     model = None
@@ -108,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
         train_stride=args.train_stride,
         progress=_progress,
     )
+    if args.active or args.outputs:
+        scores.update(_heldout(args, data, model_config, config.config_hash, shuffled))
     scores["dataset"] = {
         "format": args.format,
         "label_set": options["label_set"],
@@ -133,6 +166,42 @@ def in_sample(trained_on: dict[str, Any], fmt: str, data: list[Any]) -> list[str
         if (same_dataset and s.subject in subjects)
         or (s.fingerprint and s.fingerprint in fingerprints)
     ]
+
+
+def _heldout(args: argparse.Namespace, data, model_config, config_hash: str, shuffled) -> dict:
+    """The --active / --outputs measurements, and their figures when asked."""
+    import warnings
+
+    from emostream.evaluation.heldout import evaluate_heldout
+
+    with warnings.catch_warnings():  # "unknown" predictions are scored as wrong, on purpose
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+        result = evaluate_heldout(
+            data,
+            model_config,
+            config_hash=config_hash,
+            shuffled=shuffled,
+            seeds=range(args.seeds),
+            train_stride=args.train_stride,
+            with_active=args.active,
+            with_outputs=args.outputs,
+            held_out=[s for s in args.held_out.split(",") if s],
+            progress=_progress,
+        )
+    if args.figures is not None:
+        from emostream.evaluation import figures
+
+        args.figures.mkdir(parents=True, exist_ok=True)
+        name = args.format + (f"-{args.label_set}" if args.label_set else "")
+        for order, summary in result.get("active", {}).items():
+            path = args.figures / f"label-efficiency-{name}.png"
+            figures.label_efficiency(summary, f"{name}, {order} order", path)
+            _progress(f"wrote {path}")
+        if "outputs" in result:
+            path = args.figures / f"reliability-{name}.png"
+            figures.reliability(result["outputs"]["calibration"], name, path)
+            _progress(f"wrote {path}")
+    return result
 
 
 def _ci(ci: Any) -> str:
@@ -162,3 +231,55 @@ def print_table(scores: dict[str, Any]) -> None:
                     f"  {name:<28}{diff['mean']:>+7.3f}  {_ci(diff['ci95'])}  "
                     f"better in {diff['n_better']}/{diff['n_subjects']}"
                 )
+    for order, summary in scores.get("active", {}).items():
+        print(f"label requests, {order} order (balanced accuracy on the later windows)")
+        for name, run in summary["runs"].items():
+            answers = run.get("n_answers_mean")
+            print(
+                f"  {name:<16}{run['balanced_accuracy_mean']:>7.3f}  "
+                f"{_ci(run['balanced_accuracy_ci95']):<17}"
+                + (
+                    f"answers {answers:4.1f}  worst drop {run['max_drop_below_generic']:+.3f}"
+                    if answers is not None
+                    else ""
+                )
+            )
+        for name, diff in summary["comparisons"].items():
+            if diff["mean"] is not None:
+                print(
+                    f"  {name:<34}{diff['mean']:>+7.3f}  {_ci(diff['ci95'])}  "
+                    f"better in {diff['n_better']}/{diff['n_subjects']}"
+                )
+    if "outputs" in scores:
+        _print_outputs(scores["outputs"])
+
+
+def _mean(item: dict[str, Any]) -> str:
+    if item["mean"] is None:
+        return "n/a"
+    return f"{item['mean']:.3f} {_ci(item['ci95'])} over {item['n_subjects']} subjects"
+
+
+def _print_outputs(out: dict[str, Any]) -> None:
+    cal = out["calibration"]
+    print("outputs (held-out subjects, generic protocol)")
+    for when in ("before", "after"):
+        print(
+            f"  ECE {when} temperature scaling: pooled {cal[when]['ece_pooled']:.3f}, "
+            f"per subject {_mean(cal[when]['ece_per_subject'])}"
+        )
+    print(f"  arousal AUROC, stress vs rest: {_mean(out['arousal_auroc'])}")
+    print(f"  arousal vs SAM arousal (Spearman): {_mean(out['arousal_sam_spearman'])}")
+    print(f"  valence vs SAM valence (Spearman): {_mean(out['valence_sam_spearman'])}")
+    lat = out["stress_latency_s"]
+    if lat["median"] is not None:
+        print(
+            f"  stress-onset latency: median {lat['median']:.0f} s, mean {lat['mean']:.0f} s; "
+            f"missed {lat['n_missed']}/{lat['n_onsets']} onsets"
+        )
+    drift = out["drift"]
+    if drift["false_alarms_per_rest_hour"] is not None:
+        print(
+            f"  drift alarms at rest: {drift['false_alarms_per_rest_hour']:.2f} per hour "
+            f"({drift['alarms_at_rest']} in {drift['rest_hours']:.1f} h); {drift['action']}"
+        )

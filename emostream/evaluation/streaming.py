@@ -12,7 +12,7 @@ What the wearer's stream carries decides the protocol:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from emostream.datasets.windows import SubjectWindows
@@ -29,6 +29,9 @@ class StreamedSession:
     confidence: list[float] = field(default_factory=list)
     proba: list[dict[str, float]] = field(default_factory=list)
     arousal: list[float | None] = field(default_factory=list)
+    valence: list[float | None] = field(default_factory=list)
+    #: indices of the windows at which a drift was flagged
+    drift_windows: list[int] = field(default_factory=list)
     n_learned: int = 0
     n_requests: int = 0
     n_answers: int = 0
@@ -60,14 +63,19 @@ def stream_session(
     *,
     protocol: str,
     answer: Answerer | None = None,
+    schedule: Collection[int] | None = None,
 ) -> StreamedSession:
-    """Stream `subject` through `model` (from a fresh session) under `protocol`."""
+    """Stream `subject` through `model` (from a fresh session) under `protocol`.
+
+    With `schedule`, label requests are made at those window indices (asking about the
+    configured `active.span_s`) instead of where the model's confidence asks for them."""
     model.new_session()
     learn = protocol != "generic"
     baseline_phase = model.config.baseline_phase
     out = StreamedSession()
     pending_answers: list[tuple[float, str]] = []
-    for fv in subject.windows:
+    scheduled = f"label-request:{model.config.active.span_s:g}s:scheduled"
+    for i, fv in enumerate(subject.windows):
         if protocol == "personalised":
             markers = fv.markers
         else:
@@ -79,10 +87,16 @@ def stream_session(
         out.confidence.append(row["confidence"])
         out.proba.append({c: row[f"p_{c}"] for c in model.classes})
         out.arousal.append(row.get("arousal"))
+        out.valence.append(row.get("valence"))
         out.n_learned += step.n_learned
-        for marker in step.markers:
+        markers_out = step.markers
+        if schedule is not None:
+            markers_out = [m for m in markers_out if not m.startswith("label-request:")]
+            markers_out += [scheduled] if i in schedule else []
+        for marker in markers_out:
             if marker.startswith("drift:"):
                 out.n_drifts += 1
+                out.drift_windows.append(i)
             elif marker.startswith("label-request:") and answer is not None:
                 out.n_requests += 1
                 given = answer(marker, fv)

@@ -22,6 +22,7 @@ from emostream.errors import EmostreamError, ModelError
 from emostream.features.base import FeatureVector
 from emostream.labels import LabelSpan, span_covers
 from emostream.models.arousal import arousal_index
+from emostream.models.calibration import temper
 from emostream.models.config import ModelConfig
 from emostream.models.discriminant import GaussianDiscriminant
 from emostream.models.encoder import SessionEncoder
@@ -142,6 +143,8 @@ class OnlineStateModel:
         self.reservoir = ClassReservoir(config.replay_per_class, config.seed)
         #: frozen copy of the classifier at the session start (the general model)
         self.anchor: base.Classifier | None = None
+        #: temperature applied to the output probabilities (see `calibration`); 1: none
+        self.temperature = 1.0
         self._reset_session()
 
     def _reset_session(self) -> None:
@@ -209,7 +212,7 @@ class OnlineStateModel:
         experts = self._experts(enc.x)
         proba = self._combine(experts)
         if self.is_trained:
-            proba = self.smoother.update(fv.t_end, proba)
+            proba = temper(self.smoother.update(fv.t_end, proba), self.temperature)
             state = max(self.classes, key=proba.__getitem__)
             confidence = proba[state]
         else:
@@ -265,7 +268,8 @@ class OnlineStateModel:
                 continue
             self._score(window, span.label, markers)
             # overlapping windows at a short hop are near copies: learn one per learn_every_s
-            if window.t_end - self._last_fit_t >= self.config.learn_every_s - 1e-9:
+            # (measured either way: a report can label windows older than the last learned)
+            if abs(window.t_end - self._last_fit_t) >= self.config.learn_every_s - 1e-9:
                 self._fit(window.x, span.label)
                 self._last_fit_t = window.t_end
                 self.counters.n_learned += 1
@@ -371,6 +375,7 @@ class OnlineStateModel:
             "origin": self.origin,
             "n_trained": self.n_trained,
             "reservoir": dump_state(self.reservoir, pool),
+            "temperature": self.temperature,
         }
 
     def _restore_state(self, state: Any, pool: FloatPool) -> None:
@@ -392,6 +397,7 @@ class OnlineStateModel:
         self._last_fit_t = as_number(state["last_fit_t"])
         self.origin = as_text(state["origin"])
         self.n_trained = as_count(state["n_trained"])
+        self.temperature = as_number(state.get("temperature", 1.0))
 
     def _payload(self) -> dict[str, Any]:
         return {
@@ -408,6 +414,7 @@ class OnlineStateModel:
             "origin": self.origin,
             "n_trained": self.n_trained,
             "reservoir": self.reservoir,
+            "temperature": self.temperature,
         }
 
     @classmethod
@@ -476,6 +483,7 @@ class OnlineStateModel:
             self.origin = payload["origin"]
             self.n_trained = payload["n_trained"]
             self.reservoir = payload["reservoir"]
+            self.temperature = float(payload.get("temperature", 1.0))
         except (KeyError, TypeError):
             raise ModelError(
                 f"{path}: model payload is incomplete; retrain with `emostream train`"
