@@ -97,6 +97,8 @@ def _coerce(value: Any, tp: Any, file: Path | str | None, key: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"must be a number, got {value!r}", file=file, key=key)
+        if not math.isfinite(value):
+            raise ConfigError(f"must be a finite number, got {value!r}", file=file, key=key)
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):

@@ -6,6 +6,7 @@ wrong type or a missing key is a ConfigError naming the file and the key.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -61,7 +62,9 @@ class DeviceProfile:
 
     def stream_specs(self, instance_id: str) -> tuple[StreamSpec, ...]:
         """Specs of this device's streams; `instance_id` (serial, MAC, seed) makes source_ids stable
-        and unique. It must not identify a person."""
+        and unique. It enters them only hashed: a device address is a lasting identifier of
+        whoever wears the device, and source_ids are visible on the whole network."""
+        pseudonym = device_pseudonym(instance_id)
         specs = []
         for entry in self.streams:
             try:
@@ -72,7 +75,7 @@ class DeviceProfile:
                         channels=entry.channels,
                         units=entry.units,
                         rate_hz=entry.rate_hz,
-                        source_id=f"{self.name}:{instance_id}:{entry.kind.lower()}",
+                        source_id=f"{self.name}:{pseudonym}:{entry.kind.lower()}",
                         channel_format=entry.channel_format,
                         channel_types=entry.channel_types,
                     )
@@ -114,3 +117,8 @@ def load_profile(name_or_path: str | Path) -> DeviceProfile:
 
 def list_profiles() -> list[str]:
     return sorted(p.stem for p in DEVICES_DIR.glob("*.toml"))
+
+
+def device_pseudonym(instance_id: str) -> str:
+    """A stable stand-in for a device's serial or address (12 hex digits of its SHA-256)."""
+    return hashlib.sha256(f"emostream-device:{instance_id}".encode()).hexdigest()[:12]

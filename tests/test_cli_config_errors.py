@@ -3,6 +3,8 @@
 import pytest
 
 from emostream.cli import COMMANDS, main
+from emostream.errors import ConfigError
+from emostream.pipeline.config import load_pipeline
 
 GOOD = """
 [pipeline]
@@ -87,3 +89,13 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0 and capsys.readouterr().out.startswith("emostream ")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_non_finite_model_setting_names_the_file_and_key(tmp_path, value):
+    pipeline = tmp_path / "p.toml"
+    pipeline.write_text(f'[pipeline]\nname = "p"\n[features.eda]\n[model]\nshrinkage = {value}\n')
+    with pytest.raises(ConfigError) as error:
+        load_pipeline(pipeline)
+    assert "p.toml" in str(error.value) and "model.shrinkage" in str(error.value)
+    assert "finite" in str(error.value)

@@ -41,10 +41,18 @@ def test_pipeline_entries_build_the_right_driver() -> None:
     polar = build_device_source(
         load_profile("polar-h10"), SourceConfig("polar-h10", address="A0:9E:1A:00:00:01")
     )
-    assert (
-        isinstance(polar, PolarH10)
-        and polar.specs[0].source_id == "polar-h10:A0:9E:1A:00:00:01:ecg"
+    assert isinstance(polar, PolarH10)
+    source_id = polar.specs[0].source_id
+    # stable and device-based, but the address itself never reaches the network
+    assert source_id.startswith("polar-h10:") and source_id.endswith(":ecg")
+    assert "A0:9E" not in source_id and "a09e" not in source_id.lower()
+    again = build_device_source(
+        load_profile("polar-h10"), SourceConfig("polar-h10", address="A0:9E:1A:00:00:01")
     )
+    other = build_device_source(
+        load_profile("polar-h10"), SourceConfig("polar-h10", address="A0:9E:1A:00:00:02")
+    )
+    assert again.specs[0].source_id == source_id != other.specs[0].source_id
     e4 = build_device_source(
         load_profile("empatica-e4"), SourceConfig("empatica-e4", address="9ff167")
     )
