@@ -62,9 +62,8 @@ class DeviceProfile:
 
     def stream_specs(self, instance_id: str) -> tuple[StreamSpec, ...]:
         """Specs of this device's streams; `instance_id` (serial, MAC, seed) makes source_ids stable
-        and unique. It enters them only hashed: a device address is a lasting identifier of
-        whoever wears the device, and source_ids are visible on the whole network."""
-        pseudonym = device_pseudonym(instance_id)
+        and unique. It must not identify a person: pass hardware identifiers through
+        `device_pseudonym`."""
         specs = []
         for entry in self.streams:
             try:
@@ -75,7 +74,7 @@ class DeviceProfile:
                         channels=entry.channels,
                         units=entry.units,
                         rate_hz=entry.rate_hz,
-                        source_id=f"{self.name}:{pseudonym}:{entry.kind.lower()}",
+                        source_id=f"{self.name}:{instance_id}:{entry.kind.lower()}",
                         channel_format=entry.channel_format,
                         channel_types=entry.channel_types,
                     )
@@ -120,5 +119,7 @@ def list_profiles() -> list[str]:
 
 
 def device_pseudonym(instance_id: str) -> str:
-    """A stable stand-in for a device's serial or address (12 hex digits of its SHA-256)."""
+    """A stable stand-in for a device's serial or address (12 hex digits of its SHA-256): a
+    hardware address is a lasting identifier of whoever wears the device, and source_ids are
+    visible on the whole network."""
     return hashlib.sha256(f"emostream-device:{instance_id}".encode()).hexdigest()[:12]

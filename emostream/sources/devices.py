@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from emostream.core.spec import StreamSpec
-from emostream.devices import DeviceProfile
+from emostream.devices import DeviceProfile, device_pseudonym
 from emostream.errors import ConfigError, UsageError
 from emostream.protocols import e4
 from emostream.sources.base import Source, SourceEvent
@@ -140,7 +140,8 @@ class SimulatedDevice(Source):
         check_wearable(profile)
         self.profile = profile
         self.policy = policy
-        self._specs = profile.stream_specs(_virtual_address(profile))
+        # the same source_ids as the driver that will read the virtual device
+        self._specs = profile.stream_specs(device_pseudonym(_virtual_address(profile)))
         self._source: Source | None = None
         self._idle = LinkStatus()
 

@@ -18,7 +18,7 @@ from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s, lsl_to_unix_offset_s
 from emostream.core.spec import StreamSpec
 from emostream.core.timestamps import TimestampGuard, TimestampStats
-from emostream.devices import DeviceProfile
+from emostream.devices import DeviceProfile, device_pseudonym
 from emostream.errors import ConfigError
 from emostream.protocols import MalformedPacket, PacketStats, e4
 from emostream.sources.base import Source, SourceEvent
@@ -70,7 +70,9 @@ class E4StreamingClient(Source):
         self.timeout_s = timeout_s
         self.stall_timeout_s = stall_timeout_s
         self.battery_low_pct = battery_low_pct
-        self._specs = profile.stream_specs(device_id or f"{host}-{port}")
+        self._specs = profile.stream_specs(
+            device_pseudonym(device_id) if device_id else f"{host}-{port}"
+        )
         self._by_kind = {spec.kind: spec for spec in self._specs}
         for spec in self._specs:
             expected = SUBSCRIPTIONS.get(spec.kind)

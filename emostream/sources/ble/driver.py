@@ -22,7 +22,7 @@ from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
 from emostream.core.spec import StreamSpec
 from emostream.core.timestamps import TimestampGuard, TimestampStats
-from emostream.devices import DeviceProfile
+from emostream.devices import DeviceProfile, device_pseudonym
 from emostream.errors import ConfigError
 from emostream.protocols import MalformedPacket, PacketStats, hrs
 from emostream.sources.base import Source, SourceEvent
@@ -66,7 +66,7 @@ class BleDriver(Source, abc.ABC):
         self.profile = profile
         self.address = address
         self.backend = backend or BleBackend()
-        self._specs = profile.stream_specs(address)
+        self._specs = profile.stream_specs(device_pseudonym(address))
         self._by_kind = {spec.kind: spec for spec in self._specs}
         self._check_profile()
         self.queue: asyncio.Queue[tuple[object, float, bytes]] = asyncio.Queue(queue_size)
