@@ -25,10 +25,6 @@ from threadpoolctl import threadpool_limits
 
 from emostream.models.smoothing import ProbabilitySmoother
 
-REFERENCES = ("time-only", "logistic", "boosting")
-#: z-scores beyond this are clipped for the batch learners (a young baseline can give 1e3)
-Z_CLIP = 10.0
-
 
 def _time_only(seed: int) -> Any:
     return DecisionTreeClassifier(
@@ -51,7 +47,8 @@ def _boosting(seed: int) -> Any:
     )
 
 
-MAKERS: dict[str, Callable[[int], Any]] = {
+#: reference name -> a fresh, unfitted estimator for a seed, in reporting order
+REFERENCES: dict[str, Callable[[int], Any]] = {
     "time-only": _time_only,
     "logistic": _logistic,
     "boosting": _boosting,
@@ -69,7 +66,7 @@ def feature_matrix(
             j = index.get(k)
             if j is not None:
                 out[row, j] = v
-    return np.clip(out, -Z_CLIP, Z_CLIP)
+    return out  # already clipped by the encoder (`[model] z_clip`), raw values untouched
 
 
 def smoothed_predictions(
@@ -97,7 +94,7 @@ def fit_predict(
 
     One thread: the folds are small, and OpenMP threads spinning on a busy machine cost far
     more than they give (parallelism belongs to sessions, not to one fit)."""
-    model = MAKERS[name](seed)
+    model = REFERENCES[name](seed)
     with threadpool_limits(limits=1):
         model.fit(train_x, list(train_y))
         if name == "time-only":
