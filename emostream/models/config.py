@@ -11,7 +11,7 @@ from emostream.config import parse_dataclass
 from emostream.errors import ConfigError
 from emostream.labels import LabelConfig
 
-Learner = Literal["lda", "logistic", "softmax", "arf", "hoeffding"]
+Learner = Literal["map-logistic", "lda", "logistic", "softmax", "arf", "hoeffding"]
 Normalise = Literal["running", "baseline-phase", "none"]
 
 
@@ -43,13 +43,19 @@ class DriftConfig:
 
 @dataclass(frozen=True, slots=True)
 class ModelConfig:
-    #: lda: linear discriminant with per-wearer class means (exact, order-free; see
-    #: models/discriminant.py); logistic/softmax: SGD linear models; arf/hoeffding: trees
+    #: map-logistic: class-balanced multinomial logistic regression with per-wearer MAP
+    #: weights (exact, order-free; models/map_logistic.py); lda: linear discriminant with
+    #: per-wearer class means (models/discriminant.py); logistic/softmax: SGD linear models;
+    #: arf/hoeffding: trees
     learner: Learner = "lda"
+    #: map-logistic: inverse strength C of the population fit's L2 penalty (scikit-learn's C)
+    population_c: float = 1.0
     #: lda: shrinkage of the shared covariance towards its diagonal (0..1)
     shrinkage: float = 0.2
     #: lda: weight, in windows, of the population's class mean against the wearer's own
-    #: labelled windows (the wearer's mean takes over as their labels outnumber it)
+    #: labelled windows (the wearer's mean takes over as their labels outnumber it);
+    #: map-logistic: strength τ of the pull of the wearer's weights towards the population's,
+    #: in windows' log-loss (τ/2·‖θ − θ_population‖²)
     personal_prior_windows: float = 30.0
     #: learning rate of the linear learners' SGD optimiser
     learning_rate: float = 0.05
@@ -109,6 +115,8 @@ class ModelConfig:
             raise ValueError(f"{', '.join(negative)} must be >= 0")
         if not self.z_clip > 0:
             raise ValueError("z_clip must be > 0")
+        if not self.population_c > 0:
+            raise ValueError("population_c must be > 0")
         if not 0.0 <= self.shrinkage <= 1.0:
             raise ValueError("shrinkage must be within 0..1")
         if self.personal_prior_windows < 0:

@@ -6,6 +6,7 @@ from river import base, forest, linear_model, multiclass, optim, tree
 
 from emostream.models.config import ModelConfig
 from emostream.models.discriminant import GaussianDiscriminant
+from emostream.models.map_logistic import MapLogisticRegression
 
 
 def build_classifier(config: ModelConfig) -> base.Classifier:
@@ -14,6 +15,13 @@ def build_classifier(config: ModelConfig) -> base.Classifier:
     Inputs are already per-subject z-scores, so the linear learners need no scaler. Missing
     keys (absent features) contribute nothing, which equals imputing the wearer's baseline.
     """
+    if config.learner == "map-logistic":
+        return MapLogisticRegression(
+            config.labels.classes,
+            config.population_c,
+            config.personal_prior_windows,
+            seed=config.seed,
+        )
     if config.learner == "lda":
         return GaussianDiscriminant(
             config.labels.classes, config.shrinkage, config.personal_prior_windows

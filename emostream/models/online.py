@@ -27,6 +27,7 @@ from emostream.models.config import ModelConfig
 from emostream.models.discriminant import GaussianDiscriminant
 from emostream.models.encoder import SessionEncoder
 from emostream.models.learners import build_classifier
+from emostream.models.map_logistic import MapLogisticRegression
 from emostream.models.mixture import ExpertMixture
 from emostream.models.persist import (
     PICKLE,
@@ -308,7 +309,9 @@ class OnlineStateModel:
         self.classifier.learn_one(x, label)
         self.n_trained += 1
         # an order-free learner (sufficient statistics) needs no rehearsal against recency
-        if self.reservoir.size and not isinstance(self.classifier, GaussianDiscriminant):
+        if self.reservoir.size and not isinstance(
+            self.classifier, (GaussianDiscriminant, MapLogisticRegression)
+        ):
             for old_x, old_label in self.reservoir.rehearsal(label):
                 self.classifier.learn_one(old_x, old_label)
             self.reservoir.add(x, label)

@@ -29,6 +29,7 @@ from emostream.labels import LabelCounts, LabelTracker, SegmentEdge
 from emostream.models.baseline import EwVar, SubjectBaseline
 from emostream.models.discriminant import GaussianDiscriminant
 from emostream.models.encoder import SessionEncoder
+from emostream.models.map_logistic import MapLogisticRegression
 from emostream.models.mixture import ExpertMixture
 from emostream.models.smoothing import ProbabilitySmoother
 
@@ -303,6 +304,46 @@ def _restore_discriminant(lda: GaussianDiscriminant, state: Any, pool: FloatPool
     lda._weights = None
 
 
+# -- emostream's MAP logistic regression ---------------------------------------------------
+def _dump_map_logistic(model: MapLogisticRegression, pool: FloatPool) -> dict[str, Any]:
+    out: dict[str, Any] = {"feature_names": list(model.feature_names)}
+    for level in ("population", "wearer"):
+        x, y = getattr(model, level).arrays()
+        out[level] = {"x": pool.put(x.ravel()), "y": pool.put(y.astype(float))}
+    for name in ("population_theta", "theta"):
+        out[name] = pool.put(getattr(model, name).ravel())
+    return out
+
+
+def _restore_map_logistic(model: MapLogisticRegression, state: Any, pool: FloatPool) -> None:
+    names = _strings(state["feature_names"])
+    if len(set(names)) != len(names):
+        raise StateError("feature names repeat")
+    n_classes, n_features = len(model.classes), len(names)
+    rows = {}
+    for level in ("population", "wearer"):
+        x = np.asarray(pool.get(state[level]["x"]))
+        y = np.asarray(pool.get(state[level]["y"]))
+        if x.size != y.size * n_features or not np.isin(y, np.arange(n_classes)).all():
+            raise StateError(f"{level} windows do not fit {n_features} features and the classes")
+        rows[level] = (x.reshape(y.size, n_features), y.astype(np.int64))
+    for name in ("population_theta", "theta"):
+        theta = np.asarray(pool.get(state[name]))
+        if theta.size != n_classes * (n_features + 1):
+            raise StateError(f"{name} does not fit {n_features} features")
+        setattr(model, name, theta.reshape(n_classes, n_features + 1))
+    model.feature_names = names
+    model._index = {name: i for i, name in enumerate(names)}
+    for level, (x, y) in rows.items():
+        getattr(model, level).set(x, y)
+    model._stale_population = False
+    model._stale_wearer = bool(rows["wearer"][1].size)
+    model._known = (
+        np.bincount(np.concatenate((rows["population"][1], rows["wearer"][1])), minlength=n_classes)
+        > 0
+    )
+
+
 # -- river: statistics, metrics, drift ------------------------------------------------------
 def _dump_var(var: stats.Var, pool: FloatPool) -> list[float]:
     return [var.mean.n, var.mean._mean, var._S]
@@ -486,6 +527,7 @@ register(linear_model.LogisticRegression, dump=_dump_logistic, restore=_restore_
 register(linear_model.SoftmaxRegression, dump=_dump_softmax, restore=_restore_softmax)
 register(multiclass.OneVsRestClassifier, dump=_dump_one_vs_rest, restore=_restore_one_vs_rest)
 register(GaussianDiscriminant, dump=_dump_discriminant, restore=_restore_discriminant)
+register(MapLogisticRegression, dump=_dump_map_logistic, restore=_restore_map_logistic)
 register(stats.Var, dump=_dump_var, restore=_restore_var)
 register(metrics.BalancedAccuracy, dump=_dump_balanced_accuracy, restore=_restore_balanced_accuracy)
 register(drift.ADWIN, dump=_dump_adwin, restore=_restore_adwin)

@@ -58,6 +58,24 @@ def test_acc_streamed_equals_pure():
     )
     assert got.values == acc_features(ts, xyz, 20, 80, AccParams()).values
     assert got.values["acc_magnitude_mean_g"] == pytest.approx(1.0, abs=0.02)
+    assert not any(name.startswith(("acc_x", "acc_y", "acc_z")) for name in got.values)
+
+
+def test_acc_per_axis_is_each_axis_mean_and_sd_over_the_window():
+    rng = np.random.default_rng(1)
+    ts = np.arange(0, 90, 1 / 32)
+    xyz = rng.normal([0.3, -0.2, 0.9], [0.05, 0.1, 0.2], (ts.size, 3))
+    xyz[100] = np.nan  # a dropped sample is left out, not propagated
+    params = AccParams(per_axis=True)
+    got = _stream_then_compute(
+        AccExtractor(spec("ACC", 32.0, "g", ("x", "y", "z")), params), ts, xyz, 0, 60
+    )
+    assert got.values == acc_features(ts, xyz, 0, 60, params).values
+    inside = xyz[(ts > 0) & (ts <= 60)]
+    inside = inside[np.isfinite(inside).all(axis=1)]
+    for k, axis in enumerate("xyz"):
+        assert got.values[f"acc_{axis}_mean_g"] == pytest.approx(inside[:, k].mean())
+        assert got.values[f"acc_{axis}_sd_g"] == pytest.approx(inside[:, k].std())
 
 
 def test_eeg_band_powers_equal_scipy_welch_on_real_eeg(shared_data):

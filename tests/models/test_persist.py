@@ -55,7 +55,7 @@ def assert_continues_identically(model, loaded, rest):
     assert loaded.predict_proba(probe) == model.predict_proba(probe)
 
 
-@pytest.mark.parametrize("learner", ["lda", "logistic", "softmax"])
+@pytest.mark.parametrize("learner", ["map-logistic", "lda", "logistic", "softmax"])
 def test_round_trip_continues_exactly(tmp_path, learner):
     # drift detection restarts on load (docs/models.md), so it is off for the exact check
     config = dataclasses.replace(CONFIG, learner=learner, drift=DriftConfig(enabled=False))
