@@ -304,6 +304,20 @@ class OnlineStateModel:
             raise ModelError(f"label {label!r} is not in the label set {list(self.classes)}")
         self._fit(x, label)
 
+    # -- river's classifier API, on learner inputs (what `encoder` makes of a window) --------
+    def learn_one(self, x: dict[str, float], y: str) -> None:
+        """Learn one encoded input `x` of class `y` (river's `Classifier.learn_one`)."""
+        self.learn_encoded(x, y)
+
+    def predict_proba_one(self, x: dict[str, float]) -> dict[str, float]:
+        """Probability of every class for encoded input `x` (river's `predict_proba_one`)."""
+        return self.predict_proba(x)
+
+    def predict_one(self, x: dict[str, float]) -> str:
+        """The most probable class for encoded input `x` (river's `predict_one`)."""
+        proba = self.predict_proba(x)
+        return max(self.classes, key=proba.__getitem__)
+
     def _fit(self, x: dict[str, float], label: str) -> None:
         self.classifier.learn_one(x, label)
         self.n_trained += 1
