@@ -61,7 +61,7 @@ def test_read_any_format_to_pandas_and_mne(recording, tmp_path, fmt):
     assert set(frames) == set(back.streams)
     for key, stream in back.streams.items():
         frame = frames[key]
-        assert list(frame.columns)[0] == "timestamp" and len(frame) == len(stream.timestamps)
+        assert frame.columns[0] == "timestamp" and len(frame) == len(stream.timestamps)
         assert np.array_equal(frame["timestamp"].to_numpy(), stream.timestamps)
     raw = back.to_mne()
     assert raw.info["sfreq"] == 256.0  # the highest rate: EEG
@@ -155,7 +155,7 @@ def test_the_live_run_is_awaitable_and_feeds_sinks():
 
 
 def test_a_pipeline_in_code_is_validated_like_a_file():
-    with pytest.raises(ConfigError, match="features.nope"):
+    with pytest.raises(ConfigError, match=r"features\.nope"):
         es.Pipeline(features=["nope"])
-    with pytest.raises(ConfigError, match="window.lenght_s"):
+    with pytest.raises(ConfigError, match=r"window\.lenght_s"):
         es.Pipeline(window={"lenght_s": 60.0}, features=["hrv"])

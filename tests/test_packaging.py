@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -15,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: what the build reads; copied so that building leaves no build/ or egg-info in the checkout
 BUILD_INPUTS = ("pyproject.toml", "setup.py", "README.md", "emostream", "pipelines", "devices")
 PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q")
-DEMO = (sys.executable, "-m", "emostream", "demo", "--duration", "120", "--speed", "0")
+PYTHON = (sys.executable, "-S")
+DEMO = (*PYTHON, "-m", "emostream", "demo", "--duration", "120", "--speed", "0")
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +39,18 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
-def test_wheel_holds_every_pipeline_profile_and_type_marker(wheel):
+def test_wheel_holds_every_module_pipeline_profile_and_type_marker(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
         f"emostream/_bundled/pipelines/{p.name}" for p in (ROOT / "pipelines").glob("*.toml")
     }
     expected |= {f"emostream/_bundled/devices/{p.name}" for p in (ROOT / "devices").glob("*.toml")}
     assert len(expected) > 10
+    expected |= {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "emostream").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
     assert expected <= names, sorted(expected - names)
     assert "emostream/py.typed" in names
 
@@ -53,9 +60,13 @@ def test_demo_runs_from_the_unpacked_wheel_in_another_folder(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(site)
     cwd = tmp_path / "elsewhere"
     cwd.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "1000"}
+    # `-S`: no .pth files, so no editable install of a checkout can supply missing modules;
+    # the dependencies come from this environment's site-packages, named explicitly
+    deps = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    path = os.pathsep.join([str(site), *deps])
+    env = {**os.environ, "PYTHONPATH": path, "COLUMNS": "1000"}
     where = subprocess.run(
-        [sys.executable, "-c", "import emostream.bundled as b; print(b.bundled_dir('pipelines'))"],
+        [*PYTHON, "-c", "import emostream.bundled as b; print(b.bundled_dir('pipelines'))"],
         cwd=cwd,
         env=env,
         capture_output=True,
