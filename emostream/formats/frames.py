@@ -66,7 +66,8 @@ def to_mne(recording: Recording, sfreq_hz: float | None = None) -> mne.io.RawArr
             types.append(kind)
             rows.append(row * volts_per(unit) if kind in ("ecg", "eeg") else row)
     raw = mne.io.RawArray(np.vstack(rows), mne.create_info(names, sfreq, types), verbose="error")
-    onsets, texts = [], []
+    onsets: list[float] = []
+    texts: list[str] = []
     for stream in recording.streams.values():
         if stream.spec.is_markers:
             onsets.extend(float(t) - t0 for t in stream.timestamps)

@@ -194,7 +194,7 @@ class OnlineStateModel:
 
     def _proba_of(self, classifier: base.Classifier, x: dict[str, float]) -> dict[str, float]:
         # asked even while untrained, so every window is predicted before it can be learned
-        raw = classifier.predict_proba_one(x)
+        raw = classifier.predict_proba_one(x)  # type: ignore[arg-type]  # river types x as dict[Hashable, Any]
         if not self.is_trained:
             raw = {}
         proba = {c: max(float(raw.get(c, 0.0)), 0.0) for c in self.classes}
@@ -319,12 +319,12 @@ class OnlineStateModel:
         return max(self.classes, key=proba.__getitem__)
 
     def _fit(self, x: dict[str, float], label: str) -> None:
-        self.classifier.learn_one(x, label)
+        self.classifier.learn_one(x, label)  # type: ignore[arg-type]  # river types x as dict[Hashable, Any]
         self.n_trained += 1
         # an order-free learner (sufficient statistics) needs no rehearsal against recency
         if self.reservoir.size and not isinstance(self.classifier, GaussianDiscriminant):
             for old_x, old_label in self.reservoir.rehearsal(label):
-                self.classifier.learn_one(old_x, old_label)
+                self.classifier.learn_one(old_x, old_label)  # type: ignore[arg-type]  # river types x as dict[Hashable, Any]
             self.reservoir.add(x, label)
 
     # -- active learning ----------------------------------------------------------------
