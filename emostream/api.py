@@ -144,12 +144,17 @@ class Pipeline:
     def process(self, recording: Recording | str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(features, predictions) of a recording (or a path to one), as fast as the CPU
         allows: one row per window, in the columns of `emostream process`. Predictions are
-        empty when the pipeline has no model."""
+        empty when the pipeline has no model; a recording that none of the extractors can
+        read is refused (UsageError), as `emostream process` refuses it."""
+        from emostream.commands.process import check_inputs
         from emostream.pipeline.process import process_recording
 
+        name = "recording"
         if not isinstance(recording, Recording):
+            name = str(recording)
             recording = read(recording)
         given = recording
+        check_inputs(self.config, given, name)
         model = self._model()
         result = _blocking(
             lambda: process_recording(self.config, given, model=model, progress=False)

@@ -9,7 +9,7 @@ import pytest
 
 import emostream as es
 from emostream import api
-from emostream.errors import ConfigError
+from emostream.errors import ConfigError, UsageError
 from emostream.formats.export import export
 from emostream.sinks.base import Sink
 from emostream.sources.synthetic import SyntheticWearerSource
@@ -152,6 +152,12 @@ def test_the_live_run_is_awaitable_and_feeds_sinks():
     assert len(features) == len(predictions) > 5
     assert seen[0] == ("open", "live") and seen[-1] == ("close", None)
     assert [t for what, t in seen if what == "window"] == features["t_end"].tolist()
+
+
+def test_a_recording_no_extractor_can_read_is_refused(recording):
+    eda_only = es.Recording({"eda": recording.streams["eda"]})
+    with pytest.raises(UsageError, match="reads ECG"):
+        es.Pipeline(features=["hrv"]).process(eda_only)
 
 
 def test_a_pipeline_in_code_is_validated_like_a_file():
