@@ -165,3 +165,22 @@ def test_a_pipeline_in_code_is_validated_like_a_file():
         es.Pipeline(features=["nope"])
     with pytest.raises(ConfigError, match=r"window\.lenght_s"):
         es.Pipeline(window={"lenght_s": 60.0}, features=["hrv"])
+
+
+@pytest.mark.parametrize(
+    ("relative", "options", "kind"),
+    [
+        ("stress_predict/Raw_data/S01", {}, "EDA"),  # Empatica E4 export folder
+        ("drivedb/drive05.hea", {}, "ECG"),  # WFDB record
+        ("neurokit/bio_resting_5min_100hz.csv", {"fs_hz": 100.0}, "ECG"),  # NeuroKit CSV
+    ],
+)
+def test_read_real_recordings(shared_data, relative, options, kind):
+    back = es.read(shared_data / relative, **options)
+    stream = next(s for s in back.streams.values() if s.spec.kind == kind)
+    frame = back.to_pandas()[next(k for k, s in back.streams.items() if s is stream)]
+    assert len(frame) == len(stream.timestamps) > 1000
+    assert np.array_equal(frame.iloc[:, 1].to_numpy(), stream.data[:, 0].astype(float))
+    raw = back.to_mne()
+    name = f"{kind} {stream.spec.channels[0]}"
+    assert name in raw.ch_names and raw.n_times > 1000
