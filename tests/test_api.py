@@ -184,3 +184,18 @@ def test_read_real_recordings(shared_data, relative, options, kind):
     raw = back.to_mne()
     name = f"{kind} {stream.spec.channels[0]}"
     assert name in raw.ch_names and raw.n_times > 1000
+
+
+def test_a_recorded_session_reads_back_and_processes_like_the_live_run(tmp_path, capsys):
+    from emostream.cli import main
+
+    args = ["demo", "--speed", "0", "--duration", "150", "--no-lsl", "--record", str(tmp_path)]
+    assert main(args) == 0
+    capsys.readouterr()
+    (session,) = tmp_path.glob("sub-synthetic_ses-*")
+    recording = es.read(session)
+    assert {"ecg", "eda", "markers"} <= set(recording.streams)
+    live = recording.meta["features"].to_pandas()
+    features, _ = es.Pipeline.from_toml("demo").process(session)
+    assert features["t_end"].tolist() == live["t_end"].tolist()
+    pd.testing.assert_series_equal(features["hr_bpm"], live["hr_bpm"])
