@@ -55,6 +55,7 @@ def export_csv(recording: Recording, out_dir: Path) -> list[Path]:
 
 
 def stream_table(stream: RecordedStream) -> pa.Table:
+    """One stream as a table: `timestamp`, then one column per channel."""
     columns = {"timestamp": pa.array(stream.timestamps)}
     for i, label in enumerate(stream.spec.channels):
         col = stream.data[:, i]
