@@ -118,9 +118,13 @@ class ModelCounters:
     last_request_t: float | None = None
 
 
-class OnlineStateModel:
+class OnlineStateModel(base.Classifier):
     """Wraps a river classifier with per-subject normalisation, late labels, active learning,
-    drift detection and persistence."""
+    drift detection and persistence.
+
+    It is itself a river classifier on learner inputs (`learn_one`, `predict_proba_one`), so
+    river's tools, e.g. `evaluate.progressive_val_score`, take it as they take any classifier.
+    """
 
     def __init__(
         self,
@@ -305,15 +309,20 @@ class OnlineStateModel:
         self._fit(x, label)
 
     # -- river's classifier API, on learner inputs (what `encoder` makes of a window) --------
-    def learn_one(self, x: dict[str, float], y: str) -> None:
+    # (river types x as dict[Hashable, Any]; these take feature names to floats)
+    @property
+    def _multiclass(self) -> bool:
+        return True
+
+    def learn_one(self, x: dict[str, float], y: str) -> None:  # type: ignore[override]
         """Learn one encoded input `x` of class `y` (river's `Classifier.learn_one`)."""
         self.learn_encoded(x, y)
 
-    def predict_proba_one(self, x: dict[str, float]) -> dict[str, float]:
+    def predict_proba_one(self, x: dict[str, float]) -> dict[str, float]:  # type: ignore[override]
         """Probability of every class for encoded input `x` (river's `predict_proba_one`)."""
         return self.predict_proba(x)
 
-    def predict_one(self, x: dict[str, float]) -> str:
+    def predict_one(self, x: dict[str, float]) -> str:  # type: ignore[override]
         """The most probable class for encoded input `x` (river's `predict_one`)."""
         proba = self.predict_proba(x)
         return max(self.classes, key=proba.__getitem__)

@@ -1,7 +1,8 @@
 """Any river classifier as the learner, by configuration; the online model as a river classifier."""
 
+import numpy as np
 import pytest
-from river import multiclass, naive_bayes, tree
+from river import evaluate, metrics, multiclass, naive_bayes, tree
 
 import emostream as es
 from emostream.cli import main
@@ -124,3 +125,15 @@ def test_the_online_model_speaks_rivers_classifier_api():
     assert proba["stress"] > 0.5 and sum(proba.values()) == pytest.approx(1.0)
     with pytest.raises(ModelError, match="not in the label set"):
         model.learn_one({"hr_z": 1.0}, "bored")
+
+
+def test_rivers_progressive_validation_takes_the_online_model():
+    labels = LabelConfig(classes=("calm", "stress"))
+    model = OnlineStateModel(ModelConfig(labels=labels, smoothing_s=0.0), config_hash="h")
+    rng = np.random.default_rng(0)
+    y = rng.choice(["calm", "stress"], size=300)
+    x = np.where(y == "stress", 1.0, -1.0) + rng.normal(0.0, 0.3, size=300)
+    stream = [({"hr_z": float(v)}, str(label)) for v, label in zip(x, y, strict=True)]
+    accuracy = evaluate.progressive_val_score(stream, model, metrics.Accuracy())
+    assert accuracy.get() > 0.9
+    assert model.n_trained == 300
