@@ -132,6 +132,23 @@ class Pipeline:
         pipeline._init(load_pipeline(name_or_path))
         return pipeline
 
+    def load_model(self, path: str | Path, *, trust_pickle: bool = False) -> None:
+        """Go on from a model file (`emostream train`, `run --model`) made for this pipeline;
+        a pickled file is read only with `trust_pickle` (see docs/models.md)."""
+        from emostream.pipeline.build import build_model, check_model_path
+
+        check_model_path(Path(path), read=True, write=False)
+        self.model = build_model(self.config, Path(path), trust_model_file=trust_pickle)
+
+    def save_model(self, path: str | Path) -> None:
+        """Write the model as `emostream run --model` does (data only, unless the pipeline's
+        `[model] allow_pickle` is set)."""
+        from emostream.errors import UsageError
+
+        if self.model is None:
+            raise UsageError("no model to save yet: this pipeline has no [model] or has not run")
+        self.model.save(path)
+
     def _model(self) -> OnlineStateModel | None:
         from emostream.pipeline.build import build_model
 

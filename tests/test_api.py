@@ -124,6 +124,21 @@ def test_process_reads_a_path_and_the_model_learns_across_calls(recording, tmp_p
     assert p.model.n_trained > learned
 
 
+def test_a_model_saved_from_python_loads_into_another_pipeline(recording, tmp_path):
+    first = pipeline()
+    with pytest.raises(UsageError, match="no model to save"):
+        first.save_model(tmp_path / "m.emo")
+    first.process(recording)
+    first.save_model(tmp_path / "m.emo")
+    second = pipeline()
+    second.load_model(tmp_path / "m.emo")
+    assert second.model.n_trained == first.model.n_trained > 0
+    x = {"hr_bpm": 1.0, "eda_scl_us": -0.5}
+    assert second.model.predict_proba_one(x) == first.model.predict_proba_one(x)
+    with pytest.raises(UsageError, match="no such file"):
+        second.load_model(tmp_path / "missing.emo")
+
+
 def test_from_toml_by_name_is_the_bundled_demo_without_model_when_none(recording):
     demo = es.Pipeline.from_toml("demo")
     assert demo.config.meta.name == "demo"
