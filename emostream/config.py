@@ -92,7 +92,7 @@ def _coerce(value: Any, tp: Any, file: Path | str | None, key: str) -> Any:
             raise ConfigError(f"must be a table, got {type(value).__name__}", file=file, key=key)
         val_tp = args[1] if len(args) == 2 else Any
         return {k: _coerce(v, val_tp, file, f"{key}.{k}") for k, v in value.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return parse_dataclass(tp, value, file=file, key=key)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -125,7 +125,7 @@ def parse_dataclass(
     if not isinstance(table, dict):
         raise ConfigError(f"must be a table, got {type(table).__name__}", file=file, key=where)
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    fields = {f.name: f for f in dataclasses.fields(typing.cast(Any, cls)) if f.init}
     for name in table:
         if name not in fields:
             close = difflib.get_close_matches(name, list(fields), n=1)

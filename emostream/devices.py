@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from emostream import bundled
 from emostream.config import load_toml, parse_dataclass
 from emostream.core.spec import StreamSpec
 from emostream.errors import ConfigError, StreamError
-
-DEVICES_DIR = Path(__file__).resolve().parent.parent / "devices"
 
 Transport = Literal["ble", "lsl", "e4-tcp", "synthetic"]
 
@@ -91,16 +90,17 @@ class _ProfileFile:
 
 
 def load_profile(name_or_path: str | Path) -> DeviceProfile:
-    """Load a profile by name (a file in devices/) or by path."""
+    """Load a profile by path, or by name (./devices/<name>.toml, else the bundled one)."""
     path = Path(name_or_path)
     if path.suffix != ".toml":
-        path = DEVICES_DIR / f"{name_or_path}.toml"
-        if not path.is_file():
+        found = bundled.find("devices", str(name_or_path))
+        if found is None:
             known = ", ".join(list_profiles()) or "none"
             raise ConfigError(
                 f"no device profile named '{name_or_path}' (known profiles: {known}); "
                 f"add devices/{name_or_path}.toml or fix the name"
             )
+        path = found
     parsed = parse_dataclass(_ProfileFile, load_toml(path), file=path)
     if parsed.device.name != path.stem:
         raise ConfigError(
@@ -115,7 +115,7 @@ def load_profile(name_or_path: str | Path) -> DeviceProfile:
 
 
 def list_profiles() -> list[str]:
-    return sorted(p.stem for p in DEVICES_DIR.glob("*.toml"))
+    return bundled.names("devices")
 
 
 def device_pseudonym(instance_id: str) -> str:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from emostream.pipeline.config import PipelineConfig
     from emostream.pipeline.launch import SessionResult
+    from emostream.sinks.base import Sink
     from emostream.sinks.console import ConsoleView
     from emostream.sinks.recorder import RecorderSink
     from emostream.sources.base import Source
@@ -54,7 +55,7 @@ def run_pipeline(
     view = ConsoleView(console, devices=list(zip(config.source_names, sources, strict=True)))
     if recorder is not None:
         recorder.watch_sources(sources)
-    outputs = []
+    outputs: list[Sink] = []
     if config.outputs.lsl and not args.no_lsl:
         from emostream.sinks.outputs import FeatureOutletSink
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from emostream.commands import arg_types
 from emostream.commands.streams import list_streams
@@ -71,7 +72,7 @@ async def scan_ble(timeout_s: float, simulate: bool) -> list[dict[str, object]]:
     profiles = [load_profile(name) for name in list_profiles()]
     async with _backend(simulate) as backend:
         found = await backend.discover(timeout_s)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for device, adv in found.values():
         name = adv.local_name or device.name
         known = [p for p in profiles if p.device.transport == "ble" and matches(p, name)]
@@ -87,7 +88,7 @@ async def scan_ble(timeout_s: float, simulate: bool) -> list[dict[str, object]]:
                 "profiles": [p.name for p in known],
             }
         )
-    return sorted(rows, key=lambda r: (not r["profiles"], -int(r["rssi_dbm"])))  # type: ignore[call-overload]
+    return sorted(rows, key=lambda r: (not r["profiles"], -int(r["rssi_dbm"])))
 
 
 def run(args: argparse.Namespace) -> int:

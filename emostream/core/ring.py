@@ -11,6 +11,7 @@ running count of rows holding NaN/inf gives the number of such rows in any range
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -108,12 +109,14 @@ class RingBuffer:
         ts, data = self.gather(lo, self.n_written)
         return ReadResult(ts, data, self.n_written, lo - index if index < lo else 0)
 
-    def index_at(self, t_s: float, side: str = "left") -> int:
+    def index_at(self, t_s: float, side: Literal["left", "right"] = "left") -> int:
         """Absolute index of the first held sample with timestamp >= t_s (side='left')
         or > t_s (side='right')."""
         return self.first_index + int(self.timestamps_held().searchsorted(t_s, side=side))
 
-    def indices_at(self, times_s: np.ndarray, side: str = "left") -> np.ndarray:
+    def indices_at(
+        self, times_s: np.ndarray, side: Literal["left", "right"] = "left"
+    ) -> np.ndarray:
         """`index_at` for several times in one search."""
         return self.first_index + self.timestamps_held().searchsorted(times_s, side=side)
 

@@ -132,7 +132,7 @@ def save(
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     with partial.open("wb") as fh:
-        np.savez_compressed(fh, **arrays)
+        np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub: **kwds may fill allow_pickle
     os.replace(partial, path)
 
 

@@ -4,6 +4,7 @@ feature windows."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib
 import inspect
@@ -83,10 +84,8 @@ def prepare(
         windows, reports = cached_windows(
             CacheSlot(folder if use_cache else None, fmt, root, subject, fingerprint),
             config,
-            lambda subject=subject: dataset.load(subject),
-            lambda message, k=k, subject=subject: progress(
-                f"[{k}/{len(wanted)}] {subject}: {message}"
-            ),
+            functools.partial(dataset.load, subject),
+            functools.partial(_prefixed, progress, f"[{k}/{len(wanted)}] {subject}: "),
         )
         out.append(
             labelled_windows(
@@ -105,6 +104,10 @@ class CacheSlot:
     root: Path
     name: str
     fingerprint: str
+
+
+def _prefixed(say: Callable[[str], None], prefix: str, message: str) -> None:
+    say(prefix + message)
 
 
 def cached_windows(

@@ -99,7 +99,7 @@ def active_session(
     """Scores on the later windows of `generic` and every strategy at every budget, with the
     requests and answers each used; None when the later windows hold fewer than two classes."""
     later = later_windows(session)
-    truth = [session.truth[i] for i in later]
+    truth = [label for i in later if (label := session.truth[i]) is not None]  # all labelled
     if len(set(truth)) < 2:
         return None
     wearer = SimulatedWearer(session)

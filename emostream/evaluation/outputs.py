@@ -79,9 +79,9 @@ def report_correlation(
     means, ratings = [], []
     for report in subject.reports:
         inside = [
-            output[i]
-            for i in np.flatnonzero((t_end > report.t_from_s) & (t_end <= report.t_to_s))
-            if output[i] is not None
+            value
+            for i in np.flatnonzero((t_end > report.t_from_s) & (t_end <= report.t_to_s)).tolist()
+            if (value := output[i]) is not None
         ]
         if inside:
             means.append(float(np.mean(inside)))

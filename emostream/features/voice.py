@@ -365,7 +365,7 @@ def egemaps_functionals(x: np.ndarray, fs_hz: float) -> dict[str, float]:
 _ENGINE: dict[str, object] = {}
 
 
-def _egemaps_engine(opensmile):  # type: ignore[no-untyped-def]
+def _egemaps_engine(opensmile):
     if "egemaps" not in _ENGINE:
         _ENGINE["egemaps"] = opensmile.Smile(
             feature_set=opensmile.FeatureSet.eGeMAPSv02,

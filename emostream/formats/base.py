@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from emostream.core.spec import StreamSpec
+
+if TYPE_CHECKING:
+    import mne
+    import pandas as pd
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +53,15 @@ class Recording:
     @property
     def duration_s(self) -> float:
         return self.t_end_s - self.t_start_s
+
+    def to_pandas(self) -> dict[str, pd.DataFrame]:
+        """One DataFrame per stream key: `timestamp` (s) and one column per channel."""
+        from emostream.formats.frames import to_pandas
+
+        return to_pandas(self)
+
+    def to_mne(self, sfreq_hz: float | None = None) -> mne.io.RawArray:
+        """The regularly sampled streams as one MNE Raw (see `formats.frames.to_mne`)."""
+        from emostream.formats.frames import to_mne
+
+        return to_mne(self, sfreq_hz)

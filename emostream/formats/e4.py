@@ -118,7 +118,7 @@ def _header(path: str, text: str, n_cols: int) -> tuple[float, float]:
     return _start_time(path, t0[0]), rate[0]
 
 
-def _start_time(path: Path, t0: float) -> float:
+def _start_time(path: str | Path, t0: float) -> float:
     if not 0 <= t0 <= MAX_UNIX_S:
         raise RecordingError(
             f"start time {t0!r} is not a unix time in seconds (0 to {MAX_UNIX_S:g})", file=path

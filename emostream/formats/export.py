@@ -43,7 +43,7 @@ def export_csv(recording: Recording, out_dir: Path) -> list[Path]:
     written = []
     for key, stream in recording.streams.items():
         path = out_dir / f"{key}.csv"
-        pacsv.write_csv(_stream_table(stream), path)
+        pacsv.write_csv(stream_table(stream), path)
         written.append(path)
     for name in _SESSION_TABLES:
         table = recording.meta.get(name)
@@ -54,7 +54,8 @@ def export_csv(recording: Recording, out_dir: Path) -> list[Path]:
     return written
 
 
-def _stream_table(stream: RecordedStream) -> pa.Table:
+def stream_table(stream: RecordedStream) -> pa.Table:
+    """One stream as a table: `timestamp`, then one column per channel."""
     columns = {"timestamp": pa.array(stream.timestamps)}
     for i, label in enumerate(stream.spec.channels):
         col = stream.data[:, i]

@@ -35,8 +35,9 @@ def salvage_timestamps(
     streams = dict(recording.streams)
     report: dict[str, dict[str, int]] = {}
     gaps: list[dict[str, object]] = []
-    arrivals = recording.meta.get(ARRIVAL_LOG_KEY)
-    n_logged = arrivals.n_samples.copy() if isinstance(arrivals, ArrivalLog) else None
+    found = recording.meta.get(ARRIVAL_LOG_KEY)
+    arrivals = found if isinstance(found, ArrivalLog) else None
+    n_logged = arrivals.n_samples.copy() if arrivals is not None else None
     for key, stream in recording.streams.items():
         if _clean(stream.timestamps, max_jump_s, max_gap_s):
             continue
@@ -55,7 +56,12 @@ def salvage_timestamps(
             guard.stats.n_repaired,
             guard.stats.n_dropped,
         )
-        if guarded.keep is not None and n_logged is not None and key in arrivals.keys:
+        if (
+            guarded.keep is not None
+            and arrivals is not None
+            and n_logged is not None
+            and key in arrivals.keys
+        ):
             rows = np.flatnonzero(arrivals.stream == arrivals.keys.index(key))
             ends = np.cumsum(arrivals.n_samples[rows])
             chunk_of = np.searchsorted(ends, np.flatnonzero(~guarded.keep), side="right")
@@ -63,6 +69,6 @@ def salvage_timestamps(
     if not report:
         return recording
     meta = {**recording.meta, "timestamps": report, "timestamp_gaps": gaps}
-    if n_logged is not None:
+    if arrivals is not None and n_logged is not None:
         meta[ARRIVAL_LOG_KEY] = dataclasses.replace(arrivals, n_samples=n_logged)
     return Recording(streams, recording.unix_offset_s, meta)

@@ -113,7 +113,9 @@ def spec_to_json(spec: StreamSpec) -> dict[str, Any]:
 
 def spec_from_json(obj: dict[str, Any]) -> StreamSpec:
     fields = {f.name for f in dataclasses.fields(StreamSpec)}
-    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in obj.items() if k in fields}
+    kwargs: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in obj.items() if k in fields
+    }
     return StreamSpec(**kwargs)
 
 
@@ -359,7 +361,7 @@ def read(path: str | Path, *, recover: bool = True, partial: bool = False) -> Re
     unix_offset = None
     if isinstance(started, dict) and "unix_s" in started and "lsl_s" in started:
         unix_offset = float(started["unix_s"]) - float(started["lsl_s"])
-    run = meta.get("run") if isinstance(meta.get("run"), dict) else {}
+    run = meta["run"] if isinstance(meta.get("run"), dict) else {}
     rec_meta: dict[str, Any] = {
         "format": FORMAT_NAME,
         "path": str(folder),

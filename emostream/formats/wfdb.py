@@ -44,7 +44,7 @@ def parse_header(path: Path) -> tuple[str, float, int, list[SignalHeader]]:
             if ln.strip() and not ln.startswith("#")
         ]
         record, n_signals, fs_hz, *rest = lines[0].split()
-        signals = []
+        signals: list[SignalHeader] = []
         for line in lines[1 : 1 + int(n_signals)]:
             fields = line.split()
             fmt = fields[1].split("x")

@@ -159,7 +159,9 @@ def _spec(info: dict[str, Any], path: Path) -> StreamSpec:
     n = int(_first(info, "channel_count", "1"))
     fmt = _first(info, "channel_format", "float32")
     fmt = _WIDENED.get(fmt, fmt)
-    labels, units, types = [], [], []
+    labels: list[str] = []
+    units: list[str] = []
+    types: list[str] = []
     desc = info.get("desc")
     channels = None
     if isinstance(desc, list) and desc and isinstance(desc[0], dict):
@@ -193,6 +195,7 @@ def _stream(spec: StreamSpec, raw: dict[str, Any]) -> RecordedStream:
     if spec.is_markers:
         data = np.empty((len(ts), spec.n_channels), dtype=object)
         if len(ts):
+            assert series is not None  # pyxdf gives time stamps and series together
             data[:] = [[str(v) for v in row] for row in series]
     else:
         data = np.asarray(series if series is not None and len(ts) else np.zeros((0, 0)))

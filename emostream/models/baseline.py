@@ -86,6 +86,7 @@ class SubjectBaseline:
             stat = reference.get(name)
             if stat is None:
                 continue
+            n: float
             if isinstance(stat, EwVar):
                 n, mean, var = stat.n, stat.mean, stat.var
             else:

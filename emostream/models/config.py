@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from emostream.config import parse_dataclass
+from emostream.config import FieldError, parse_dataclass
 from emostream.errors import ConfigError
 from emostream.labels import LabelConfig
 
@@ -46,8 +47,11 @@ class ModelConfig:
     #: map-logistic: class-balanced multinomial logistic regression with per-wearer MAP
     #: weights (exact, order-free; models/map_logistic.py); lda: linear discriminant with
     #: per-wearer class means (models/discriminant.py); logistic/softmax: SGD linear models;
-    #: arf/hoeffding: trees
-    learner: Learner = "lda"
+    #: arf/hoeffding: trees; or any river classifier, "river:<module>.<Class>" (see
+    #: models/river_learner.py)
+    learner: str = "lda"
+    #: keyword arguments of a "river:" learner's class
+    learner_params: dict[str, Any] = field(default_factory=dict)
     #: map-logistic: inverse strength C of the population fit's L2 penalty (scikit-learn's C)
     population_c: float = 1.0
     #: lda: shrinkage of the shared covariance towards its diagonal (0..1)
@@ -100,6 +104,7 @@ class ModelConfig:
     labels: LabelConfig = field(default_factory=LabelConfig)
 
     def __post_init__(self) -> None:
+        self._check_learner()
         if self.learning_rate <= 0:
             raise ValueError("learning_rate must be > 0")
         non_negative = (
@@ -125,6 +130,32 @@ class ModelConfig:
             raise ValueError("replay_per_class must be >= 0")
         if self.max_pending_windows < 1 or self.min_baseline_windows < 2:
             raise ValueError("max_pending_windows must be >= 1 and min_baseline_windows >= 2")
+
+    def _check_learner(self) -> None:
+        from emostream.models.river_learner import (
+            build_river_classifier,
+            is_river_learner,
+            river_class,
+        )
+
+        if not is_river_learner(self.learner):
+            if self.learner not in typing.get_args(Learner):
+                choices = ", ".join(repr(name) for name in typing.get_args(Learner))
+                raise FieldError(
+                    "learner",
+                    f"must be one of {choices} or 'river:<module>.<Class>', got {self.learner!r}",
+                )
+            if self.learner_params:
+                raise FieldError("learner_params", "applies only to a 'river:' learner")
+            return
+        try:
+            river_class(self.learner)
+        except ValueError as exc:
+            raise FieldError("learner", str(exc)) from None
+        try:
+            build_river_classifier(self.learner, self.learner_params, self.labels.classes)
+        except (TypeError, ValueError) as exc:
+            raise FieldError("learner_params", f"{self.learner}: {exc}") from None
 
     @classmethod
     def from_tables(

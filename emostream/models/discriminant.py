@@ -102,7 +102,10 @@ class GaussianDiscriminant(base.Classifier):
                 v[j] = value
         return v
 
-    def learn_one(self, x: dict[str, float], y: base.typing.ClfTarget, w: float = 1.0) -> None:
+    # river types x as dict[Hashable, Any]; this learner takes feature names to floats
+    def learn_one(  # type: ignore[override]
+        self, x: dict[str, float], y: base.typing.ClfTarget, w: float = 1.0
+    ) -> None:
         if y not in self.classes:
             raise ValueError(f"unknown class {y!r}; the classes are {list(self.classes)}")
         self.wearer.add(self.classes.index(y), self._vector(x, grow=True), w)
@@ -145,7 +148,9 @@ class GaussianDiscriminant(base.Classifier):
             self._weights = (coef, intercept)
         return self._weights
 
-    def predict_proba_one(self, x: dict[str, float]) -> dict[base.typing.ClfTarget, float]:
+    def predict_proba_one(  # type: ignore[override]
+        self, x: dict[str, float]
+    ) -> dict[base.typing.ClfTarget, float]:
         seen = self.population.count + self.wearer.count
         if not self.feature_names or seen.sum() == 0:
             return {}

@@ -7,6 +7,7 @@ from river import base, forest, linear_model, multiclass, optim, tree
 from emostream.models.config import ModelConfig
 from emostream.models.discriminant import GaussianDiscriminant
 from emostream.models.map_logistic import MapLogisticRegression
+from emostream.models.river_learner import build_river_classifier, is_river_learner
 
 
 def build_classifier(config: ModelConfig) -> base.Classifier:
@@ -15,6 +16,8 @@ def build_classifier(config: ModelConfig) -> base.Classifier:
     Inputs are already per-subject z-scores, so the linear learners need no scaler. Missing
     keys (absent features) contribute nothing, which equals imputing the wearer's baseline.
     """
+    if is_river_learner(config.learner):
+        return build_river_classifier(config.learner, config.learner_params, config.labels.classes)
     if config.learner == "map-logistic":
         return MapLogisticRegression(
             config.labels.classes,

@@ -170,7 +170,10 @@ class MapLogisticRegression(base.Classifier):
                 v[j] = value
         return v
 
-    def learn_one(self, x: dict[str, float], y: base.typing.ClfTarget, w: float = 1.0) -> None:
+    # river types x as dict[Hashable, Any]; this learner takes feature names to floats
+    def learn_one(  # type: ignore[override]
+        self, x: dict[str, float], y: base.typing.ClfTarget, w: float = 1.0
+    ) -> None:
         if y not in self.classes:
             raise ValueError(f"unknown class {y!r}; the classes are {list(self.classes)}")
         self.wearer.add(self._vector(x, grow=True), self.classes.index(y))
@@ -244,7 +247,9 @@ class MapLogisticRegression(base.Classifier):
                 )
         self._stale_wearer = False
 
-    def predict_proba_one(self, x: dict[str, float]) -> dict[base.typing.ClfTarget, float]:
+    def predict_proba_one(  # type: ignore[override]
+        self, x: dict[str, float]
+    ) -> dict[base.typing.ClfTarget, float]:
         if self._stale_population or self._stale_wearer:
             self._fit()
         known = self._known

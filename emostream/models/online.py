@@ -119,9 +119,13 @@ class ModelCounters:
     last_request_t: float | None = None
 
 
-class OnlineStateModel:
+class OnlineStateModel(base.Classifier):
     """Wraps a river classifier with per-subject normalisation, late labels, active learning,
-    drift detection and persistence."""
+    drift detection and persistence.
+
+    It is itself a river classifier on learner inputs (`learn_one`, `predict_proba_one`), so
+    river's tools, e.g. `evaluate.progressive_val_score`, take it as they take any classifier.
+    """
 
     def __init__(
         self,
@@ -195,7 +199,7 @@ class OnlineStateModel:
 
     def _proba_of(self, classifier: base.Classifier, x: dict[str, float]) -> dict[str, float]:
         # asked even while untrained, so every window is predicted before it can be learned
-        raw = classifier.predict_proba_one(x)
+        raw = classifier.predict_proba_one(x)  # type: ignore[arg-type]  # river types x as dict[Hashable, Any]
         if not self.is_trained:
             raw = {}
         proba = {c: max(float(raw.get(c, 0.0)), 0.0) for c in self.classes}
@@ -305,15 +309,34 @@ class OnlineStateModel:
             raise ModelError(f"label {label!r} is not in the label set {list(self.classes)}")
         self._fit(x, label)
 
+    # -- river's classifier API, on learner inputs (what `encoder` makes of a window) --------
+    # (river types x as dict[Hashable, Any]; these take feature names to floats)
+    @property
+    def _multiclass(self) -> bool:
+        return True
+
+    def learn_one(self, x: dict[str, float], y: str) -> None:  # type: ignore[override]
+        """Learn one encoded input `x` of class `y` (river's `Classifier.learn_one`)."""
+        self.learn_encoded(x, y)
+
+    def predict_proba_one(self, x: dict[str, float]) -> dict[str, float]:  # type: ignore[override]
+        """Probability of every class for encoded input `x` (river's `predict_proba_one`)."""
+        return self.predict_proba(x)
+
+    def predict_one(self, x: dict[str, float]) -> str:  # type: ignore[override]
+        """The most probable class for encoded input `x` (river's `predict_one`)."""
+        proba = self.predict_proba(x)
+        return max(self.classes, key=proba.__getitem__)
+
     def _fit(self, x: dict[str, float], label: str) -> None:
-        self.classifier.learn_one(x, label)
+        self.classifier.learn_one(x, label)  # type: ignore[arg-type]  # river types x as dict[Hashable, Any]
         self.n_trained += 1
         # an order-free learner (sufficient statistics) needs no rehearsal against recency
         if self.reservoir.size and not isinstance(
             self.classifier, (GaussianDiscriminant, MapLogisticRegression)
         ):
             for old_x, old_label in self.reservoir.rehearsal(label):
-                self.classifier.learn_one(old_x, old_label)
+                self.classifier.learn_one(old_x, old_label)  # type: ignore[arg-type]  # river types x as dict[Hashable, Any]
             self.reservoir.add(x, label)
 
     # -- active learning ----------------------------------------------------------------

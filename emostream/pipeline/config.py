@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emostream import bundled
 from emostream.config import check_range, load_toml, parse_dataclass
 from emostream.devices import DeviceProfile, load_profile
 from emostream.errors import ConfigError
 from emostream.windowing import WindowConfig
 
-PIPELINES_DIR = Path(__file__).resolve().parents[2] / "pipelines"
 #: longest synthetic session and fastest pacing a source accepts
 MAX_DURATION_S = 7 * 24 * 3600.0
 MAX_SPEED = 1e6
@@ -171,14 +171,15 @@ def config_hash(raw: dict[str, Any]) -> str:
 
 
 def resolve_pipeline_path(name_or_path: str | Path) -> Path:
-    """A path as given, or the name of a bundled pipeline (`demo` → pipelines/demo.toml)."""
+    """A path as given, or a pipeline's name (`demo` → ./pipelines/demo.toml, else the bundled
+    demo.toml)."""
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         return path
-    bundled = PIPELINES_DIR / f"{name_or_path}.toml"
-    if bundled.is_file():
-        return bundled
-    known = ", ".join(sorted(p.stem for p in PIPELINES_DIR.glob("*.toml")))
+    found = bundled.find("pipelines", str(name_or_path))
+    if found is not None:
+        return found
+    known = ", ".join(bundled.names("pipelines"))
     raise ConfigError(f"no pipeline file '{name_or_path}' (bundled pipelines: {known})")
 
 

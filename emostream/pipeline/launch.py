@@ -45,6 +45,38 @@ def run_session(
     handle_signals: bool = False,
     duration_s: float | None = None,
 ) -> SessionResult:
+    """`run_session_async` in a new event loop."""
+    return asyncio.run(
+        run_session_async(
+            config,
+            sources,
+            mode=mode,
+            model=model,
+            sinks=sinks,
+            make_sinks=make_sinks,
+            subject=subject,
+            session_n=session_n,
+            on_result=on_result,
+            handle_signals=handle_signals,
+            duration_s=duration_s,
+        )
+    )
+
+
+async def run_session_async(
+    config: PipelineConfig,
+    sources: Sequence[Source],
+    *,
+    mode: str,
+    model: OnlineStateModel | None = None,
+    sinks: Sequence[Sink] = (),
+    make_sinks: Callable[[WearerPipeline, SessionInfo], Sequence[Sink]] | None = None,
+    subject: str = "anon",
+    session_n: int = 1,
+    on_result: Callable[[WindowResult], None] | None = None,
+    handle_signals: bool = False,
+    duration_s: float | None = None,
+) -> SessionResult:
     """Run `sources` through the pipeline until they end, `duration_s` of wall time has
     passed, or (with `handle_signals`) Ctrl-C / SIGTERM arrives."""
     specs = all_specs(sources)
@@ -76,7 +108,7 @@ def run_session(
     for sink in all_sinks:
         sink.open(info)
     try:
-        asyncio.run(_run(wearer, handle_signals, duration_s))
+        await _run(wearer, handle_signals, duration_s)
     finally:
         for sink in all_sinks:
             sink.close()

@@ -208,7 +208,7 @@ class E4StreamingClient(Source):
                 yield chunk
 
     def _decode(self, lines: list[bytes], arrival_s: float, offset_s: float) -> list[Chunk]:
-        rows: dict[str, tuple[list[float], list[tuple[float, ...]]]] = {}
+        rows: dict[str, tuple[list[float], list[tuple]]] = {}
         for line in lines:
             result = e4.decode_line(line)
             if isinstance(result, MalformedPacket):

@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.io import wavfile
 
+from emostream.bundled import bundled_dir
 from emostream.cli import main
 from emostream.consent import HOW_TO_CONSENT, parse_scope
-from emostream.devices import DEVICES_DIR
 from emostream.labels import LabelConfig, LabelTracker
 from emostream.pipeline.config import load_pipeline
 
@@ -156,7 +156,7 @@ def test_run_model_path_is_checked_before_the_session(tmp_path, capsys):
 
 
 def test_profile_channels_not_matching_the_source_is_no_silent_success(tmp_path, capsys):
-    text = (DEVICES_DIR / "synthetic-wearer.toml").read_text()
+    text = (bundled_dir("devices") / "synthetic-wearer.toml").read_text()
     text = text.replace('name = "synthetic-wearer"', 'name = "two-ecg"', 1)
     text = text.replace(
         'channels = ["ECG"]\nunits = ["millivolts"]',

@@ -252,7 +252,7 @@ class BleDriver(Source, abc.ABC):
     async def _poll_battery(self, client: BleakClient) -> list[Chunk]:
         if client.services.get_characteristic(hrs.BATTERY_LEVEL_UUID) is None:
             return []
-        level = hrs.decode_battery_level(await client.read_gatt_char(hrs.BATTERY_LEVEL_UUID))
+        level = hrs.decode_battery_level(bytes(await client.read_gatt_char(hrs.BATTERY_LEVEL_UUID)))
         if not self.count("battery", level) or isinstance(level, MalformedPacket):
             return []
         was_low = (

@@ -229,7 +229,7 @@ class VirtualPolarH10(VirtualPeripheral):
         self.hrs = HeartRateService(
             read_heart_rate_measurement=lambda _c: HeartRateService.HeartRateMeasurement(60)
         )
-        self.control = gatt.Characteristic(
+        self.control: gatt.Characteristic[bytes] = gatt.Characteristic(
             pmd.CONTROL_UUID,
             gatt.Characteristic.Properties.READ | gatt.Characteristic.Properties.WRITE
             | gatt.Characteristic.Properties.INDICATE,
@@ -361,7 +361,7 @@ class VirtualMuse(VirtualPeripheral):
         self.commands: list[bytes] = []
         self._last_keepalive_s = 0.0
         props = gatt.Characteristic.Properties
-        self.control = gatt.Characteristic(
+        self.control: gatt.Characteristic[bytes] = gatt.Characteristic(
             muse.CONTROL_UUID, props.WRITE_WITHOUT_RESPONSE | props.WRITE | props.NOTIFY,
             gatt.Characteristic.WRITEABLE, gatt.CharacteristicValue(write=self._on_control),
         )  # fmt: skip

@@ -57,7 +57,7 @@ class PolarH10(BleDriver):
             self._responses.get_nowait()
 
     async def start(self, client: BleakClient) -> None:
-        features = pmd.decode_features(await client.read_gatt_char(pmd.CONTROL_UUID))
+        features = pmd.decode_features(bytes(await client.read_gatt_char(pmd.CONTROL_UUID)))
         wanted = [m for m, kind in _KINDS.items() if self.spec(kind) is not None]
         if isinstance(features, MalformedPacket):
             raise DeviceRefusedError(self.address, "PMD feature read", -1, features.reason)
@@ -137,7 +137,7 @@ class PolarH10(BleDriver):
             return []
         kind = _KINDS.get(frame.measurement)
         spec = self.spec(kind) if kind else None
-        if spec is None:
+        if kind is None or spec is None:
             return []
         n = len(frame.samples)
         previous_ns = self._previous_ns.get(frame.measurement)

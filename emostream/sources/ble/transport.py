@@ -59,7 +59,8 @@ class BleBackend:
 
     async def discover(self, timeout_s: float) -> dict[str, tuple[BLEDevice, AdvertisementData]]:
         with translate_errors(""):
-            return await BleakScanner.discover(
+            # `options` are backend keyword arguments, which bleak's overloads do not list
+            return await BleakScanner.discover(  # type: ignore[call-overload]
                 timeout_s, return_adv=True, backend=self.scanner, **self.options
             )
 
