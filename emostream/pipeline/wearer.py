@@ -93,7 +93,6 @@ class WearerPipeline:
         results = []
         for window in windows:
             fv = self.engine.process(window)
-            fv.markers = list(window.fresh_markers)
             fv.staleness = self.staleness.update(window)
             prediction = None
             markers: list[str] = []
