@@ -37,7 +37,7 @@ class FeatureEngine:
         self.bound: list[tuple[str, str, Extractor]] = []
         self.unbound: dict[str, str] = {}
         for name, p in params.items():
-            cls = EXTRACTORS[name]
+            cls = EXTRACTORS.get(name)
             key = bind_stream(cls, p, specs)
             if key is None:
                 want = p.stream or " or ".join(cls.kinds)

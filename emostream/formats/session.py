@@ -32,10 +32,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from emostream.core.events import Gap
 from emostream.core.spec import StreamSpec
 from emostream.errors import RecordingError
 from emostream.formats.base import RecordedStream, Recording
-from emostream.sources.base import Gap
 
 FORMAT_NAME = "emostream-session"
 FORMAT_VERSION = 1

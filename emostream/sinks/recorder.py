@@ -29,6 +29,7 @@ import pyarrow as pa
 from emostream import __version__
 from emostream.consent import ConsentRecord, check_pseudonym, consent_record, require_consent
 from emostream.core.clock import lsl_now_s, unix_now_s
+from emostream.core.events import ClockOffset
 from emostream.core.spec import StreamSpec
 from emostream.errors import RecordingError, UsageError
 from emostream.formats.session import (
@@ -50,9 +51,10 @@ from emostream.windowing import stream_key
 
 if TYPE_CHECKING:
     from emostream.core.chunk import Chunk
+    from emostream.core.events import Gap, StatusEvent
     from emostream.features.base import FeatureVector
-    from emostream.pipeline.config import RecordConfig
-    from emostream.sources.base import Gap, Source
+    from emostream.sinks.config import RecordConfig
+    from emostream.sources.base import Source
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +146,6 @@ class RecorderSink(Sink):
         self.path: Path | None = None
         self.error: RecordingError | None = None
         self.n_dropped_samples = 0
-        self._offset_watch: list[tuple[str, list[Any], list[int]]] = []
         self._sources: list[Source] = []
         self._keys: dict[StreamSpec, int] = {}
         self._specs: dict[str, StreamSpec] = {}
@@ -227,23 +228,21 @@ class RecorderSink(Sink):
                 n += 1
 
     def watch_sources(self, sources: Sequence[Source]) -> None:
-        """Record the clock offsets each source measures (sources with a `clock_offsets` list
-        of entries with `measured_at_s` and `offset_s`, such as LslSource) as they appear, and
-        its timestamp checks (`Source.timestamp_stats`) in session.json at the end."""
+        """Record each source's timestamp checks (`Source.timestamp_stats`) in session.json at
+        the end."""
         self._sources.extend(sources)
-        for source in sources:
-            offsets = getattr(source, "clock_offsets", None)
-            if isinstance(offsets, list) and source.specs:
-                self._offset_watch.append((source.specs[0].source_id, offsets, [0]))
+
+    def on_event(self, event: StatusEvent) -> None:
+        """Clock offsets and link changes go to the events table."""
+        if isinstance(event, ClockOffset):
+            self.record_clock_offset(event.source_id, event.measured_at_s, event.offset_s)
+        else:
+            fields = {f: getattr(event, f) for f in ("source_id", "state", "battery_pct", "n_gaps")}
+            self.record_event("link", event.t_s, **fields)
 
     def on_chunk(self, chunk: Chunk) -> None:
         if self._thread is None or self._closed:
             return
-        for source_id, offsets, seen in self._offset_watch:
-            while seen[0] < len(offsets):
-                entry = offsets[seen[0]]
-                self.record_clock_offset(source_id, entry.measured_at_s, entry.offset_s)
-                seen[0] += 1
         idx = self._keys.get(chunk.spec)
         if idx is None:
             key = unique_key(stream_key(chunk.spec), self._specs)

@@ -14,9 +14,9 @@ from scipy.io import wavfile
 
 from emostream.cli import main
 from emostream.consent import HOW_TO_CONSENT, parse_scope
-from emostream.devices import DEVICES_DIR
 from emostream.labels import LabelConfig, LabelTracker
 from emostream.pipeline.config import load_pipeline
+from emostream.profiles import DEVICES_DIR
 
 SYNTHETIC = """
 [pipeline]

@@ -8,10 +8,10 @@ import pytest
 
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
+from emostream.core.events import Gap
 from emostream.core.spec import StreamSpec
 from emostream.errors import ResolveError
 from emostream.sinks.lsl import StreamOutlets
-from emostream.sources.base import Gap
 from emostream.sources.lsl import LslQuery, LslSource, dejitters
 
 RATE_HZ = 100.0
