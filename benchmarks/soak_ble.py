@@ -87,7 +87,7 @@ async def soak(
         async for event in driver.events():
             if isinstance(event, Chunk):
                 outlets.push(event)
-            elif event.source_id.endswith(":ecg"):
+            elif isinstance(event, Gap) and event.source_id.endswith(":ecg"):
                 gaps.append(event)
 
     task = asyncio.create_task(pump())

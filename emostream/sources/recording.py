@@ -22,7 +22,7 @@ from emostream.core.spec import StreamSpec
 from emostream.errors import UsageError
 from emostream.formats.base import RecordedStream, Recording
 from emostream.formats.salvage import salvage_timestamps
-from emostream.formats.session import ARRIVAL_LOG_KEY, ArrivalLog, unique_key
+from emostream.formats.session.layout import ARRIVAL_LOG_KEY, ArrivalLog, unique_key
 from emostream.sources.base import Source
 
 #: in fast mode, hand control back to the event loop after this many chunks

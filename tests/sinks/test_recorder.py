@@ -26,7 +26,7 @@ from emostream.core.spec import StreamSpec, markers_spec
 from emostream.errors import RecordingError, UsageError
 from emostream.features.base import FeatureVector
 from emostream.formats import session
-from emostream.formats.session import ARRIVAL_LOG_KEY
+from emostream.formats.session.layout import ARRIVAL_LOG_KEY
 from emostream.sinks.config import RecordConfig
 from emostream.sinks.recorder import RecorderSink
 

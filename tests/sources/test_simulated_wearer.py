@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from emostream.core.chunk import Chunk
+from emostream.core.events import LinkState
 from emostream.profiles import load_profile
 from emostream.sources.factory import make_source
 from emostream.testing.simulate import simulated
@@ -55,3 +56,26 @@ def test_simulated_h10_sends_the_synthetic_wearers_ecg():
     wearer_uv = np.round(WearerSignals(1).samples("ECG", 130.0, 0, 4000)[:, 0] * 1000.0)
     assert _contiguous_in(ecg_uv[:520], wearer_uv, tol=0.5)
     assert ecg_uv.max() - ecg_uv.min() > 500  # QRS complexes of about a millivolt
+
+
+def test_link_status_arrives_as_events():
+    """A device's link state and battery reach consumers as LinkState events, like gaps."""
+
+    async def first_link_states() -> tuple[list[LinkState], str]:
+        profile = load_profile("hr-strap")
+        states: list[LinkState] = []
+        async with simulated(profile, speed=SPEED) as where:
+            source = make_source(profile, where)
+            try:
+                async for event in source.events():
+                    if isinstance(event, LinkState):
+                        states.append(event)
+                    if any(s.battery_pct is not None for s in states):
+                        break
+            finally:
+                await source.aclose()
+        return states, source.specs[0].source_id
+
+    states, device_id = run(first_link_states(), 60)
+    assert states[0].state == "streaming" and states[-1].battery_pct == 85
+    assert {s.source_id for s in states} == {device_id}
