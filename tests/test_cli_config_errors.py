@@ -61,12 +61,12 @@ def test_missing_pipeline_file_and_bad_toml(tmp_path, capsys):
 
 
 def test_broken_device_profile_is_named(tmp_path, capsys, monkeypatch):
-    from emostream import devices
+    from emostream import profiles
 
     (tmp_path / "bad-dev.toml").write_text(
         '[device]\nname = "bad-dev"\ndescription = ""\ntransport = "usb"\ndriver = "x"\n'
     )
-    monkeypatch.setattr(devices, "DEVICES_DIR", tmp_path)
+    monkeypatch.setattr(profiles, "DEVICES_DIR", tmp_path)
     path = write(tmp_path, GOOD.replace('"synthetic-wearer"', '"bad-dev"'))
     code, _, err = run_cli(capsys, "demo", "--pipeline", str(path))
     assert code == 2 and "bad-dev.toml" in err and "key 'device.transport'" in err

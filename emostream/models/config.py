@@ -20,7 +20,7 @@ class ActiveLearningConfig:
     """When to ask for a self-report: low confidence, within budget, not too often."""
 
     enabled: bool = True
-    #: request a label when the prediction's confidence is below this
+    #: request a label when the prediction's confidence is below this (above 1: every window)
     confidence_below: float = 0.6
     #: at most this many requests per session
     budget: int = 12
@@ -29,7 +29,7 @@ class ActiveLearningConfig:
     span_s: float = 120.0
 
     def __post_init__(self) -> None:
-        check_range("confidence_below", self.confidence_below, 0.0, 1.0)
+        check_range("confidence_below", self.confidence_below, 0.0)
         check_range("budget", self.budget, 0)
         check_range("min_interval_s", self.min_interval_s, 0.0)
         check_range("span_s", self.span_s, 0.0, low_open=True)

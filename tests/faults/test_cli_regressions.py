@@ -271,7 +271,7 @@ MODEL = SYNTHETIC + "[model]\n[model.active]\n[labels]\n"
         ("[model]", "smoothing_s = -1.0", "model.smoothing_s"),
         ("[model.active]", "span_s = 0.0", "model.active.span_s"),
         ("[model.active]", "budget = -1", "model.active.budget"),
-        ("[model.active]", "confidence_below = 1.5", "model.active.confidence_below"),
+        ("[model.active]", "confidence_below = -0.5", "model.active.confidence_below"),
         ("[labels]", "min_overlap = 0.0", "labels.min_overlap"),
         ("[labels]", 'classes = ["calm"]', "labels.classes"),
         ("[labels]", "valence = { calm = 3.0, stress = -1.0 }", "labels.valence.calm"),
