@@ -18,6 +18,7 @@ from emostream.sources.ble import BleBackend
 from emostream.sources.config import SourceConfig
 from emostream.sources.factory import (
     SIMULATE,
+    WEARABLES,
     Connection,
     check_wearable,
     make_source,
@@ -49,12 +50,14 @@ def build_live_source(
     return build(config, index, speed, t0_s)
 
 
-@TRANSPORTS.register("ble")
-@TRANSPORTS.register("e4-tcp")
 def _wearable(
     config: PipelineConfig, index: int, speed: float | None, t0_s: float | None
 ) -> Source:
     return build_device_source(_profile(config, index), config.sources[index])
+
+
+for _transport in WEARABLES:
+    TRANSPORTS.register(_transport, _wearable)
 
 
 def _profile(config: PipelineConfig, index: int) -> DeviceProfile:

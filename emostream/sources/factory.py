@@ -6,9 +6,10 @@ Virtual devices for these drivers live in `emostream.testing.simulate`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from emostream.core.registry import UnknownNameError
+from emostream.core.registry import Registry, UnknownNameError
 from emostream.errors import ConfigError, UsageError
 from emostream.profiles import DeviceProfile
 from emostream.protocols import e4
@@ -18,7 +19,6 @@ from emostream.sources.device_errors import DeviceNotFoundError
 from emostream.sources.e4_tcp import E4StreamingClient
 from emostream.sources.supervisor import BackoffPolicy
 
-WEARABLE_TRANSPORTS = ("ble", "e4-tcp")
 SIMULATE = "simulate"
 
 
@@ -32,13 +32,36 @@ class Connection:
     port: int = 28000
 
 
+Connector = Callable[[DeviceProfile, Connection, BackoffPolicy | None], Source]
+#: wearable transport → the source that reaches a device of that transport at a Connection
+WEARABLES: Registry[Connector] = Registry("wearable transport")
+
+
+@WEARABLES.register("ble")
+def _ble(profile: DeviceProfile, where: Connection, policy: BackoffPolicy | None) -> Source:
+    try:
+        driver = DRIVERS.get(profile.device.driver)
+    except UnknownNameError as exc:
+        raise ConfigError(str(exc), file=profile.path, key="device.driver") from None
+    if not where.address:
+        raise UsageError(f"profile '{profile.name}': give the device address (--address)")
+    return driver(profile, where.address, backend=where.backend, policy=policy)
+
+
+@WEARABLES.register("e4-tcp")
+def _e4(profile: DeviceProfile, where: Connection, policy: BackoffPolicy | None) -> Source:
+    return E4StreamingClient(
+        profile, where.address, host=where.host, port=where.port, policy=policy
+    )
+
+
 def check_wearable(profile: DeviceProfile) -> None:
-    """UsageError unless the profile describes a BLE or E4 device."""
+    """UsageError unless the profile describes a wearable (BLE or E4) device."""
     transport = profile.device.transport
-    if transport not in WEARABLE_TRANSPORTS:
+    if transport not in WEARABLES:
         raise UsageError(
             f"profile '{profile.name}' has transport '{transport}'; only "
-            f"{', '.join(WEARABLE_TRANSPORTS)} profiles are wearable devices (use `emostream "
+            f"{', '.join(WEARABLES.names())} profiles are wearable devices (use `emostream "
             "simulate` or a pipeline for the others)"
         )
 
@@ -48,17 +71,7 @@ def make_source(
 ) -> Source:
     """The driver for `profile` at `where` (BLE needs an address; see `find_address`)."""
     check_wearable(profile)
-    if profile.device.transport == "e4-tcp":
-        return E4StreamingClient(
-            profile, where.address, host=where.host, port=where.port, policy=policy
-        )
-    try:
-        driver = DRIVERS.get(profile.device.driver)
-    except UnknownNameError as exc:
-        raise ConfigError(str(exc), file=profile.path, key="device.driver") from None
-    if not where.address:
-        raise UsageError(f"profile '{profile.name}': give the device address (--address)")
-    return driver(profile, where.address, backend=where.backend, policy=policy)
+    return WEARABLES.get(profile.device.transport)(profile, where, policy)
 
 
 def matches(profile: DeviceProfile, name: str | None) -> bool:

@@ -13,6 +13,7 @@ from emostream.formats.registry import FORMATS
 from emostream.models.learners import LEARNERS
 from emostream.pipeline.build import TRANSPORTS
 from emostream.sources.ble import DRIVERS
+from emostream.sources.factory import WEARABLES
 
 
 def test_register_lookup_and_order():
@@ -57,6 +58,7 @@ def test_a_name_is_registered_once():
         (DATASETS, {"wesad", "stress-predict"}),
         (LEARNERS, {"lda", "logistic", "softmax", "arf", "hoeffding"}),
         (TRANSPORTS, {"recording", "synthetic", "lsl", "ble", "e4-tcp"}),
+        (WEARABLES, {"ble", "e4-tcp"}),
     ],
 )
 def test_every_kind_of_part_registers_through_a_registry(registry, names):
