@@ -103,8 +103,7 @@ def run_windows(
     if ahead:
         extractor.update(ts, data)
     outputs, prev_end = [], -math.inf
-    first_end = math.ceil((ts[0] + LENGTH_S) / HOP_S) * HOP_S
-    for t_end in np.arange(first_end, ts[-1] + 1e-9, HOP_S):
+    for t_end in _window_ends(ts):
         t_start = t_end - LENGTH_S
         lo, hi = np.searchsorted(ts, (prev_end, t_end), side="right")
         if not ahead:
