@@ -24,14 +24,14 @@ import pylsl
 
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
-from emostream.devices import load_profile
+from emostream.core.events import Gap
+from emostream.profiles import load_profile
 from emostream.protocols import pmd
 from emostream.sinks.lsl import StreamOutlets
-from emostream.sources.base import Gap
 from emostream.sources.ble import PolarH10
-from emostream.sources.ble.peripherals import VirtualPolarH10
-from emostream.sources.ble.virtual import VirtualAir
-from emostream.supervisor import BackoffPolicy
+from emostream.sources.supervisor import BackoffPolicy
+from emostream.testing.peripherals import VirtualPolarH10
+from emostream.testing.virtual_air import VirtualAir
 
 
 def rss_mb() -> float:
@@ -87,7 +87,7 @@ async def soak(
         async for event in driver.events():
             if isinstance(event, Chunk):
                 outlets.push(event)
-            elif event.source_id.endswith(":ecg"):
+            elif isinstance(event, Gap) and event.source_id.endswith(":ecg"):
                 gaps.append(event)
 
     task = asyncio.create_task(pump())

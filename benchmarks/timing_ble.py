@@ -18,11 +18,11 @@ import asyncio
 import numpy as np
 
 from emostream.core.chunk import Chunk
-from emostream.devices import load_profile
+from emostream.profiles import load_profile
 from emostream.protocols import muse
 from emostream.sources.ble import Muse, PolarH10
-from emostream.sources.ble.peripherals import VirtualMuse, VirtualPolarH10
-from emostream.sources.ble.virtual import VirtualAir
+from emostream.testing.peripherals import VirtualMuse, VirtualPolarH10
+from emostream.testing.virtual_air import VirtualAir
 
 
 async def collect(driver, kind: str, chunks: list[Chunk]) -> None:

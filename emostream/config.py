@@ -26,11 +26,13 @@ class FieldError(ValueError):
 
 
 def check_range(
-    field: str, value: float, low: float, high: float, *, low_open: bool = False
+    field: str, value: float, low: float, high: float = math.inf, *, low_open: bool = False
 ) -> None:
     """Raise FieldError unless `value` is finite and within [low, high] (or (low, high])."""
     above = value > low if low_open else value >= low
     if not (math.isfinite(value) and above and value <= high):
+        if math.isinf(high):
+            raise FieldError(field, f"must be {'>' if low_open else '>='} {low:g}, got {value!r}")
         bracket = "(" if low_open else "["
         raise FieldError(field, f"must be in {bracket}{low:g}, {high:g}], got {value!r}")
 

@@ -17,6 +17,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from emostream.config import FieldError, check_range
 from emostream.errors import EmostreamError
 
 log = logging.getLogger(__name__)
@@ -83,21 +84,22 @@ class LabelConfig:
 
     def __post_init__(self) -> None:
         if len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
-            raise ValueError("classes must list at least two distinct names")
+            raise FieldError("classes", "must list at least two distinct names")
         for name, target in self.map.items():
             if target and target not in self.classes:
-                raise ValueError(f"map: '{name}' -> '{target}', which is not in classes")
+                raise FieldError("map", f"'{name}' -> '{target}', which is not in classes")
         if self.arousal_classes:
             if len(self.arousal_classes) != SAM_MAX - SAM_MIN + 1:
-                raise ValueError("arousal_classes needs nine entries, one per SAM value 1..9")
+                raise FieldError("arousal_classes", "needs nine entries, one per SAM value 1..9")
             unknown = set(self.arousal_classes) - set(self.classes)
             if unknown:
-                raise ValueError(f"arousal_classes names unknown classes {sorted(unknown)}")
+                raise FieldError("arousal_classes", f"names unknown classes {sorted(unknown)}")
         unknown = set(self.valence) - set(self.classes)
         if unknown:
-            raise ValueError(f"valence names unknown classes {sorted(unknown)}")
-        if not 0.0 < self.min_overlap <= 1.0:
-            raise ValueError("min_overlap must be in (0, 1]")
+            raise FieldError("valence", f"names unknown classes {sorted(unknown)}")
+        for name, value in self.valence.items():
+            check_range(f"valence.{name}", value, -1.0, 1.0)
+        check_range("min_overlap", self.min_overlap, 0.0, 1.0, low_open=True)
 
     def class_of(self, name: str) -> str | None:
         """Class for a segment or state name; None when the name is deliberately unlabelled."""

@@ -22,9 +22,10 @@ from collections.abc import AsyncIterator
 import numpy as np
 
 from emostream.core.chunk import Chunk
+from emostream.core.events import Gap, SourceEvent
 from emostream.core.spec import StreamSpec
 from emostream.errors import ConfigError
-from emostream.sources.base import Gap, Source, SourceEvent
+from emostream.sources.base import Source
 from emostream.windowing import Window
 
 #: stream keys (kind in lower case) by modality; everything else counts as physiology
@@ -58,8 +59,10 @@ class LatencyCorrected(Source):
         async for event in self.source.events():
             if isinstance(event, Gap):
                 yield Gap(event.source_id, event.t_from_s - lat, event.t_to_s - lat, event.reason)
-            else:
+            elif isinstance(event, Chunk):
                 yield correct_latency(event, lat)
+            else:
+                yield event
 
     async def aclose(self) -> None:
         await self.source.aclose()

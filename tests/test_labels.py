@@ -126,8 +126,8 @@ def test_label_config_from_pipeline_tables():
     ("model", "labels", "key"),
     [
         ({"learnr": "logistic"}, {}, "model.learnr"),
-        ({}, {"classes": ["a", "b"], "map": {"x": "c"}}, "labels"),
-        ({}, {"arousal_classes": ["calm"]}, "labels"),
+        ({}, {"classes": ["a", "b"], "map": {"x": "c"}}, "labels.map"),
+        ({}, {"arousal_classes": ["calm"]}, "labels.arousal_classes"),
         ({"labels": {}}, {}, "model.labels"),
     ],
 )

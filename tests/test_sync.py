@@ -16,8 +16,8 @@ import pytest
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_to_unix_offset_s
 from emostream.core.spec import StreamSpec
-from emostream.devices import load_profile
 from emostream.features.face import ACTION_UNITS, face_channels
+from emostream.profiles import load_profile
 from emostream.sinks.lsl import StreamOutlets
 from emostream.sources.lsl import LslQuery, LslSource
 from emostream.sync import LatencyCorrected, StalenessTracker, correct_latency, modality_of

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from emostream.pipeline.config import MAX_DURATION_S, MAX_SPEED
+from emostream.sources.config import MAX_DURATION_S, MAX_SPEED
 
 
 def _number(low: float, high: float, *, low_open: bool) -> Callable[[str], float]:

@@ -11,10 +11,10 @@ from typing import Any
 
 from emostream.commands import arg_types
 from emostream.commands.streams import list_streams
-from emostream.devices import list_profiles, load_profile
 from emostream.errors import DeviceError
+from emostream.profiles import list_profiles, load_profile
 from emostream.sources.ble import BleBackend
-from emostream.sources.devices import matches
+from emostream.sources.factory import matches
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -54,11 +54,11 @@ async def _backend(simulate: bool) -> AsyncIterator[BleBackend]:
     if not simulate:
         yield BleBackend()
         return
-    from emostream.sources.ble.peripherals import PERIPHERALS
-    from emostream.sources.ble.virtual import VirtualAir
+    from emostream.testing.peripherals import PERIPHERALS
+    from emostream.testing.virtual_air import VirtualAir
 
     air = VirtualAir()
-    devices = [cls(air, keep_log=False) for cls in PERIPHERALS.values()]
+    devices = [cls(air, keep_log=False) for cls in map(PERIPHERALS.get, PERIPHERALS)]
     for device in devices:
         await device.start()
     try:

@@ -86,7 +86,7 @@ def parse_kinds(text: str | None) -> tuple[str, ...] | None:
     """The `--kinds` list, each a stream kind of the synthetic wearer."""
     if text is None:
         return None
-    from emostream.devices import load_profile
+    from emostream.profiles import load_profile
     from emostream.sources.synthetic import PROFILE_NAME
 
     known = [s.kind for s in load_profile(PROFILE_NAME).streams]

@@ -13,18 +13,11 @@ from rich.console import Console
 
 from emostream.commands import arg_types
 from emostream.core.chunk import Chunk
-from emostream.devices import DeviceProfile, load_profile
+from emostream.core.events import LinkState
+from emostream.profiles import DeviceProfile, load_profile
 from emostream.sinks.lsl import StreamOutlets
-from emostream.sources.base import Gap, Source
 from emostream.sources.ble import BleBackend
-from emostream.sources.devices import (
-    Connection,
-    check_wearable,
-    find_address,
-    make_source,
-    simulated,
-)
-from emostream.supervisor import LinkStatus
+from emostream.sources.factory import Connection, check_wearable, find_address, make_source
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,6 +67,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 @contextlib.asynccontextmanager
 async def _where(args: argparse.Namespace, profile: DeviceProfile) -> AsyncIterator[Connection]:
     if args.simulate:
+        from emostream.testing.simulate import simulated
+
         async with simulated(profile) as where:
             yield where
         return
@@ -102,10 +97,12 @@ async def _stream(args: argparse.Namespace, console: Console) -> int:
         try:
             async with asyncio.timeout(args.duration):
                 async for event in source.events():
-                    if isinstance(event, Gap):
+                    if isinstance(event, LinkState):
+                        progress.link(console, event)
+                    if not isinstance(event, Chunk):
                         continue
                     outlets.push(event)
-                    progress.report(console, source, event)
+                    progress.report(console, event)
         except TimeoutError:
             pass
         finally:
@@ -123,17 +120,17 @@ class _Progress:
     counts: dict[str, int] = field(default_factory=dict)
     status_line: str = ""
 
-    def report(self, console: Console, source: Source, chunk: Chunk) -> None:
-        """Print markers, each stream's first data, and every change of the link status."""
+    def report(self, console: Console, chunk: Chunk) -> None:
+        """Print markers and each stream's first data."""
         kind = chunk.spec.kind
         if kind == "Markers":
             console.print(f"[bold]{chunk.spec.name}[/]: {chunk.data[0, 0]}")
         elif kind not in self.counts:
             console.print(f"streaming {chunk.spec.name}")
         self.counts[kind] = self.counts.get(kind, 0) + len(chunk)
-        status: LinkStatus | None = getattr(source, "status", None)
-        if status is None:
-            return
+
+    def link(self, console: Console, status: LinkState) -> None:
+        """Print every change of the link status."""
         line = f"link: {status.state}"
         if status.battery_pct is not None:
             line += f", battery {status.battery_pct} %"

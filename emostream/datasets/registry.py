@@ -6,13 +6,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import importlib
 import inspect
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
+from emostream.core.registry import Registry, UnknownNameError
 from emostream.datasets import cache
 from emostream.errors import UsageError
 from emostream.models.config import ModelConfig
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
     from emostream.datasets.windows import SubjectWindows
     from emostream.features.base import FeatureVector
 
-#: --format name -> module under emostream.datasets
-DATASETS = {"stress-predict": "stress_predict", "wesad": "wesad"}
+#: --format name -> its module (imported on first use)
+DATASETS: Registry[ModuleType] = Registry("dataset format")
+DATASETS.lazy("stress-predict", "emostream.datasets.stress_predict")
+DATASETS.lazy("wesad", "emostream.datasets.wesad")
 #: the bundled pipeline for each dataset when --pipeline is not given
 DEFAULT_PIPELINE = {"stress-predict": "e4-wrist", "wesad": "e4-wrist"}
 
@@ -33,11 +36,12 @@ def open_dataset(
     root: Path, fmt: str, *, label_set: str | None = None, trust_pickle: bool = False
 ) -> Dataset:
     """The dataset of layout `fmt` at `root`, with the chosen label set."""
-    if fmt not in DATASETS:
-        raise UsageError(f"unknown dataset format '{fmt}' (known: {', '.join(DATASETS)})")
+    try:
+        module = DATASETS.get(fmt)
+    except UnknownNameError as exc:
+        raise UsageError(str(exc)) from None
     if not root.is_dir():
         raise UsageError(f"{root}: dataset folder not found")
-    module = importlib.import_module(f"emostream.datasets.{DATASETS[fmt]}")
     options: dict[str, object] = {"label_set": label_set or module.DEFAULT_LABEL_SET}
     if trust_pickle:
         if "trust_pickle" not in inspect.signature(module.open_dataset).parameters:
@@ -155,8 +159,8 @@ def shuffled_windows(
     """`(subject, seed) -> windows` of the subject's session re-assembled in a random segment
     order (the declared baseline first), computed by the pipeline like a recording and
     cached like the natural order (keyed also by the seed, baseline phase and label set)."""
+    from emostream.datasets.reorder import reassemble
     from emostream.datasets.windows import labelled_windows
-    from emostream.evaluation.reorder import reassemble
 
     labels = model_config.labels
     variant = json.dumps(

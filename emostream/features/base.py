@@ -29,6 +29,7 @@ class FeatureVector:
     flags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: why a group of features is absent, e.g. {"hrv": "quality_ecg 0.31 < 0.50"}
     reasons: dict[str, str] = field(default_factory=dict)
+    #: (t_s, marker) new in this window: each marker is in exactly one window's vector
     markers: list[tuple[float, str]] = field(default_factory=list)
     #: age (s) of each stream's newest sample at the window's end; never a model input
     staleness: dict[str, float] = field(default_factory=dict)

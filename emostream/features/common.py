@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emostream.config import check_range
+
 
 @dataclass(frozen=True)
 class CommonParams:
@@ -21,10 +23,8 @@ class CommonParams:
     min_coverage: float = 0.8
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.min_quality <= 1.0:
-            raise ValueError("min_quality must be within 0..1")
-        if not 0.0 <= self.min_coverage <= 1.0:
-            raise ValueError("min_coverage must be within 0..1")
+        check_range("min_quality", self.min_quality, 0.0, 1.0)
+        check_range("min_coverage", self.min_coverage, 0.0, 1.0)
 
 
 def in_window(timestamps: np.ndarray, t_start: float, t_end: float) -> slice:

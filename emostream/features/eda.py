@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
+from emostream.config import check_range
 from emostream.core.spec import StreamSpec
 from emostream.features.base import Extractor, ExtractorOutput
 from emostream.features.common import CommonParams, in_window, slope_per_min
@@ -58,10 +59,8 @@ class EdaParams(CommonParams):
 
     def __post_init__(self) -> None:
         CommonParams.__post_init__(self)
-        if self.scr_lowpass_hz <= 0:
-            raise ValueError("scr_lowpass_hz must be > 0")
-        if not 0 <= self.scr_reference_s <= MAX_HISTORY_S:
-            raise ValueError(f"scr_reference_s must be within 0..{MAX_HISTORY_S:g} (history kept)")
+        check_range("scr_lowpass_hz", self.scr_lowpass_hz, 0.0, low_open=True)
+        check_range("scr_reference_s", self.scr_reference_s, 0.0, MAX_HISTORY_S)
 
 
 def clipped_mask(

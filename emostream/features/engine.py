@@ -28,14 +28,16 @@ class FeatureEngine:
     """Runs every configured extractor on each window: fresh samples in, one FeatureVector out.
 
     An extractor whose input stream is missing is skipped; its features are absent and
-    `FeatureVector.reasons[name]` says why.
+    `FeatureVector.reasons[name]` says why. `FeatureVector.markers` holds the markers new in
+    the window (each marker reaches exactly one window), so a model fed these vectors sees
+    every label marker once.
     """
 
     def __init__(self, params: dict[str, Any], specs: dict[str, StreamSpec]):
         self.bound: list[tuple[str, str, Extractor]] = []
         self.unbound: dict[str, str] = {}
         for name, p in params.items():
-            cls = EXTRACTORS[name]
+            cls = EXTRACTORS.get(name)
             key = bind_stream(cls, p, specs)
             if key is None:
                 want = p.stream or " or ".join(cls.kinds)
@@ -50,7 +52,7 @@ class FeatureEngine:
             coverage=dict(window.coverage),
             flags=dict(window.flags),
             reasons=dict(self.unbound),
-            markers=list(window.markers),
+            markers=list(window.fresh_markers),
         )
         for name, key, extractor in self.bound:
             part = window.streams.get(key)

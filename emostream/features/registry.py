@@ -6,19 +6,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from emostream.config import parse_dataclass
+from emostream.core.registry import Registry, UnknownNameError
 from emostream.errors import ConfigError
 from emostream.features.base import Extractor
 
 E = TypeVar("E", bound=type[Extractor])
 
-EXTRACTORS: dict[str, type[Extractor]] = {}
+EXTRACTORS: Registry[type[Extractor]] = Registry("extractor")
 
 
 def register(cls: E) -> E:
     """Class decorator: make an extractor available as `[features.<cls.name>]`."""
-    if cls.name in EXTRACTORS and EXTRACTORS[cls.name] is not cls:
-        raise ValueError(f"two extractors are named {cls.name!r}")
-    EXTRACTORS[cls.name] = cls
+    EXTRACTORS.register(cls.name, cls)
     return cls
 
 
@@ -29,10 +28,10 @@ def parse_feature_tables(table: dict[str, Any], file: Path | str | None) -> dict
     out: dict[str, Any] = {}
     for name, sub in table.items():
         key = f"features.{name}"
-        cls = EXTRACTORS.get(name)
-        if cls is None:
-            known = ", ".join(sorted(EXTRACTORS))
-            raise ConfigError(f"unknown extractor; known extractors: {known}", file=file, key=key)
+        try:
+            cls = EXTRACTORS.get(name)
+        except UnknownNameError as exc:
+            raise ConfigError(str(exc), file=file, key=key) from None
         out[name] = parse_dataclass(cls.Params, sub, file=file, key=key)
     return out
 
@@ -40,9 +39,9 @@ def parse_feature_tables(table: dict[str, Any], file: Path | str | None) -> dict
 def extractors_without_input(features: dict[str, Any], kinds: set[str]) -> dict[str, str]:
     """Configured extractors that no stream of `kinds` can feed, with the kinds each needs."""
     return {
-        name: " or ".join(EXTRACTORS[name].kinds)
+        name: " or ".join(EXTRACTORS.get(name).kinds)
         for name in features
-        if not kinds.intersection(EXTRACTORS[name].kinds)
+        if not kinds.intersection(EXTRACTORS.get(name).kinds)
     }
 
 

@@ -18,7 +18,8 @@ import numpy as np
 from emostream.core.spec import StreamSpec, markers_spec
 from emostream.errors import RecordingError
 from emostream.formats.base import RecordedStream, Recording
-from emostream.formats.session import DamagedRecordingError, unique_key
+from emostream.formats.session.layout import unique_key
+from emostream.formats.session.reader import DamagedRecordingError
 
 SUFFIXES = (".edf", ".bdf")
 _ANNOTATIONS = ("EDF Annotations", "BDF Annotations")

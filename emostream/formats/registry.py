@@ -6,26 +6,28 @@ Each format module under `emostream.formats` exposes `detect(path) -> bool` and
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from emostream.core.registry import Registry, UnknownNameError
 from emostream.errors import UsageError
 from emostream.formats.base import Recording
 from emostream.formats.salvage import salvage_timestamps
 
-#: format name -> module under emostream.formats, in detection order
-FORMATS: dict[str, str] = {
-    "session": "session",
-    "e4": "e4",
-    "xdf": "xdf",
-    "edf": "edf",
-    "wfdb": "wfdb",
-    "wav": "wav",
-    "neurokit-csv": "neurokit_csv",
-}
+#: format name -> its module (imported on first use), in detection order
+FORMATS: Registry[ModuleType] = Registry("format")
+for _name, _module_name in (
+    ("session", "session"),
+    ("e4", "e4"),
+    ("xdf", "xdf"),
+    ("edf", "edf"),
+    ("wfdb", "wfdb"),
+    ("wav", "wav"),
+    ("neurokit-csv", "neurokit_csv"),
+):
+    FORMATS.lazy(_name, f"emostream.formats.{_module_name}")
 
 #: the bundled pipeline `process` uses for a format when none is given
 DEFAULT_PIPELINES: dict[str, str] = {
@@ -40,7 +42,7 @@ DEFAULT_PIPELINES: dict[str, str] = {
 
 def _module(fmt: str) -> ModuleType | None:
     try:
-        return importlib.import_module(f"emostream.formats.{FORMATS[fmt]}")
+        return FORMATS.get(fmt)
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("emostream.formats."):
             return None  # format not available in this build
@@ -69,7 +71,7 @@ def read_recording(
     timestamps salvaged (`salvage_timestamps`)."""
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
-        raise UsageError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
+        raise UsageError(str(UnknownNameError(FORMATS.kind, fmt, FORMATS.names())))
     module = _module(fmt)
     if module is None:
         raise UsageError(f"the '{fmt}' reader is not available in this installation")

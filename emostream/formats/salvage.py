@@ -16,7 +16,7 @@ import numpy as np
 
 from emostream.core.timestamps import TimestampGuard
 from emostream.formats.base import RecordedStream, Recording
-from emostream.formats.session import ARRIVAL_LOG_KEY, ArrivalLog
+from emostream.formats.session.layout import ARRIVAL_LOG_KEY, ArrivalLog
 
 log = logging.getLogger(__name__)
 

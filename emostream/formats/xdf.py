@@ -21,7 +21,8 @@ import numpy as np
 from emostream.core.spec import IRREGULAR_RATE, StreamSpec
 from emostream.errors import RecordingError
 from emostream.formats.base import RecordedStream, Recording
-from emostream.formats.session import DamagedRecordingError, unique_key
+from emostream.formats.session.layout import unique_key
+from emostream.formats.session.reader import DamagedRecordingError
 
 MAGIC = b"XDF:"
 _NUMERIC = {"float32": "<f4", "double64": "<f8", "int32": "<i4", "int16": "<i2"}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from emostream.config import FieldError, parse_dataclass
+from emostream.config import FieldError, check_range, parse_dataclass
 from emostream.errors import ConfigError
 from emostream.labels import LabelConfig
 
@@ -21,7 +21,7 @@ class ActiveLearningConfig:
     """When to ask for a self-report: low confidence, within budget, not too often."""
 
     enabled: bool = True
-    #: request a label when the prediction's confidence is below this
+    #: request a label when the prediction's confidence is below this (above 1: every window)
     confidence_below: float = 0.6
     #: at most this many requests per session
     budget: int = 12
@@ -30,8 +30,10 @@ class ActiveLearningConfig:
     span_s: float = 120.0
 
     def __post_init__(self) -> None:
-        if self.budget < 0 or self.min_interval_s < 0 or self.span_s <= 0:
-            raise ValueError("budget and min_interval_s must be >= 0 and span_s > 0")
+        check_range("confidence_below", self.confidence_below, 0.0)
+        check_range("budget", self.budget, 0)
+        check_range("min_interval_s", self.min_interval_s, 0.0)
+        check_range("span_s", self.span_s, 0.0, low_open=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,9 @@ class DriftConfig:
 
     enabled: bool = True
     delta: float = 0.002
+
+    def __post_init__(self) -> None:
+        check_range("delta", self.delta, 0.0, 1.0, low_open=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,31 +110,16 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         self._check_learner()
-        if self.learning_rate <= 0:
-            raise ValueError("learning_rate must be > 0")
-        non_negative = (
-            "l2",
-            "smoothing_s",
-            "baseline_tau_s",
-            "warmup_s",
-            "mix_eta",
-            "learn_every_s",
-        )
-        negative = [name for name in non_negative if getattr(self, name) < 0]
-        if negative:
-            raise ValueError(f"{', '.join(negative)} must be >= 0")
-        if not self.z_clip > 0:
-            raise ValueError("z_clip must be > 0")
-        if not self.population_c > 0:
-            raise ValueError("population_c must be > 0")
-        if not 0.0 <= self.shrinkage <= 1.0:
-            raise ValueError("shrinkage must be within 0..1")
-        if self.personal_prior_windows < 0:
-            raise ValueError("personal_prior_windows must be >= 0")
-        if self.replay_per_class < 0:
-            raise ValueError("replay_per_class must be >= 0")
-        if self.max_pending_windows < 1 or self.min_baseline_windows < 2:
-            raise ValueError("max_pending_windows must be >= 1 and min_baseline_windows >= 2")
+        check_range("learning_rate", self.learning_rate, 0.0, low_open=True)
+        for name in ("l2", "smoothing_s", "baseline_tau_s", "warmup_s", "mix_eta", "learn_every_s"):
+            check_range(name, getattr(self, name), 0.0)
+        check_range("z_clip", self.z_clip, 0.0, low_open=True)
+        check_range("population_c", self.population_c, 0.0, low_open=True)
+        check_range("shrinkage", self.shrinkage, 0.0, 1.0)
+        check_range("personal_prior_windows", self.personal_prior_windows, 0.0)
+        check_range("replay_per_class", self.replay_per_class, 0)
+        check_range("max_pending_windows", self.max_pending_windows, 1)
+        check_range("min_baseline_windows", self.min_baseline_windows, 2)
 
     def _check_learner(self) -> None:
         from emostream.models.river_learner import (

@@ -3,42 +3,89 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emostream.core.clock import lsl_now_s
+from emostream.core.registry import Registry, UnknownNameError
 from emostream.core.spec import StreamSpec
-from emostream.devices import DeviceProfile
 from emostream.errors import ConfigError, UsageError
-from emostream.pipeline.config import PipelineConfig, SourceConfig
+from emostream.pipeline.config import PipelineConfig
+from emostream.profiles import DeviceProfile
 from emostream.sources.base import Source
+from emostream.sources.ble import BleBackend
+from emostream.sources.config import SourceConfig
+from emostream.sources.factory import (
+    SIMULATE,
+    WEARABLES,
+    Connection,
+    check_wearable,
+    make_source,
+    parse_e4_address,
+)
 
 if TYPE_CHECKING:
     from emostream.models.config import ModelConfig
     from emostream.models.online import OnlineStateModel
 
 
+#: how a `[[sources]]` entry of each transport becomes a Source: (config, index, speed, t0_s)
+TRANSPORTS: Registry[Callable[[PipelineConfig, int, float | None, float | None], Source]] = (
+    Registry("transport")
+)
+
+
 def build_live_source(
     config: PipelineConfig, index: int, *, speed: float | None = None, t0_s: float | None = None
 ) -> Source:
     """The source for `[[sources]]` entry `index`, for a live or demo run."""
-    source = config.sources[index]
     profile = config.profiles[index]
-    if profile is None:
-        return _recording(config, source)
-    transport = profile.device.transport
-    if transport == "synthetic":
-        return _synthetic(source, profile, speed=speed, t0_s=t0_s)
-    if transport == "lsl":
-        return _lsl(config, source, profile, index)
-    if transport in ("ble", "e4-tcp"):
-        from emostream.sources.devices import build_device_source
+    transport = "recording" if profile is None else profile.device.transport
+    try:
+        build = TRANSPORTS.get(transport)
+    except UnknownNameError as exc:
+        path = profile.path if profile is not None else config.path
+        raise ConfigError(str(exc), file=path, key="device.transport") from None
+    return build(config, index, speed, t0_s)
 
-        return build_device_source(profile, source)
-    raise ConfigError(
-        f"unsupported transport '{transport}'", file=profile.path, key="device.transport"
-    )
+
+def _wearable(
+    config: PipelineConfig, index: int, speed: float | None, t0_s: float | None
+) -> Source:
+    return build_device_source(_profile(config, index), config.sources[index])
+
+
+for _transport in WEARABLES:
+    TRANSPORTS.register(_transport, _wearable)
+
+
+def _profile(config: PipelineConfig, index: int) -> DeviceProfile:
+    profile = config.profiles[index]
+    assert profile is not None, "a device source has a profile"
+    return profile
+
+
+def build_device_source(profile: DeviceProfile, source: SourceConfig) -> Source:
+    """The source for a pipeline `[[sources]]` entry whose profile is a wearable.
+
+    `address`: BLE MAC (macOS: device UUID); for the E4 `[device_id@]host[:port]` or a device
+    id; `"simulate"` for the virtual device. BLE needs an address here: a pipeline's
+    source_ids must be stable, so they cannot depend on whichever device a scan finds first.
+    """
+    check_wearable(profile)
+    if source.address == SIMULATE:
+        from emostream.testing.simulate import SimulatedDevice
+
+        return SimulatedDevice(profile)
+    if profile.device.transport == "e4-tcp":
+        return make_source(profile, parse_e4_address(source.address))
+    if not source.address:
+        raise ConfigError(
+            f'give the {profile.name} address (see `emostream devices scan`), or "simulate"',
+            key="sources.address",
+        )
+    return make_source(profile, Connection(address=source.address, backend=BleBackend()))
 
 
 def build_live_sources(config: PipelineConfig, *, speed: float | None = None) -> list[Source]:
@@ -52,8 +99,12 @@ def build_live_sources(config: PipelineConfig, *, speed: float | None = None) ->
     return [build_live_source(config, i, speed=speed) for i in range(len(config.sources))]
 
 
-def _recording(config: PipelineConfig, source: SourceConfig) -> Source:
+@TRANSPORTS.register("recording")
+def _recording(
+    config: PipelineConfig, index: int, speed: float | None, t0_s: float | None
+) -> Source:
     """A recording replayed at `speed` (relative paths are relative to the pipeline file)."""
+    source = config.sources[index]
     from emostream.formats.registry import read_recording
     from emostream.sources.recording import RecordingSource
 
@@ -64,9 +115,11 @@ def _recording(config: PipelineConfig, source: SourceConfig) -> Source:
     return RecordingSource(recording, speed=source.speed or None)
 
 
+@TRANSPORTS.register("synthetic")
 def _synthetic(
-    source: SourceConfig, profile: DeviceProfile, *, speed: float | None, t0_s: float | None
+    config: PipelineConfig, index: int, speed: float | None, t0_s: float | None
 ) -> Source:
+    source, profile = config.sources[index], _profile(config, index)
     from emostream.sources.synthetic import SyntheticWearerSource
 
     pace = source.speed if speed is None else speed
@@ -80,10 +133,10 @@ def _synthetic(
     )
 
 
-def _lsl(
-    config: PipelineConfig, source: SourceConfig, profile: DeviceProfile, index: int
-) -> Source:
+@TRANSPORTS.register("lsl")
+def _lsl(config: PipelineConfig, index: int, speed: float | None, t0_s: float | None) -> Source:
     """An LSL profile may list several streams; a pipeline source picks one by kind."""
+    source, profile = config.sources[index], _profile(config, index)
     from emostream.sources.lsl import LslQuery, LslSource
 
     entries = [e for e in profile.streams if not source.kinds or e.kind in source.kinds]

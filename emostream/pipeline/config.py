@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from emostream import bundled
-from emostream.config import check_range, load_toml, parse_dataclass
-from emostream.devices import DeviceProfile, load_profile
+from emostream.config import load_toml, parse_dataclass
 from emostream.errors import ConfigError
+from emostream.profiles import DeviceProfile, load_profile
+from emostream.sinks.config import OutputsConfig, RecordConfig
+from emostream.sources.config import SourceConfig
 from emostream.windowing import WindowConfig
 
-#: longest synthetic session and fastest pacing a source accepts
-MAX_DURATION_S = 7 * 24 * 3600.0
-MAX_SPEED = 1e6
 TOP_LEVEL_KEYS = (
     "pipeline",
     "window",
@@ -37,55 +36,6 @@ TOP_LEVEL_KEYS = (
 class PipelineMeta:
     name: str
     description: str = ""
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    """One `[[sources]]` entry: a device profile plus transport-specific options, or a
-    recording replayed as if live."""
-
-    device: str = ""
-    #: a recording (any format `emostream process` reads), replayed at `speed`
-    recording: str = ""
-    #: only these stream kinds of the device (empty: all of them)
-    kinds: tuple[str, ...] = ()
-    #: synthetic: random seed and session length (0 = one pass of the protocol)
-    seed: int = 1
-    duration_s: float = 0.0
-    #: synthetic or recording: pacing as a multiple of real time (0 = as fast as possible)
-    speed: float = 1.0
-    #: lsl: override the profile's match with a stream name or source_id
-    name: str = ""
-    source_id: str = ""
-    resolve_timeout_s: float = 5.0
-    #: ble / e4-tcp: device address (MAC, platform id, or host:port)
-    address: str = ""
-
-    def __post_init__(self) -> None:
-        check_range("seed", self.seed, 0, 2**32 - 1)
-        check_range("duration_s", self.duration_s, 0.0, MAX_DURATION_S)
-        check_range("speed", self.speed, 0.0, MAX_SPEED)
-        check_range("resolve_timeout_s", self.resolve_timeout_s, 0.0, 3600.0, low_open=True)
-
-
-@dataclass(frozen=True)
-class OutputsConfig:
-    #: publish features, state and label requests as LSL outlets
-    lsl: bool = True
-    #: show the live terminal view
-    console: bool = True
-    #: prefix of the outlets' names (features: "<prefix>-Features", ...)
-    lsl_prefix: str = "emostream"
-
-
-@dataclass(frozen=True)
-class RecordConfig:
-    """Recording of raw streams, features and predictions (see docs/recording.md)."""
-
-    enabled: bool = True
-    dir: str = "recordings"
-    #: consent given for this recording, e.g. "research" (required to record a live person)
-    consent: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from emostream.core.session import SessionInfo
 from emostream.pipeline.build import all_specs
 from emostream.pipeline.config import PipelineConfig
 from emostream.pipeline.runner import Wearer, run_wearers
-from emostream.pipeline.session import SessionInfo
 from emostream.pipeline.wearer import WearerPipeline, WindowResult
 from emostream.sinks.base import Sink
 from emostream.sources.base import Source

@@ -13,8 +13,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from emostream.core.events import SourceEvent
 from emostream.pipeline.wearer import WearerPipeline, WindowResult
-from emostream.sources.base import Source, SourceEvent
+from emostream.sources.base import Source
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from emostream.core.chunk import Chunk
+from emostream.core.events import Gap, SourceEvent
 from emostream.core.spec import StreamSpec
 from emostream.features.base import FeatureVector
 from emostream.features.engine import FeatureEngine
 from emostream.sinks.base import Sink
-from emostream.sources.base import Gap, SourceEvent
 from emostream.sync import StalenessTracker
 from emostream.windowing import WindowConfig, Windower, stream_key
 
@@ -75,6 +75,10 @@ class WearerPipeline:
             for sink in self.sinks:
                 sink.on_gap(event)
             return []
+        if not isinstance(event, Chunk):
+            for sink in self.sinks:
+                sink.on_event(event)
+            return []
         self._take_chunk(event)
         return self._process(self.windower.pop_ready())
 
@@ -93,7 +97,6 @@ class WearerPipeline:
         results = []
         for window in windows:
             fv = self.engine.process(window)
-            fv.markers = list(window.fresh_markers)
             fv.staleness = self.staleness.update(window)
             prediction = None
             markers: list[str] = []

@@ -9,21 +9,42 @@ from emostream.protocols import MalformedPacket
 
 DEFAULT_PORT = 28000
 
-#: subscription names and their data-line prefix
-STREAMS = ("gsr", "bvp", "ibi", "tmp", "acc", "hr", "tag", "bat")
 
-#: data-line prefix → (stream kind, number of values)
-DATA_LINES = {
-    "E4_Gsr": ("EDA", 1),
-    "E4_Bvp": ("PPG", 1),
-    "E4_Ibi": ("RR", 1),
-    "E4_Temperature": ("TEMP", 1),
-    "E4_Temp": ("TEMP", 1),
-    "E4_Acc": ("ACC", 3),
-    "E4_Hr": ("HR", 1),
-    "E4_Tag": ("Markers", 0),
-    "E4_Battery": ("battery", 1),
-}
+@dataclass(frozen=True, slots=True)
+class E4Stream:
+    """One stream of the streaming server: what to subscribe to, how its lines start, which
+    emostream stream kind it gives, how many values a line carries, at what rate (0: per
+    beat or event)."""
+
+    subscription: str
+    prefix: str
+    kind: str
+    n_values: int
+    rate_hz: float
+
+    @property
+    def n_channels(self) -> int:
+        """Channels of the emostream stream (a tag is one string channel)."""
+        return max(1, self.n_values)
+
+
+#: every stream of the E4 streaming server; the one table the client and the simulator use
+E4_STREAMS = (
+    E4Stream("gsr", "E4_Gsr", "EDA", 1, 4.0),
+    E4Stream("bvp", "E4_Bvp", "PPG", 1, 64.0),
+    E4Stream("ibi", "E4_Ibi", "RR", 1, 0.0),
+    E4Stream("tmp", "E4_Temperature", "TEMP", 1, 4.0),
+    E4Stream("acc", "E4_Acc", "ACC", 3, 32.0),
+    E4Stream("hr", "E4_Hr", "HR", 1, 0.0),
+    E4Stream("tag", "E4_Tag", "Markers", 0, 0.0),
+    E4Stream("bat", "E4_Battery", "battery", 1, 0.0),
+)
+#: subscription names
+STREAMS = tuple(s.subscription for s in E4_STREAMS)
+#: stream kind → its stream (battery is a status, not a stream kind of the profile)
+BY_KIND = {s.kind: s for s in E4_STREAMS if s.kind != "battery"}
+#: data-line prefix → (stream kind, number of values); older servers write E4_Temp
+DATA_LINES = {s.prefix: (s.kind, s.n_values) for s in E4_STREAMS} | {"E4_Temp": ("TEMP", 1)}
 
 
 def encode_command(command: str) -> bytes:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from emostream.core.chunk import Chunk
+    from emostream.core.events import Gap, StatusEvent
+    from emostream.core.session import SessionInfo
     from emostream.features.base import FeatureVector
-    from emostream.pipeline.session import SessionInfo
-    from emostream.sources.base import Gap
 
 
 class Sink(abc.ABC):  # noqa: B024 - every hook is optional
@@ -23,6 +23,9 @@ class Sink(abc.ABC):  # noqa: B024 - every hook is optional
 
     def on_gap(self, gap: Gap) -> None:  # noqa: B027
         """A source reported a gap."""
+
+    def on_event(self, event: StatusEvent) -> None:  # noqa: B027
+        """A source's clock offset or link status, as the source reported it."""
 
     def on_window(self, features: FeatureVector, prediction: dict[str, object] | None) -> None:  # noqa: B027
         """A closed window's features and, if a model runs, its prediction row."""

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from emostream.core.events import LinkState, StatusEvent
 from emostream.features.base import FeatureVector
 from emostream.sinks.base import Sink
 
@@ -63,8 +64,14 @@ class ConsoleView(Sink):
         devices: Sequence[tuple[str, Any]] = (),
     ):
         self.console = console or Console(stderr=False)
-        #: (name, source) pairs whose `status` (link state, battery, RSSI) is shown live
-        self.devices = [(name, source) for name, source in devices if hasattr(source, "status")]
+        #: device stream source_id → name, for the live link status of each (LinkState events)
+        self._device_names = {
+            spec.source_id: name
+            for name, source in devices
+            for spec in source.specs[:1]
+            if not spec.is_markers
+        }
+        self._links: dict[str, LinkState] = {}
         self.line_every_s = line_every_s
         self._live: Live | None = None
         self._phase = "-"
@@ -83,6 +90,10 @@ class ConsoleView(Sink):
         if self.console.is_terminal:
             self._live = Live(self._render(), console=self.console, refresh_per_second=4)
             self._live.start()
+
+    def on_event(self, event: StatusEvent) -> None:
+        if isinstance(event, LinkState) and event.source_id in self._device_names:
+            self._links[event.source_id] = event
 
     def on_window(self, features: FeatureVector, prediction: dict[str, Any] | None) -> None:
         for _, marker in features.markers:
@@ -178,8 +189,8 @@ class ConsoleView(Sink):
     def device_lines(self) -> list[tuple[str, str]]:
         """One line per device: link state, battery (flagged when low), signal strength, gaps."""
         lines = []
-        for name, source in self.devices:
-            status = source.status
+        for source_id, status in self._links.items():
+            name = self._device_names[source_id]
             parts = [status.state]
             if status.battery_pct is not None:
                 low = " LOW" if status.battery_pct <= LOW_BATTERY_PCT else ""

@@ -1,9 +1,11 @@
 """Crash-safe recorder: every raw stream, window, prediction and emitted marker of a session.
 
-Hooks only enqueue; a writer thread appends Arrow IPC record batches (streams, arrival log)
-and JSON lines (features, predictions, events) and flushes them to the OS at least every
+Hooks only enqueue; a writer thread hands them to the session format's writer
+(`emostream.formats.session.writer.SessionFiles`: Arrow IPC record batches for streams and
+the arrival log, JSON lines for features, predictions and events) and flushes at least every
 `flush_interval_s`, so a killed process loses at most that much. A clean close finalises the
-folder to Parquet (`emostream.formats.session.finalise`). A write error (disk full, I/O) stops
+folder to Parquet (`emostream.formats.session.writer.finalise`). The recorder keeps the
+hooks, the queue, the thread and the consent checks; the files are the format's. A write error (disk full, I/O) stops
 the recording, is reported through `on_error` and the log, and never stops the live pipeline.
 """
 
@@ -11,9 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
-import os
 import platform
 import queue
 import re
@@ -24,35 +24,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
 
 from emostream import __version__
 from emostream.consent import ConsentRecord, check_pseudonym, consent_record, require_consent
 from emostream.core.clock import lsl_now_s, unix_now_s
+from emostream.core.events import ClockOffset
 from emostream.core.spec import StreamSpec
 from emostream.errors import RecordingError, UsageError
-from emostream.formats.session import (
-    ARRIVAL_SCHEMA,
-    ARRIVALS,
+from emostream.formats.session.layout import (
     FORMAT_NAME,
     FORMAT_VERSION,
     SESSION_JSON,
     STREAMS_DIR,
-    finalise,
     session_dir_name,
     spec_to_json,
-    stream_schema,
     unique_key,
-    write_json_atomic,
 )
+from emostream.formats.session.writer import SessionFiles, finalise, write_json_atomic
 from emostream.sinks.base import Sink
 from emostream.windowing import stream_key
 
 if TYPE_CHECKING:
     from emostream.core.chunk import Chunk
+    from emostream.core.events import Gap, StatusEvent
     from emostream.features.base import FeatureVector
-    from emostream.pipeline.config import RecordConfig
-    from emostream.sources.base import Gap, Source
+    from emostream.sinks.config import RecordConfig
+    from emostream.sources.base import Source
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +141,6 @@ class RecorderSink(Sink):
         self.path: Path | None = None
         self.error: RecordingError | None = None
         self.n_dropped_samples = 0
-        self._offset_watch: list[tuple[str, list[Any], list[int]]] = []
         self._sources: list[Source] = []
         self._keys: dict[StreamSpec, int] = {}
         self._specs: dict[str, StreamSpec] = {}
@@ -227,23 +223,21 @@ class RecorderSink(Sink):
                 n += 1
 
     def watch_sources(self, sources: Sequence[Source]) -> None:
-        """Record the clock offsets each source measures (sources with a `clock_offsets` list
-        of entries with `measured_at_s` and `offset_s`, such as LslSource) as they appear, and
-        its timestamp checks (`Source.timestamp_stats`) in session.json at the end."""
+        """Record each source's timestamp checks (`Source.timestamp_stats`) in session.json at
+        the end."""
         self._sources.extend(sources)
-        for source in sources:
-            offsets = getattr(source, "clock_offsets", None)
-            if isinstance(offsets, list) and source.specs:
-                self._offset_watch.append((source.specs[0].source_id, offsets, [0]))
+
+    def on_event(self, event: StatusEvent) -> None:
+        """Clock offsets and link changes go to the events table."""
+        if isinstance(event, ClockOffset):
+            self.record_clock_offset(event.source_id, event.measured_at_s, event.offset_s)
+        else:
+            fields = {f: getattr(event, f) for f in ("source_id", "state", "battery_pct", "n_gaps")}
+            self.record_event("link", event.t_s, **fields)
 
     def on_chunk(self, chunk: Chunk) -> None:
         if self._thread is None or self._closed:
             return
-        for source_id, offsets, seen in self._offset_watch:
-            while seen[0] < len(offsets):
-                entry = offsets[seen[0]]
-                self.record_clock_offset(source_id, entry.measured_at_s, entry.offset_s)
-                seen[0] += 1
         idx = self._keys.get(chunk.spec)
         if idx is None:
             key = unique_key(stream_key(chunk.spec), self._specs)
@@ -303,7 +297,7 @@ class RecorderSink(Sink):
     # -- writer thread -------------------------------------------------------------------------
     def _writer(self) -> None:
         assert self.path is not None
-        files = _Files(self.path, self.fsync)
+        files = SessionFiles(self.path, self.fsync)
         next_flush = lsl_now_s() + self.flush_interval_s
         try:
             while True:
@@ -330,7 +324,7 @@ class RecorderSink(Sink):
         finally:
             files.close()
 
-    def _handle(self, files: _Files, item: tuple[Any, ...]) -> None:
+    def _handle(self, files: SessionFiles, item: tuple[Any, ...]) -> None:
         kind = item[0]
         if kind == "chunk":
             _, idx, chunk, arrival = item
@@ -367,111 +361,3 @@ class RecorderSink(Sink):
         log.error("%s", self.error)
         if self.on_error is not None:
             self.on_error(self.error)
-
-
-class _Files:
-    """The open files of a session, with rows buffered until the next flush (writer thread)."""
-
-    def __init__(self, folder: Path, fsync: bool) -> None:
-        self.folder = folder
-        self.fsync = fsync
-        self.current: Path | None = None
-        self._streams: list[tuple[Path, pa.Schema, StreamSpec]] = []
-        self._writers: dict[Path, tuple[pa.OSFile, pa.ipc.RecordBatchStreamWriter]] = {}
-        self._pending: list[list[tuple[Chunk, float]]] = []
-        self._arrivals: list[tuple[int, int, float, Gap | None]] = []
-        self._rows: dict[str, list[str]] = {}
-
-    def add_stream(self, key: str, spec: StreamSpec, dtype: np.dtype) -> None:
-        path = self.folder / STREAMS_DIR / f"{key}.arrow"
-        self._streams.append((path, stream_schema(spec, dtype), spec))
-        self._pending.append([])
-        self._open_ipc(path, self._streams[-1][1])
-
-    def add_chunk(self, idx: int, chunk: Chunk, arrival_s: float) -> None:
-        self._pending[idx].append((chunk, arrival_s))
-        self._arrivals.append((idx, len(chunk), arrival_s, None))
-
-    def add_gap(self, gap: Gap, arrival_s: float) -> None:
-        self._arrivals.append((-1, 0, arrival_s, gap))
-
-    def add_row(self, table: str, row: dict[str, Any]) -> None:
-        self._rows.setdefault(table, []).append(json.dumps(row, allow_nan=True))
-
-    def _open_ipc(self, path: Path, schema: pa.Schema) -> None:
-        self.current = path
-        sink = pa.OSFile(str(path), "wb")
-        self._writers[path] = (sink, pa.ipc.new_stream(sink, schema))
-
-    def flush(self) -> None:
-        for (path, schema, spec), pending in zip(self._streams, self._pending, strict=True):
-            if pending:
-                self._write(path, _stream_batch(schema, spec, pending))
-                pending.clear()
-        if self._arrivals:
-            path = self.folder / f"{ARRIVALS}.arrow"
-            if path not in self._writers:
-                self._open_ipc(path, ARRIVAL_SCHEMA)
-            self._write(path, _arrival_batch(self._arrivals))
-            self._arrivals.clear()
-        for table, lines in self._rows.items():
-            if lines:
-                path = self.folder / f"{table}.jsonl"
-                self.current = path
-                with path.open("a", encoding="utf-8") as fh:
-                    fh.write("\n".join(lines) + "\n")
-                    fh.flush()
-                    if self.fsync:
-                        os.fsync(fh.fileno())
-                lines.clear()
-
-    def _write(self, path: Path, batch: pa.RecordBatch) -> None:
-        self.current = path
-        sink, writer = self._writers[path]
-        writer.write_batch(batch)
-        sink.flush()
-        if self.fsync:
-            os.fsync(sink.fileno())
-
-    def close(self) -> None:
-        for sink, writer in self._writers.values():
-            try:
-                writer.close()
-                sink.close()
-            except OSError:
-                continue  # the damage was already reported; complete batches are on disk
-
-
-def _stream_batch(
-    schema: pa.Schema, spec: StreamSpec, pending: list[tuple[Chunk, float]]
-) -> pa.RecordBatch:
-    ts = np.concatenate([c.timestamps for c, _ in pending])
-    arrival = np.concatenate(
-        [c.arrival_s if c.arrival_s is not None else np.full(len(c), a) for c, a in pending]
-    )
-    data = np.concatenate([c.data for c, _ in pending])
-    columns: list[pa.Array] = [pa.array(ts, pa.float64()), pa.array(arrival, pa.float64())]
-    for i, fld in enumerate(schema):
-        if i >= 2:
-            col = data[:, i - 2]
-            if spec.is_markers:
-                columns.append(pa.array(col.tolist(), fld.type))
-            else:
-                columns.append(pa.array(col.astype(fld.type.to_pandas_dtype(), copy=False)))
-    return pa.RecordBatch.from_arrays(columns, schema=schema)
-
-
-def _arrival_batch(rows: list[tuple[int, int, float, Gap | None]]) -> pa.RecordBatch:
-    gaps = [g for *_, g in rows]
-    return pa.RecordBatch.from_arrays(
-        [
-            pa.array([r[0] for r in rows], pa.int32()),
-            pa.array([r[1] for r in rows], pa.int64()),
-            pa.array([r[2] for r in rows], pa.float64()),
-            pa.array([g.source_id if g else None for g in gaps], pa.string()),
-            pa.array([g.t_from_s if g else None for g in gaps], pa.float64()),
-            pa.array([g.t_to_s if g else None for g in gaps], pa.float64()),
-            pa.array([g.reason if g else None for g in gaps], pa.string()),
-        ],
-        schema=ARRIVAL_SCHEMA,
-    )

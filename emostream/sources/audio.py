@@ -17,10 +17,11 @@ import numpy as np
 
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
+from emostream.core.events import Gap, SourceEvent
 from emostream.core.spec import StreamSpec
 from emostream.errors import DeviceError, StreamError
 from emostream.formats.wav import AUDIO_KIND, audio_spec, read
-from emostream.sources.base import Gap, Source, SourceEvent
+from emostream.sources.base import Source
 from emostream.sources.lsl import LslQuery, LslSource
 from emostream.timing import PacketClock
 

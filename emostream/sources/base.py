@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-from emostream.core.chunk import Chunk
+from emostream.core.events import SourceEvent
 from emostream.core.spec import StreamSpec
 from emostream.core.timestamps import TimestampStats
-
-
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """A stretch of time in which a stream delivered nothing (dropout, reconnect, outlet lost)."""
-
-    source_id: str
-    t_from_s: float
-    t_to_s: float
-    reason: str
-
-
-SourceEvent = Chunk | Gap
 
 
 class Source(abc.ABC):

@@ -16,32 +16,23 @@ import numpy as np
 
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s, lsl_to_unix_offset_s
+from emostream.core.events import SourceEvent
 from emostream.core.spec import StreamSpec
 from emostream.core.timestamps import TimestampGuard, TimestampStats
-from emostream.devices import DeviceProfile, device_pseudonym
 from emostream.errors import ConfigError
+from emostream.profiles import DeviceProfile, device_pseudonym
 from emostream.protocols import MalformedPacket, PacketStats, e4
-from emostream.sources.base import Source, SourceEvent
+from emostream.sources.base import Source
 from emostream.sources.device_errors import (
     ConnectionLostError,
     DeviceNotFoundError,
     DeviceRefusedError,
 )
-from emostream.supervisor import BackoffPolicy, Connected, LinkStatus, Supervisor
+from emostream.sources.supervisor import BackoffPolicy, Connected, LinkStatus, Supervisor
 from emostream.timing import MonotonicStamps
 
 log = logging.getLogger(__name__)
 
-#: stream kind → (subscription name, channel count)
-SUBSCRIPTIONS = {
-    "EDA": ("gsr", 1),
-    "PPG": ("bvp", 1),
-    "RR": ("ibi", 1),
-    "TEMP": ("tmp", 1),
-    "ACC": ("acc", 3),
-    "HR": ("hr", 1),
-    "Markers": ("tag", 1),
-}
 
 _READ_BYTES = 1 << 16
 
@@ -75,11 +66,11 @@ class E4StreamingClient(Source):
         )
         self._by_kind = {spec.kind: spec for spec in self._specs}
         for spec in self._specs:
-            expected = SUBSCRIPTIONS.get(spec.kind)
-            if expected is None or expected[1] != spec.n_channels:
+            expected = e4.BY_KIND.get(spec.kind)
+            if expected is None or expected.n_channels != spec.n_channels:
                 raise ConfigError(
                     f"the E4 client cannot give {spec.kind} with {spec.n_channels} channel(s); "
-                    f"it gives {', '.join(f'{k} ({n} ch)' for k, (_, n) in SUBSCRIPTIONS.items())}",
+                    f"it gives {', '.join(f'{k} ({s.n_channels} ch)' for k, s in e4.BY_KIND.items())}",
                     file=profile.path,
                     key=f"streams.{spec.name}",
                 )
@@ -125,7 +116,7 @@ class E4StreamingClient(Source):
             await self._command(reader, writer, f"device_connect {device}")
             for spec in self._specs:
                 await self._command(
-                    reader, writer, f"device_subscribe {SUBSCRIPTIONS[spec.kind][0]} ON"
+                    reader, writer, f"device_subscribe {e4.BY_KIND[spec.kind].subscription} ON"
                 )
             await self._command(reader, writer, "device_subscribe bat ON", required=False)
             offset_s = lsl_to_unix_offset_s()

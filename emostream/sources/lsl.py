@@ -12,11 +12,12 @@ import pylsl
 
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
+from emostream.core.events import ClockOffset, Gap, SourceEvent
 from emostream.core.lslinfo import info_to_spec
 from emostream.core.spec import StreamSpec
 from emostream.core.timestamps import TimestampGuard, TimestampStats
 from emostream.errors import ResolveError, UsageError
-from emostream.sources.base import Gap, Source, SourceEvent
+from emostream.sources.base import Source
 from emostream.windowing import GAP_PERIODS
 
 log = logging.getLogger(__name__)
@@ -52,14 +53,6 @@ class LslQuery:
         return self.predicate()
 
 
-@dataclass(frozen=True, slots=True)
-class ClockOffset:
-    """A measured offset (remote clock -> local LSL clock), added to the stream's timestamps."""
-
-    measured_at_s: float
-    offset_s: float
-
-
 def resolve(query: LslQuery, timeout_s: float) -> pylsl.StreamInfo:
     """First stream matching `query`, or ResolveError naming the query and the timeout."""
     found = pylsl.resolve_bypred(query.predicate(), 1, timeout_s)
@@ -80,7 +73,8 @@ class LslSource(Source):
     """Subscribes to one LSL outlet.
 
     Timestamps are moved onto the local LSL clock with `time_correction`, refreshed every
-    `clock_refresh_s`; every offset used is kept in `clock_offsets`. They then pass a
+    `clock_refresh_s`; every offset used is yielded as a `ClockOffset` event (and kept in
+    `clock_offsets`). They then pass a
     `TimestampGuard` (checked against the arrival time): non-finite and jumping timestamps
     are counted and repaired or dropped with a `Gap`, so the stream goes on. Regular streams
     are dejittered by the guard, not by liblsl (whose dejitter returns NaN for good after one
@@ -128,10 +122,11 @@ class LslSource(Source):
     def spec(self) -> StreamSpec:
         return self._spec
 
-    def _refresh_offset(self) -> float:
+    def _refresh_offset(self) -> ClockOffset:
         offset = float(self._inlet.time_correction(timeout=2.0))
-        self.clock_offsets.append(ClockOffset(lsl_now_s(), offset))
-        return offset
+        measured = ClockOffset(self._spec.source_id, lsl_now_s(), offset)
+        self.clock_offsets.append(measured)
+        return measured
 
     def _pull(self, timeout_s: float) -> tuple[np.ndarray, np.ndarray]:
         data, ts = self._inlet.pull_chunk(
@@ -145,7 +140,9 @@ class LslSource(Source):
 
     async def events(self) -> AsyncIterator[SourceEvent]:
         await self.open()
-        offset = await asyncio.to_thread(self._refresh_offset)
+        measured = await asyncio.to_thread(self._refresh_offset)
+        yield measured
+        offset = measured.offset_s
         last_refresh = lsl_now_s()
         last_t: float | None = None
         last_arrival = lsl_now_s()
@@ -162,7 +159,9 @@ class LslSource(Source):
                     log.warning("%s: no data for %.1f s", self._spec.name, now - last_arrival)
                 continue
             if now - last_refresh > self._clock_refresh_s:
-                offset = await asyncio.to_thread(self._refresh_offset)
+                measured = await asyncio.to_thread(self._refresh_offset)
+                yield measured
+                offset = measured.offset_s
                 last_refresh = now
             guarded = self.guard.apply(ts + offset, now)
             for t_from, t_to in guarded.gaps:

@@ -17,12 +17,13 @@ import numpy as np
 
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
+from emostream.core.events import Gap, SourceEvent
 from emostream.core.spec import StreamSpec
 from emostream.errors import UsageError
 from emostream.formats.base import RecordedStream, Recording
 from emostream.formats.salvage import salvage_timestamps
-from emostream.formats.session import ARRIVAL_LOG_KEY, ArrivalLog, unique_key
-from emostream.sources.base import Gap, Source, SourceEvent
+from emostream.formats.session.layout import ARRIVAL_LOG_KEY, ArrivalLog, unique_key
+from emostream.sources.base import Source
 
 #: in fast mode, hand control back to the event loop after this many chunks
 _YIELD_EVERY = 64

@@ -10,10 +10,11 @@ from dataclasses import replace
 import numpy as np
 
 from emostream.core.chunk import Chunk
+from emostream.core.events import SourceEvent
 from emostream.core.spec import StreamSpec
-from emostream.devices import DeviceProfile, load_profile
 from emostream.errors import ConfigError
-from emostream.sources.base import Source, SourceEvent
+from emostream.profiles import DeviceProfile, load_profile
+from emostream.sources.base import Source
 from emostream.synth.physiology import make_timeline
 from emostream.synth.protocol import Protocol
 from emostream.synth.streams import renderer_for

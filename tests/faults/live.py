@@ -12,12 +12,12 @@ import numpy as np
 
 from benchmarks.soak_live import Fault, Presence, Publisher
 from emostream.core.chunk import Chunk
+from emostream.core.events import Gap
 from emostream.core.spec import StreamSpec
 from emostream.pipeline.runner import Wearer, run_wearers
 from emostream.pipeline.wearer import WearerPipeline, WindowResult
 from emostream.sinks.base import Sink
 from emostream.sinks.recorder import RecorderSink
-from emostream.sources.base import Gap
 from emostream.sources.lsl import LslQuery, LslSource
 from emostream.windowing import WindowConfig
 

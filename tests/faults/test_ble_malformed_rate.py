@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from emostream.devices import load_profile
+from emostream.profiles import load_profile
 from emostream.protocols import pmd
 from emostream.sources.ble import PolarH10
-from emostream.sources.ble.peripherals import VirtualPolarH10
-from emostream.sources.ble.virtual import VirtualAir
+from emostream.testing.peripherals import VirtualPolarH10
+from emostream.testing.virtual_air import VirtualAir
 from tests.sources.ble.harness import pumping, run
 
 WILD_AT_SAMPLE = 780  # the ECG frame holding this sample carries a timestamp 10^6 s ahead

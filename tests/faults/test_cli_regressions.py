@@ -253,3 +253,63 @@ def test_record_options_are_checked(capsys, argv, message):
 def test_nul_byte_in_an_argument_is_a_usage_error(capsys):
     code, err = cli(capsys, "process", "speech.wav", "--out", "o\x00ut")
     assert code == 2 and "NUL byte" in err
+
+
+MODEL = SYNTHETIC + "[model]\n[model.active]\n[labels]\n"
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "key"),
+    [
+        ("[features.hrv]", "min_quality = 1.5", "features.hrv.min_quality"),
+        ("[features.hrv]", "min_coverage = -0.1", "features.hrv.min_coverage"),
+        ("[model]", "learning_rate = 0", "model.learning_rate"),
+        ("[model]", "shrinkage = 2.0", "model.shrinkage"),
+        ("[model]", "z_clip = 0.0", "model.z_clip"),
+        ("[model]", "max_pending_windows = 0", "model.max_pending_windows"),
+        ("[model]", "min_baseline_windows = 1", "model.min_baseline_windows"),
+        ("[model]", "smoothing_s = -1.0", "model.smoothing_s"),
+        ("[model.active]", "span_s = 0.0", "model.active.span_s"),
+        ("[model.active]", "budget = -1", "model.active.budget"),
+        ("[model.active]", "confidence_below = -0.5", "model.active.confidence_below"),
+        ("[labels]", "min_overlap = 0.0", "labels.min_overlap"),
+        ("[labels]", 'classes = ["calm"]', "labels.classes"),
+        ("[labels]", "valence = { calm = 3.0, stress = -1.0 }", "labels.valence.calm"),
+    ],
+)
+def test_invalid_values_in_every_table_exit_2_naming_the_key(tmp_path, capsys, table, line, key):
+    path = pipeline(tmp_path, MODEL.replace(table, f"{table}\n{line}", 1))
+    code, err = cli(capsys, "demo", "--pipeline", path, "--no-lsl", "--no-record")
+    assert code == 2 and str(path) in err and f"key '{key}'" in err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("rate_hz = 1.0", "rate_hz = -1.0", "streams[0].rate_hz"),
+        ('channel_format = "float32"', 'channel_format = "float128"', "streams[0]"),
+        ("[device]", "[device]\nlatency_s = -0.5", "device.latency_s"),
+    ],
+)
+def test_invalid_device_profile_values_exit_2_naming_the_key(tmp_path, capsys, old, new, key):
+    profile = tmp_path / "strap.toml"
+    profile.write_text(PROFILE.replace(old, new))
+    path = pipeline(tmp_path, SYNTHETIC, device=str(profile))
+    code, err = cli(capsys, "demo", "--pipeline", path, "--no-lsl", "--no-record")
+    assert code == 2 and str(profile) in err and f"key '{key}'" in err
+
+
+PROFILE = """
+[device]
+name = "strap"
+description = "an LSL strap"
+transport = "lsl"
+driver = "lsl"
+[[streams]]
+kind = "ECG"
+name = "Strap-ECG"
+channels = ["ecg"]
+units = ["uV"]
+rate_hz = 1.0
+channel_format = "float32"
+"""

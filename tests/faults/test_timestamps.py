@@ -17,11 +17,11 @@ from benchmarks.soak_live import counter_spec
 from emostream.cli import main
 from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec
-from emostream.devices import load_profile
 from emostream.formats import session as session_format
 from emostream.formats import xdf
 from emostream.formats.base import RecordedStream, Recording
 from emostream.formats.registry import read_recording
+from emostream.profiles import load_profile
 from emostream.sinks.recorder import RecorderSink
 from emostream.sources.e4_tcp import E4StreamingClient
 from emostream.sources.recording import RecordingSource, collect

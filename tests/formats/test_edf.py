@@ -14,7 +14,7 @@ from emostream.formats import edf
 from emostream.formats.base import RecordedStream, Recording
 from emostream.formats.export import export_edf
 from emostream.formats.registry import detect_format
-from emostream.formats.session import DamagedRecordingError
+from emostream.formats.session.reader import DamagedRecordingError
 
 DURATION_S = 30
 

@@ -18,7 +18,7 @@ from emostream.core.spec import StreamSpec
 from emostream.errors import RecordingError
 from emostream.formats import session
 from emostream.formats.registry import detect_format
-from emostream.formats.session import DamagedRecordingError
+from emostream.formats.session.reader import DamagedRecordingError
 from emostream.sinks.recorder import RecorderSink
 
 ECG = StreamSpec("ECG", "s-ECG", ("counter",), ("",), 500.0, "s-ecg", "double64")
@@ -119,7 +119,7 @@ import os, sys, time
 import numpy as np
 from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec
-from emostream.formats.session import read_ipc
+from emostream.formats.session.files import read_ipc
 from emostream.sinks.recorder import RecorderSink
 
 spec = StreamSpec("ECG", "s-ECG", ("counter",), ("",), 500.0, "s-ecg", "double64")

@@ -17,7 +17,7 @@ from emostream.errors import RecordingError
 from emostream.formats import xdf
 from emostream.formats.base import Recording
 from emostream.formats.registry import detect_format
-from emostream.formats.session import DamagedRecordingError
+from emostream.formats.session.reader import DamagedRecordingError
 from emostream.sources.recording import RecordingSource, collect
 from emostream.sources.synthetic import SyntheticWearerSource
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
+import numpy as np
 import pytest
 from river import base
 
+from emostream.core.chunk import Chunk
+from emostream.core.spec import StreamSpec, markers_spec
 from emostream.features.base import FeatureVector
+from emostream.features.engine import FeatureEngine
+from emostream.features.registry import parse_feature_tables
 from emostream.labels import LabelConfig
 from emostream.models.config import ActiveLearningConfig, ModelConfig
 from emostream.models.online import UNKNOWN_STATE, OnlineStateModel
+from emostream.windowing import WindowConfig, Windower
 
 from .conftest import PROTOCOL_START_S, make_session
 
@@ -229,3 +235,25 @@ def test_pending_queue_is_bounded():
         model.step(fv)
     assert len(model.pending) == 50
     assert model.counters.n_dropped_unlabelled == len(session) - 50
+
+
+def test_engine_then_step_feeds_each_label_marker_once():
+    """A caller driving Windower → FeatureEngine → OnlineStateModel.step by hand: each marker
+    reaches exactly one window, so a span is learned once, not once per window holding it."""
+
+    rr = StreamSpec("RR", "test-RR", ("RR",), ("ms",), 0.0, "t-RR")
+    marks = markers_spec("labels", "t:labels")
+    engine = FeatureEngine(parse_feature_tables({"hr": {}}, None), {"rr": rr})
+    windower = Windower(WindowConfig(length_s=30.0, hop_s=5.0))
+    windower.add_stream(rr, "rr")
+    windower.add_stream(marks)
+    labels = [(40.0, "phase:stress:start"), (100.0, "phase:stress:end")]
+    windower.push(Chunk.from_arrays(marks, [t for t, _ in labels], [m for _, m in labels]))
+    beats_s = np.arange(0.0, 200.0, 0.8)
+    windower.push(Chunk.from_arrays(rr, beats_s, np.full((beats_s.size, 1), 800.0)))
+    vectors = [engine.process(w) for w in windower.pop_ready(flush=True)]
+    assert [m for fv in vectors for m in fv.markers] == labels
+    model = OnlineStateModel(_config(learn_every_s=0.0, replay_per_class=0), config_hash="t")
+    learned = sum(model.step(fv).n_learned for fv in vectors)
+    inside = [fv for fv in vectors if fv.t_start >= 40.0 and fv.t_end <= 100.0]
+    assert learned == len(inside) > 0

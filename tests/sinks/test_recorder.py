@@ -21,14 +21,14 @@ from emostream.cli import main
 from emostream.consent import consent_record
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
+from emostream.core.events import ClockOffset, Gap
 from emostream.core.spec import StreamSpec, markers_spec
 from emostream.errors import RecordingError, UsageError
 from emostream.features.base import FeatureVector
 from emostream.formats import session
-from emostream.formats.session import ARRIVAL_LOG_KEY
-from emostream.pipeline.config import RecordConfig
+from emostream.formats.session.layout import ARRIVAL_LOG_KEY
+from emostream.sinks.config import RecordConfig
 from emostream.sinks.recorder import RecorderSink
-from emostream.sources.base import Gap
 
 ECG = StreamSpec("ECG", "rec-ECG", ("ECG", "counter"), ("uV", ""), 500.0, "rec-ecg", "float32")
 EDA = StreamSpec("EDA", "rec-EDA", ("EDA",), ("uS",), 4.0, "rec-eda", "double64")
@@ -301,7 +301,6 @@ def test_clock_offsets_of_an_lsl_source_are_recorded(tmp_path: Path, unique_name
     outlets = StreamOutlets([spec])
     source = LslSource(LslQuery(source_id=spec.source_id), resolve_timeout_s=10.0)
     sink = RecorderSink(tmp_path, subject="P01", live=False)
-    sink.watch_sources([source])
     sink.open(None)
     stop = threading.Event()
 
@@ -322,6 +321,8 @@ def test_clock_offsets_of_an_lsl_source_are_recorded(tmp_path: Path, unique_name
             if isinstance(event, Chunk):
                 sink.on_chunk(event)
                 n += len(event)
+            elif isinstance(event, ClockOffset):
+                sink.on_event(event)
             if n >= 50:
                 break
         await source.aclose()

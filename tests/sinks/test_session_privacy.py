@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from emostream.pipeline.config import RecordConfig
+from emostream.sinks.config import RecordConfig
 from emostream.sinks.recorder import RecorderSink
 
 IDENTIFYING = {

@@ -106,7 +106,8 @@ def test_lsl_audio_outlet_to_source(unique_name):
 
         async def collect():
             async for event in source.events():
-                got.append(event)
+                if isinstance(event, Chunk):
+                    got.append(event)
                 if sum(len(c) for c in got) >= n:
                     return
 

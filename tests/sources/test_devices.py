@@ -5,17 +5,14 @@ from __future__ import annotations
 import pytest
 
 from emostream.core.chunk import Chunk
-from emostream.devices import load_profile
 from emostream.errors import ConfigError, UsageError
-from emostream.pipeline.config import SourceConfig
+from emostream.pipeline.build import build_device_source
+from emostream.profiles import load_profile
 from emostream.sources.ble import Muse, PolarH10
-from emostream.sources.devices import (
-    Connection,
-    SimulatedDevice,
-    build_device_source,
-    parse_e4_address,
-)
+from emostream.sources.config import SourceConfig
 from emostream.sources.e4_tcp import E4StreamingClient
+from emostream.sources.factory import Connection, parse_e4_address
+from emostream.testing.simulate import SimulatedDevice
 from tests.sources.ble.harness import run
 
 

@@ -7,10 +7,10 @@ import pylsl
 import pytest
 
 from emostream.core.clock import lsl_now_s
-from emostream.devices import load_profile
+from emostream.profiles import load_profile
 from emostream.sources.device_errors import DeviceNotFoundError, DeviceRefusedError
-from emostream.sources.e4_server import VirtualE4Server
 from emostream.sources.e4_tcp import E4StreamingClient
+from emostream.testing.e4_server import VirtualE4Server
 from tests.sources.ble.harness import Inlet, pumping, run
 
 
@@ -67,3 +67,13 @@ def test_unknown_device_and_absent_server_are_clear_errors() -> None:
                 pass
 
     run(body())
+
+
+def test_the_e4_profile_follows_the_protocols_stream_table():
+    from emostream.protocols.e4 import BY_KIND
+
+    profile = load_profile("empatica-e4")
+    assert {s.kind for s in profile.streams} == set(BY_KIND)
+    for entry in profile.streams:
+        stream = BY_KIND[entry.kind]
+        assert (len(entry.channels), entry.rate_hz) == (stream.n_channels, stream.rate_hz)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from emostream.core.chunk import Chunk
+from emostream.core.events import Gap
 from emostream.core.spec import StreamSpec, markers_spec
 from emostream.errors import UsageError
 from emostream.formats.base import RecordedStream, Recording
-from emostream.formats.session import ARRIVAL_LOG_KEY, ArrivalLog
-from emostream.sources.base import Gap
+from emostream.formats.session.layout import ARRIVAL_LOG_KEY, ArrivalLog
 from emostream.sources.recording import RecordingSource
 from emostream.windowing import WindowConfig, Windower
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from emostream.supervisor import BackoffPolicy
+from emostream.sources.supervisor import BackoffPolicy
 
 
 def test_backoff_grows_caps_and_jitters() -> None:

@@ -20,15 +20,16 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
+from emostream.core.events import SourceEvent
 from emostream.core.spec import StreamSpec
 from emostream.core.timestamps import TimestampGuard, TimestampStats
-from emostream.devices import DeviceProfile, device_pseudonym
 from emostream.errors import ConfigError
+from emostream.profiles import DeviceProfile, device_pseudonym
 from emostream.protocols import MalformedPacket, PacketStats, hrs
-from emostream.sources.base import Source, SourceEvent
+from emostream.sources.base import Source
 from emostream.sources.ble.transport import BleBackend, translate_errors
 from emostream.sources.device_errors import ConnectionLostError
-from emostream.supervisor import BackoffPolicy, Connected, LinkStatus, Supervisor
+from emostream.sources.supervisor import BackoffPolicy, Connected, LinkStatus, Supervisor
 from emostream.timing import MonotonicStamps, rr_beat_times_s
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,9 @@ import numpy as np
 import pylsl
 
 from emostream.core.chunk import Chunk
+from emostream.core.events import Gap, SourceEvent
 from emostream.sinks.lsl import StreamOutlets
-from emostream.sources.base import Gap, Source, SourceEvent
+from emostream.sources.base import Source
 
 
 def run(coro, timeout_s: float = 60.0):

@@ -7,11 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from emostream.devices import load_profile
 from emostream.errors import ConfigError
+from emostream.profiles import load_profile
 from emostream.sources.ble import HeartRateStrap
-from emostream.sources.ble.peripherals import RR_CYCLE_COUNTS, VirtualHeartRateStrap
-from emostream.sources.ble.virtual import VirtualAir
+from emostream.testing.peripherals import RR_CYCLE_COUNTS, VirtualHeartRateStrap
+from emostream.testing.virtual_air import VirtualAir
 from tests.sources.ble.harness import Inlet, pumping, run
 
 

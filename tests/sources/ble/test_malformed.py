@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emostream.devices import load_profile
+from emostream.profiles import load_profile
 from emostream.sources.ble import HeartRateStrap, Muse, PolarH10
 from emostream.sources.e4_tcp import E4StreamingClient
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from emostream.devices import load_profile
+from emostream.profiles import load_profile
 from emostream.protocols import muse
 from emostream.sources.ble import Muse
-from emostream.sources.ble.peripherals import VirtualMuse
-from emostream.sources.ble.virtual import VirtualAir
+from emostream.testing.peripherals import VirtualMuse
+from emostream.testing.virtual_air import VirtualAir
 from tests.sources.ble.harness import Inlet, pumping, run
 
 

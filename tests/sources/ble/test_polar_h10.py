@@ -6,11 +6,11 @@ import numpy as np
 import pylsl
 import pytest
 
-from emostream.devices import load_profile
+from emostream.profiles import load_profile
 from emostream.sources.ble import PolarH10
-from emostream.sources.ble.peripherals import VirtualPolarH10
-from emostream.sources.ble.virtual import VirtualAir
 from emostream.sources.device_errors import DeviceInChargerError, DeviceNotFoundError
+from emostream.testing.peripherals import VirtualPolarH10
+from emostream.testing.virtual_air import VirtualAir
 from tests.sources.ble.harness import Inlet, pumping, run
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from emostream.devices import load_profile
+from emostream.profiles import load_profile
 from emostream.sources.ble import HeartRateStrap
 
 QUEUE_SIZE = 4

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from emostream.core.clock import lsl_now_s
-from emostream.devices import load_profile
+from emostream.profiles import load_profile
 from emostream.protocols import muse
 from emostream.sources.ble import Muse, PolarH10
-from emostream.sources.ble.peripherals import VirtualMuse, VirtualPolarH10
-from emostream.sources.ble.virtual import VirtualAir
+from emostream.testing.peripherals import VirtualMuse, VirtualPolarH10
+from emostream.testing.virtual_air import VirtualAir
 from tests.sources.ble.harness import Inlet, pumping, run
 
 CASES = {

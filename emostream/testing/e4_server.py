@@ -1,7 +1,8 @@
 """A virtual E4 streaming server on loopback: speaks the server's TCP protocol and streams a
 simulated E4 at its native rates (EDA 4 Hz, BVP 64 Hz, ACC 32 Hz, TEMP 4 Hz, HR/IBI per
-beat, a tag every 10 s, battery every 5 s). The BVP value is the sample counter, so a
-receiver can check for lost or duplicated samples. Used by tests and `stream --simulate`.
+beat, a tag every 10 s, battery every 5 s). Without a `wearer`, the BVP value is the sample
+counter, so a receiver can check for lost or duplicated samples; with a `WearerSignals`, the
+streams carry the synthetic wearer's pulse, EDA, skin temperature and beats.
 """
 
 from __future__ import annotations
@@ -11,17 +12,13 @@ import contextlib
 import time
 
 from emostream.protocols import e4
+from emostream.testing.wearer import WearerSignals
 
+#: emission rates (Hz) of the streams the E4 sends per beat or event
+_EVENT_RATES_HZ = {"ibi": 1.0, "hr": 1.0, "tag": 0.1, "bat": 0.2}
 #: subscription → (line prefix, rate Hz)
 _RATES = {
-    "gsr": ("E4_Gsr", 4.0),
-    "bvp": ("E4_Bvp", 64.0),
-    "acc": ("E4_Acc", 32.0),
-    "tmp": ("E4_Temperature", 4.0),
-    "hr": ("E4_Hr", 1.0),
-    "ibi": ("E4_Ibi", 1.0),
-    "tag": ("E4_Tag", 0.1),
-    "bat": ("E4_Battery", 0.2),
+    s.subscription: (s.prefix, s.rate_hz or _EVENT_RATES_HZ[s.subscription]) for s in e4.E4_STREAMS
 }
 
 
@@ -43,18 +40,37 @@ def _values(stream: str, n: int, battery: float) -> str:
     return ""
 
 
+#: subscription → the wearer's signal kind and its scale to the E4's units
+_WEARER_KINDS = {"gsr": ("EDA", 1.0), "bvp": ("PPG", 50.0), "tmp": ("TEMP", 1.0)}
+
+
+def _wearer_values(wearer: WearerSignals, stream: str, n: int, battery: float) -> str:
+    if stream in _WEARER_KINDS:
+        kind, scale = _WEARER_KINDS[stream]
+        value = float(wearer.samples(kind, _RATES[stream][1], n, 1)[0, 0]) * scale
+        return f"{value:.4f}"
+    if stream == "acc":
+        return "0 0 64"  # at rest, 1 g on z (1/64 g per count)
+    if stream == "ibi":
+        return f"{wearer.rr_interval_s(n):.3f}"
+    if stream == "hr":
+        return f"{60.0 / wearer.rr_interval_s(n):.1f}"
+    return _values(stream, n, battery)
+
+
 class VirtualE4Server:
     """Listens on `host:port` (port 0 = any free port; see `.port` after `start()`)."""
 
     def __init__(
         self, device_id: str = "9ff167", *, host: str = "127.0.0.1", port: int = 0,
-        speed: float = 1.0, battery: float = 0.8,
+        speed: float = 1.0, battery: float = 0.8, wearer: WearerSignals | None = None,
     ) -> None:  # fmt: skip
         self.device_id = device_id
         self.host = host
         self.port = port
         self.speed = speed
         self.battery = battery
+        self.wearer = wearer
         self.t0_unix_s = time.time()
         self._t0_loop: float | None = None
         self._server: asyncio.Server | None = None
@@ -127,6 +143,11 @@ class VirtualE4Server:
             return f"R device_subscribe {words[1]} OK"
         return f"R {command} ERR unknown command"
 
+    def _value(self, stream: str, n: int) -> str:
+        if self.wearer is None:
+            return _values(stream, n, self.battery)
+        return _wearer_values(self.wearer, stream, n, self.battery)
+
     async def _stream(self, writer: asyncio.StreamWriter, subscribed: dict[str, int]) -> None:
         while True:
             lines = []
@@ -135,7 +156,7 @@ class VirtualE4Server:
                 due = self._due(rate)
                 for n in range(next_n, due):
                     t = self.t0_unix_s + n / rate
-                    lines.append(f"{prefix} {t:.6f} {_values(stream, n, self.battery)}".rstrip())
+                    lines.append(f"{prefix} {t:.6f} {self._value(stream, n)}".rstrip())
                 subscribed[stream] = max(next_n, due)
             if lines:
                 writer.write(("\r\n".join(lines) + "\r\n").encode("ascii"))

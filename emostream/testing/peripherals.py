@@ -2,9 +2,10 @@
 
 Each peripheral is a bumble device with real GATT services that advertises its name, accepts
 connections, answers its control protocol and notifies data at the device's own sample rate.
-Sample values are counters (ECG µV = sample number, Muse raw = sample number + 256·channel,
-strap RR from a fixed cycle), so a receiver can check for lost or duplicated samples. The log
-of what was sent (`sent`) holds true emission times on the LSL clock.
+Without a `wearer`, sample values are counters (ECG µV = sample number, Muse raw = sample
+number + 256·channel, strap RR from a fixed cycle), so a receiver can check for lost or
+duplicated samples. With a `WearerSignals`, they send the synthetic wearer's beats, ECG and
+EEG. The log of what was sent (`sent`) holds true emission times on the LSL clock.
 
 `go_away()` / `come_back()` model the wearer walking out of range and back: connections drop,
 advertising stops, and the device keeps sampling (the samples in between are lost).
@@ -25,10 +26,14 @@ from bumble.profiles.battery_service import BatteryService
 from bumble.profiles.heart_rate_service import HeartRateService
 
 from emostream.core.clock import lsl_now_s
+from emostream.core.registry import Registry
 from emostream.protocols import muse, pmd
-from emostream.sources.ble.virtual import VirtualAir, bumble_device
+from emostream.testing.virtual_air import VirtualAir, bumble_device
+from emostream.testing.wearer import WearerSignals
 
 _NOTIFY = gatt.Characteristic.Properties.NOTIFY
+#: beat intervals (1/1024 s) of a device without a wearer: a fixed cycle
+RR_CYCLE_COUNTS = tuple(800 + 4 * i for i in range(50))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,7 @@ class VirtualPeripheral(abc.ABC):
     def __init__(
         self, air: VirtualAir, name: str | None = None, address: str | None = None, *,
         speed: float = 1.0, battery_pct: int = 85, seed: int = 0, keep_log: bool = True,
+        wearer: WearerSignals | None = None,
     ) -> None:  # fmt: skip
         self.air = air
         self.name = name or self.DEFAULT_NAME
@@ -60,6 +66,7 @@ class VirtualPeripheral(abc.ABC):
         self.battery_pct = battery_pct
         self.rng = random.Random(seed)
         self.keep_log = keep_log
+        self.wearer = wearer
         self.sent: list[SentPacket] = []
         self.n_connections = 0
         self.device = bumble_device(air.link, self.name, self.address)
@@ -154,9 +161,14 @@ class VirtualPeripheral(abc.ABC):
     def connection_mtu(self) -> int:
         return min((c.att_mtu for c in self.device.connections.values()), default=23)
 
+    def rr_counts(self, beat: int) -> int:
+        """Interval before beat `beat + 1` in 1/1024 s: the wearer's, or a fixed cycle."""
+        if self.wearer is not None:
+            return round(self.wearer.rr_interval_s(beat) * 1024)
+        return RR_CYCLE_COUNTS[beat % len(RR_CYCLE_COUNTS)]
+
 
 # ---------------------------------------------------------------------------------------------
-RR_CYCLE_COUNTS = tuple(800 + 4 * i for i in range(50))
 
 
 class VirtualHeartRateStrap(VirtualPeripheral):
@@ -172,16 +184,13 @@ class VirtualHeartRateStrap(VirtualPeripheral):
             body_sensor_location=HeartRateService.BodySensorLocation.CHEST,
         )
         self.beat = 0
-        self.period_s = RR_CYCLE_COUNTS[0] / 1024
+        self.period_s = self.rr_counts(0) / 1024
 
     def services(self) -> list[gatt.Service]:
         return [self.hrs, self._battery_service()]
 
     def service_uuids(self) -> list[UUID]:
         return [gatt.GATT_HEART_RATE_SERVICE]
-
-    def rr_counts(self, beat: int) -> int:
-        return RR_CYCLE_COUNTS[beat % len(RR_CYCLE_COUNTS)]
 
     async def emit(self, tick: int, t_true_s: float) -> None:
         counts = self.rr_counts(self.beat)
@@ -309,11 +318,14 @@ class VirtualPolarH10(VirtualPeripheral):
             return
         counter = np.arange(first, first + n)
         if measurement is pmd.Measurement.ECG:
-            frame = pmd.encode_frame(
-                measurement, self.device_ns(t_last), 0, counter.reshape(-1, 1) % (1 << 23)
-            )
+            if self.wearer is None:
+                ecg_uv = counter.reshape(-1, 1) % (1 << 23)
+            else:
+                ecg_mv = self.wearer.samples("ECG", fs, first, n)
+                ecg_uv = np.round(ecg_mv * 1000.0).astype(np.int64)
+            frame = pmd.encode_frame(measurement, self.device_ns(t_last), 0, ecg_uv)
         else:
-            mg = counter % 1000
+            mg = counter % 1000 if self.wearer is None else np.zeros(n, dtype=np.int64)
             xyz = np.column_stack([mg, -mg, np.full(n, 1000)])
             frame = pmd.encode_frame(measurement, self.device_ns(t_last), 1, xyz)
         self.log(measurement.name.lower(), first, n, t_last)
@@ -321,7 +333,7 @@ class VirtualPolarH10(VirtualPeripheral):
 
     async def _emit_hr(self, t_true_s: float) -> None:
         self._beat_due_s += self.period_s
-        counts = RR_CYCLE_COUNTS[self._beat % len(RR_CYCLE_COUNTS)]
+        counts = self.rr_counts(self._beat)
         if self._beat_due_s < counts / 1024:
             return
         self._beat_due_s -= counts / 1024
@@ -414,14 +426,24 @@ class VirtualMuse(VirtualPeripheral):
         self.log("eeg", first, muse.SAMPLES_PER_PACKET, t_true_s)
         order = list(range(len(self.eeg)))
         self.rng.shuffle(order)
+        raw_all = self._raw_eeg(first)
         for channel in order:
-            raw = (np.arange(first, first + muse.SAMPLES_PER_PACKET) + 256 * channel) % 4096
+            raw = raw_all[:, channel]
             await self.device.notify_subscribers(self.eeg[channel], muse.encode_eeg(index, raw))
+
+    def _raw_eeg(self, first: int) -> np.ndarray:
+        """One packet of 12-bit samples for the five channels (TP9, AF7, AF8, TP10, AUX)."""
+        n = muse.SAMPLES_PER_PACKET
+        if self.wearer is None:
+            return (np.arange(first, first + n)[:, None] + 256 * np.arange(5)) % 4096
+        eeg_uv = self.wearer.samples("EEG", muse.FS_HZ, first, n)
+        raw = np.full((n, 5), muse.RAW_OFFSET, dtype=np.int64)
+        raw[:, : eeg_uv.shape[1]] = np.round(eeg_uv / muse.UV_PER_COUNT) + muse.RAW_OFFSET
+        return np.clip(raw, 0, 4095)
 
 
 #: profile `device.driver` → virtual peripheral class
-PERIPHERALS: dict[str, type[VirtualPeripheral]] = {
-    "hr-strap": VirtualHeartRateStrap,
-    "polar-h10": VirtualPolarH10,
-    "muse": VirtualMuse,
-}
+PERIPHERALS: Registry[type[VirtualPeripheral]] = Registry("virtual BLE device")
+PERIPHERALS.register("hr-strap", VirtualHeartRateStrap)
+PERIPHERALS.register("polar-h10", VirtualPolarH10)
+PERIPHERALS.register("muse", VirtualMuse)

@@ -9,7 +9,7 @@ import pytest
 
 from emostream.core.spec import StreamSpec
 from emostream.datasets.base import LabelledRecording, segment_markers
-from emostream.evaluation.reorder import labelled_segments, reassemble
+from emostream.datasets.reorder import labelled_segments, reassemble
 from emostream.formats.base import RecordedStream, Recording
 from emostream.labels import LabelConfig
 

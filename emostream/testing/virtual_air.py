@@ -4,7 +4,7 @@
 adapter. `BumbleClientBackend` and `BumbleScannerBackend` implement bleak's backend
 interfaces on top of it, so `BleakClient(address, backend=BumbleClientBackend, air=air)`
 runs the real bleak API against peripherals hosted on the same link (see
-`emostream.sources.ble.peripherals`). Used by the tests and by `emostream stream --simulate`.
+`emostream.testing.peripherals`). Used by the tests and by `emostream stream --simulate`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from emostream import bundled
-from emostream.config import load_toml, parse_dataclass
+from emostream.config import check_range, load_toml, parse_dataclass
 from emostream.core.spec import StreamSpec
 from emostream.errors import ConfigError, StreamError
 
@@ -32,6 +32,9 @@ class DeviceInfo:
     #: processing latency of the producer (e.g. a face tracker), subtracted from timestamps
     latency_s: float = 0.0
 
+    def __post_init__(self) -> None:
+        check_range("latency_s", self.latency_s, 0.0, 60.0)
+
 
 @dataclass(frozen=True)
 class StreamEntry:
@@ -47,6 +50,9 @@ class StreamEntry:
     match_type: str = ""
     match_source_id: str = ""
     optional: bool = False
+
+    def __post_init__(self) -> None:
+        check_range("rate_hz", self.rate_hz, 0.0, 1e6)
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ class DeviceProfile:
         and unique. It must not identify a person: pass hardware identifiers through
         `device_pseudonym`."""
         specs = []
-        for entry in self.streams:
+        for i, entry in enumerate(self.streams):
             try:
                 specs.append(
                     StreamSpec(
@@ -79,7 +85,7 @@ class DeviceProfile:
                     )
                 )
             except StreamError as exc:
-                raise ConfigError(str(exc), file=self.path, key=f"streams.{entry.name}") from None
+                raise ConfigError(str(exc), file=self.path, key=f"streams[{i}]") from None
         return tuple(specs)
 
 
@@ -111,7 +117,9 @@ def load_profile(name_or_path: str | Path) -> DeviceProfile:
     for i, entry in enumerate(parsed.streams):
         if len(entry.units) != len(entry.channels):
             raise ConfigError("give one unit per channel", file=path, key=f"streams[{i}].units")
-    return DeviceProfile(parsed.device, parsed.streams, path)
+    profile = DeviceProfile(parsed.device, parsed.streams, path)
+    profile.stream_specs("check")  # a bad channel format or label is reported now, not live
+    return profile
 
 
 def list_profiles() -> list[str]:

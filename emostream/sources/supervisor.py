@@ -5,12 +5,15 @@ once the link is up, then chunks, and ends (or raises a transient error) when th
 lost. `supervise` runs sessions back to back for the lifetime of the source. The driver keeps
 its specs, so source_ids and the LSL outlets fed from them stay the same across reconnects;
 each outage becomes one `Gap` per stream and two markers ("disconnected", "reconnected").
+Every change of the link status (state, battery, signal strength, outages) is yielded as a
+`LinkState` event, so views and recorders learn it from the events, like gaps.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import AsyncIterator, Callable
@@ -18,8 +21,8 @@ from dataclasses import dataclass, field
 
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
+from emostream.core.events import Gap, LinkState, SourceEvent
 from emostream.core.spec import StreamSpec
-from emostream.sources.base import Gap, SourceEvent
 from emostream.sources.device_errors import ConnectionLostError, DeviceNotFoundError
 
 log = logging.getLogger(__name__)
@@ -95,6 +98,8 @@ class Supervisor:
         self._rng = random.Random(seed)
         self.status = status or LinkStatus()
         self._closed = asyncio.Event()
+        self._device_id = next((s.source_id for s in specs if not s.is_markers), name)
+        self._reported: LinkState | None = None
 
     def close(self) -> None:
         self._closed.set()
@@ -119,8 +124,10 @@ class Supervisor:
                             for event in self._gap_events(lost_at, lsl_now_s(), reason):
                                 yield event
                             lost_at = None
-                        continue
-                    yield item
+                    else:
+                        yield item
+                    if (change := self._link_change()) is not None:
+                        yield change
                 reason = "the device stopped sending"
             except TRANSIENT_ERRORS as exc:
                 if self.status.n_connects == 0:
@@ -135,10 +142,25 @@ class Supervisor:
                 log.warning("%s: %s; reconnecting", self._name, reason)
                 if (m := self.marker(lost_at, f"disconnected: {reason}")) is not None:
                     yield m
+                if (change := self._link_change()) is not None:
+                    yield change
             delay = self.policy.delay_s(attempt, self._rng)
             attempt += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), timeout=delay)
+
+    def _link_change(self) -> LinkState | None:
+        """The link status as an event, when it differs from the one last reported."""
+        st = self.status
+        now = LinkState(
+            self._device_id, lsl_now_s(), st.state, st.battery_pct, st.rssi_dbm, st.n_gaps,
+            st.last_error,
+        )  # fmt: skip
+        last = self._reported
+        if last is not None and dataclasses.replace(last, t_s=now.t_s) == now:
+            return None
+        self._reported = now
+        return now
 
     def _gap_events(self, t_from: float, t_to: float, reason: str) -> list[SourceEvent]:
         self.status.n_gaps += 1
