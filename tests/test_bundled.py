@@ -1,8 +1,8 @@
 """Pipelines and profiles by name: the user's ./pipelines and ./devices first, then bundled."""
 
 from emostream import bundled
-from emostream.devices import list_profiles, load_profile
 from emostream.pipeline.config import load_pipeline
+from emostream.profiles import list_profiles, load_profile
 
 DEMO = bundled.bundled_dir("pipelines") / "demo.toml"
 

@@ -68,6 +68,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="write the label-efficiency and reliability PNGs of --active/--outputs here",
     )
+    p.add_argument(
+        "--select",
+        action="store_true",
+        help="instead of scoring the pipeline's model, choose its inputs and learner by nested "
+        "leave-one-subject-out and report the nested score (see docs/evaluation.md)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
@@ -92,8 +98,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--figures needs --active or --outputs")
     if (args.active or args.outputs) and args.model is not None:
         raise UsageError("--active and --outputs train their own general models; drop --model")
+    if args.select and (args.model is not None or args.active or args.outputs):
+        raise UsageError("--select scores candidates of its own; drop --model, --active, --outputs")
     options = dataset_options(args)
     config, model_config, data = prepare(args.dataset, args.format, **options, progress=_progress)
+    if args.select:
+        return _select(args, data, model_config)
     model = None
     if args.model is not None:
         model = OnlineStateModel.load(
@@ -151,6 +161,33 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(scores))
         return 0
     print_table(scores)
+    return 0
+
+
+def _select(args: argparse.Namespace, data, model_config) -> int:
+    from emostream.evaluation.selection import select
+
+    try:
+        result = select(data, model_config, train_stride=args.train_stride, progress=_progress)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    nested = result["nested"]
+    print(
+        "nested leave-one-subject-out (balanced accuracy of the candidate chosen on the inner "
+        f"folds): {nested['balanced_accuracy_mean']:.3f} {_ci(nested['balanced_accuracy_ci95'])}, "
+        f"worst {nested['balanced_accuracy_min']:.3f}"
+    )
+    for subject, fold in nested["folds"].items():
+        print(
+            f"  {subject:<6} {fold['chosen']:<60} inner {fold['inner']:.3f}  outer {fold['outer']:.3f}"
+        )
+    print(f"chosen on all subjects: {result['chosen_on_all_subjects']}")
+    print("leave-one-subject-out, every candidate:")
+    for name, mean in result["loso"].items():
+        print(f"  {name:<60} {mean:.3f}")
     return 0
 
 

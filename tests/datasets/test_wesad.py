@@ -331,3 +331,18 @@ def test_evaluate_refuses_a_model_of_another_pipeline(wesad_root, tmp_path, caps
     )
     assert code == 1
     assert "pipeline config hash" in capsys.readouterr().err
+
+
+def test_evaluate_select_reports_the_nested_choice(wesad_root, capsys):
+    data, pipeline = wesad_root / "data", wesad_root / "p.toml"
+    args = ["evaluate", str(data), "--format", "wesad", "--pipeline", str(pipeline)]
+    assert main([*args, "--select", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    folds = result["nested"]["folds"]
+    assert set(folds) == {"S2", "S3", "S4"}
+    assert all(fold["chosen"] in result["loso"] for fold in folds.values())
+    assert result["chosen_on_all_subjects"] in result["loso"]
+    assert main([*args, "--select"]) == 0
+    assert "nested leave-one-subject-out" in capsys.readouterr().out
+    assert main([*args, "--select", "--active"]) == 2
+    assert "--select" in capsys.readouterr().err

@@ -1,0 +1,195 @@
+"""Nested leave-one-subject-out choice of the model's inputs and learner.
+
+A default chosen by its score on the subjects it is then scored on is optimistic. Here every
+candidate (a set of input groups × a learner) is scored leave-one-subject-out *inside* the
+training subjects of each outer fold; the candidate best there is scored on the outer
+subject. The mean of those outer scores estimates what the selection procedure gives a new
+wearer; the candidate best over all subjects is what a pipeline would then ship.
+
+Candidates are scored as the generic protocol predicts (the general model frozen, the
+wearer's declared-baseline z-scores, probabilities smoothed like the online model's). The
+learners' general models are batch fits equal to the online learners' (`lda`: scikit-learn's
+shrinkage LDA with equal priors; `map-logistic`: class-balanced logistic regression; see
+the tests of both), so each candidate is one fit per training set. A model trained without
+subjects a and b scores both a (for the outer fold b) and b (for a): one fit per pair.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.signal import lfilter
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
+from threadpoolctl import threadpool_limits
+
+from emostream.datasets.windows import SubjectWindows
+from emostream.evaluation import stats
+from emostream.evaluation.protocols import Progress, encode_session
+from emostream.evaluation.references import feature_matrix
+from emostream.models.config import ModelConfig
+
+#: optional groups of inputs (name prefixes); every candidate has every other input
+INPUT_GROUPS: dict[str, tuple[str, ...]] = {
+    "hrv": ("hr_bpm", "hrv_"),
+    "scr": ("eda_scr_",),
+    "device-hr": ("hr_device_",),
+    "acc-axes": ("acc_x_", "acc_y_", "acc_z_"),
+}
+
+
+def _lda(shrinkage: float) -> Callable[[int], Any]:
+    return lambda n: LinearDiscriminantAnalysis(
+        solver="lsqr", shrinkage=shrinkage, priors=np.full(n, 1.0 / n)
+    )
+
+
+def _logistic(c: float) -> Callable[[int], Any]:
+    return lambda n: LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+
+
+#: learner settings → a fresh general model for n classes
+LEARNERS: dict[str, Callable[[int], Any]] = {
+    "lda shrinkage=0.2": _lda(0.2),
+    "lda shrinkage=0.5": _lda(0.5),
+    "map-logistic population_c=0.1": _logistic(0.1),
+    "map-logistic population_c=1": _logistic(1.0),
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Candidate:
+    learner: str
+    groups: tuple[str, ...]
+    #: column indices of the inputs it uses
+    columns: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.learner} + {'+'.join(self.groups) or 'core'}"
+
+
+@dataclasses.dataclass(slots=True)
+class _Subject:
+    test_x: np.ndarray  # every window, declared baseline only
+    train_x: np.ndarray  # labelled windows (every `stride`-th), every marker
+    train_y: np.ndarray
+    truth: np.ndarray  # labelled windows' classes
+    labelled: np.ndarray  # mask of labelled windows among all
+
+
+def candidates(names: Sequence[str]) -> list[Candidate]:
+    """Every combination of the input groups present in `names`, with every learner."""
+    grouped = {
+        g: [i for i, n in enumerate(names) if n.startswith(prefixes)]
+        for g, prefixes in INPUT_GROUPS.items()
+    }
+    core = [i for i in range(len(names)) if not any(i in cols for cols in grouped.values())]
+    present = [g for g, cols in grouped.items() if cols]
+    out = []
+    for r in range(len(present) + 1):
+        for combo in itertools.combinations(present, r):
+            columns = tuple(sorted(core + [i for g in combo for i in grouped[g]]))
+            out.extend(Candidate(learner, combo, columns) for learner in LEARNERS)
+    return out
+
+
+def _prepare(
+    config: ModelConfig, subject: SubjectWindows, names: list[str] | None, stride: int
+) -> tuple[_Subject, list[str]]:
+    test = encode_session(config, subject, labels=False)
+    train = encode_session(config, subject, labels=True)
+    names = names or sorted({k for x in test for k in x})
+    truth = np.array([t or "" for t in subject.truth])
+    labelled = truth != ""
+    strided = labelled & (np.arange(truth.size) % stride == 0)
+    return (
+        _Subject(
+            feature_matrix(test, names, 0.0),
+            feature_matrix(train, names, 0.0)[strided],
+            truth[strided],
+            truth[labelled],
+            labelled,
+        ),
+        names,
+    )
+
+
+def select(
+    subjects: Sequence[SubjectWindows],
+    config: ModelConfig,
+    *,
+    train_stride: int = 5,
+    progress: Progress = lambda _: None,
+) -> dict[str, Any]:
+    """Nested LOSO over every candidate; `config.features` is ignored (all inputs offered)."""
+    config = dataclasses.replace(config, features=())
+    data: dict[str, _Subject] = {}
+    names: list[str] | None = None
+    for s in subjects:
+        if any(s.truth):
+            data[s.subject], names = _prepare(config, s, names, train_stride)
+    ids = sorted(data)
+    if len(ids) < 3:
+        raise ValueError("nested leave-one-subject-out needs at least three labelled subjects")
+    assert names is not None
+    hop_s = subjects[0].windows[1].t_end - subjects[0].windows[0].t_end
+    alpha = 1.0 - np.exp(-hop_s / config.smoothing_s) if config.smoothing_s > 0 else 1.0
+
+    def fit(candidate: Candidate, train: list[str]) -> Any:
+        cols = list(candidate.columns)
+        x = np.vstack([data[s].train_x[:, cols] for s in train])
+        y = np.concatenate([data[s].train_y for s in train])
+        return LEARNERS[candidate.learner](len(np.unique(y))).fit(x, y)
+
+    def score(model: Any, candidate: Candidate, subject: str) -> float:
+        d = data[subject]
+        p = model.predict_proba(d.test_x[:, list(candidate.columns)])
+        p = lfilter([alpha], [1.0, alpha - 1.0], p, axis=0, zi=(1.0 - alpha) * p[:1])[0]
+        predicted = model.classes_[p.argmax(axis=1)][d.labelled]
+        return float(balanced_accuracy_score(d.truth, predicted))
+
+    grid = candidates(names)
+    loso: dict[str, dict[str, float]] = {}
+    without_pair: dict[tuple[str, str, str], float] = {}  # (candidate, left out, scored)
+    with threadpool_limits(limits=1):
+        for k, candidate in enumerate(grid, 1):
+            loso[candidate.name] = {
+                o: score(fit(candidate, [s for s in ids if s != o]), candidate, o) for o in ids
+            }
+            for a, b in itertools.combinations(ids, 2):
+                model = fit(candidate, [s for s in ids if s not in (a, b)])
+                without_pair[(candidate.name, a, b)] = score(model, candidate, b)
+                without_pair[(candidate.name, b, a)] = score(model, candidate, a)
+            progress(
+                f"[{k}/{len(grid)}] {candidate.name}: LOSO "
+                f"{np.mean(list(loso[candidate.name].values())):.3f}"
+            )
+    folds = {}
+    for outer in ids:
+        inner = {
+            c.name: float(np.mean([without_pair[(c.name, outer, i)] for i in ids if i != outer]))
+            for c in grid
+        }
+        best = max(inner, key=inner.__getitem__)
+        folds[outer] = {"chosen": best, "inner": inner[best], "outer": loso[best][outer]}
+    outer_scores = [folds[s]["outer"] for s in ids]
+    overall = {name: float(np.mean(list(by.values()))) for name, by in loso.items()}
+    return {
+        "nested": {
+            "balanced_accuracy_mean": float(np.mean(outer_scores)),
+            "balanced_accuracy_ci95": stats.bootstrap_ci(outer_scores),
+            "balanced_accuracy_min": float(np.min(outer_scores)),
+            "folds": folds,
+            "times_chosen": dict(Counter(f["chosen"] for f in folds.values()).most_common()),
+        },
+        "chosen_on_all_subjects": max(overall, key=overall.__getitem__),
+        "loso": dict(sorted(overall.items(), key=lambda kv: -kv[1])),
+        "inputs": {c.name: [names[i] for i in c.columns] for c in grid},
+    }

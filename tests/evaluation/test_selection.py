@@ -1,0 +1,63 @@
+"""Nested leave-one-subject-out selection: the choice for a subject never sees that subject."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from emostream.evaluation.selection import LEARNERS, candidates, select
+
+from .conftest import model_config, synthetic_subject
+
+NAMES = ("S1", "S2", "S3", "S4", "S5")
+
+
+def _with_noise_axis(subject, seed: int, scale: float = 1.0):
+    """The subject with an uninformative `acc_x_mean_g` input (the acc-axes group)."""
+    rng = np.random.default_rng(seed)
+    windows = [
+        dataclasses.replace(fv, values={**fv.values, "acc_x_mean_g": float(rng.normal(0, scale))})
+        for fv in subject.windows
+    ]
+    return dataclasses.replace(subject, windows=windows)
+
+
+def _subjects():
+    return [_with_noise_axis(synthetic_subject(n), k) for k, n in enumerate(NAMES)]
+
+
+def test_candidates_cover_every_group_combination_and_learner():
+    names = ["eda_scl_us", "hr_bpm", "hrv_rmssd_ms", "acc_x_mean_g", "acc_magnitude_sd_g"]
+    grid = candidates(names)
+    assert len(grid) == 4 * len(LEARNERS)  # groups present: hrv, acc-axes
+    core = {c.name: [names[i] for i in c.columns] for c in grid}
+    assert core["lda shrinkage=0.2 + core"] == ["eda_scl_us", "acc_magnitude_sd_g"]
+    assert set(core["lda shrinkage=0.2 + hrv+acc-axes"]) == set(names)
+
+
+def test_nested_scores_are_the_chosen_candidates_outer_scores():
+    result = select(_subjects(), model_config())
+    nested = result["nested"]
+    assert set(nested["folds"]) == set(NAMES)
+    for fold in nested["folds"].values():
+        assert fold["chosen"] in result["loso"]
+        assert 0.0 <= fold["outer"] <= 1.0
+    assert nested["balanced_accuracy_mean"] == pytest.approx(
+        np.mean([f["outer"] for f in nested["folds"].values()])
+    )
+    assert result["chosen_on_all_subjects"] == next(iter(result["loso"]))
+    assert nested["balanced_accuracy_mean"] > 0.8  # SCL and HR separate the synthetic states
+
+
+def test_a_subjects_own_data_never_changes_its_fold_choice():
+    plain = select(_subjects(), model_config())
+    subjects = _subjects()
+    # S3's noise axis becomes wildly different: only S3's outer score may change
+    subjects[2] = _with_noise_axis(synthetic_subject("S3"), 99, scale=50.0)
+    changed = select(subjects, model_config())
+    assert changed["nested"]["folds"]["S3"]["chosen"] == plain["nested"]["folds"]["S3"]["chosen"]
+    assert changed["nested"]["folds"]["S3"]["inner"] == pytest.approx(
+        plain["nested"]["folds"]["S3"]["inner"]
+    )
