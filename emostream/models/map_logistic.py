@@ -6,11 +6,13 @@ The model keeps the windows it has learned, at two levels:
   class-balanced log-loss plus an L2 penalty 1/(2C)·‖W‖² (scikit-learn's
   `LogisticRegression(class_weight="balanced", C=C)`, multinomial), refitted exactly on
   every window kept, so the order in which windows arrived does not matter;
-- the wearer: windows labelled in the current session. The wearer's weights are the MAP
-  estimate under a Gaussian prior centred on the population's weights: they minimise the
-  wearer's log-loss plus (τ/2)·‖θ − θ_population‖² (intercepts included), τ being
-  `prior_windows`. A few answers move the class boundaries towards this wearer; many move
-  them further; none leaves the population model.
+- the wearer: windows labelled in the current session. The weights of the classes the
+  wearer has labelled are the MAP estimate under a Gaussian prior centred on the
+  population's: they minimise the log-loss of each window's class among those classes plus
+  (τ/2)·‖θ − θ_population‖² (intercepts included), τ being `prior_windows`. A few answers
+  move the boundaries between the wearer's labelled classes towards this wearer; many move
+  them further; none leaves the population model. A class the wearer has not labelled keeps
+  the population's weights, and one labelled class alone changes nothing.
 
 Absent features are the wearer's baseline (0), as for the other learners. The population
 keeps at most `max_rows_per_class` windows of each class (a seeded uniform subsample).
@@ -223,17 +225,8 @@ class MapLogisticRegression(base.Classifier):
             self._stale_wearer = bool(own_y.size)
         self._stale_population = False
         if self._stale_wearer:
-            if pop_y.size:  # the population's weights are the prior's centre
-                self.theta = fit_softmax(
-                    own_x,
-                    own_y,
-                    np.ones(own_y.size),
-                    n_classes,
-                    self.prior_windows,
-                    self.population_theta,
-                    True,
-                    self.theta,
-                )
+            if pop_y.size:
+                self.theta = self._wearer_theta(own_x, own_y)
             else:  # no population yet: the wearer's windows are the population
                 self.theta = fit_softmax(
                     own_x,
@@ -246,6 +239,29 @@ class MapLogisticRegression(base.Classifier):
                     self.theta,
                 )
         self._stale_wearer = False
+
+    def _wearer_theta(self, own_x: np.ndarray, own_y: np.ndarray) -> np.ndarray:
+        """MAP weights of the classes the wearer has labelled, centred on the population's,
+        from the likelihood of each window's class among those classes; the other classes
+        keep the population's weights (their absence from the wearer's labels says nothing
+        about where they lie)."""
+        labelled = np.flatnonzero(np.bincount(own_y, minlength=len(self.classes)))
+        theta = self.population_theta.copy()
+        if labelled.size < 2:  # one class: its likelihood among one class is always 1
+            return theta
+        position = np.full(len(self.classes), -1)
+        position[labelled] = np.arange(labelled.size)
+        theta[labelled] = fit_softmax(
+            own_x,
+            position[own_y],
+            np.ones(own_y.size),
+            labelled.size,
+            self.prior_windows,
+            self.population_theta[labelled],
+            True,
+            self.theta[labelled],
+        )
+        return theta
 
     def predict_proba_one(  # type: ignore[override]
         self, x: dict[str, float]

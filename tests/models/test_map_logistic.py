@@ -66,19 +66,33 @@ def test_a_wearers_labels_move_the_weights_by_map_weight():
     x, y = _data(5)
     loose = _trained(x, y, prior_windows=1.0)
     tight = _trained(x, y, prior_windows=1e6)
-    population = loose.theta.copy()
-    # this wearer's stress sits where the population has calm
-    wearer_stress = np.random.default_rng(6).normal([0, 0, 0], 0.3, size=(40, 3))
+    population = loose.population_theta.copy()
+    before = float(_proba(loose, np.zeros((1, 3)))[0, 1])
+    # this wearer's stress sits where the population has calm, and their calm further out
+    rng = np.random.default_rng(6)
     for model in (loose, tight):
-        for row in _rows(wearer_stress):
+        for row in _rows(rng.normal([0, 0, 0], 0.3, size=(40, 3))):
             model.learn_one(row, "stress")
+        for row in _rows(rng.normal([-2, -1, 0], 0.3, size=(40, 3))):
+            model.learn_one(row, "calm")
     at_origin = {"a": 0.0, "b": 0.0, "c": 0.0}
-    before = float(_proba(_trained(x, y), np.zeros((1, 3)))[0, 1])
     assert loose.predict_proba_one(at_origin)["stress"] > before + 0.3
     assert tight.predict_proba_one(at_origin)["stress"] == pytest.approx(before, abs=1e-3)
+    # the class this wearer has not labelled keeps the population's weights
+    assert loose.theta[CLASSES.index("fun")] == pytest.approx(population[CLASSES.index("fun")])
     loose.new_session()  # the next wearer starts from the population, which now includes them
     assert loose.wearer.size == 0
     assert not np.allclose(loose.population_theta, population)
+
+
+def test_one_labelled_class_alone_changes_nothing():
+    x, y = _data(8)
+    model = _trained(x, y, prior_windows=1.0)
+    probe, _ = _data(9, 20)
+    before = _proba(model, probe)
+    for row in _rows(np.zeros((50, 3))):
+        model.learn_one(row, "calm")
+    assert _proba(model, probe) == pytest.approx(before)
 
 
 def test_features_first_seen_later_are_added_with_zero_weight():
