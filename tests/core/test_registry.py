@@ -56,7 +56,7 @@ def test_a_name_is_registered_once():
         (DRIVERS, {"hr-strap", "polar-h10", "muse"}),
         (FORMATS, {"session", "e4", "xdf", "edf", "wfdb", "wav", "neurokit-csv"}),
         (DATASETS, {"wesad", "stress-predict"}),
-        (LEARNERS, {"lda", "logistic", "softmax", "arf", "hoeffding"}),
+        (LEARNERS, {"map-logistic", "lda", "logistic", "softmax", "arf", "hoeffding"}),
         (TRANSPORTS, {"recording", "synthetic", "lsl", "ble", "e4-tcp"}),
         (WEARABLES, {"ble", "e4-tcp"}),
     ],
