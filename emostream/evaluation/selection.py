@@ -92,7 +92,7 @@ def candidates(names: Sequence[str]) -> list[Candidate]:
     }
     core = [i for i in range(len(names)) if not any(i in cols for cols in grouped.values())]
     present = [g for g, cols in grouped.items() if cols]
-    out = []
+    out: list[Candidate] = []
     for r in range(len(present) + 1):
         for combo in itertools.combinations(present, r):
             columns = tuple(sorted(core + [i for g in combo for i in grouped[g]]))
@@ -171,7 +171,7 @@ def select(
                 f"[{k}/{len(grid)}] {candidate.name}: LOSO "
                 f"{np.mean(list(loso[candidate.name].values())):.3f}"
             )
-    folds = {}
+    folds: dict[str, dict[str, Any]] = {}
     for outer in ids:
         inner = {
             c.name: float(np.mean([without_pair[(c.name, outer, i)] for i in ids if i != outer]))
@@ -179,7 +179,7 @@ def select(
         }
         best = max(inner, key=inner.__getitem__)
         folds[outer] = {"chosen": best, "inner": inner[best], "outer": loso[best][outer]}
-    outer_scores = [folds[s]["outer"] for s in ids]
+    outer_scores = [float(folds[s]["outer"]) for s in ids]
     overall = {name: float(np.mean(list(by.values()))) for name, by in loso.items()}
     return {
         "nested": {
