@@ -53,13 +53,13 @@ class WearerPipeline:
     ):
         self.windower = Windower(window)
         self._keys: dict[str, str] = {}
-        numeric: dict[str, StreamSpec] = {}
+        windowed: dict[str, StreamSpec] = {}
         for spec in specs:
             key = self.windower.add_stream(spec, stream_key(spec))
             self._keys[spec.source_id] = key
-            if not spec.is_markers:
-                numeric[key] = spec
-        self.engine = FeatureEngine(feature_params, numeric)
+            if not spec.is_event_markers:
+                windowed[key] = spec
+        self.engine = FeatureEngine(feature_params, windowed)
         self.staleness = StalenessTracker()
         self.model = model
         self.sinks = list(sinks)

@@ -178,10 +178,10 @@ class LslSource(Source):
                 self.n_gaps += 1
                 yield Gap(self._spec.source_id, last_t, float(ts[0]), "outlet silent or lost")
             if self._spec.is_markers:
-                values = np.empty((len(ts), 1), dtype=object)
-                values[:, 0] = [
-                    v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-                    for v in data[:, 0]
+                values = np.empty(data.shape, dtype=object)
+                values[:] = [
+                    [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in row]
+                    for row in data
                 ]
                 data = values
             yield Chunk(self._spec, ts, data, np.full(ts.shape, now))

@@ -52,7 +52,7 @@ def test_a_name_is_registered_once():
 @pytest.mark.parametrize(
     ("registry", "names"),
     [
-        (EXTRACTORS, {"hrv", "eda", "rsp", "temp", "eeg", "voice", "face", "hr", "acc"}),
+        (EXTRACTORS, {"hrv", "eda", "rsp", "temp", "eeg", "voice", "face", "hr", "acc", "text"}),
         (DRIVERS, {"hr-strap", "polar-h10", "muse"}),
         (FORMATS, {"session", "e4", "xdf", "edf", "wfdb", "wav", "neurokit-csv"}),
         (DATASETS, {"wesad", "stress-predict"}),
