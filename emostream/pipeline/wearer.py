@@ -13,6 +13,7 @@ from emostream.core.events import Gap, SourceEvent
 from emostream.core.spec import StreamSpec
 from emostream.features.base import FeatureVector
 from emostream.features.engine import FeatureEngine
+from emostream.models.incongruence import incongruence
 from emostream.sinks.base import Sink
 from emostream.sync import StalenessTracker
 from emostream.windowing import WindowConfig, Windower, stream_key
@@ -103,6 +104,7 @@ class WearerPipeline:
             if self.model is not None:
                 step = self.model.step(fv)
                 prediction, markers = step.prediction, step.markers
+                prediction.update(incongruence(fv.values, prediction))
             self.counters.n_windows += 1
             for sink in self.sinks:
                 sink.on_window(fv, prediction)
