@@ -23,7 +23,7 @@ def seconds(caption: webvtt.Caption, which: str) -> float:
 def cues_of(captions: webvtt.WebVTT) -> list[Cue]:
     return [
         Cue(seconds(c, "start"), seconds(c, "end"), c.text, c.voice or "")
-        for c in captions
+        for c in captions.captions
         if c.text.strip()
     ]
 
