@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -115,3 +116,47 @@ def test_process_a_transcript_gives_text_features(tmp_path, capsys):
     assert table.loc[55.0, "text_valence"] != table.loc[55.0, "text_valence"]  # NaN in the table
     # the last cue ends at 60 s and reaches the last window
     assert table.loc[60.0, "text_question_rate"] == 1.0
+
+
+def _physiology_csv(tmp_path, seconds: int = 120):
+    """A NeuroKit-style CSV: 100 Hz ECG and EDA, no time column."""
+    import neurokit2 as nk
+
+    ecg = nk.ecg_simulate(duration=seconds, sampling_rate=100, heart_rate=70, random_state=2)
+    eda = 2.0 + nk.eda_simulate(duration=seconds, sampling_rate=100, random_state=2)
+    path = tmp_path / "physio.csv"
+    path.write_text(
+        "ECG,EDA\n" + "\n".join(f"{a:.5f},{b:.5f}" for a, b in zip(ecg, eda, strict=True))
+    )
+    return path
+
+
+def test_process_joins_a_transcript_to_a_physiology_recording(tmp_path):
+    physio = _physiology_csv(tmp_path)
+    talk = _write(tmp_path, "talk.csv", "start,end,text\n70,71.5,I am so happy today!\n")
+    base = ["process", str(physio), "--fs-hz", "100", "--quiet", "--transcript", str(talk)]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    table = pq.read_table(tmp_path / "a" / "features.parquet").to_pandas().set_index("t_end")
+    assert table["hr_bpm"].notna().all()
+    # the utterance ended at 71.5 s after the recording's first sample (t = 0)
+    assert np.isnan(table.loc[71.0, "text_valence"]) and table.loc[72.0, "text_valence"] > 0.5
+    # with the transcript's 0:00 at 10 s on the recording's clock, it ended at 81.5 s
+    assert main([*base, "--transcript-t0-s", "10", "--out", str(tmp_path / "b")]) == 0
+    shifted = pq.read_table(tmp_path / "b" / "features.parquet").to_pandas().set_index("t_end")
+    assert np.isnan(shifted.loc[81.0, "text_valence"]) and shifted.loc[82.0, "text_valence"] > 0.5
+
+
+def test_transcript_option_refuses_what_it_cannot_use(tmp_path, capsys):
+    physio = _physiology_csv(tmp_path, seconds=70)
+    talk = _write(tmp_path, "talk.vtt", VTT)
+    out = ["--out", str(tmp_path / "o"), "--quiet"]
+    fs = ["--fs-hz", "100"]
+    assert main(["process", str(physio), *fs, "--transcript", str(physio), *out]) == 2
+    assert "not a transcript" in capsys.readouterr().err
+    assert main(["process", str(physio), str(physio), *fs, "--transcript", str(talk), *out]) == 2
+    assert "one INPUT" in capsys.readouterr().err
+    assert main(["process", str(physio), *fs, "--transcript-t0-s", "3", *out]) == 2
+    assert "needs --transcript" in capsys.readouterr().err
+    voice = ["--pipeline", "voice", "--transcript", str(talk)]
+    assert main(["process", str(physio), *fs, *voice, *out]) == 2
+    assert "has no [features.text]" in capsys.readouterr().err
