@@ -1,10 +1,10 @@
-"""Does adding face and voice help? Online state and valence accuracy on the synthetic protocol,
-physiology alone against physiology + face + voice, in the same run.
+"""Does adding face, voice or text help? Online state and valence accuracy on the synthetic
+protocol, physiology alone against physiology with the other modalities, in the same run.
 
     .venv/bin/python benchmarks/fusion_value.py [--passes 3] [--seeds 1 2 3]
 
-Each seed renders a synthetic wearer (ECG, EDA, RSP, TEMP, EEG) with face and voice streams
-over `--passes` repetitions of the protocol (baseline, stress, recovery, amusement; 3 min
+Each seed renders a synthetic wearer (ECG, EDA, RSP, TEMP, EEG) with face, voice and
+transcribed-speech (text) streams over `--passes` repetitions of the protocol (baseline, stress, recovery, amusement; 3 min
 each) and its phase markers. The demo's model (logistic, classes calm/stress/amusement,
 valence calm 0, stress -0.6, amusement 0.8, 60 s windows, 5 s hop) runs prequentially: every
 window is predicted before its label can be learned. Scored on the windows after the first
@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score
 
 from emostream.core.chunk import Chunk
-from emostream.core.spec import StreamSpec, markers_spec
+from emostream.core.spec import StreamSpec, markers_spec, text_spec
 from emostream.features.face import face_channels
 from emostream.features.registry import parse_feature_tables
 from emostream.labels import LabelConfig
@@ -32,6 +32,7 @@ from emostream.sources.synthetic import phase_markers
 from emostream.synth.physiology import EEG_CHANNELS, make_timeline
 from emostream.synth.protocol import Protocol
 from emostream.synth.streams import renderer_for
+from emostream.synth.text import text_stream
 from emostream.windowing import WindowConfig
 
 RATES = {"ECG": 250.0, "EDA": 16.0, "RSP": 32.0, "TEMP": 4.0, "EEG": 256.0, "Face": 30.0}
@@ -48,6 +49,7 @@ FACE_VOICE = {"face": {}, "voice": {}}
 SETUPS = {
     "physiology (ECG, EDA, RSP, TEMP)": (BODY, PHYSIOLOGY),
     "physiology + face + voice": ((*BODY, "Face", "Audio"), {**PHYSIOLOGY, **FACE_VOICE}),
+    "physiology + text": ((*BODY, "Text"), {**PHYSIOLOGY, "text": {}}),
     "physiology + EEG": ((*BODY, "EEG"), {**PHYSIOLOGY, "eeg": {}}),
     "physiology + EEG + face + voice": (
         (*BODY, "EEG", "Face", "Audio"),
@@ -70,6 +72,8 @@ def render(protocol: Protocol, seed: int) -> dict[str, tuple[StreamSpec, np.ndar
         ch = CHANNELS.get(kind, (kind,))
         spec = StreamSpec(kind, f"value-{kind}", ch, ("",) * len(ch), fs, f"value:{kind.lower()}")
         out[kind] = (spec, t, x.astype(np.float32))
+    t_s, texts = text_stream(timeline, seed)
+    out["Text"] = (text_spec("value-Text", "value:text"), t_s, np.array(texts, dtype=object))
     return out
 
 

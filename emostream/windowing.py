@@ -167,7 +167,7 @@ class Windower:
     # -- input -------------------------------------------------------------------------
     def add_stream(self, spec: StreamSpec, key: str | None = None) -> str:
         key = key or stream_key(spec)
-        if spec.is_markers:
+        if spec.is_event_markers:
             self._marker_specs[key] = spec
             return key
         if key in self._streams:
@@ -180,7 +180,9 @@ class Windower:
             if not spec.is_irregular
             else IRREGULAR_CAPACITY
         )
-        dtype = np.float32 if spec.channel_format == "float32" else np.float64
+        dtype: type = np.float32 if spec.channel_format == "float32" else np.float64
+        if spec.is_text:
+            dtype = object  # utterances: strings, held like any irregular stream
         n_bytes = capacity * spec.n_channels * np.dtype(dtype).itemsize
         if n_bytes > MAX_BUFFER_BYTES:
             raise StreamError(
@@ -204,7 +206,7 @@ class Windower:
     def push(self, chunk: Chunk, key: str | None = None) -> None:
         """Add a chunk. Out-of-order samples are dropped and counted; NaNs are kept and counted."""
         key = key or stream_key(chunk.spec)
-        if chunk.spec.is_markers:
+        if chunk.spec.is_event_markers:
             if key not in self._marker_specs:
                 self.add_stream(chunk.spec, key)
             for t, value in zip(chunk.timestamps, chunk.data[:, 0], strict=True):

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Any
 from emostream.commands import arg_types
 from emostream.commands.common import add_model_args
 from emostream.errors import RecordingError, UsageError
-from emostream.formats.registry import DEFAULT_PIPELINES, FORMATS, read_recording
+from emostream.formats.registry import (
+    DEFAULT_PIPELINES,
+    FORMATS,
+    detect_format,
+    read_recording,
+)
 from emostream.pipeline.config import load_pipeline, parse_pipeline
 
 if TYPE_CHECKING:
@@ -57,6 +62,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="from a damaged file, process what was readable before the damage",
     )
+    p.add_argument(
+        "--transcript",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a timed transcript (WebVTT, SRT or start,end,text CSV) of the input's session, "
+        "joined as its Text stream (one INPUT only; the pipeline needs [features.text])",
+    )
+    p.add_argument(
+        "--transcript-t0-s",
+        type=float,
+        default=None,
+        metavar="S",
+        help="time on the input's clock at which the transcript's 0:00 lies "
+        "(default: the input's first sample)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -86,6 +107,26 @@ def check_inputs(config: PipelineConfig, recording: Recording, path: str) -> Non
         )
 
 
+TRANSCRIPT_FORMATS = ("webvtt", "srt", "transcript-csv")
+
+
+def join_transcript(recording: Recording, path: Path, t0_s: float | None) -> None:
+    """Add the transcript at `path` to `recording` as its `text` stream, its 0:00 at `t0_s`
+    on the recording's clock (default: the recording's first sample)."""
+    fmt = detect_format(path)
+    if fmt not in TRANSCRIPT_FORMATS:
+        raise UsageError(
+            f"--transcript {path}: a {fmt} input, not a transcript "
+            f"({', '.join(TRANSCRIPT_FORMATS)})"
+        )
+    if "text" in recording.streams:
+        raise UsageError(f"--transcript {path}: the input already holds a Text stream")
+    start_s = recording.t_start_s if t0_s is None else t0_s
+    _, transcript = read_recording(path, fmt, t0_s=start_s)
+    recording.streams["text"] = transcript.streams["text"]
+    recording.meta["transcript"] = transcript.meta
+
+
 def run(args: argparse.Namespace) -> int:
     from emostream.pipeline.build import build_model, check_model_path
     from emostream.pipeline.process import check_output_folder, process_recording, write_outputs
@@ -98,6 +139,10 @@ def run(args: argparse.Namespace) -> int:
         options["fs_hz"] = args.fs_hz
     if args.partial:
         options["partial"] = True
+    if args.transcript is not None and len(args.inputs) > 1:
+        raise UsageError("--transcript goes with one INPUT; process the sessions one by one")
+    if args.transcript_t0_s is not None and args.transcript is None:
+        raise UsageError("--transcript-t0-s needs --transcript FILE")
     summaries = []
     feature_tables = []
     prediction_tables = []
@@ -105,6 +150,13 @@ def run(args: argparse.Namespace) -> int:
     for path in args.inputs:
         fmt, recording = read_recording(path, args.format, **options)
         this_config = _pipeline_for(args, fmt, recording.meta)
+        if args.transcript is not None:
+            if "text" not in this_config.features:
+                raise UsageError(
+                    f"--transcript: pipeline '{this_config.meta.name}' has no [features.text]; "
+                    "choose one that has with --pipeline"
+                )
+            join_transcript(recording, args.transcript, args.transcript_t0_s)
         if config is not None and this_config.config_hash != config.config_hash:
             raise UsageError(f"{path}: inputs need the same pipeline; process them separately")
         config = this_config

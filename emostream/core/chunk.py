@@ -60,8 +60,12 @@ class Chunk:
         """Build a chunk, converting timestamps to float64 and 1-D data to one column."""
         ts = np.asarray(timestamps, dtype=np.float64).reshape(-1)
         if spec.is_markers:
-            arr = np.empty((len(data), 1), dtype=object)
-            arr[:, 0] = [str(row[0] if isinstance(row, (list, tuple)) else row) for row in data]
+            n_channels = spec.n_channels
+            arr = np.empty((len(data), n_channels), dtype=object)
+            for i, row in enumerate(data):
+                values = list(row) if isinstance(row, (list, tuple, np.ndarray)) else [row]
+                values = (values + [""] * n_channels)[:n_channels]
+                arr[i] = [str(v) for v in values]
         else:
             arr = np.asarray(data)
             if arr.ndim == 1 and spec.n_channels == 1:

@@ -14,8 +14,10 @@ NUMERIC_FORMATS = ("float32", "double64", "int32", "int16")
 #: LSL stream types: the official ones plus the community conventions (PROTOCOLS.md §5).
 KNOWN_KINDS = (
     "EEG", "MoCap", "NIRS", "Gaze", "VideoRaw", "VideoCompressed", "Audio", "Markers",
-    "ECG", "PPG", "EDA", "RR", "HR", "RSP", "TEMP", "ACC", "Face", "Features", "State",
+    "ECG", "PPG", "EDA", "RR", "HR", "RSP", "TEMP", "ACC", "Face", "Text", "Features", "State",
 )  # fmt: skip
+#: kind of a string stream of utterances (channel `text`, optionally `speaker`)
+TEXT_KIND = "Text"
 
 _SOURCE_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]+$")
 
@@ -65,7 +67,18 @@ class StreamSpec:
 
     @property
     def is_markers(self) -> bool:
+        """A string stream (event markers, or utterances when `is_text`)."""
         return self.channel_format == STRING_FORMAT
+
+    @property
+    def is_text(self) -> bool:
+        """A string stream of utterances: windowed like data, not treated as event markers."""
+        return self.is_markers and self.kind == TEXT_KIND
+
+    @property
+    def is_event_markers(self) -> bool:
+        """A string stream of event markers (labels, phase changes)."""
+        return self.is_markers and not self.is_text
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -80,6 +93,20 @@ def markers_spec(name: str, source_id: str) -> StreamSpec:
         name=name,
         channels=("marker",),
         units=("",),
+        rate_hz=IRREGULAR_RATE,
+        source_id=source_id,
+        channel_format=STRING_FORMAT,
+    )
+
+
+def text_spec(name: str, source_id: str, speaker: bool = False) -> StreamSpec:
+    """An irregular string stream of utterances: `text`, plus `speaker` when given."""
+    channels = ("text", "speaker") if speaker else ("text",)
+    return StreamSpec(
+        kind=TEXT_KIND,
+        name=name,
+        channels=channels,
+        units=("",) * len(channels),
         rate_hz=IRREGULAR_RATE,
         source_id=source_id,
         channel_format=STRING_FORMAT,

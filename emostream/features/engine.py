@@ -19,7 +19,7 @@ def bind_stream(cls: type[Extractor], params: Any, specs: dict[str, StreamSpec])
         return wanted if spec is not None and spec.kind in cls.kinds else None
     for kind in cls.kinds:
         for key, spec in specs.items():
-            if spec.kind == kind and not spec.is_markers:
+            if spec.kind == kind and not spec.is_event_markers:
                 return key
     return None
 

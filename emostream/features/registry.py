@@ -46,4 +46,15 @@ def extractors_without_input(features: dict[str, Any], kinds: set[str]) -> dict[
 
 
 # The extractor modules register themselves on import.
-from emostream.features import acc, eda, eeg, face, hr, hrv, rsp, temp, voice  # noqa: E402, F401
+from emostream.features import (  # noqa: E402, F401
+    acc,
+    eda,
+    eeg,
+    face,
+    hr,
+    hrv,
+    rsp,
+    temp,
+    text,
+    voice,
+)

@@ -25,6 +25,9 @@ for _name, _module_name in (
     ("edf", "edf"),
     ("wfdb", "wfdb"),
     ("wav", "wav"),
+    ("webvtt", "webvtt"),
+    ("srt", "srt"),
+    ("transcript-csv", "transcript_csv"),
     ("neurokit-csv", "neurokit_csv"),
 ):
     FORMATS.lazy(_name, f"emostream.formats.{_module_name}")
@@ -37,6 +40,9 @@ DEFAULT_PIPELINES: dict[str, str] = {
     "edf": "physio-csv",
     "wfdb": "physio-csv",
     "wav": "voice",
+    "webvtt": "text",
+    "srt": "text",
+    "transcript-csv": "text",
 }
 
 

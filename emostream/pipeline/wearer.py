@@ -13,6 +13,7 @@ from emostream.core.events import Gap, SourceEvent
 from emostream.core.spec import StreamSpec
 from emostream.features.base import FeatureVector
 from emostream.features.engine import FeatureEngine
+from emostream.models.incongruence import incongruence
 from emostream.sinks.base import Sink
 from emostream.sync import StalenessTracker
 from emostream.windowing import WindowConfig, Windower, stream_key
@@ -53,13 +54,13 @@ class WearerPipeline:
     ):
         self.windower = Windower(window)
         self._keys: dict[str, str] = {}
-        numeric: dict[str, StreamSpec] = {}
+        windowed: dict[str, StreamSpec] = {}
         for spec in specs:
             key = self.windower.add_stream(spec, stream_key(spec))
             self._keys[spec.source_id] = key
-            if not spec.is_markers:
-                numeric[key] = spec
-        self.engine = FeatureEngine(feature_params, numeric)
+            if not spec.is_event_markers:
+                windowed[key] = spec
+        self.engine = FeatureEngine(feature_params, windowed)
         self.staleness = StalenessTracker()
         self.model = model
         self.sinks = list(sinks)
@@ -103,6 +104,7 @@ class WearerPipeline:
             if self.model is not None:
                 step = self.model.step(fv)
                 prediction, markers = step.prediction, step.markers
+                prediction.update(incongruence(fv.values, prediction))
             self.counters.n_windows += 1
             for sink in self.sinks:
                 sink.on_window(fv, prediction)

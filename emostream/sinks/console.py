@@ -27,6 +27,7 @@ LIVE_FEATURES: tuple[tuple[str, str, str], ...] = (
     ("eeg_faa", "FAA", "{:+.2f}"),
     ("face_happiness_mean", "Smile", "{:.2f}"),
     ("voice_f0_mean_hz", "F0 Hz", "{:.0f}"),
+    ("text_valence", "Words", "{:+.2f}"),
 )
 PHASE_PREFIX = "phase:"
 LOW_BATTERY_PCT = 15

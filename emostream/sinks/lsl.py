@@ -54,8 +54,8 @@ class StreamOutlets:
         if not len(chunk):
             return
         if spec.is_markers:
-            for t, value in zip(chunk.timestamps, chunk.data[:, 0], strict=True):
-                outlet.push_sample([str(value)], float(t))
+            for t, row in zip(chunk.timestamps, chunk.data, strict=True):
+                outlet.push_sample([str(value) for value in row], float(t))
             return
         data = np.ascontiguousarray(
             chunk.data, dtype=np.float64 if spec.channel_format == "double64" else np.float32

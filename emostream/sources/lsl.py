@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -69,6 +70,15 @@ def dejitters(spec: StreamSpec, gappy: bool = False) -> bool:
     return not (spec.is_irregular or gappy or spec.kind in GAPPY_KINDS)
 
 
+def silence_limit_s(spec: StreamSpec) -> float:
+    """Seconds without data after which a stream counts as silent (a warning, then a gap).
+    Utterances come when people speak or write, so a text stream's silence is no outage."""
+    if spec.is_text:
+        return math.inf
+    period_s = 1.0 / spec.rate_hz if not spec.is_irregular else 1.0
+    return max(1.0, 20 * period_s)
+
+
 class LslSource(Source):
     """Subscribes to one LSL outlet.
 
@@ -104,8 +114,7 @@ class LslSource(Source):
         self._max_chunk = max_chunk
         self._pull_timeout_s = pull_timeout_s
         self._clock_refresh_s = clock_refresh_s
-        period = 1.0 / self._spec.rate_hz if not self._spec.is_irregular else 1.0
-        self._gap_after_s = gap_after_s if gap_after_s is not None else max(1.0, 20 * period)
+        self._gap_after_s = gap_after_s if gap_after_s is not None else silence_limit_s(self._spec)
         self._gap_step_s = GAP_PERIODS / self._spec.rate_hz if not self._spec.is_irregular else 0.0
         self.clock_offsets: list[ClockOffset] = []
         self.guard = TimestampGuard(
@@ -178,10 +187,10 @@ class LslSource(Source):
                 self.n_gaps += 1
                 yield Gap(self._spec.source_id, last_t, float(ts[0]), "outlet silent or lost")
             if self._spec.is_markers:
-                values = np.empty((len(ts), 1), dtype=object)
-                values[:, 0] = [
-                    v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-                    for v in data[:, 0]
+                values = np.empty(data.shape, dtype=object)
+                values[:] = [
+                    [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in row]
+                    for row in data
                 ]
                 data = values
             yield Chunk(self._spec, ts, data, np.full(ts.shape, now))

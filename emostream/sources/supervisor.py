@@ -92,7 +92,7 @@ class Supervisor:
     ) -> None:
         self._session = session
         self._specs = specs
-        self._markers = next((s for s in specs if s.is_markers), None)
+        self._markers = next((s for s in specs if s.is_event_markers), None)
         self._name = name
         self.policy = policy or BackoffPolicy()
         self._rng = random.Random(seed)

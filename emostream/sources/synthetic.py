@@ -18,6 +18,7 @@ from emostream.sources.base import Source
 from emostream.synth.physiology import make_timeline
 from emostream.synth.protocol import Protocol
 from emostream.synth.streams import renderer_for
+from emostream.synth.text import text_stream
 
 PROFILE_NAME = "synthetic-wearer"
 COUNTER_CHANNEL = "counter"
@@ -84,9 +85,16 @@ class SyntheticWearerSource(Source):
         renderers = {
             s.source_id: renderer_for(timeline, s.kind, s.rate_hz, self.seed) for s in numeric
         }
-        marker_spec = next((s for s in self._specs if s.is_markers), None)
-        markers = phase_markers(self.protocol, self.duration_s)
-        next_marker = 0
+        # string streams: (spec, [(t_s, row)]) sent once their time has come
+        timed: list[tuple[StreamSpec, list[tuple[float, list[str]]]]] = []
+        for spec in self._specs:
+            if spec.is_text:
+                t_s, texts = text_stream(timeline, self.seed)
+                timed.append((spec, [(t, [x]) for t, x in zip(t_s.tolist(), texts, strict=True)]))
+            elif spec.is_event_markers:
+                markers = phase_markers(self.protocol, self.duration_s)
+                timed.append((spec, [(t, [m]) for t, m in markers]))
+        next_due = [0] * len(timed)
         wall_start = time.monotonic()
         n_ticks = int(np.ceil(self.duration_s / self.chunk_s))
         for tick in range(1, n_ticks + 1):
@@ -111,14 +119,14 @@ class SyntheticWearerSource(Source):
                         (values, np.arange(first, first + n, dtype=np.float64))
                     )
                 yield Chunk(spec, self.t0_s + t_s, values.astype(np.float32))
-            if marker_spec is not None:
-                due = []
-                while next_marker < len(markers) and markers[next_marker][0] < t_tick:
-                    due.append(markers[next_marker])
-                    next_marker += 1
-                if due:
+            for k, (spec, events) in enumerate(timed):
+                first = next_due[k]
+                while next_due[k] < len(events) and events[next_due[k]][0] < t_tick:
+                    next_due[k] += 1
+                if next_due[k] > first:
+                    due = events[first : next_due[k]]
                     yield Chunk.from_arrays(
-                        marker_spec, [self.t0_s + t for t, _ in due], [m for _, m in due]
+                        spec, [self.t0_s + t for t, _ in due], [row for _, row in due]
                     )
 
     async def aclose(self) -> None:

@@ -69,6 +69,14 @@ def example_stream(kind: str, duration_s: float = DURATION_S, seed: int = 1) -> 
         rng = np.random.default_rng(seed)
         xyz = rng.normal(0.0, 0.02, (int(duration_s * 32), 3)) + np.array([0.0, 0.0, 1.0])
         return _regular(_spec(kind, 32.0, ("x", "y", "z"), "g"), xyz)
+    if kind == "Text":
+        from emostream.core.spec import text_spec
+        from emostream.synth.text import text_stream
+
+        t_s, texts = text_stream(wearer.timeline, seed, mean_gap_s=4.0)
+        keep = (t_s > 0) & (t_s <= duration_s)
+        data = np.array([[text] for text, k in zip(texts, keep, strict=True) if k], dtype=object)
+        return text_spec("check-Text", "check:text"), _T0_S + t_s[keep], data
     if kind == "Face":
         from emostream.features.face import face_channels
 

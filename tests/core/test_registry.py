@@ -52,9 +52,23 @@ def test_a_name_is_registered_once():
 @pytest.mark.parametrize(
     ("registry", "names"),
     [
-        (EXTRACTORS, {"hrv", "eda", "rsp", "temp", "eeg", "voice", "face", "hr", "acc"}),
+        (EXTRACTORS, {"hrv", "eda", "rsp", "temp", "eeg", "voice", "face", "hr", "acc", "text"}),
         (DRIVERS, {"hr-strap", "polar-h10", "muse"}),
-        (FORMATS, {"session", "e4", "xdf", "edf", "wfdb", "wav", "neurokit-csv"}),
+        (
+            FORMATS,
+            {
+                "session",
+                "e4",
+                "xdf",
+                "edf",
+                "wfdb",
+                "wav",
+                "webvtt",
+                "srt",
+                "transcript-csv",
+                "neurokit-csv",
+            },
+        ),
         (DATASETS, {"wesad", "stress-predict"}),
         (LEARNERS, {"map-logistic", "lda", "logistic", "softmax", "arf", "hoeffding"}),
         (TRANSPORTS, {"recording", "synthetic", "lsl", "ble", "e4-tcp"}),

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emostream.core.spec import KNOWN_KINDS, StreamSpec
+from emostream.core.spec import KNOWN_KINDS, StreamSpec, text_spec
 from emostream.errors import ConfigError
 from emostream.features.base import ExtractorOutput
 from emostream.features.face import face_channels
@@ -91,6 +91,12 @@ def example_input(kind: str) -> tuple[StreamSpec, np.ndarray, np.ndarray]:
         data = rng.uniform(0, 1, (int(n_s * 10), len(channels)))
         data[:, 0] = 0.95
         return regular(10.0, data, channels, "au")
+    if kind == "Text":
+        lines = ["I love this :)", "I can't stand it.", "Where is the exit?", "Fine.", "Great!"]
+        ts = 1000.0 + np.cumsum(rng.exponential(3.0, int(n_s / 3.0)))
+        ts = ts[ts < 1000.0 + n_s]
+        data = np.array([[lines[i % len(lines)]] for i in range(ts.size)], dtype=object)
+        return text_spec("conf-Text", "c-Text"), ts, data
     raise AssertionError(f"add an example input for stream kind {kind!r} to the conformance suite")
 
 
