@@ -19,10 +19,10 @@ Absent features are the wearer's baseline (0), as for the other learners.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from river import base
+
+from emostream.models.feature_index import FeatureIndex
 
 #: added to the diagonal of the covariance (inputs are z-scores, so this is small)
 RIDGE = 1e-3
@@ -75,8 +75,7 @@ class GaussianDiscriminant(base.Classifier):
         self.classes = tuple(classes)
         self.shrinkage = shrinkage
         self.prior_windows = prior_windows
-        self.feature_names: list[str] = []
-        self._index: dict[str, int] = {}
+        self.features = FeatureIndex()
         self.population = _Moments(len(self.classes), 0)
         self.wearer = _Moments(len(self.classes), 0)
         self._weights: tuple[np.ndarray, np.ndarray] | None = None
@@ -86,21 +85,15 @@ class GaussianDiscriminant(base.Classifier):
         return True
 
     # -- data --------------------------------------------------------------------------
+    @property
+    def feature_names(self) -> list[str]:
+        return self.features.names
+
     def _vector(self, x: dict[str, float], *, grow: bool) -> np.ndarray:
-        if grow:
-            new = sorted(k for k in x if k not in self._index)
-            for name in new:
-                self._index[name] = len(self.feature_names)
-                self.feature_names.append(name)
-            if new:
-                self.population.grow(len(self.feature_names))
-                self.wearer.grow(len(self.feature_names))
-        v = np.zeros(len(self.feature_names))
-        for name, value in x.items():
-            j = self._index.get(name)
-            if j is not None:
-                v[j] = value
-        return v
+        if grow and self.features.add(x):
+            self.population.grow(len(self.features))
+            self.wearer.grow(len(self.features))
+        return self.features.vector(x)
 
     # river types x as dict[Hashable, Any]; this learner takes feature names to floats
     def learn_one(  # type: ignore[override]
@@ -161,31 +154,3 @@ class GaussianDiscriminant(base.Classifier):
         p = np.where(known, np.exp(logits - top), 0.0)
         p /= p.sum()
         return {c: float(v) for c, v in zip(self.classes, p, strict=True)}
-
-    def state(self) -> dict[str, Any]:
-        """Everything the model holds, as plain values and arrays."""
-        return {
-            "classes": list(self.classes),
-            "shrinkage": self.shrinkage,
-            "prior_windows": self.prior_windows,
-            "feature_names": list(self.feature_names),
-            **{
-                f"{level}_{field}": getattr(getattr(self, level), field)
-                for level in ("population", "wearer")
-                for field in _Moments.FIELDS
-            },
-        }
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> GaussianDiscriminant:
-        model = cls(
-            tuple(state["classes"]), float(state["shrinkage"]), float(state["prior_windows"])
-        )
-        model.feature_names = list(state["feature_names"])
-        model._index = {n: i for i, n in enumerate(model.feature_names)}
-        for level in ("population", "wearer"):
-            moments = _Moments(len(model.classes), len(model.feature_names))
-            for field in _Moments.FIELDS:
-                setattr(moments, field, np.asarray(state[f"{level}_{field}"], dtype=float))
-            setattr(model, level, moments)
-        return model

@@ -24,6 +24,8 @@ import numpy as np
 from river import base
 from scipy import optimize
 
+from emostream.models.feature_index import FeatureIndex
+
 #: L-BFGS iterations per fit (warm-started from the previous weights)
 MAX_ITERATIONS = 500
 
@@ -137,8 +139,7 @@ class MapLogisticRegression(base.Classifier):
         self.prior_windows = prior_windows
         self.max_rows_per_class = max_rows_per_class
         self.seed = seed
-        self.feature_names: list[str] = []
-        self._index: dict[str, int] = {}
+        self.features = FeatureIndex()
         self.population = _Rows(0)
         self.wearer = _Rows(0)
         self.population_theta = np.zeros((len(self.classes), 1))
@@ -152,25 +153,20 @@ class MapLogisticRegression(base.Classifier):
         return True
 
     # -- data --------------------------------------------------------------------------
+    @property
+    def feature_names(self) -> list[str]:
+        return self.features.names
+
     def _vector(self, x: dict[str, float], *, grow: bool) -> np.ndarray:
-        if grow:
-            new = sorted(k for k in x if k not in self._index)
-            for name in new:
-                self._index[name] = len(self.feature_names)
-                self.feature_names.append(name)
-            if new:
-                d = len(self.feature_names)
-                self.population.grow(d)
-                self.wearer.grow(d)
-                for name in ("population_theta", "theta"):
-                    theta = getattr(self, name)
-                    setattr(self, name, np.insert(theta, [theta.shape[1] - 1] * len(new), 0.0, 1))
-        v = np.zeros(len(self.feature_names))
-        for name, value in x.items():
-            j = self._index.get(name)
-            if j is not None:
-                v[j] = value
-        return v
+        new = self.features.add(x) if grow else []
+        if new:
+            d = len(self.features)
+            self.population.grow(d)
+            self.wearer.grow(d)
+            for name in ("population_theta", "theta"):
+                theta = getattr(self, name)
+                setattr(self, name, np.insert(theta, [theta.shape[1] - 1] * len(new), 0.0, 1))
+        return self.features.vector(x)
 
     # river types x as dict[Hashable, Any]; this learner takes feature names to floats
     def learn_one(  # type: ignore[override]

@@ -29,6 +29,7 @@ from emostream.labels import LabelCounts, LabelTracker, SegmentEdge
 from emostream.models.baseline import EwVar, SubjectBaseline
 from emostream.models.discriminant import GaussianDiscriminant
 from emostream.models.encoder import SessionEncoder
+from emostream.models.feature_index import FeatureIndex
 from emostream.models.map_logistic import MapLogisticRegression
 from emostream.models.mixture import ExpertMixture
 from emostream.models.smoothing import ProbabilitySmoother
@@ -299,8 +300,7 @@ def _restore_discriminant(lda: GaussianDiscriminant, state: Any, pool: FloatPool
             if values.size != int(np.prod(shapes[f])):
                 raise StateError(f"{level} {f} does not fit {n_features} features")
             setattr(moments, f, values.reshape(shapes[f]))
-    lda.feature_names = names
-    lda._index = {name: i for i, name in enumerate(names)}
+    lda.features = FeatureIndex(names)
     lda._weights = None
 
 
@@ -332,8 +332,7 @@ def _restore_map_logistic(model: MapLogisticRegression, state: Any, pool: FloatP
         if theta.size != n_classes * (n_features + 1):
             raise StateError(f"{name} does not fit {n_features} features")
         setattr(model, name, theta.reshape(n_classes, n_features + 1))
-    model.feature_names = names
-    model._index = {name: i for i, name in enumerate(names)}
+    model.features = FeatureIndex(names)
     for level, (x, y) in rows.items():
         getattr(model, level).set(x, y)
     model._stale_population = False

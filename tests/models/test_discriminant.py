@@ -8,6 +8,7 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from emostream.models import discriminant
 from emostream.models.discriminant import GaussianDiscriminant
+from emostream.models.state import FloatPool, dump_state, restore_state
 
 CLASSES = ("calm", "stress", "fun")
 NAMES = ("a", "b", "c")
@@ -82,7 +83,10 @@ def test_state_round_trip_predicts_identically():
     model.new_session()
     for row, label in zip(_rows(x[200:]), y[200:], strict=True):
         model.learn_one(row, label)
-    copy = GaussianDiscriminant.from_state(model.state())
+    pool = FloatPool()
+    node = dump_state(model, pool)
+    copy = GaussianDiscriminant(CLASSES)
+    restore_state(copy, node, FloatPool(pool.array()))
     probe = {"a": 0.3, "c": -1.0}
     assert copy.predict_proba_one(probe) == model.predict_proba_one(probe)
     copy.learn_one(probe, "fun")
