@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -12,7 +11,6 @@ from emostream.config import FieldError, check_range, parse_dataclass
 from emostream.errors import ConfigError
 from emostream.labels import LabelConfig
 
-Learner = Literal["map-logistic", "lda", "logistic", "softmax", "arf", "hoeffding"]
 Normalise = Literal["running", "baseline-phase", "none"]
 
 
@@ -122,6 +120,7 @@ class ModelConfig:
         check_range("min_baseline_windows", self.min_baseline_windows, 2)
 
     def _check_learner(self) -> None:
+        from emostream.models.learners import LEARNERS
         from emostream.models.river_learner import (
             build_river_classifier,
             is_river_learner,
@@ -129,8 +128,8 @@ class ModelConfig:
         )
 
         if not is_river_learner(self.learner):
-            if self.learner not in typing.get_args(Learner):
-                choices = ", ".join(repr(name) for name in typing.get_args(Learner))
+            if self.learner not in LEARNERS:
+                choices = ", ".join(repr(name) for name in LEARNERS.names())
                 raise FieldError(
                     "learner",
                     f"must be one of {choices} or 'river:<module>.<Class>', got {self.learner!r}",
