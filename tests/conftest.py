@@ -3,7 +3,7 @@
 - Every test run gets its own LSL SessionID on the loopback scope, so its streams are
   invisible to any other process on the machine (and to other test runs).
 - Prerequisites outside Python (the real recordings in ../shared/data, espeak-ng,
-  libfaketime) are fixtures: a test whose prerequisite is missing skips, and the run ends
+  libfaketime, Chromium with its WebDriver) are fixtures: a test whose prerequisite is missing skips, and the run ends
   with a line listing them; `EMOSTREAM_REQUIRE=shared,espeak,faketime` (as CI sets it) makes
   those tests fail instead.
 - Hypothesis: under `CI=true` the `ci` profile runs without deadlines, since a loaded
@@ -52,6 +52,7 @@ PREREQUISITES = {
     "shared": "the real recordings in ../shared/data",
     "espeak": "espeak-ng (Debian package espeak-ng)",
     "faketime": "libfaketime (Debian package faketime)",
+    "chromium": "headless Chromium and its WebDriver (Debian packages chromium, chromium-driver)",
 }
 REQUIRE_ENV = "EMOSTREAM_REQUIRE"
 _MISSING = re.compile(r"missing prerequisite '(\w+)'")
@@ -120,6 +121,31 @@ def faketime_lib() -> str:
     if not found:
         missing_prerequisite("faketime", "no /usr/lib/*/faketime/libfaketime.so.1")
     return found[0]
+
+
+#: where browser tests keep their screenshots (CI keeps the folder as the run's artefacts)
+ARTIFACTS = Path(os.environ.get("EMOSTREAM_ARTIFACTS", REPO_ROOT / "build" / "test-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium driven through WebDriver; its console log is kept."""
+    from emostream.testing.browser import BrowserUnavailable, start_chromium
+
+    try:
+        driver = start_chromium()
+    except BrowserUnavailable as exc:
+        missing_prerequisite("chromium", str(exc))
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def artifacts_dir(request: pytest.FixtureRequest) -> Path:
+    """A folder for this test's screenshots and other artefacts."""
+    path = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)[:80]
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture
