@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# one pytest worker per core; a module's tests stay on one worker (its fixtures are made once)
+TEST_WORKERS ?= auto
 
 .PHONY: demo test mutants lint format bench clean
 
@@ -33,7 +35,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # Deliberate bugs (tests/mutants.toml), each applied in a temporary copy: reports those the
 # tests miss. Not part of `make test`.
