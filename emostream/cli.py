@@ -24,6 +24,7 @@ COMMANDS = (
     "stream",
     "train",
     "evaluate",
+    "report",
 )
 
 
