@@ -69,6 +69,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="write the label-efficiency and reliability PNGs of --active/--outputs here",
     )
     p.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write an HTML report per subject (the generic model's predicted state against "
+        "its labels) and DIR/index.html with the summary figures",
+    )
+    p.add_argument(
         "--select",
         action="store_true",
         help="instead of scoring the pipeline's model, choose its inputs and learner by nested "
@@ -98,8 +106,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--figures needs --active or --outputs")
     if (args.active or args.outputs) and args.model is not None:
         raise UsageError("--active and --outputs train their own general models; drop --model")
-    if args.select and (args.model is not None or args.active or args.outputs):
-        raise UsageError("--select scores candidates of its own; drop --model, --active, --outputs")
+    if args.select and (
+        args.model is not None or args.active or args.outputs or args.report is not None
+    ):
+        raise UsageError(
+            "--select scores candidates of its own; drop --model, --active, --outputs, --report"
+        )
     options = dataset_options(args)
     config, model_config, data = prepare(args.dataset, args.format, **options, progress=_progress)
     if args.select:
@@ -147,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         model=model,
         seeds=range(args.seeds),
         train_stride=args.train_stride,
+        keep_predictions=args.report is not None,
         progress=_progress,
     )
     if args.active or args.outputs:
@@ -157,6 +170,13 @@ def run(args: argparse.Namespace) -> int:
         "subjects": [s.subject for s in data],
     }
     scores["pipeline"] = {"name": config.meta.name, "config_hash": config.config_hash}
+    if args.report is not None:
+        from emostream.report.evaluation import write_evaluation
+
+        name = args.format + (f"-{options['label_set']}" if options["label_set"] else "")
+        index = write_evaluation(args.report, data, scores, name)
+        _progress(f"wrote {index}")
+        del scores["predictions"]
     if args.json:
         print(json.dumps(scores))
         return 0

@@ -173,6 +173,7 @@ def _quality(report: Report, data: ReportData, t0_s: float) -> html.Section:
                     ]
                     for q in rows
                 ],
+                css_class="streams",
             )
         )
     else:

@@ -141,9 +141,10 @@ def states(
     fig = Figure(figsize=(WIDTH_IN, 4.6))
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(1.2, 1.0))
     x = _minutes(predictions["t_end"], t0_s)
-    probs = [predictions[f"p_{c}"].fillna(0.0).to_numpy(dtype=np.float64) for c in classes]
+    with_p = [c for c in classes if f"p_{c}" in predictions]
+    probs = [predictions[f"p_{c}"].fillna(0.0).to_numpy(dtype=np.float64) for c in with_p]
     if probs:
-        top.stackplot(x, *probs, labels=list(classes), colors=_PALETTE[: len(classes)], alpha=0.7)
+        top.stackplot(x, *probs, labels=with_p, colors=_PALETTE[: len(with_p)], alpha=0.7)
     if "confidence" in predictions:
         top.plot(
             x,
@@ -154,7 +155,16 @@ def states(
         )
     top.set_ylim(0, 1)
     top.set_ylabel("probability", fontsize=8)
-    top.legend(fontsize=7, loc="upper left", ncols=len(classes) + 1)
+    if probs or "confidence" in predictions:
+        top.legend(fontsize=7, loc="upper left", ncols=len(classes) + 1)
+    else:
+        top.text(
+            0.5,
+            0.5,
+            "no class probabilities in these predictions",
+            ha="center",
+            transform=top.transAxes,
+        )
     names = [*classes, "unknown"]
     index = {name: i for i, name in enumerate(names)}
     _shade(bottom, segments, t0_s, phase_colours(segments))
@@ -242,5 +252,29 @@ def coverage(features: pd.DataFrame, t0_s: float) -> Figure:
     ax.set_yticks(range(len(columns)), [c.removeprefix("coverage_") for c in columns], fontsize=8)
     ax.set_xlabel("minutes since start (window end)")
     fig.colorbar(image, ax=ax, label="coverage", fraction=0.03)
+    fig.tight_layout()
+    return fig
+
+
+def subject_scores(per_protocol: Mapping[str, Mapping[str, float]]) -> Figure:
+    """Balanced accuracy per subject, one marker per protocol or reference."""
+    subjects = sorted({s for scores in per_protocol.values() for s in scores})
+    fig = Figure(figsize=(min(WIDTH_IN, 2.5 + 0.5 * len(subjects)), 3.6))
+    ax = fig.subplots()
+    for k, (protocol, scores) in enumerate(per_protocol.items()):
+        x = [subjects.index(s) for s in scores]
+        ax.scatter(
+            x,
+            list(scores.values()),
+            label=protocol,
+            s=28,
+            color=_PALETTE[k % len(_PALETTE)],
+            zorder=3,
+        )
+    ax.set_xticks(range(len(subjects)), subjects, fontsize=8, rotation=90)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("balanced accuracy")
+    ax.grid(axis="y", color="0.9")
+    ax.legend(fontsize=7, loc="lower left", ncols=3)
     fig.tight_layout()
     return fig

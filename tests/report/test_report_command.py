@@ -1,0 +1,108 @@
+"""`emostream report` on a recorded demo session and on `process` output."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+from collections import Counter
+
+import pandas as pd
+
+from emostream.cli import main
+
+IMG_RE = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)">')
+
+
+def _table(page: str, css_class: str) -> list[list[str]]:
+    """Rows of cell texts of the first `<table class=css_class>`."""
+    body = page.split(f'<table class="{css_class}">', 1)[1].split("</table>", 1)[0]
+    return [
+        re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)
+    ]
+
+
+def _section(page: str, section_id: str) -> str:
+    return page.split(f'<section id="{section_id}">', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_confusion_matrix_counts_the_labelled_predictions(recorded, report):
+    predictions = pd.read_parquet(recorded / "predictions.parquet")
+    labelled = predictions[predictions["label"].notna()]
+    expected = Counter(zip(labelled["label"], labelled["state"], strict=True))
+    assert len({label for label, _ in expected}) == 2  # calm and stress both labelled
+    rows = _table(report[2], "confusion")
+    columns = rows[0][1:]
+    shown = {
+        (row[0], column): int(n)
+        for row in rows[1:]
+        for column, n in zip(columns, row[1:], strict=True)
+    }
+    assert {k: v for k, v in shown.items() if v} == dict(expected)
+    assert sum(shown.values()) == len(labelled)
+
+
+def test_png_writes_each_embedded_figure(report):
+    _, png, page = report
+    embedded = dict(IMG_RE.findall(page))
+    assert set(embedded) == {"signals", "features", "states", "confusion", "coverage"}
+    assert {p.name for p in png.iterdir()} == {f"{name}.png" for name in embedded}
+    for name, data in embedded.items():
+        written = (png / f"{name}.png").read_bytes()
+        assert written.startswith(b"\x89PNG\r\n\x1a\n")
+        assert written == base64.b64decode(data)
+
+
+def test_sections_hold_quality_metadata_and_label_requests(recorded, report):
+    page = report[2]
+    session = json.loads((recorded / "session.json").read_text())
+    meta = _section(page, "session")
+    assert session["run"]["config_hash"] in meta and "synthetic" in meta
+    assert f"emostream {session['software']['emostream']}" in meta
+    quality = _table(_section(page, "quality"), "streams")
+    assert [row[0] for row in quality[1:]] == ["ecg", "ppg", "eda", "rsp", "temp", "eeg"]
+    events = pd.read_parquet(recorded / "events.parquet")
+    requests = events[events["text"].str.startswith("label-request")]
+    assert len(requests) > 0
+    labels = _section(page, "labels")
+    assert all(text in labels for text in requests["text"])
+    assert f"0 of {len(requests)} requests answered" in labels
+
+
+def test_a_folder_of_sessions_gets_a_report_each_and_an_index(sessions, tmp_path, capsys):
+    assert main(["report", str(sessions), "--out", str(tmp_path / "x.html")]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert main(["report", str(sessions), "--out", str(tmp_path / "all")]) == 0
+    names = sorted(p.name for p in sessions.iterdir())
+    written = sorted(p.name for p in (tmp_path / "all").iterdir())
+    assert written == sorted([*(f"{n}.html" for n in names), "index.html"])
+    index = (tmp_path / "all" / "index.html").read_text()
+    assert all(f'href="{n}.html"' in index for n in names)
+    # `process` output of a pipeline without a model: the report says what is absent
+    page = (tmp_path / "all" / "processed.html").read_text()
+    states = _section(page, "states")
+    assert "no model" in states and "<img" not in states
+    # the raw signals come from the processed input, which is still where it was
+    assert set(dict(IMG_RE.findall(page))) == {"signals", "features", "coverage"}
+
+
+def test_bad_paths_name_the_path_and_exit_2_or_1(recorded, tmp_path, capsys):
+    missing = tmp_path / "nothing-here"
+    assert main(["report", str(missing), "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert str(missing) in err and "Traceback" not in err
+    (tmp_path / "empty").mkdir()
+    assert main(["report", str(tmp_path / "empty"), "--out", str(tmp_path / "r.html")]) == 2
+    assert "no session.json" in capsys.readouterr().err
+    broken = tmp_path / "broken"
+    shutil.copytree(recorded, broken)
+    (broken / "session.json").write_text("{not json")
+    assert main(["report", str(broken), "--out", str(tmp_path / "r.html")]) == 1
+    assert str(broken / "session.json") in capsys.readouterr().err
+    (broken / "session.json").write_bytes((recorded / "session.json").read_bytes())
+    features = broken / "features.parquet"
+    features.write_bytes(features.read_bytes()[:200])
+    assert main(["report", str(broken), "--out", str(tmp_path / "r.html")]) == 1
+    assert str(features) in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()
