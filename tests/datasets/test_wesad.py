@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -258,6 +259,29 @@ def test_evaluate_wesad_end_to_end(wesad_root, capsys):
     again = capsys.readouterr()
     assert json.loads(again.out) == scores
     assert "[3/3] S4: cached" in again.err and "computing" not in again.err
+
+
+def test_evaluate_report_writes_a_report_per_subject(wesad_root, tmp_path, capsys):
+    data, pipeline = wesad_root / "data", wesad_root / "p.toml"
+    args = ["evaluate", str(data), "--format", "wesad", "--pipeline", str(pipeline), "--json"]
+    args += ["--subjects", "S2,S3", "--seeds", "1", "--no-shuffled"]
+    assert main([*args, "--report", str(tmp_path)]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert "predictions" not in scores
+    subjects = ["S2", "S3"]
+    assert sorted(p.name for p in tmp_path.glob("*.html")) == [
+        *(f"{s}.html" for s in subjects),
+        "index.html",
+    ]
+    index = (tmp_path / "index.html").read_text()
+    assert all(f'href="{s}.html"' in index for s in subjects)
+    assert index.count("<img") == 1  # per-subject scores of every protocol
+    for subject in subjects:
+        page = (tmp_path / f"{subject}.html").read_text()
+        assert page.count('<table class="confusion">') == 1
+        assert "feature windows only, not the signals" in page
+        figures = re.findall(r'<img alt="(\w+)"', page)
+        assert figures == ["features", "states", "confusion", "coverage"]
 
 
 def test_train_then_evaluate_with_the_model(wesad_root, capsys):
