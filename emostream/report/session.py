@@ -127,7 +127,7 @@ def _recorded(folder: Path) -> ReportData:
     if len(events) and {"kind", "t_s", "text"} <= set(events.columns):
         emitted = events[events["kind"] == "marker"]
         markers += list(zip(emitted["t_s"].astype(float), emitted["text"].astype(str), strict=True))
-    run = session.get("run") if isinstance(session.get("run"), dict) else {}
+    run = _table_of(session, "run")
     data = ReportData(
         name=folder.name,
         meta=_recorded_meta(session, run, predictions, recording.meta.get("recovery", [])),
@@ -147,7 +147,7 @@ def _processed(folder: Path, meta: dict[str, Any]) -> ReportData:
     from emostream.formats.registry import read_recording
     from emostream.formats.session.files import read_parquet
 
-    tables = {}
+    tables: dict[str, pa.Table | None] = {}
     for name in ("features", "predictions"):
         file = folder / f"{name}.parquet"
         if not file.exists():
@@ -160,7 +160,7 @@ def _processed(folder: Path, meta: dict[str, Any]) -> ReportData:
     if tables["features"] is None:
         raise RecordingError("file is missing", file=folder / "features.parquet")
     predictions = _frame(tables["predictions"]) if tables["predictions"] is not None else None
-    inputs = meta.get("inputs") if isinstance(meta.get("inputs"), list) else []
+    inputs: list[Any] = meta["inputs"] if isinstance(meta.get("inputs"), list) else []
     data = ReportData(
         name=folder.name,
         meta={
@@ -198,6 +198,12 @@ def _model_versions(predictions: pd.DataFrame | None) -> dict[str, str]:
     return {"model": f"{versions.iloc[0]} → {versions.iloc[-1]} ({versions.nunique()} versions)"}
 
 
+def _table_of(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    """`obj[key]` when it is a JSON object, else empty (a hand-edited or older session.json)."""
+    value = obj.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _consent(consent: Any, live: bool) -> str:
     if not isinstance(consent, dict):
         return "not needed (no live person recorded)" if not live else "none recorded"
@@ -211,12 +217,12 @@ def _recorded_meta(
     predictions: pd.DataFrame | None,
     recovery: list[str],
 ) -> dict[str, str]:
-    started = session.get("started") if isinstance(session.get("started"), dict) else {}
-    ended = session.get("ended") if isinstance(session.get("ended"), dict) else {}
+    started: dict[str, Any] = _table_of(session, "started")
+    ended: dict[str, Any] = _table_of(session, "ended")
     duration = ""
     if "unix_s" in started and "unix_s" in ended:
         duration = f" ({float(ended['unix_s']) - float(started['unix_s']):.0f} s wall time)"
-    software = session.get("software") if isinstance(session.get("software"), dict) else {}
+    software = _table_of(session, "software")
     out = {
         "subject (pseudonym)": str(session.get("subject", "unknown")),
         "session": str(session.get("session", "?")),
