@@ -40,7 +40,7 @@ map = { baseline = "calm", recovery = "calm" }
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def sessions(tmp_path_factory) -> Path:
     """`sessions/<recorded demo>` and `sessions/processed` (the same data, a model-less
     pipeline, written by `emostream process`)."""
@@ -55,12 +55,12 @@ def sessions(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def recorded(sessions: Path) -> Path:
     return next(p for p in sessions.iterdir() if p.name.startswith("sub-"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def report(recorded: Path, tmp_path_factory) -> tuple[Path, Path, str]:
     """The recorded session's report (path, its --png folder, its text)."""
     out = tmp_path_factory.mktemp("report")
