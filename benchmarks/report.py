@@ -54,7 +54,8 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
     print(f"load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in load_before)}")
     print(f"load average (1, 5, 15 min) after:  {', '.join(f'{x:.2f}' for x in load_after)}")
-    print(f"report of a {args.duration:g} s session: {wall_s:.2f} s wall ({size_mb:.1f} MB HTML)")
+    what = f"a {args.duration:g} s demo session" if args.session is None else str(args.session)
+    print(f"report of {what}: {wall_s:.2f} s wall ({size_mb:.1f} MB HTML)")
     print(f"ratio to the {GOAL_S:g} s goal: {wall_s / GOAL_S:.2f} (<= 1 meets it)")
 
 
