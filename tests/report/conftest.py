@@ -40,7 +40,7 @@ map = { baseline = "calm", recovery = "calm" }
 """
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def sessions(tmp_path_factory) -> Path:
     """`sessions/<recorded demo>` and `sessions/processed` (the same data, a model-less
     pipeline, written by `emostream process`)."""
@@ -55,15 +55,23 @@ def sessions(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def recorded(sessions: Path) -> Path:
     return next(p for p in sessions.iterdir() if p.name.startswith("sub-"))
 
 
-@pytest.fixture(scope="package")
-def report(recorded: Path, tmp_path_factory) -> tuple[Path, Path, str]:
+@pytest.fixture(scope="module")
+def reports(sessions: Path, tmp_path_factory) -> Path:
+    """`emostream report` of the folder of both sessions, with `--png`: `<out>/html/` holds
+    a report per session and index.html, `<out>/png/<session>/` their figures."""
+    out = tmp_path_factory.mktemp("reports")
+    args = ["report", str(sessions), "--out", str(out / "html"), "--png", str(out / "png")]
+    assert main(args) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(recorded: Path, reports: Path) -> tuple[Path, Path, str]:
     """The recorded session's report (path, its --png folder, its text)."""
-    out = tmp_path_factory.mktemp("report")
-    html, png = out / "report.html", out / "png"
-    assert main(["report", str(recorded), "--out", str(html), "--png", str(png)]) == 0
-    return html, png, html.read_text(encoding="utf-8")
+    html = reports / "html" / f"{recorded.name}.html"
+    return html, reports / "png" / recorded.name, html.read_text(encoding="utf-8")

@@ -1,4 +1,5 @@
-"""`emostream report` on a recorded demo session and on `process` output."""
+"""`emostream report` on a recorded demo session and on `process` output; the report in a real
+headless Chromium. One module, so that one test worker records the shared session."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections import Counter
 import pandas as pd
 
 from emostream.cli import main
+from emostream.testing.browser import console_errors
 
 IMG_RE = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)">')
 
@@ -70,21 +72,25 @@ def test_sections_hold_quality_metadata_and_label_requests(recorded, report):
     assert f"0 of {len(requests)} requests answered" in labels
 
 
-def test_a_folder_of_sessions_gets_a_report_each_and_an_index(sessions, tmp_path, capsys):
-    assert main(["report", str(sessions), "--out", str(tmp_path / "x.html")]) == 2
+def test_a_folder_of_sessions_gets_a_report_each_and_an_index(sessions, reports, capsys):
+    assert main(["report", str(sessions), "--out", str(reports / "x.html")]) == 2
     assert "--out" in capsys.readouterr().err
-    assert main(["report", str(sessions), "--out", str(tmp_path / "all")]) == 0
     names = sorted(p.name for p in sessions.iterdir())
-    written = sorted(p.name for p in (tmp_path / "all").iterdir())
+    written = sorted(p.name for p in (reports / "html").iterdir())
     assert written == sorted([*(f"{n}.html" for n in names), "index.html"])
-    index = (tmp_path / "all" / "index.html").read_text()
+    index = (reports / "html" / "index.html").read_text()
     assert all(f'href="{n}.html"' in index for n in names)
     # `process` output of a pipeline without a model: the report says what is absent
-    page = (tmp_path / "all" / "processed.html").read_text()
+    page = (reports / "html" / "processed.html").read_text()
     states = _section(page, "states")
     assert "no model" in states and "<img" not in states
     # the raw signals come from the processed input, which is still where it was
     assert set(dict(IMG_RE.findall(page))) == {"signals", "features", "coverage"}
+    assert sorted(p.name for p in (reports / "png" / "processed").iterdir()) == [
+        "coverage.png",
+        "features.png",
+        "signals.png",
+    ]
 
 
 def test_bad_paths_name_the_path_and_exit_2_or_1(recorded, tmp_path, capsys):
@@ -106,3 +112,26 @@ def test_bad_paths_name_the_path_and_exit_2_or_1(recorded, tmp_path, capsys):
     assert main(["report", str(broken), "--out", str(tmp_path / "r.html")]) == 1
     assert str(features) in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_report_renders_every_figure_offline(report, browser, artifacts_dir):
+    out, _, page = report
+    assert not re.search(r"https?://", page)  # nothing to fetch: no request leaves the file
+    assert "<script" not in page
+    console_errors(browser)  # drain what earlier tests left
+    browser.get(out.as_uri())
+    images = browser.execute_script(
+        "return [...document.images].map(i => [i.alt, i.complete, i.naturalWidth, "
+        "i.getBoundingClientRect().width]);"
+    )
+    assert [alt for alt, *_ in images] == ["signals", "features", "states", "confusion", "coverage"]
+    for alt, complete, natural_px, shown_px in images:
+        assert complete and natural_px > 0 and shown_px > 0, alt
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name);"
+    )
+    assert [r for r in resources if not r.startswith(("data:", "file:"))] == []
+    assert console_errors(browser) == []
+    browser.execute_script("document.getElementById('states').scrollIntoView();")
+    browser.save_screenshot(str(artifacts_dir / "report.png"))
+    assert (artifacts_dir / "report.png").stat().st_size > 0
