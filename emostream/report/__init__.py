@@ -2,6 +2,7 @@
 
 `session` loads a session folder into a `ReportData`, `timeline` reads its markers (phases,
 label requests, answers, drift), `quality` sums up each stream, `decimate` shrinks signals for
-display, `figures` draws (data in, matplotlib Figure out), `html` assembles the page and
-`build` ties them together.
+display, `confusion` counts predicted states against labels, `figures` draws (data in,
+matplotlib Figure out), `html` assembles the page, `build` ties them together and
+`evaluation` reports the held-out subjects of an evaluation.
 """

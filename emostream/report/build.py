@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from emostream.report import figures, html
 from emostream.report.confusion import confusion
 from emostream.report.quality import stream_quality, window_quality
 from emostream.report.session import ReportData
-from emostream.report.timeline import requests, segments, with_prefix
+from emostream.report.timeline import Segment, requests, segments, with_prefix
 
 DPI = 90
 
@@ -26,7 +27,7 @@ class Report:
     sections: list[html.Section]
     #: figure name -> PNG bytes, in the order they appear
     pngs: dict[str, bytes] = field(default_factory=dict)
-    #: short figures for an index page: windows, labelled windows, accuracy
+    #: key numbers for an index page: windows, labelled windows, balanced accuracy
     summary: dict[str, object] = field(default_factory=dict)
 
     def add(self, section: html.Section, name: str, figure: Figure) -> None:
@@ -35,7 +36,7 @@ class Report:
         self.pngs[name] = buffer.getvalue()
         section.figures.append(name)
 
-    def html(self) -> str:
+    def page(self) -> str:
         return html.page(self.title, self.sections, self.pngs)
 
 
@@ -71,7 +72,9 @@ def _signals(report: Report, data: ReportData, t0_s: float) -> html.Section:
     return s
 
 
-def _features(report: Report, data: ReportData, phases, t0_s: float) -> html.Section:
+def _features(
+    report: Report, data: ReportData, phases: Sequence[Segment], t0_s: float
+) -> html.Section:
     s = html.Section(
         "features",
         "Features over time",
@@ -90,7 +93,9 @@ def _features(report: Report, data: ReportData, phases, t0_s: float) -> html.Sec
     return s
 
 
-def _states(report: Report, data: ReportData, phases, t0_s: float) -> html.Section:
+def _states(
+    report: Report, data: ReportData, phases: Sequence[Segment], t0_s: float
+) -> html.Section:
     s = html.Section(
         "states",
         "Predicted state",
@@ -260,7 +265,7 @@ def write(report: Report, out: Path, png_dir: Path | None = None) -> list[Path]:
     written = []
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(report.html(), encoding="utf-8")
+        out.write_text(report.page(), encoding="utf-8")
         written.append(out)
         if png_dir is not None:
             png_dir.mkdir(parents=True, exist_ok=True)
