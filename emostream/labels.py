@@ -4,6 +4,7 @@ Markers are strings with a timestamp. Three kinds carry labels:
 
 - ``phase:<name>:start`` / ``phase:<name>:end`` (and the same with ``condition``): a segment;
 - ``report:<N>s:<key>=<value>,...``: a self-report about the preceding N seconds;
+  ``report:<N>s:unsure`` is a wearer's "not sure": kept and counted, never a label;
 - anything emostream emits itself (``label-request:...``, ``drift:...``, ``model-version:...``)
   is not a label.
 
@@ -26,6 +27,8 @@ SEGMENT_KINDS = ("phase", "condition")
 #: prefixes of markers emostream emits; they are never labels
 OUTPUT_PREFIXES = ("label-request", "drift", "model-version")
 SAM_MIN, SAM_MAX = 1, 9
+#: a report's answer when the wearer is not sure
+UNSURE = "unsure"
 _NAME_RE = re.compile(r"^[a-z0-9_.\-]+$")
 _SPAN_RE = re.compile(r"^(\d+(?:\.\d+)?)s$")
 #: the first this many ignored markers of each sort are logged, then only every 10**k-th
@@ -55,6 +58,8 @@ class Report:
     state: str | None = None
     arousal: int | None = None
     valence: int | None = None
+    #: the wearer answered "not sure": recorded, counted, never learned from
+    unsure: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +140,17 @@ def _parse_report(text: str, parts: list[str], t_s: float) -> Report:
     span = _SPAN_RE.match(parts[1].strip().lower())
     if not span or float(span.group(1)) <= 0:
         raise MarkerError(f"{text!r}: span must be a positive number of seconds like '120s'")
+    if parts[2].strip().lower() == UNSURE:
+        return Report(t_s, float(span.group(1)), unsure=True)
     values: dict[str, str] = {}
     for item in parts[2].split(","):
         key, sep, value = item.partition("=")
         key, value = key.strip().lower(), value.strip().lower()
         if not sep or not value or key not in ("state", "arousal", "valence"):
-            raise MarkerError(f"{text!r}: each item must be state=<name>, arousal=N or valence=N")
+            raise MarkerError(
+                f"{text!r}: each item must be state=<name>, arousal=N or valence=N "
+                f"(or the whole answer '{UNSURE}')"
+            )
         values[key] = value
     sam: dict[str, int] = {}
     for key in ("arousal", "valence"):
@@ -159,6 +169,7 @@ class LabelCounts:
     malformed: int = 0
     unmapped: int = 0
     unmatched_end: int = 0
+    unsure: int = 0
 
 
 class LabelTracker:
@@ -239,6 +250,9 @@ class LabelTracker:
         return out
 
     def _report(self, report: Report) -> list[LabelSpan]:
+        if report.unsure:
+            self.counts.unsure += 1
+            return []
         label = None
         if report.state is not None:
             label = self.config.class_of(report.state)

@@ -47,6 +47,7 @@ def run_pipeline(
     duration_s: float | None = None,
 ) -> SessionResult:
     """Console view, LSL outlets and recorder around one session; summary at the end."""
+    from emostream.commands.dashboard_options import start_dashboard
     from emostream.pipeline.build import build_model
     from emostream.pipeline.launch import run_session
     from emostream.sinks.console import ConsoleView
@@ -79,16 +80,19 @@ def run_pipeline(
                 f"LSL outlets: {state.spec.name} (type State), {state.markers.name} "
                 "(label requests, drift, model version)"
             )
+    dashboard = start_dashboard(args, lambda text: console.print(text, soft_wrap=True))
+    dashboard.add_wearer(subject, config, model=model, recorder=recorder, publish_lsl=bool(outputs))
     result = run_session(
         config,
-        sources,
+        [*sources, *dashboard.sources],
         mode=mode,
         model=model,
-        sinks=[view, *outputs, *([recorder] if recorder else [])],
+        sinks=[view, *outputs, *([recorder] if recorder else []), *dashboard.sinks],
         subject=subject,
         handle_signals=True,  # Ctrl-C or SIGTERM ends the session cleanly (recording finalised)
         duration_s=duration_s,
     )
+    dashboard.stop()  # a daemon thread: an error above ends it with the process
     print_summary(console, view, result)
     if recorder is not None:
         if recorder.error is not None:

@@ -6,6 +6,7 @@ import argparse
 
 from emostream.commands import arg_types
 from emostream.commands.common import add_output_args
+from emostream.commands.dashboard_options import add_dashboard_args
 from emostream.commands.record_options import add_record_args
 
 
@@ -36,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=arg_types.seed, default=None, help="synthetic wearer seed")
     add_output_args(p)
     add_record_args(p)
+    add_dashboard_args(p, default_on=True)
     p.set_defaults(func=run)
 
 

@@ -6,6 +6,7 @@ import argparse
 
 from emostream.commands import arg_types
 from emostream.commands.common import add_model_args, add_output_args
+from emostream.commands.dashboard_options import add_dashboard_args
 from emostream.commands.record_options import add_record_args
 
 
@@ -35,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_output_args(p)
     add_record_args(p)
+    add_dashboard_args(p)
     p.set_defaults(func=run)
 
 

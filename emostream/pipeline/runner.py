@@ -79,7 +79,8 @@ async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = No
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_EVENTS)
         for source in wearer.sources:
             tasks.append(asyncio.create_task(_pump(source, queue, wearer.stats)))
-        consumers.append(asyncio.create_task(_consume(wearer, queue, len(wearer.sources))))
+        n_ending = sum(not source.ends_with_others for source in wearer.sources)
+        consumers.append(asyncio.create_task(_consume(wearer, queue, n_ending)))
     waiter = asyncio.create_task(stop.wait()) if stop is not None else None
     try:
         pending = {*consumers} | ({waiter} if waiter else set())

@@ -17,6 +17,10 @@ class Source(abc.ABC):
     virtual clock or yield as fast as the consumer takes them.
     """
 
+    #: True for a source that never ends by itself (answers typed in a browser): the wearer's
+    #: run ends when its other sources have ended
+    ends_with_others: bool = False
+
     @property
     @abc.abstractmethod
     def specs(self) -> tuple[StreamSpec, ...]:
