@@ -51,6 +51,11 @@ def test_wheel_holds_every_module_pipeline_profile_and_type_marker(wheel):
         for p in (ROOT / "emostream").rglob("*.py")
         if "__pycache__" not in p.parts
     }
+    expected |= {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "emostream" / "dashboard" / "static").iterdir()
+    }
+    assert len([n for n in expected if "/static/" in n]) >= 5  # the console's pages, JS and CSS
     assert expected <= names, sorted(expected - names)
     assert "emostream/py.typed" in names
 
@@ -85,5 +90,6 @@ def test_demo_runs_from_the_unpacked_wheel_in_another_folder(wheel, tmp_path):
     )
     assert demo.returncode == 0, demo.stderr
     assert f"({site}/emostream/_bundled/pipelines/demo.toml)" in demo.stdout
+    assert re.search(r"dashboard: http://127\.0\.0\.1:\d+/#token=", demo.stdout)  # on by default
     assert int(re.search(r"(\d+) windows", demo.stdout).group(1)) > 0
     assert not list(cwd.iterdir())  # --no-record: nothing written where the user stands

@@ -22,7 +22,7 @@ function buttonRow(id, values, key, labelOf = String) {
   for (const value of values) {
     const b = el("button", { type: "button", "data-value": String(value) }, labelOf(value));
     if (value === UNSURE) b.classList.add("unsure");
-    b.onclick = () => { choice[key] = choice[key] === value ? null : value; update(); };
+    b.onclick = () => { choice[key] = choice[key] === value ? null : value; say(""); update(); };
     row.appendChild(b);
   }
 }
