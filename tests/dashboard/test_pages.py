@@ -55,9 +55,8 @@ def test_a_self_report_reaches_the_model_the_recording_and_lsl(live, browser, ar
     server, session = live
     (wearer,) = session.wearers
     model = wearer.model
-    answers = pylsl.StreamInlet(
-        pylsl.resolve_bypred(f"name='{session.config.outputs.lsl_prefix}-Console-Markers'", 1, 10)[0]
-    )
+    outlet_name = f"{session.config.outputs.lsl_prefix}-Console-Markers"
+    answers = pylsl.StreamInlet(pylsl.resolve_bypred(f"name='{outlet_name}'", 1, 10)[0])
     answers.open_stream(10)
     browser.get(server.self_report_url(0))
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#states button"))
