@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from emostream.core.chunk import Chunk
 from emostream.core.events import Gap, LinkState, StatusEvent
 from emostream.dashboard.inbox import InboxUnavailable, MarkerInbox
@@ -33,6 +31,7 @@ if TYPE_CHECKING:
 #: raw signals: the last RAW_SPAN_S seconds, at most RAW_POINTS_PER_S points a second each
 RAW_SPAN_S = 60.0
 RAW_POINTS_PER_S = 10.0
+RAW_STEP_S = 1.0 / RAW_POINTS_PER_S
 #: feature and prediction traces: the last this many windows
 WINDOW_POINTS = 720
 #: timeline events (markers, label requests, drift, gaps): the last this many
@@ -102,25 +101,30 @@ class DashboardSink(Sink):
             self._latest["config_hash"] = session.config_hash
 
     def on_chunk(self, chunk: Chunk) -> None:
-        if not len(chunk):
+        timestamps = chunk.timestamps
+        if not len(timestamps):
             return
         spec = chunk.spec
-        t_last = float(chunk.timestamps[-1])
         with self._lock:
-            if math.isfinite(t_last):
-                self._newest_t_s = max(self._newest_t_s, t_last)
-            if spec.is_markers:
-                if not spec.is_text:
-                    for t_s, text in zip(chunk.timestamps, chunk.data[:, 0], strict=True):
-                        self._event(float(t_s), "marker", str(text))
-                return
-            stream = self._streams.setdefault(
-                spec.kind, {"channel": spec.channels[0], "unit": spec.units[0], "samples": 0}
-            )
-            stream["samples"] += len(chunk)
+            t_last = float(timestamps[-1])
+            if self._newest_t_s < t_last < math.inf:
+                self._newest_t_s = t_last
+            stream = self._streams.get(spec.kind)
+            if stream is None:
+                if spec.is_markers:
+                    if not spec.is_text:
+                        for t_s, text in zip(timestamps, chunk.data[:, 0], strict=True):
+                            self._event(float(t_s), "marker", str(text))
+                    return
+                stream = self._streams[spec.kind] = {
+                    "channel": spec.channels[0],
+                    "unit": spec.units[0],
+                    "samples": 0,
+                    "trace": self._trace(f"raw:{spec.kind}", _raw_capacity(), RAW_STEP_S),
+                }
+            stream["samples"] += len(timestamps)
             stream["wall_s"] = time.time()
-            trace = self._trace(f"raw:{spec.kind}", _raw_capacity(), 1.0 / RAW_POINTS_PER_S)
-            trace.extend(chunk.timestamps, np.asarray(chunk.data[:, 0], dtype=np.float64))
+            stream["trace"].extend(timestamps, chunk.data)
 
     def on_gap(self, gap: Gap) -> None:
         with self._lock:

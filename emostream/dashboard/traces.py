@@ -1,9 +1,13 @@
 """Bounded, decimated traces for display: the newest points of a signal, read as deltas.
 
 Pure data structure (no I/O, no locks): the sink that owns traces guards them. Each trace keeps
-at most `capacity` (t, value) points, thinned to at most one point per `min_step_s` of data
-time, and numbers every point it ever kept, so a reader asks for "everything since point n"
-and gets only what is new (or what is still held, when it fell behind).
+at most `capacity` (t, value) points, thinned to the first sample of each `min_step_s` slot of
+data time, and numbers every point it ever kept, so a reader asks for "everything since point
+n" and gets only what is new (or what is still held, when it fell behind).
+
+Points are written one at a time into preallocated arrays at a write index (a display trace
+keeps about one point per chunk, where `core.ring.RingBuffer`'s block writes would cost more
+than the point itself).
 """
 
 from __future__ import annotations
@@ -12,46 +16,57 @@ import math
 
 import numpy as np
 
-from emostream.core.ring import RingBuffer
-
 
 class Trace:
     """The newest `capacity` points of one signal, at most one per `min_step_s` of data time."""
 
     def __init__(self, capacity: int, min_step_s: float = 0.0):
-        self._ring = RingBuffer(capacity, 1, np.float64)
+        self.capacity = capacity
         self.min_step_s = min_step_s
-        self._last_slot = -math.inf
-
-    @property
-    def n_written(self) -> int:
-        return self._ring.n_written
-
-    def extend(self, t_s: np.ndarray, values: np.ndarray) -> None:
-        """Append samples in time order, keeping one per `min_step_s` (the first of each step)."""
-        if not len(t_s):
-            return
-        if self.min_step_s > 0:
-            slot = np.floor(t_s / self.min_step_s)
-            keep = np.empty(len(slot), dtype=bool)
-            keep[0] = slot[0] > self._last_slot
-            keep[1:] = slot[1:] > slot[:-1]
-            t_s, values = t_s[keep], values[keep]
-            if not len(t_s):
-                return
-        self._ring.write(t_s, values.reshape(-1, 1))
-        if self.min_step_s > 0:
-            self._last_slot = math.floor(float(t_s[-1]) / self.min_step_s)
+        self._t = np.empty(capacity, dtype=np.float64)
+        self._v = np.empty(capacity, dtype=np.float64)
+        self.n_written = 0
+        self._next_t_s = -math.inf  # the start of the first slot not yet kept
 
     def append(self, t_s: float, value: float) -> None:
-        self.extend(np.array([t_s]), np.array([value]))
+        k = self.n_written % self.capacity
+        self._t[k] = t_s
+        self._v[k] = value
+        self.n_written += 1
+
+    def extend(self, t_s: np.ndarray, data: np.ndarray, column: int = 0) -> None:
+        """Append the samples of `data[:, column]` at times `t_s` (in order), keeping the first
+        of each `min_step_s` slot. A chunk that lies in a slot already kept costs one
+        comparison; each kept point is found by interpolating its index (display only: a
+        sample off on an irregular stream does not matter)."""
+        n = len(t_s)
+        if not n:
+            return
+        t_last = float(t_s[-1])
+        if not t_last >= self._next_t_s:
+            return
+        step = self.min_step_s
+        if step <= 0:
+            for i in range(n):
+                self.append(float(t_s[i]), data.item(i, column))
+            return
+        t_first = float(t_s[0])
+        span_s = t_last - t_first
+        while True:
+            ahead_s = self._next_t_s - t_first
+            i = 0 if ahead_s <= 0 else min(n - 1, math.ceil(ahead_s / span_s * (n - 1)))
+            t = float(t_s[i])
+            self.append(t, data.item(i, column))
+            self._next_t_s = max((math.floor(t / step) + 1) * step, math.nextafter(t, math.inf))
+            if self._next_t_s > t_last:
+                return
 
     def since(self, index: int, until: int | None = None) -> tuple[list[float], list[float]]:
         """Points numbered [index, until) that are still held, as plain lists (for JSON)."""
-        hi = self._ring.n_written if until is None else min(until, self._ring.n_written)
-        lo = max(index, self._ring.first_index)
+        hi = self.n_written if until is None else min(until, self.n_written)
+        lo = max(index, self.n_written - self.capacity, 0)
         if lo >= hi:
             return [], []
-        t_s, data = self._ring.gather(lo, hi)
-        values = data[:, 0]
-        return t_s.round(3).tolist(), [v if math.isfinite(v) else None for v in values.tolist()]
+        k = np.arange(lo, hi) % self.capacity
+        values = self._v[k].tolist()
+        return self._t[k].round(3).tolist(), [v if math.isfinite(v) else None for v in values]

@@ -35,7 +35,7 @@ class ConsoleSession:
     """`n_wearers` synthetic wearers through `pipeline`, each registered with `server`.
 
     Without `phase_markers` the wearers send no phase markers, so the model learns only from
-    what the pages write."""
+    what the pages write; `leave_out` names stream kinds the wearers do not send."""
 
     def __init__(
         self,
@@ -46,6 +46,7 @@ class ConsoleSession:
         speed: float | None = 30.0,
         duration_s: float = 3600.0,
         phase_markers: bool = True,
+        leave_out: tuple[str, ...] = (),
         record_dir: Path | None = None,
         lsl_prefix: str | None = None,
     ):
@@ -56,7 +57,7 @@ class ConsoleSession:
         kinds = tuple(
             s.kind
             for s in load_profile(PROFILE_NAME).stream_specs("x")
-            if phase_markers or not s.is_event_markers
+            if (phase_markers or not s.is_event_markers) and s.kind not in leave_out
         )
         self.wearers: list[ConsoleWearer] = []
         for k in range(n_wearers):
