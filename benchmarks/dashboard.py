@@ -21,13 +21,13 @@ import argparse
 import os
 import platform
 import re
-import resource
 import socket
 import subprocess
 import sys
 import time
 
 import numpy as np
+from selenium.webdriver.chrome.webdriver import WebDriver
 
 from emostream.dashboard.server import DashboardServer
 from emostream.testing.browser import start_chromium
@@ -74,34 +74,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def demo_cpu(demo_s: float, dashboard: bool) -> tuple[float, float]:
-    """CPU seconds and wall seconds of one `emostream demo` child."""
+def demo_cpu(demo_s: float, driver: WebDriver | None) -> tuple[float, float]:
+    """CPU seconds (the demo process alone: `wait4`) and wall seconds of one `emostream demo`;
+    with `driver`, the dashboard is served and the browser shows it."""
     args = [sys.executable, "-m", "emostream", "demo", "--speed", "60", "--duration", str(demo_s)]
     args += ["--no-record", "--no-lsl", "--seed", "3"]
-    args += ["--dashboard", f"127.0.0.1:{free_port()}"] if dashboard else ["--no-dashboard"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    args += ["--dashboard", f"127.0.0.1:{free_port()}"] if driver else ["--no-dashboard"]
     t0 = time.monotonic()
-    env = {**os.environ, "COLUMNS": "200"}
-    child = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
-    driver = None
-    try:
-        if dashboard:
-            for line in child.stdout:
-                found = re.search(r"dashboard: (\S+)", line)
-                if found:
-                    driver = start_chromium()
-                    driver.get(found.group(1))
-                    break
-        child.communicate()
-    finally:
-        if driver is not None:
-            driver.quit()
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=os.environ)
+    assert child.stdout is not None
+    for line in child.stdout:
+        found = re.search(r"dashboard: (\S+)", line)
+        if found and driver is not None:
+            driver.get(found.group(1))
+    _, status, usage = os.wait4(child.pid, 0)
     wall_s = time.monotonic() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if child.returncode != 0:
-        raise SystemExit(f"demo failed with exit {child.returncode}")
-    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu_s, wall_s
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"demo failed: exit {os.waitstatus_to_exitcode(status)}")
+    return usage.ru_utime + usage.ru_stime, wall_s
 
 
 def main() -> None:
@@ -121,8 +111,12 @@ def main() -> None:
         f"{r['n_windows']} windows: p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, "
         f"max {r['max_ms']:.0f} ms; {r['dropped']} clients dropped"
     )
-    cpu_off, wall_off = demo_cpu(args.demo_s, dashboard=False)
-    cpu_on, wall_on = demo_cpu(args.demo_s, dashboard=True)
+    driver = start_chromium()
+    try:
+        cpu_off, wall_off = demo_cpu(args.demo_s, None)
+        cpu_on, wall_on = demo_cpu(args.demo_s, driver)
+    finally:
+        driver.quit()
     share = 100.0 * (cpu_on - cpu_off) / wall_on
     print(
         f"demo at 60x, {args.demo_s:g} s of data: without dashboard {cpu_off:.1f} CPU s in "

@@ -69,6 +69,7 @@ class DashboardServer:
         self._thread: threading.Thread | None = None
         self._server: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._window_closed: asyncio.Event | None = None
 
     # -- wearers --------------------------------------------------------------------------
     def sink_for(
@@ -99,6 +100,7 @@ class DashboardServer:
             model=model,
             recorder=recorder,
             inbox=inbox,
+            on_window_closed=self._wake,
         )
         self._keys.add(wearer_key)
         self._cursors.append(Cursor())
@@ -179,12 +181,24 @@ class DashboardServer:
 
     # -- pushing --------------------------------------------------------------------------
     async def _push_forever(self) -> None:
+        """Push every 1/rate_hz s, and sooner (at most twice as often) when a window closed."""
         period_s = 1.0 / self.rate_hz
-        next_s = time.monotonic()
+        self._window_closed = asyncio.Event()
+        last_s = time.monotonic()
         while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._window_closed.wait(), period_s)
+                await asyncio.sleep(max(last_s + period_s / 2 - time.monotonic(), 0.0))
+            self._window_closed.clear()
+            last_s = time.monotonic()
             self._push()
-            next_s += period_s
-            await asyncio.sleep(max(next_s - time.monotonic(), 0.0))
+
+    def _wake(self) -> None:
+        """A wearer's window closed (called on the pipeline's thread)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed() and self._window_closed is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._window_closed.set)
 
     def _push(self) -> None:
         sinks = list(self._sinks)

@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,11 +74,13 @@ class DashboardSink(Sink):
         model: OnlineStateModel | None = None,
         recorder: RecorderSink | None = None,
         inbox: MarkerInbox,
+        on_window_closed: Callable[[], None] | None = None,
     ):
         self.slot = slot
         self.classes = classes
         self.report_span_s = report_span_s
         self.inbox = inbox
+        self._on_window_closed = on_window_closed
         self._model = model
         self._recorder = recorder
         self._lock = threading.Lock()
@@ -184,6 +186,9 @@ class DashboardSink(Sink):
                     "n_drifts": c.n_drifts,
                     "n_unsure": labels.unsure,
                 }
+
+        if self._on_window_closed is not None:
+            self._on_window_closed()
 
     def on_marker(self, t_s: float, marker: str) -> None:
         with self._lock:
