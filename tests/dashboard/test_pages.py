@@ -55,9 +55,6 @@ def test_a_self_report_reaches_the_model_the_recording_and_lsl(live, browser, ar
     server, session = live
     (wearer,) = session.wearers
     model = wearer.model
-    outlet_name = f"{session.config.outputs.lsl_prefix}-Console-Markers"
-    answers = pylsl.StreamInlet(pylsl.resolve_bypred(f"name='{outlet_name}'", 1, 10)[0])
-    answers.open_stream(10)
     browser.get(server.self_report_url(0))
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#states button"))
     ask = browser.find_element(By.ID, "ask")  # the model asked at its first window
@@ -65,6 +62,10 @@ def test_a_self_report_reaches_the_model_the_recording_and_lsl(live, browser, ar
     assert "last 2 minutes" in ask.text
     # a report labels the 120 s before it: windows that lie inside must have closed
     _wait(browser, lambda d: model.counters.n_predicted > 14)
+    outlet_name = f"{session.config.outputs.lsl_prefix}-Console-Markers"
+    (outlet,) = pylsl.resolve_bypred(f"name='{outlet_name}'", 1, 30)
+    answers = pylsl.StreamInlet(outlet)
+    answers.open_stream(30)
 
     def click(css):
         browser.find_element(By.CSS_SELECTOR, css).click()
@@ -89,7 +90,7 @@ def test_a_self_report_reaches_the_model_the_recording_and_lsl(live, browser, ar
 
     published = []
     while len(published) < 3:
-        sample, _ = answers.pull_sample(timeout=10)
+        sample, _ = answers.pull_sample(timeout=30)
         assert sample is not None
         published.append(sample[0])
     expected = ["report:120s:unsure", "report:120s:state=stress,arousal=7,valence=3"]
