@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from emostream.commands import arg_types
+from emostream.commands.dashboard_options import add_dashboard_args, start_dashboard
 from emostream.core.chunk import Chunk
 from emostream.formats.base import Recording
 from emostream.formats.registry import FORMATS, read_recording
@@ -52,6 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replay what a damaged recording holds before the damage",
     )
+    add_dashboard_args(p)
     p.set_defaults(func=run)
 
 
@@ -99,7 +101,12 @@ def run(args: argparse.Namespace) -> int:
     for stream in recording.streams.values():
         spec = stream.spec
         print(f"  {spec.name} (type {spec.kind}, source_id {spec.source_id})", flush=True)
-    n = asyncio.run(publish(source, outlets))
+    dashboard = start_dashboard(args, lambda text: print(text, flush=True))
+    sink = dashboard.server.sink_for("replay") if dashboard.server is not None else None
+    n = asyncio.run(publish(source, outlets, sink.on_chunk if sink is not None else None))
+    if sink is not None:
+        sink.close()
+    dashboard.stop()
     if any(outlet.have_consumers() for outlet in outlets.values()):
         time.sleep(END_LINGER_S)  # let subscribers receive the last samples
     for outlet in outlets.values():

@@ -75,22 +75,24 @@ class DashboardServer:
     def sink_for(
         self,
         wearer_key: str,
-        config: PipelineConfig,
+        config: PipelineConfig | None = None,
         *,
         model: OnlineStateModel | None = None,
         recorder: RecorderSink | None = None,
         publish_lsl: bool = False,
     ) -> DashboardSink:
-        """A new wearer's sink; add `sink.inbox` to the wearer's sources. The pages name the
+        """A new wearer's sink; add `sink.inbox` to the wearer's sources (without a pipeline,
+        e.g. a replay, the pages only show the data and refuse writes). The pages name the
         wearer by its slot (0, 1, ...), never by `wearer_key`. With `publish_lsl`, markers
         typed in the pages are also published on an LSL Markers outlet."""
         if wearer_key in self._keys:
             raise ValueError(f"wearer {wearer_key!r} already has a dashboard sink")
         slot = len(self._sinks)
-        prefix = config.outputs.lsl_prefix
+        prefix = config.outputs.lsl_prefix if config is not None else "emostream"
+        config_hash = config.config_hash if config is not None else "none"
         inbox = MarkerInbox(
             f"{prefix}-Console-Markers" + (f"-{slot}" if slot else ""),
-            f"{prefix}:{config.config_hash}:console:{slot}",
+            f"{prefix}:{config_hash}:console:{slot}",
             publish=publish_lsl,
         )
         sink = DashboardSink(
