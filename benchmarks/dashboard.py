@@ -6,7 +6,7 @@ the dashboard's CPU cost during a demo at 60x.
    `--measure-s` seconds the page counts the pushes it receives (update rate, Hz) and, for
    every window, the time from its close on the server (stamped in the sink) to its arrival
    in the page (latency, ms; same machine, same clock). The wearers are driven directly as 16
-   pipelines in one event loop (`emostream.testing.console`).
+   pipelines in one event loop (`emostream.dashboard.synthetic`).
 2. `emostream demo --speed 60 --duration D --no-record --no-lsl` runs twice as a child
    process: with `--no-dashboard`, and with `--dashboard` and Chromium on the console. The
    difference in the child's CPU time (user + system, all threads) over the dashboard run's
@@ -30,8 +30,8 @@ import numpy as np
 from selenium.webdriver.chrome.webdriver import WebDriver
 
 from emostream.dashboard.server import DashboardServer
+from emostream.dashboard.synthetic import ConsoleSession
 from emostream.testing.browser import start_chromium
-from emostream.testing.console import ConsoleSession
 
 READ_PAGE = "return [window.emostream.nMessages, window.emostream.latenciesMs.slice()];"
 

@@ -9,8 +9,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 import emostream as es
 from emostream.dashboard.server import DashboardServer
+from emostream.dashboard.synthetic import ConsoleSession
 from emostream.testing.browser import console_errors
-from emostream.testing.console import ConsoleSession
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from websockets.sync.client import connect
 
 from emostream.dashboard.broadcast import DROPPED, Broadcaster
 from emostream.dashboard.server import DashboardServer
-from emostream.testing.console import ConsoleSession
+from emostream.dashboard.synthetic import ConsoleSession
 
 
 def test_a_full_client_is_dropped_and_the_others_keep_receiving():

@@ -1,4 +1,5 @@
-"""Synthetic wearers on the live console, on a background thread: for tests and benchmarks.
+"""Synthetic wearers on the live console, on a background thread: for tests, benchmarks and
+screenshots.
 
 Each wearer is the demo pipeline on its own synthetic source, with a `DashboardSink` (and
 optionally a recorder); all run in one event loop, as one process hosts many wearers.
