@@ -174,16 +174,16 @@ class DashboardSink(Sink):
                     if k in prediction
                 }
             if self._model is not None:
-                c = self._model.counters
+                counters = self._model.counters
                 labels = self._model.encoder.labels.counts
                 self._latest["model"] = {
                     "version": self._model.model_version,
-                    "n_predicted": c.n_predicted,
-                    "n_learned": c.n_learned,
+                    "n_predicted": counters.n_predicted,
+                    "n_learned": counters.n_learned,
                     "n_scored": int(self._model.prequential.cm.total_weight),
                     "balanced_accuracy": round(float(self._model.prequential.get()), 3),
-                    "n_label_requests": c.n_label_requests,
-                    "n_drifts": c.n_drifts,
+                    "n_label_requests": counters.n_label_requests,
+                    "n_drifts": counters.n_drifts,
                     "n_unsure": labels.unsure,
                 }
 

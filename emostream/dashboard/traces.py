@@ -61,7 +61,7 @@ class Trace:
             if self._next_t_s > t_last:
                 return
 
-    def since(self, index: int, until: int | None = None) -> tuple[list[float], list[float]]:
+    def since(self, index: int, until: int | None = None) -> tuple[list[float], list[float | None]]:
         """Points numbered [index, until) that are still held, as plain lists (for JSON)."""
         hi = self.n_written if until is None else min(until, self.n_written)
         lo = max(index, self.n_written - self.capacity, 0)
