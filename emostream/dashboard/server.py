@@ -17,6 +17,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -278,7 +279,12 @@ class DashboardServer:
 
         return await self._write(request, markers, True)
 
-    async def _write(self, request: Request, make: Any, answers_request: bool) -> Response:
+    async def _write(
+        self,
+        request: Request,
+        make: Callable[[dict[str, Any], DashboardSink], list[str]],
+        answers_request: bool,
+    ) -> Response:
         from starlette.responses import JSONResponse
 
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
