@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # one pytest worker per core; a module's tests stay on one worker (its fixtures are made once)
 TEST_WORKERS ?= auto
 
-.PHONY: demo test mutants lint format bench clean
+.PHONY: demo test mutants lint format bench screenshots clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "emostream needs Python >= 3.11 (set PYTHON=...)")'
@@ -41,6 +41,10 @@ test: $(VENV)/.installed-test
 # tests miss. Not part of `make test`.
 mutants: $(VENV)/.installed-test
 	$(BIN)/python tests/mutants.py
+
+# The README's pictures of the dashboard and of a session report (needs Chromium).
+screenshots: $(VENV)/.installed-test
+	$(BIN)/python docs/make_screenshots.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

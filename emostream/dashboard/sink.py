@@ -90,6 +90,7 @@ class DashboardSink(Sink):
         self._latest: dict[str, Any] = {}
         self._streams: dict[str, dict[str, Any]] = {}
         self._newest_t_s = -math.inf
+        self._first_t_s = math.inf
         self._opened_wall_s: float | None = None
         self._ended = False
         self._request: dict[str, Any] | None = None
@@ -111,6 +112,8 @@ class DashboardSink(Sink):
             t_last = float(timestamps[-1])
             if self._newest_t_s < t_last < math.inf:
                 self._newest_t_s = t_last
+            if -math.inf < timestamps[0] < self._first_t_s:
+                self._first_t_s = float(timestamps[0])
             stream = self._streams.get(spec.kind)
             if stream is None:
                 if spec.is_markers:
@@ -259,6 +262,9 @@ class DashboardSink(Sink):
         latest["ended"] = ended
         latest["recording"] = self._recording(now)
         latest["t_s"] = self._newest_t_s if math.isfinite(self._newest_t_s) else None
+        latest["data_s"] = (
+            self._newest_t_s - self._first_t_s if math.isfinite(self._newest_t_s) else None
+        )
         return {"slot": self.slot, "traces": traces, "events": events, "latest": latest}
 
     def cursor(self) -> Cursor:

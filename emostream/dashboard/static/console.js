@@ -91,7 +91,7 @@ function renderTile(w) {
   t.querySelector(".state").textContent = s.state ? `${s.state} ${Math.round((s.confidence || 0) * 100)}%` : "";
   t.querySelector(".hr").textContent = f.hr_bpm !== undefined ? `HR ${fmt(f.hr_bpm)}` : "HR –";
   t.querySelector(".scl").textContent = f.eda_scl_us !== undefined ? `SCL ${fmt(f.eda_scl_us)}` : "";
-  t.querySelector(".t").textContent = L.t_s !== null && L.t_s !== undefined ? `t ${L.t_s.toFixed(0)} s` : "";
+  t.querySelector(".t").textContent = L.data_s !== null && L.data_s !== undefined ? `${clock(L.data_s)} of data` : "";
   const flags = t.querySelector(".flags");
   flags.innerHTML = "";
   for (const text of L.flags || []) flags.appendChild(el("span", { class: "flag" }, text));
@@ -218,3 +218,10 @@ document.getElementById("marker-form").addEventListener("submit", (ev) => {
 });
 if (!TOKEN) document.getElementById("marker-message").textContent = "read-only: open the link with the token to add markers";
 connect();
+
+/** Seconds as m:ss (h:mm:ss from an hour). */
+function clock(seconds) {
+  const s = Math.floor(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
