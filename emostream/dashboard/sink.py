@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from emostream.models.online import OnlineStateModel
     from emostream.sinks.recorder import RecorderSink
 
-#: raw signals: the last RAW_SPAN_S seconds, at most RAW_POINTS_PER_S points a second each
+#: raw signals: the last RAW_SPAN_S seconds, in RAW_POINTS_PER_S slots a second (each keeps its
+#: smallest and largest sample)
 RAW_SPAN_S = 60.0
 RAW_POINTS_PER_S = 10.0
 RAW_STEP_S = 1.0 / RAW_POINTS_PER_S
@@ -302,7 +303,7 @@ class DashboardSink(Sink):
 
 
 def _raw_capacity() -> int:
-    return int(RAW_SPAN_S * RAW_POINTS_PER_S) + 16
+    return 2 * int(RAW_SPAN_S * RAW_POINTS_PER_S) + 32
 
 
 def _flags(latest: dict[str, Any], streams: dict[str, dict[str, Any]]) -> list[str]:

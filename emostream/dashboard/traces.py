@@ -1,8 +1,8 @@
 """Bounded, decimated traces for display: the newest points of a signal, read as deltas.
 
 Pure data structure (no I/O, no locks): the sink that owns traces guards them. Each trace keeps
-at most `capacity` (t, value) points, thinned to the first sample of each `min_step_s` slot of
-data time, and numbers every point it ever kept, so a reader asks for "everything since point
+at most `capacity` (t, value) points, thinned to the smallest and largest sample of each
+`min_step_s` slot of data time, and numbers every point it ever kept, so a reader asks for "everything since point
 n" and gets only what is new (or what is still held, when it fell behind).
 
 Points are written one at a time into preallocated arrays at a write index (a display trace
@@ -18,7 +18,7 @@ import numpy as np
 
 
 class Trace:
-    """The newest `capacity` points of one signal, at most one per `min_step_s` of data time."""
+    """The newest `capacity` points of one signal, at most two per `min_step_s` of data time."""
 
     def __init__(self, capacity: int, min_step_s: float = 0.0):
         self.capacity = capacity
@@ -26,7 +26,6 @@ class Trace:
         self._t = np.empty(capacity, dtype=np.float64)
         self._v = np.empty(capacity, dtype=np.float64)
         self.n_written = 0
-        self._next_t_s = -math.inf  # the start of the first slot not yet kept
 
     def append(self, t_s: float, value: float) -> None:
         k = self.n_written % self.capacity
@@ -35,31 +34,26 @@ class Trace:
         self.n_written += 1
 
     def extend(self, t_s: np.ndarray, data: np.ndarray, column: int = 0) -> None:
-        """Append the samples of `data[:, column]` at times `t_s` (in order), keeping the first
-        of each `min_step_s` slot. A chunk that lies in a slot already kept costs one
-        comparison; each kept point is found by interpolating its index (display only: a
-        sample off on an irregular stream does not matter)."""
+        """Append the samples of `data[:, column]` at times `t_s` (in order). With a
+        `min_step_s`, each slot of data time keeps its smallest and largest sample, in time
+        order (drawn as a line, that is the signal's envelope: R peaks and dropouts stay
+        visible); a slot split across chunks keeps both of each part."""
         n = len(t_s)
         if not n:
             return
-        t_last = float(t_s[-1])
-        if not t_last >= self._next_t_s:
-            return
+        values = data[:, column]
         step = self.min_step_s
         if step <= 0:
             for i in range(n):
-                self.append(float(t_s[i]), data.item(i, column))
+                self.append(float(t_s[i]), float(values[i]))
             return
-        t_first = float(t_s[0])
-        span_s = t_last - t_first
-        while True:
-            ahead_s = self._next_t_s - t_first
-            i = 0 if ahead_s <= 0 else min(n - 1, math.ceil(ahead_s / span_s * (n - 1)))
-            t = float(t_s[i])
-            self.append(t, data.item(i, column))
-            self._next_t_s = max((math.floor(t / step) + 1) * step, math.nextafter(t, math.inf))
-            if self._next_t_s > t_last:
-                return
+        slots = np.floor(t_s / step)
+        starts = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]])
+        for lo, hi in zip(starts, [*starts[1:], n], strict=True):
+            part = values[lo:hi]
+            i, j = lo + int(np.argmin(part)), lo + int(np.argmax(part))
+            for k in sorted({i, j}):
+                self.append(float(t_s[k]), float(values[k]))
 
     def since(self, index: int, until: int | None = None) -> tuple[list[float], list[float | None]]:
         """Points numbered [index, until) that are still held, as plain lists (for JSON)."""

@@ -3,7 +3,7 @@
 "use strict";
 
 const TOKEN = new URLSearchParams(location.hash.slice(1)).get("token") || "";
-const MAX_POINTS = { raw: 616, other: 720 };
+const MAX_POINTS = { raw: 1232, other: 720 };
 const MAX_EVENTS = 500;
 const FEATURE_NAMES = {
   hr_bpm: "heart rate (bpm)", hrv_rmssd_ms: "HRV RMSSD (ms)", eda_scl_us: "SCL (µS)",
