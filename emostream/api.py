@@ -163,7 +163,7 @@ class Pipeline:
         allows: one row per window, in the columns of `emostream process`. Predictions are
         empty when the pipeline has no model; a recording that none of the extractors can
         read is refused (UsageError), as `emostream process` refuses it."""
-        from emostream.commands.process import check_inputs
+        from emostream.cohort import check_inputs
         from emostream.pipeline.process import process_recording
 
         name = "recording"

@@ -6,6 +6,9 @@
   libfaketime, Chromium with its WebDriver) are fixtures: a test whose prerequisite is missing skips, and the run ends
   with a line listing them; `EMOSTREAM_REQUIRE=shared,espeak,faketime` (as CI sets it) makes
   those tests fail instead.
+- Caches go to a temporary folder (`XDG_CACHE_HOME`), never to the user's; `process` and
+  `evaluate` run in-process (`EMOSTREAM_WORKERS=1`) unless a test passes `--scheduler` with
+  the address of the one Dask LocalCluster of the run (`dask_scheduler`).
 - Hypothesis: under `CI=true` the `ci` profile runs without deadlines, since a loaded
   machine makes example timings meaningless.
 """
@@ -39,6 +42,12 @@ if "EMOSTREAM_KEEP_LSLAPICFG" not in os.environ:
     _cfg = Path(tempfile.mkdtemp(prefix="emostream-lsl-")) / "lsl_api.cfg"
     _cfg.write_text(_LSL_CONFIG)
     os.environ["LSLAPICFG"] = str(_cfg)
+
+# `process` caches each session's results under $XDG_CACHE_HOME: keep the user's cache out of
+# the tests (and the tests' entries out of it); set before any worker process starts.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="emostream-cache-")
+# sessions and subjects run in-process unless a test asks for Dask (`dask_scheduler`)
+os.environ["EMOSTREAM_WORKERS"] = "1"
 
 settings.register_profile("ci", deadline=None, print_blob=True)
 if os.environ.get("CI") == "true":
@@ -152,3 +161,13 @@ def artifacts_dir(request: pytest.FixtureRequest) -> Path:
 def unique_name(request: pytest.FixtureRequest) -> str:
     """A stream-name prefix unique to this test."""
     return f"t{uuid.uuid4().hex[:8]}-{request.node.name[:24]}"
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> str:
+    """The address of a real Dask LocalCluster of 2 worker processes, made as `process` and
+    `evaluate` make theirs; one per test run, as its workers take seconds to start."""
+    from emostream.cluster import local_cluster
+
+    with local_cluster(2) as cluster:
+        yield cluster.scheduler_address

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from emostream.commands.batch_args import add_cluster_args, cluster_options
 from emostream.commands.common import add_model_args
 from emostream.commands.train import add_dataset_args, dataset_options
 from emostream.errors import UsageError
@@ -82,6 +83,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="instead of scoring the pipeline's model, choose its inputs and learner by nested "
         "leave-one-subject-out and report the nested score (see docs/evaluation.md)",
     )
+    add_cluster_args(p, "subjects' features")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
@@ -91,7 +93,7 @@ def _progress(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from emostream.datasets.registry import open_dataset, prepare, shuffled_windows
+    from emostream.datasets.registry import open_dataset, prefetched, prepare, shuffled_windows
     from emostream.evaluation.protocols import evaluate
     from emostream.models.online import OnlineStateModel
     from emostream.pipeline.build import check_model_path
@@ -113,7 +115,10 @@ def run(args: argparse.Namespace) -> int:
             "--select scores candidates of its own; drop --model, --active, --outputs, --report"
         )
     options = dataset_options(args)
-    config, model_config, data = prepare(args.dataset, args.format, **options, progress=_progress)
+    cluster = cluster_options(args)
+    config, model_config, data = prepare(
+        args.dataset, args.format, **options, progress=_progress, cluster=cluster
+    )
     if args.select:
         return _select(args, data, model_config)
     model = None
@@ -151,6 +156,9 @@ def run(args: argparse.Namespace) -> int:
             use_cache=options["use_cache"],
             progress=_progress,
         )
+        keys = [(s.subject, seed) for s in data if any(s.truth) for seed in range(args.seeds)]
+        if not cluster.in_process(len(keys)):
+            shuffled = prefetched(shuffled, keys, cluster)
     scores = evaluate(
         data,
         model_config,

@@ -9,19 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emostream.commands import arg_types
+from emostream.commands.batch_args import (
+    add_cache_args,
+    add_cluster_args,
+    cache_dir,
+    cluster_options,
+)
 from emostream.commands.common import add_model_args
 from emostream.errors import RecordingError, UsageError
-from emostream.formats.registry import (
-    DEFAULT_PIPELINES,
-    FORMATS,
-    detect_format,
-    read_recording,
-)
-from emostream.pipeline.config import load_pipeline, parse_pipeline
+from emostream.formats.registry import FORMATS
 
 if TYPE_CHECKING:
-    from emostream.formats.base import Recording
-    from emostream.pipeline.config import PipelineConfig
+    from emostream.cohort import SessionJob, SessionResult
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,11 +29,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run recordings through a pipeline as fast as possible",
         description=(
             "Run recorded input (emostream sessions, E4 export folders, XDF, EDF/BDF, "
-            "NeuroKit-style CSV) through a pipeline without pacing. Writes DIR/features.parquet, "
-            "DIR/predictions.parquet (when the pipeline has a model) and DIR/session.json."
+            "NeuroKit-style CSV) through a pipeline without pacing. One INPUT: writes "
+            "DIR/features.parquet, DIR/predictions.parquet (when the pipeline has a model) and "
+            "DIR/session.json. Several (files, folders of recordings, or quoted glob patterns): "
+            "the sessions run in parallel on Dask and each writes DIR/<session>/, with "
+            "DIR/cohort.json listing them in input order; a session that fails is named and the "
+            "others finish (exit status 1). Results are cached per session and reused when the "
+            "input, pipeline, model file and emostream are unchanged."
         ),
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="recording files or folders")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="recording files or folders, folders of recordings, or quoted glob patterns",
+    )
     p.add_argument(
         "--pipeline",
         default=None,
@@ -78,116 +87,124 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="time on the input's clock at which the transcript's 0:00 lies "
         "(default: the input's first sample)",
     )
+    add_cluster_args(p, "sessions")
+    add_cache_args(p, "each session's results")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
-def _pipeline_for(args: argparse.Namespace, fmt: str, meta: dict[str, Any]) -> PipelineConfig:
-    if args.pipeline:
-        return load_pipeline(args.pipeline)
-    if fmt == "session" and isinstance(meta.get("pipeline_config"), dict):
-        return parse_pipeline(meta["pipeline_config"], Path(meta.get("path", "session.json")))
-    if fmt in DEFAULT_PIPELINES:
-        return load_pipeline(DEFAULT_PIPELINES[fmt])
-    raise UsageError(f"no bundled pipeline for format '{fmt}'; pass --pipeline")
-
-
-def check_inputs(config: PipelineConfig, recording: Recording, path: str) -> None:
-    """Refuse a recording that none of the pipeline's extractors can read."""
-    from emostream.features.registry import extractors_without_input
-
-    kinds = {s.spec.kind for s in recording.streams.values()}
-    missing = extractors_without_input(config.features, kinds)
-    if config.features and len(missing) == len(config.features):
-        raise UsageError(
-            f"{path}: pipeline '{config.meta.name}' reads {', '.join(sorted(set(missing.values())))} "
-            f"streams, but this input holds {', '.join(sorted(kinds)) or 'no streams'}; "
-            "choose a pipeline for this input with --pipeline"
-        )
-
-
-TRANSCRIPT_FORMATS = ("webvtt", "srt", "transcript-csv")
-
-
-def join_transcript(recording: Recording, path: Path, t0_s: float | None) -> None:
-    """Add the transcript at `path` to `recording` as its `text` stream, its 0:00 at `t0_s`
-    on the recording's clock (default: the recording's first sample)."""
-    fmt = detect_format(path)
-    if fmt not in TRANSCRIPT_FORMATS:
-        raise UsageError(
-            f"--transcript {path}: a {fmt} input, not a transcript "
-            f"({', '.join(TRANSCRIPT_FORMATS)})"
-        )
-    if "text" in recording.streams:
-        raise UsageError(f"--transcript {path}: the input already holds a Text stream")
-    start_s = recording.t_start_s if t0_s is None else t0_s
-    _, transcript = read_recording(path, fmt, t0_s=start_s)
-    recording.streams["text"] = transcript.streams["text"]
-    recording.meta["transcript"] = transcript.meta
-
-
 def run(args: argparse.Namespace) -> int:
-    from emostream.pipeline.build import build_model, check_model_path
-    from emostream.pipeline.process import check_output_folder, process_recording, write_outputs
+    from emostream.cohort import expand_inputs, session_names
+    from emostream.pipeline.build import check_model_path
+    from emostream.pipeline.process import check_output_folder
 
-    check_output_folder(args.out, overwrite=args.overwrite)
     if args.model is not None:
         check_model_path(args.model, read=True, write=False)
-    options: dict[str, Any] = {}
-    if args.fs_hz is not None:
-        options["fs_hz"] = args.fs_hz
-    if args.partial:
-        options["partial"] = True
-    if args.transcript is not None and len(args.inputs) > 1:
-        raise UsageError("--transcript goes with one INPUT; process the sessions one by one")
     if args.transcript_t0_s is not None and args.transcript is None:
         raise UsageError("--transcript-t0-s needs --transcript FILE")
-    summaries = []
-    feature_tables = []
-    prediction_tables = []
-    config: PipelineConfig | None = None
-    for path in args.inputs:
-        fmt, recording = read_recording(path, args.format, **options)
-        this_config = _pipeline_for(args, fmt, recording.meta)
-        if args.transcript is not None:
-            if "text" not in this_config.features:
-                raise UsageError(
-                    f"--transcript: pipeline '{this_config.meta.name}' has no [features.text]; "
-                    "choose one that has with --pipeline"
-                )
-            join_transcript(recording, args.transcript, args.transcript_t0_s)
-        if config is not None and this_config.config_hash != config.config_hash:
-            raise UsageError(f"{path}: inputs need the same pipeline; process them separately")
-        config = this_config
-        check_inputs(config, recording, path)
-        model = build_model(config, args.model, trust_model_file=args.trust_model_file)
-        result = process_recording(
-            config,
-            recording,
-            model=model,
-            label=Path(path).name,
-            progress=not args.quiet,
-            recording_column=len(args.inputs) > 1,
-        )
-        feature_tables.append(result.features)
-        if result.predictions is not None:
-            prediction_tables.append(result.predictions)
-        summaries.append(result.summary | {"input": str(path), "format": fmt})
-    assert config is not None
-    if not sum(s["n_windows"] for s in summaries):
-        raise RecordingError(
-            f"no windows: {', '.join(args.inputs)} hold(s) less than one "
-            f"{config.window.length_s:g} s window of data",
-            file=None,
-        )
-    for s in summaries:
-        if not s["n_windows"]:
-            print(f"warning: {s['input']}: no windows (shorter than one window)", file=sys.stderr)
-    write_outputs(args.out, config, feature_tables, prediction_tables, summaries)
+    paths, skipped = expand_inputs(args.inputs)
+    for path in skipped:
+        print(f"note: {path}: not a recording, skipped", file=sys.stderr)
+    if args.transcript is not None and len(paths) > 1:
+        raise UsageError("--transcript goes with one INPUT; process the sessions one by one")
+    if len(paths) == 1:
+        check_output_folder(args.out, overwrite=args.overwrite)
+        return _run_one(args, paths[0])
+    names = session_names(paths)
+    check_output_folder(args.out, overwrite=args.overwrite, files=(COHORT_JSON,))
+    for name in names:
+        check_output_folder(args.out / name, overwrite=args.overwrite)
+    return _run_cohort(args, paths, names)
+
+
+#: the cohort's index in the output folder: every session in input order, and its outcome
+COHORT_JSON = "cohort.json"
+
+
+def _job(args: argparse.Namespace, path: Path, label: str, *, cohort: bool) -> SessionJob:
+    from emostream.cohort import SessionJob
+
+    read_options: dict[str, Any] = {}
+    if args.fs_hz is not None:
+        read_options["fs_hz"] = args.fs_hz
+    if args.partial:
+        read_options["partial"] = True
+    return SessionJob(
+        path,
+        label,
+        fmt=args.format,
+        read_options=read_options,
+        pipeline=args.pipeline,
+        model=args.model,
+        trust_model_file=args.trust_model_file,
+        recording_column=cohort,
+        transcript=args.transcript,
+        transcript_t0_s=args.transcript_t0_s,
+        progress=not (cohort or args.quiet),
+        cache_dir=cache_dir(args),
+    )
+
+
+def _write(out: Path, done: SessionResult, path: Path) -> dict[str, Any]:
+    """The session's output files; returns its summary."""
+    from emostream.pipeline.process import write_outputs
+
+    if done.warning:
+        print(f"warning: {path}: {done.warning}", file=sys.stderr)
+    result = done.result
+    summary = result.summary | {"input": str(path), "format": done.fmt}
+    predictions = [result.predictions] if result.predictions is not None else []
+    write_outputs(out, done.config, [result.features], predictions, [summary])
+    return summary | {"cached": done.cached}
+
+
+def _run_one(args: argparse.Namespace, path: Path) -> int:
+    from emostream.cohort import process_session
+
+    summary = _write(args.out, process_session(_job(args, path, path.name, cohort=False)), path)
     if args.json:
-        print(json.dumps({"out": str(args.out), "inputs": summaries}, default=str))
+        print(json.dumps({"out": str(args.out), "inputs": [summary]}, default=str))
     else:
-        n = sum(s["n_windows"] for s in summaries)
-        print(f"wrote {n} windows to {args.out}/features.parquet", file=sys.stderr)
+        print(
+            f"wrote {summary['n_windows']} windows to {args.out}/features.parquet", file=sys.stderr
+        )
     return 0
+
+
+def _run_cohort(args: argparse.Namespace, paths: list[Path], names: list[str]) -> int:
+    from emostream.cluster import map_named
+    from emostream.cohort import process_session
+
+    jobs = [
+        (name, _job(args, path, name, cohort=True)) for name, path in zip(names, paths, strict=True)
+    ]
+    outcomes = map_named(
+        process_session, jobs, cluster_options(args), what="sessions", progress=not args.quiet
+    )
+    sessions: list[dict[str, Any]] = []
+    for outcome, path in zip(outcomes, paths, strict=True):
+        entry = {"name": outcome.name, "input": str(path)}
+        if outcome.value is None:
+            print(f"emostream process: error: {outcome.name}: {outcome.error}", file=sys.stderr)
+            sessions.append(entry | {"error": outcome.error})
+            continue
+        out = args.out / outcome.name
+        sessions.append(entry | {"out": str(out)} | _write(out, outcome.value, path))
+    index = {"out": str(args.out), "inputs": sessions}
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / COHORT_JSON).write_text(json.dumps(index, indent=2, default=str))
+    except OSError as exc:
+        raise RecordingError(f"cannot write outputs: {exc.strerror}", file=args.out) from None
+    failed = [s["name"] for s in sessions if "error" in s]
+    if args.json:
+        print(json.dumps(index, default=str))
+    n_windows = sum(s.get("n_windows", 0) for s in sessions)
+    print(
+        f"wrote {n_windows} windows of {len(sessions) - len(failed)} sessions to "
+        f"{args.out}/<session>/features.parquet"
+        + (f"; {len(failed)} failed: {', '.join(failed)}" if failed else ""),
+        file=sys.stderr,
+    )
+    return 1 if failed else 0

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from emostream.commands.batch_args import add_cache_args
 from emostream.datasets.registry import DATASETS, prepare
 from emostream.errors import UsageError
 
@@ -53,17 +54,7 @@ def add_dataset_args(p: argparse.ArgumentParser) -> None:
         help="read WESAD's official SX.pkl files (a pickle can run code; only numpy arrays, "
         "strings and dicts are admitted)",
     )
-    cache = p.add_mutually_exclusive_group()
-    cache.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="feature cache folder (default $XDG_CACHE_HOME/emostream/features)",
-    )
-    cache.add_argument(
-        "--no-cache", action="store_true", help="compute every subject's features afresh"
-    )
+    add_cache_args(p, "every subject's features")
 
 
 def dataset_options(args: argparse.Namespace) -> dict[str, Any]:

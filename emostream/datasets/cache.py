@@ -71,14 +71,15 @@ NOT_FEATURE_CODE = frozenset(
 
 
 @functools.cache
-def code_fingerprint() -> str:
-    """Hash of the names and contents of the Python sources that compute feature windows
-    (the model and evaluation code can change without invalidating the cache)."""
+def code_fingerprint(excluded: frozenset[str] = NOT_FEATURE_CODE) -> str:
+    """Hash of the names and contents of emostream's Python sources except the `excluded`
+    folders and files (by default, the model and evaluation code can change without
+    invalidating cached feature windows)."""
     package = Path(emostream.__file__).parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(package)
-        if relative.parts[0] in NOT_FEATURE_CODE or relative.as_posix() in NOT_FEATURE_CODE:
+        if relative.parts[0] in excluded or relative.as_posix() in excluded:
             continue
         digest.update(path.relative_to(package).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -91,12 +92,16 @@ def entry_path(folder: Path, dataset: str, root: Path, subject: str, config_hash
     return folder / f"{dataset}-{where}" / f"{subject}-{config_hash}.npz"
 
 
-def cache_key(config_hash: str, input_fingerprint: str) -> dict[str, Any]:
+def cache_key(
+    config_hash: str, input_fingerprint: str, excluded: frozenset[str] = NOT_FEATURE_CODE
+) -> dict[str, Any]:
+    """What an entry must have been computed with to be reused (`excluded`: the code that
+    takes no part, see `code_fingerprint`)."""
     return {
         "layout": LAYOUT,
         "config_hash": config_hash,
         "emostream": __version__,
-        "code": code_fingerprint(),
+        "code": code_fingerprint(excluded),
         "fingerprint": input_fingerprint,
     }
 

@@ -11,11 +11,12 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from emostream.cluster import ClusterOptions, Outcome, map_named
 from emostream.core.registry import Registry, UnknownNameError
 from emostream.datasets import cache
-from emostream.errors import UsageError
+from emostream.errors import RecordingError, UsageError
 from emostream.models.config import ModelConfig
 from emostream.pipeline.config import PipelineConfig, load_pipeline
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 DATASETS: Registry[ModuleType] = Registry("dataset format")
 DATASETS.lazy("stress-predict", "emostream.datasets.stress_predict")
 DATASETS.lazy("wesad", "emostream.datasets.wesad")
+#: subjects one after the other, in this process
+SERIAL = ClusterOptions(workers=1)
 #: the bundled pipeline for each dataset when --pipeline is not given
 DEFAULT_PIPELINE = {"stress-predict": "e4-wrist", "wesad": "e4-wrist"}
 
@@ -61,13 +64,15 @@ def prepare(
     cache_dir: Path | None = None,
     use_cache: bool = True,
     progress: Callable[[str], None] = lambda _: None,
+    cluster: ClusterOptions = SERIAL,
 ) -> tuple[PipelineConfig, ModelConfig, list[SubjectWindows]]:
     """Pipeline, model config (the pipeline's [model] with the dataset's label set) and the
     feature windows of each requested subject (all when `subjects` is empty).
 
     Windows are read from the feature cache (`cache_dir`, default `cache.default_dir()`) when
     an entry was computed with the same pipeline config, emostream code and input files;
-    otherwise they are computed and stored there (unless `use_cache` is False).
+    otherwise they are computed and stored there (unless `use_cache` is False). Subjects
+    are computed on `cluster` (default: one after the other in this process).
     """
     dataset = open_dataset(root, fmt, label_set=label_set, trust_pickle=trust_pickle)
     wanted = list(subjects) or list(dataset.subjects)
@@ -82,21 +87,73 @@ def prepare(
     model_config = ModelConfig.from_tables(config.model_tables, dataset.labels, file=config.path)
     model_config = dataclasses.replace(model_config, baseline_phase=dataset.baseline_phase)
     folder = cache_dir or cache.default_dir()
-    out = []
-    for k, subject in enumerate(wanted, 1):
-        fingerprint = cache.fingerprint(dataset.inputs[subject])
-        windows, reports = cached_windows(
-            CacheSlot(folder if use_cache else None, fmt, root, subject, fingerprint),
-            config,
-            functools.partial(dataset.load, subject),
-            functools.partial(_prefixed, progress, f"[{k}/{len(wanted)}] {subject}: "),
+    tasks = [
+        (
+            subject,
+            _SubjectTask(
+                CacheSlot(
+                    folder if use_cache else None,
+                    fmt,
+                    root,
+                    subject,
+                    cache.fingerprint(dataset.inputs[subject]),
+                ),
+                config,
+                dataset,
+            ),
         )
+        for subject in wanted
+    ]
+    outcomes = map_named(_subject_windows, tasks, cluster, what="subjects")
+    raise_failed(outcomes, "subject")
+    out = []
+    for k, ((subject, task), outcome) in enumerate(zip(tasks, outcomes, strict=True), 1):
+        windows, reports, notes = outcome.value  # type: ignore[misc]
+        for note in notes:
+            progress(f"[{k}/{len(wanted)}] {subject}: {note}")
         out.append(
             labelled_windows(
-                subject, windows, model_config.labels, reports=reports, fingerprint=fingerprint
+                subject,
+                windows,
+                model_config.labels,
+                reports=reports,
+                fingerprint=task.slot.fingerprint,
             )
         )
     return config, model_config, out
+
+
+def raise_failed(outcomes: Sequence[Outcome[Any]], what: str) -> None:
+    """One RecordingError naming every item that failed, after all of them ran."""
+    failed = [f"{o.name}: {o.error}" for o in outcomes if o.error is not None]
+    if failed:
+        raise RecordingError(
+            f"{len(failed)} {what}(s) failed (the others' features are cached):\n  "
+            + "\n  ".join(failed)
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _SubjectTask:
+    """One subject's feature windows to compute or read from the cache (picklable)."""
+
+    slot: CacheSlot
+    pipeline: PipelineConfig
+    dataset: Dataset
+
+
+def _subject_windows(
+    task: _SubjectTask,
+) -> tuple[list[FeatureVector], list[SamReport], list[str]]:
+    """The windows and reports of one subject, and the progress notes of getting them."""
+    notes: list[str] = []
+    windows, reports = cached_windows(
+        task.slot,
+        task.pipeline,
+        functools.partial(task.dataset.load, task.slot.name),
+        notes.append,
+    )
+    return windows, reports, notes
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -108,10 +165,6 @@ class CacheSlot:
     root: Path
     name: str
     fingerprint: str
-
-
-def _prefixed(say: Callable[[str], None], prefix: str, message: str) -> None:
-    say(prefix + message)
 
 
 def cached_windows(
@@ -186,3 +239,36 @@ def shuffled_windows(
         return labelled_windows(subject, computed, labels, fingerprint=fingerprint)
 
     return windows
+
+
+def prefetched(
+    shuffled: Callable[[str, int], SubjectWindows],
+    keys: Sequence[tuple[str, int]],
+    cluster: ClusterOptions,
+) -> Callable[[str, int], SubjectWindows]:
+    """`shuffled` with the sessions of `keys` (subject, seed) computed up front on `cluster`
+    (those of other keys are computed when asked for)."""
+    outcomes = map_named(
+        _call_shuffled,
+        [
+            (f"{subject} shuffled (seed {seed})", (shuffled, subject, seed))
+            for subject, seed in keys
+        ],
+        cluster,
+        what="shuffled sessions",
+    )
+    raise_failed(outcomes, "shuffled session")
+    table = {key: outcome.value for key, outcome in zip(keys, outcomes, strict=True)}
+
+    def windows(subject: str, seed: int) -> SubjectWindows:
+        found = table.get((subject, seed))
+        return found if found is not None else shuffled(subject, seed)
+
+    return windows
+
+
+def _call_shuffled(
+    item: tuple[Callable[[str, int], SubjectWindows], str, int],
+) -> SubjectWindows:
+    shuffled, subject, seed = item
+    return shuffled(subject, seed)

@@ -16,7 +16,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from emostream.core.spec import StreamSpec, markers_spec
 from emostream.errors import RecordingError
@@ -75,33 +76,47 @@ class _Export:
         """A file's path for messages: `folder/EDA.csv` or `export.zip:EDA.csv`."""
         return f"{self.path}:{name}" if self.archive else str(self.path / name)
 
-    def text(self, name: str) -> str:
+    def bytes(self, name: str) -> bytes:
+        """A file's content, decompressed when gzipped, without a UTF-8 byte-order mark."""
         try:
             raw = self.archive.read(name) if self.archive else (self.path / name).read_bytes()
             if raw[:2] == b"\x1f\x8b":
                 raw = gzip.decompress(raw)
-            return raw.decode("utf-8-sig")
-        except (OSError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+        except (OSError, EOFError, zipfile.BadZipFile) as exc:
             raise RecordingError(f"cannot read E4 file: {exc}", file=self.where(name)) from None
+        return raw.removeprefix(b"\xef\xbb\xbf")
 
 
-def _rows(path: str, text: str, skip: int, n_cols: int) -> np.ndarray:
-    if not text.strip().splitlines()[skip:]:
+def _rows(path: str, raw: bytes, skip: int, n_cols: int) -> np.ndarray:
+    """The numbers after the first `skip` lines, as an (n, n_cols) float64 array (parsed by
+    pyarrow's CSV reader, in C)."""
+    lines = raw.split(b"\n", skip)
+    if len(lines) <= skip or not lines[skip].strip():
         return np.zeros((0, n_cols))
     try:
-        frame = pd.read_csv(io.StringIO(text), header=None, skiprows=skip, dtype=float)
-    except ValueError as exc:
+        table = pacsv.read_csv(
+            io.BytesIO(lines[skip]),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.float64() for i in range(n_cols)}
+            ),
+        )
+    except pa.ArrowInvalid as exc:
         raise RecordingError(f"not an E4 CSV ({exc}); expected numbers", file=path) from None
-    if frame.shape[1] != n_cols:
+    if table.num_columns != n_cols:
         raise RecordingError(
-            f"expected {n_cols} column(s), found {frame.shape[1]}; is this an E4 export?",
+            f"expected {n_cols} column(s), found {table.num_columns}; is this an E4 export?",
             file=path,
         )
-    return frame.to_numpy()
+    return np.column_stack([column.to_numpy() for column in table.columns]).astype(np.float64)
 
 
-def _header(path: str, text: str, n_cols: int) -> tuple[float, float]:
-    lines = text.splitlines()
+def _first_lines(raw: bytes, n: int) -> list[str]:
+    return [line.decode("utf-8", "replace") for line in raw.split(b"\n", n)[:n]]
+
+
+def _header(path: str, raw: bytes, n_cols: int) -> tuple[float, float]:
+    lines = _first_lines(raw, 2)
     try:
         t0 = [float(v) for v in lines[0].split(",")]
         rate = [float(v) for v in lines[1].split(",")]
@@ -150,7 +165,7 @@ def _read(export: _Export) -> Recording:
             file=export.path,
         )
     texts = {
-        stem: (export.where(name), export.text(name))
+        stem: (export.where(name), export.bytes(name))
         for stem in (*SAMPLED, "IBI")
         if (name := export.find(stem))
     }
@@ -181,14 +196,14 @@ def _read(export: _Export) -> Recording:
     if "IBI" in texts:
         p, text = texts["IBI"]
         try:
-            t0 = _start_time(p, float(text.splitlines()[0].split(",")[0]))
+            t0 = _start_time(p, float(_first_lines(text, 1)[0].split(",")[0]))
         except (IndexError, ValueError):
             raise RecordingError("first row must be 't0, IBI'", file=p) from None
         rows = _rows(p, text, 1, 2)
         spec = StreamSpec("RR", "E4-IBI", ("rri_ms",), ("ms",), 0.0, f"e4-{session}-ibi")
         streams["rr"] = RecordedStream(spec, (t0 - t_ref) + rows[:, 0], rows[:, 1:2] * 1000.0)
     tags = [
-        t for n in export.tag_files() for t in _rows(export.where(n), export.text(n), 0, 1)[:, 0]
+        t for n in export.tag_files() for t in _rows(export.where(n), export.bytes(n), 0, 1)[:, 0]
     ]
     if tags:
         ts = np.sort(np.asarray(tags)) - t_ref

@@ -96,12 +96,14 @@ def process_recording(
 OUTPUT_FILES = ("features.parquet", "predictions.parquet", "session.json")
 
 
-def check_output_folder(out_dir: Path, *, overwrite: bool) -> None:
-    """Refuse (UsageError) an output folder holding an earlier run's results, unless
-    `overwrite`, so that old predictions never sit beside new features."""
+def check_output_folder(
+    out_dir: Path, *, overwrite: bool, files: Sequence[str] = OUTPUT_FILES
+) -> None:
+    """Refuse (UsageError) an output folder holding an earlier run's results (`files`),
+    unless `overwrite`, so that old predictions never sit beside new features."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir}: is a file; give a folder")
-    held = [name for name in OUTPUT_FILES if (out_dir / name).exists()]
+    held = [name for name in files if (out_dir / name).exists()]
     if held and not overwrite:
         raise UsageError(
             f"--out {out_dir}: already holds results ({', '.join(held)}); pass --overwrite "

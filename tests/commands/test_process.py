@@ -34,15 +34,16 @@ def test_process_neurokit_csv_needs_its_rate(shared_data, tmp_path, capsys):
     assert table["eda_scl_us"].notna().all() and table["hr_bpm"].notna().all()
 
 
-def test_process_several_inputs_adds_a_recording_column(shared_data, tmp_path):
+def test_process_several_inputs_writes_a_folder_per_session(shared_data, tmp_path):
     csvs = [
         shared_data / "neurokit" / n
         for n in ("bio_resting_5min_100hz.csv", "bio_resting_8min_100hz.csv")
     ]
     args = ["process", *map(str, csvs), "--fs-hz", "100", "--out", str(tmp_path), "--quiet"]
     assert main(args) == 0
-    table = pq.read_table(tmp_path / "features.parquet").to_pandas()
-    assert set(table["recording"]) == {c.name for c in csvs}
+    for csv in csvs:  # each table names its session, so that the tables can be stacked
+        table = pq.read_table(tmp_path / csv.stem / "features.parquet").to_pandas()
+        assert set(table["recording"]) == {csv.stem}
 
 
 def test_process_refuses_unknown_inputs_clearly(tmp_path, capsys):
