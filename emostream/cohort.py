@@ -38,7 +38,7 @@ TRANSCRIPT_FORMATS = ("webvtt", "srt", "transcript-csv")
 def expand_inputs(arguments: list[str]) -> tuple[list[Path], list[Path]]:
     """(sessions, skipped): each argument is a recording, a folder of recordings (its entries
     that are recordings, in name order; the other entries are skipped) or a glob pattern (its
-    matches in name order). A path given twice is one session."""
+    matches in name order)."""
     sessions: list[Path] = []
     skipped: list[Path] = []
     for argument in arguments:
@@ -57,8 +57,7 @@ def expand_inputs(arguments: list[str]) -> tuple[list[Path], list[Path]]:
             skipped += [p for p in entries if p not in found]
         else:
             sessions.append(path)
-    unique = list(dict.fromkeys(p.resolve() for p in sessions))
-    return [next(p for p in sessions if p.resolve() == u) for u in unique], skipped
+    return sessions, skipped
 
 
 def _is_recording(path: Path) -> bool:
@@ -75,7 +74,7 @@ def session_names(paths: list[Path]) -> list[str]:
 
     def name(path: Path, depth: int) -> str:
         resolved = path.resolve()
-        base = resolved.name.split(".")[0] if resolved.is_file() else resolved.name
+        base = (resolved.name.split(".")[0] if resolved.is_file() else "") or resolved.name
         parents = [p.name for p in resolved.parents[: depth - 1]][::-1]
         return "-".join([*parents, base])
 
@@ -86,7 +85,10 @@ def session_names(paths: list[Path]) -> list[str]:
         if not clashes:
             return names
         depths = [d + 1 if n in clashes else d for n, d in zip(names, depths, strict=True)]
-    raise UsageError("inputs give clashing session names; process them into separate --out folders")
+    twice = sorted({str(p) for p in paths if [q.resolve() for q in paths].count(p.resolve()) > 1})
+    raise UsageError(
+        f"{', '.join(twice) or 'the inputs'}: given more than once; give each session once"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     paths, skipped = expand_inputs(args.inputs)
     for path in skipped:
         print(f"note: {path}: not a recording, skipped", file=sys.stderr)
-    if args.transcript is not None and len(paths) > 1:
+    if args.transcript is not None and (len(args.inputs) > 1 or len(paths) > 1):
         raise UsageError("--transcript goes with one INPUT; process the sessions one by one")
     if len(paths) == 1:
         check_output_folder(args.out, overwrite=args.overwrite)

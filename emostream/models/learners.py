@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from river import base, forest, linear_model, multiclass, optim, tree
+from river import base, linear_model, multiclass, optim
 
 from emostream.core.registry import Registry
 from emostream.models.config import ModelConfig
@@ -44,11 +44,15 @@ def _softmax(config: ModelConfig) -> base.Classifier:
 
 @LEARNERS.register("arf")
 def _arf(config: ModelConfig) -> base.Classifier:
+    from river import forest  # imported when chosen: it takes a while to import
+
     return forest.ARFClassifier(n_models=10, seed=config.seed)
 
 
 @LEARNERS.register("hoeffding")
 def _hoeffding(config: ModelConfig) -> base.Classifier:
+    from river import tree  # imported when chosen: it takes a while to import
+
     return tree.HoeffdingAdaptiveTreeClassifier(grace_period=100, seed=config.seed)
 
 

@@ -30,7 +30,9 @@ def write_e4_export(folder: Path, seed: int, minutes: float) -> Path:
         (folder / f"{stem}.csv").write_text(f"{T0_UNIX_S}.0\n{rate_hz}.0\n{body}\n")
     acc = np.random.default_rng(seed).integers(-64, 64, (int(total_s * 32), 3))
     rows = "\n".join(",".join(map(str, row)) for row in acc)
-    (folder / "ACC.csv").write_text(f"{T0_UNIX_S}.0,{T0_UNIX_S}.0,{T0_UNIX_S}.0\n32,32,32\n{rows}\n")
+    (folder / "ACC.csv").write_text(
+        f"{T0_UNIX_S}.0,{T0_UNIX_S}.0,{T0_UNIX_S}.0\n32,32,32\n{rows}\n"
+    )
     return folder
 
 
@@ -76,7 +78,11 @@ def test_parallel_equals_serial_in_input_order_and_names_the_bad_session(
         assert all(s["n_windows"] > 25 for s in index["inputs"][1:])
     written_s, written_p = outputs(serial), outputs(parallel)
     assert sorted(written_s) == sorted(
-        [f"{n}/{f}" for n in SESSIONS for f in ("features.parquet", "predictions.parquet", "session.json")]
+        [
+            f"{n}/{f}"
+            for n in SESSIONS
+            for f in ("features.parquet", "predictions.parquet", "session.json")
+        ]
         + ["cohort.json"]
     )
     for name in written_s:
@@ -86,7 +92,9 @@ def test_parallel_equals_serial_in_input_order_and_names_the_bad_session(
     assert set(features.column("recording").to_pylist()) == {"P01"}
 
 
-def test_second_run_takes_unchanged_sessions_from_the_cache(cohort, dask_scheduler, tmp_path, capsys):
+def test_second_run_takes_unchanged_sessions_from_the_cache(
+    cohort, dask_scheduler, tmp_path, capsys
+):
     sessions = [cohort / name for name in SESSIONS]
     args = ["--scheduler", dask_scheduler, "--cache-dir", tmp_path / "cache"]
     code, first, _ = process(capsys, *sessions, "--out", tmp_path / "a", *args)

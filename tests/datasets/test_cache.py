@@ -87,7 +87,7 @@ def test_a_touched_input_file_misses(dataset):
 def test_features_from_other_code_are_not_reused(dataset, monkeypatch):
     notes: list[str] = []
     _prepare(dataset, notes)
-    monkeypatch.setattr(cache, "code_fingerprint", lambda: "edited extractor")
+    monkeypatch.setattr(cache, "code_fingerprint", lambda _excluded=None: "edited extractor")
     _prepare(dataset, notes)
     assert notes[1] == "[1/1] S2: computing features (cache entry stale (code changed))"
 
