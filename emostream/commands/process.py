@@ -190,7 +190,9 @@ def _run_cohort(args: argparse.Namespace, paths: list[Path], names: list[str]) -
             sessions.append(entry | {"error": outcome.error})
             continue
         out = args.out / outcome.name
-        sessions.append(entry | {"out": str(out)} | _write(out, outcome.value, path))
+        summary = _write(out, outcome.value, path)  # in full in out/session.json
+        brief = {k: summary[k] for k in ("format", "n_windows", "duration_s", "cached")}
+        sessions.append(entry | {"out": str(out)} | brief)
     index = {"out": str(args.out), "inputs": sessions}
     try:
         args.out.mkdir(parents=True, exist_ok=True)
