@@ -175,6 +175,7 @@ def _run_one(args: argparse.Namespace, path: Path) -> int:
 def _run_cohort(args: argparse.Namespace, paths: list[Path], names: list[str]) -> int:
     from emostream.cluster import map_named
     from emostream.cohort import process_session
+    from emostream.pipeline.process import OUTPUT_FILES
 
     jobs = [
         (name, _job(args, path, name, cohort=True)) for name, path in zip(names, paths, strict=True)
@@ -185,11 +186,13 @@ def _run_cohort(args: argparse.Namespace, paths: list[Path], names: list[str]) -
     sessions: list[dict[str, Any]] = []
     for outcome, path in zip(outcomes, paths, strict=True):
         entry = {"name": outcome.name, "input": str(path)}
+        out = args.out / outcome.name
         if outcome.value is None:
             print(f"emostream process: error: {outcome.name}: {outcome.error}", file=sys.stderr)
             sessions.append(entry | {"error": outcome.error})
+            for name in OUTPUT_FILES:  # an earlier run's results (--overwrite) never outlive it
+                (out / name).unlink(missing_ok=True)
             continue
-        out = args.out / outcome.name
         summary = _write(out, outcome.value, path)  # in full in out/session.json
         brief = {k: summary[k] for k in ("format", "n_windows", "duration_s", "cached")}
         sessions.append(entry | {"out": str(out)} | brief)
