@@ -58,7 +58,10 @@ def local_cluster(n_workers: int) -> LocalCluster:
         n_workers=n_workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        # the scheduler's HTTP endpoints on a free local port, without the dashboard: two
+        # clusters on one machine never compete for Dask's default port
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
         silence_logs=logging.ERROR,
     )
 
