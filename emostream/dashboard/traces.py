@@ -48,7 +48,7 @@ class Trace:
                 self.append(float(t_s[i]), float(values[i]))
             return
         slots = np.floor(t_s / step)
-        starts = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]])
+        starts = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]]).tolist()
         for lo, hi in zip(starts, [*starts[1:], n], strict=True):
             part = values[lo:hi]
             i, j = lo + int(np.argmin(part)), lo + int(np.argmax(part))
