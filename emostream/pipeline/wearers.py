@@ -96,6 +96,13 @@ def load_live(name_or_path: str | Path) -> tuple[PipelineConfig, tuple[LiveWeare
         pipeline_path = resolve_pipeline_path(pipeline_path)
     except ConfigError as exc:
         raise ConfigError(str(exc), file=path, key="cohort.pipeline") from None
+    if not pipeline_path.is_file():
+        raise ConfigError(
+            f"{pipeline_path}: file not found; give the pipeline's path relative to this file "
+            "or a bundled pipeline's name",
+            file=path,
+            key="cohort.pipeline",
+        )
     pipeline_raw = load_toml(pipeline_path)
     if "wearers" in pipeline_raw:
         raise ConfigError(
