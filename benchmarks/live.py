@@ -59,7 +59,7 @@ def slot(i: int, n: int) -> str:
 # -- publisher --------------------------------------------------------------------------------
 def render(kind: str, rate_hz: float, n_channels: int, seconds: float, seed: int) -> np.ndarray:
     """`seconds` (+1 s) of one wearer's stream, float32 (n, channels)."""
-    n = int(round((seconds + 1.0) * rate_hz)) + 1
+    n = round((seconds + 1.0) * rate_hz) + 1
     if kind == "ACC":
         rng = np.random.default_rng(seed)
         data = rng.normal(0.0, 0.02, (n, 3)) + np.array([0.0, 0.0, 1.0])
@@ -107,7 +107,7 @@ def publish(n_wearers: int, seconds: float, tag: str) -> None:
         if step % round(1 / STEP_S) == 0:  # a whole second: a window's closing sample
             lateness_ms.append((pylsl.local_clock() - t_step) * 1e3)
         for k, ((spec, outlet), data) in enumerate(zip(outlets, signals, strict=True)):
-            upto = int(math.floor(round((t_step - t0) * spec.rate_hz, 6))) + 1
+            upto = math.floor(round((t_step - t0) * spec.rate_hz, 6)) + 1
             if upto > pushed[k]:
                 ts = t0 + np.arange(pushed[k], upto) / spec.rate_hz
                 outlet.push_chunk(data[pushed[k] : upto], ts.tolist())
