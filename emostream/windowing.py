@@ -128,6 +128,11 @@ class _StreamState:
     buffer: RingBuffer
     stats: StreamStats = field(default_factory=StreamStats)
     gaps: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=256))
+    #: half a sample period of a regular stream (0 for an irregular one); see `_watermark`
+    half_period_s: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.half_period_s = 0.0 if self.spec.is_irregular else 0.5 / self.spec.rate_hz
 
 
 def _load(buffer: RingBuffer, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
@@ -252,8 +257,13 @@ class Windower:
 
     def _watermark(self) -> float:
         """Time up to which windows may close: every stream has passed it, or the stream
-        lags the newest one by more than max_lag_s (a stream with no data yet lags)."""
-        newest = [s.buffer.newest_s for s in self._streams.values()]
+        lags the newest one by more than max_lag_s (a stream with no data yet lags).
+
+        A regular stream has passed a time once its newest sample is within half a period
+        of it: its next sample is due at least half a period later. So a window closes with
+        the slowest stream's last sample in it, not a period later with the next one.
+        """
+        newest = [s.buffer.newest_s + s.half_period_s for s in self._streams.values()]
         if not newest or max(newest) == -math.inf:
             return -math.inf
         return max(min(newest), max(newest) - self.config.max_lag_s)

@@ -165,3 +165,22 @@ def test_a_marker_arriving_after_its_window_closed_is_still_delivered_once():
     later = w.pop_ready()
     assert later[0].fresh_markers == [(12.0, "phase:stress:start")]
     assert all(win.fresh_markers == [] for win in later[1:])
+
+
+def test_a_window_closes_with_its_slowest_streams_last_sample():
+    """Live, a window closes as soon as every stream's last sample in it has come (the 4 Hz
+    one stamped a hair early, as a clock offset leaves it), not a period later with the
+    next one; a stream whose next sample is due before the window's end holds it back."""
+    w = Windower(WindowConfig(length_s=10.0, hop_s=1.0, max_lag_s=3.0))
+    for spec in (ECG, EDA):
+        w.add_stream(spec)
+    e_ts, e_x = stream(ECG, 10.0)  # up to 9.99 s: its sample at 10 s is yet to come
+    d_ts, d_x = stream(EDA, 10.25)
+    d_ts = d_ts - 1e-6  # the sample at 10 s is stamped 9.999999 s
+    w.push(Chunk(EDA, d_ts, d_x))
+    w.push(Chunk(ECG, e_ts, e_x))
+    assert w.pop_ready() == []
+    w.push(Chunk(ECG, np.array([10.0]), np.zeros((1, 1))))
+    (window,) = w.pop_ready()
+    assert window.t_end == 10.0
+    assert window.streams["eda"].timestamps[-1] == d_ts[-1]  # 10 s minus a hair: inside

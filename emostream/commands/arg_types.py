@@ -38,26 +38,25 @@ speed_or_zero = _number(0.0, MAX_SPEED, low_open=False)
 rate_hz = _number(0.0, 1e6, low_open=True)
 
 
-def seed(text: str) -> int:
-    """A random seed: an integer in [0, 2**32)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be in [0, {2**32 - 1}], got {text}")
-    return value
+def _integer(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in [{low}, {high}], got {text}")
+        return value
+
+    return parse
 
 
-def port(text: str) -> int:
-    """A TCP port number."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be in [1, 65535], got {text}")
-    return value
+#: a random seed: an integer in [0, 2**32)
+seed = _integer(0, 2**32 - 1)
+#: a TCP port number
+port = _integer(1, 65535)
+#: how many wearers one process publishes or hosts
+wearers = _integer(1, 1000)
 
 
 def folder(text: str) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emostream.commands import arg_types
@@ -46,24 +47,29 @@ def recorder_from_args(
     subject: str,
     say: Callable[[str], None],
     sources: Sequence[Source] = (),
+    root: Path | None = None,
+    consent: str = "",
 ) -> RecorderSink | None:
     """The session's recorder, or None when recording is off.
 
     On unless `--no-record`, or the pipeline sets `[record] enabled = false` (and no
     `--record DIR` asks for it). Refuses (UsageError) to record a live person without
     consent. The clock offsets that `sources` measure, and their timestamp checks, are recorded
-    too.
+    too. One wearer of many may have their own `root` folder and `consent` (else the
+    command's).
     """
-    if args.no_record or (args.record is None and not config.record.enabled):
+    root = root or args.record
+    if args.no_record or (root is None and not config.record.enabled):
         return None
     from emostream.sinks.recorder import RecorderSink
 
     sink = RecorderSink.from_config(
         config.record,
         live=is_live(config),
-        root=args.record,
+        root=root,
         subject=subject,
-        consent=args.consent,
+        consent=consent or args.consent,
+        consent_via="[[wearers]] consent" if consent else "--consent flag",
         on_error=lambda exc: say(f"recording error: {exc}"),
         on_open=lambda path: say(f"recording to {path}"),
     )

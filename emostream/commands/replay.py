@@ -12,6 +12,7 @@ from typing import Any
 from emostream.commands import arg_types
 from emostream.commands.dashboard_options import add_dashboard_args, start_dashboard
 from emostream.core.chunk import Chunk
+from emostream.core.spec import for_wearer, wearer_slot
 from emostream.formats.base import Recording
 from emostream.formats.registry import FORMATS, read_recording
 from emostream.sinks.lsl import END_LINGER_S, StreamOutlets
@@ -46,6 +47,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="skip the first S seconds",
     )
     p.add_argument(
+        "--wearers",
+        type=arg_types.wearers,
+        default=1,
+        metavar="N",
+        help="publish the recording as N wearers at once; stream names and source_ids end in "
+        "-w01, -w02, … (default 1: no suffix)",
+    )
+    p.add_argument(
         "--format", choices=sorted(FORMATS), default=None, help="input format (default: detect)"
     )
     p.add_argument(
@@ -57,14 +66,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def open_outlets(recording: Recording) -> dict[str, StreamOutlets]:
-    """One outlet per stream, keyed by source_id, with the stream's device meta-data."""
+def open_outlets(recording: Recording, slot: str = "") -> dict[str, StreamOutlets]:
+    """One outlet per stream, keyed by the recording's source_id, with the stream's device
+    meta-data; with `slot`, as that wearer's stream (see `for_wearer`)."""
     devices: dict[str, dict[str, str]] = recording.meta.get("devices") or {}
     outlets: dict[str, StreamOutlets] = {}
     for key, stream in recording.streams.items():
         device = devices.get(key, {})
         outlets[stream.spec.source_id] = StreamOutlets(
-            [stream.spec],
+            [for_wearer(stream.spec, slot) if slot else stream.spec],
             manufacturer=device.get("manufacturer", ""),
             model=device.get("model", ""),
         )
@@ -80,7 +90,8 @@ async def publish(
     n = 0
     async for event in source.events():
         if isinstance(event, Chunk):
-            outlets[event.spec.source_id].push(event)
+            outlet = outlets[event.spec.source_id]
+            outlet.push(event, outlet.specs[0].source_id)
             n += len(event)
             if on_chunk is not None:
                 on_chunk(event)
@@ -90,26 +101,49 @@ async def publish(
 def run(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"partial": True} if args.partial else {}
     fmt, recording = read_recording(args.input, args.format, **options)
-    source = RecordingSource(
-        recording, speed=args.speed, loop=args.loop, start_s=args.start, restamp=True
+    slots = (
+        [wearer_slot(i, args.wearers) for i in range(args.wearers)] if args.wearers > 1 else [""]
     )
-    outlets = open_outlets(recording)
+    sources = [
+        RecordingSource(
+            recording, speed=args.speed, loop=args.loop, start_s=args.start, restamp=True
+        )
+        for _ in slots
+    ]
+    outlets = [open_outlets(recording, slot) for slot in slots]
+    many = f" as {args.wearers} wearers" if args.wearers > 1 else ""
     print(
-        f"replaying {args.input} ({fmt}, {recording.duration_s:.1f} s) at {args.speed:g}x "
+        f"replaying {args.input} ({fmt}, {recording.duration_s:.1f} s){many} at {args.speed:g}x "
         f"from {args.start:g} s{' in a loop' if args.loop else ''}:"
     )
-    for stream in recording.streams.values():
-        spec = stream.spec
+    for outlet in outlets[0].values():
+        spec = outlet.specs[0]
         print(f"  {spec.name} (type {spec.kind}, source_id {spec.source_id})", flush=True)
+    if len(slots) > 1:
+        print(f"  … and the same for {', '.join(slots[1:3])}{', …' if len(slots) > 3 else ''}")
     dashboard = start_dashboard(args, lambda text: print(text, flush=True))
-    sink = dashboard.server.sink_for("replay") if dashboard.server is not None else None
-    n = asyncio.run(publish(source, outlets, sink.on_chunk if sink is not None else None))
-    if sink is not None:
-        sink.close()
+    pages = [
+        dashboard.server.sink_for(slot or "replay") if dashboard.server is not None else None
+        for slot in slots
+    ]
+
+    async def publish_all() -> list[int]:
+        return await asyncio.gather(
+            *(
+                publish(s, o, page.on_chunk if page is not None else None)
+                for s, o, page in zip(sources, outlets, pages, strict=True)
+            )
+        )
+
+    n = sum(asyncio.run(publish_all()))
+    for page in pages:
+        if page is not None:
+            page.close()
     dashboard.stop()
-    if any(outlet.have_consumers() for outlet in outlets.values()):
+    every = [outlet for wearer in outlets for outlet in wearer.values()]
+    if any(outlet.have_consumers() for outlet in every):
         time.sleep(END_LINGER_S)  # let subscribers receive the last samples
-    for outlet in outlets.values():
+    for outlet in every:
         outlet.close()
     print(f"done: {n} samples published")
     return 0

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from emostream.commands import arg_types
 from emostream.commands.common import add_model_args, add_output_args
 from emostream.commands.dashboard_options import add_dashboard_args
 from emostream.commands.record_options import add_record_args
+
+if TYPE_CHECKING:
+    from emostream.pipeline.config import PipelineConfig
+    from emostream.pipeline.wearers import LiveWearer
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,12 +24,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "session is recorded under recordings/ unless --no-record."
         ),
     )
-    p.add_argument("pipeline", metavar="PIPELINE.toml", help="pipeline file or bundled name")
+    p.add_argument(
+        "pipeline",
+        metavar="PIPELINE.toml",
+        help="pipeline file or bundled name, or a cohort file (one run hosts every wearer it "
+        "lists; see docs/cohort-live.md)",
+    )
     p.add_argument(
         "--subject",
-        default="anon",
+        default=None,
         metavar="ID",
-        help="pseudonymous subject id (letters and digits; never a name)",
+        help="pseudonymous subject id (letters and digits; never a name; default anon); a "
+        "pipeline or cohort file with [[wearers]] names each wearer's instead",
     )
     add_model_args(p, "model to start from (if it exists) and to save to at the end")
     p.add_argument(
@@ -43,28 +54,65 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from emostream.commands.common import run_pipeline
+    from emostream.commands.common import LiveSession, run_live
     from emostream.commands.record_options import recorder_from_args
-    from emostream.consent import check_pseudonym
+    from emostream.errors import DeviceError, StreamError, UsageError
     from emostream.pipeline.build import build_live_sources, check_model_path
-    from emostream.pipeline.config import load_pipeline
+    from emostream.pipeline.wearers import load_live
 
-    subject = check_pseudonym(args.subject)
-    config = load_pipeline(args.pipeline)
-    if args.model is not None:  # before the session, so the learned model cannot be lost
-        check_model_path(args.model, read=args.model.exists(), write=True, config=config)
+    config, wearers = load_live(args.pipeline)
+    if not wearers:
+        wearers = (_solo(args, config),)
+    elif args.subject is not None or args.model is not None:
+        raise UsageError(
+            f"{args.pipeline} lists [[wearers]]: give each wearer's subject and model there, "
+            "not with --subject or --model"
+        )
+    for wearer in wearers:  # before the session, so the learned models cannot be lost
+        if wearer.model_path is not None:
+            check_model_path(
+                wearer.model_path, read=wearer.model_path.exists(), write=True, config=config
+            )
     console = Console()
-    console.print(f"emostream run: pipeline [bold]{config.meta.name}[/]; Ctrl-C stops")
+    many = f", {len(wearers)} wearers" if len(wearers) > 1 else ""
+    console.print(f"emostream run: pipeline [bold]{config.meta.name}[/]{many}; Ctrl-C stops")
 
     def say(text: str) -> None:
         console.print(text, soft_wrap=True)
 
-    # consent is checked before any device is touched
-    recorder = recorder_from_args(args, config, subject=subject, say=say)
-    sources = build_live_sources(config)
-    run_pipeline(
-        args, config, sources, console, mode="live", subject=subject, recorder=recorder,
-        model_path=args.model, trust_model_file=args.trust_model_file,
+    # consent is checked for every wearer before any device is touched
+    recorders = [
+        recorder_from_args(
+            args, w.config, subject=w.subject, say=say, root=w.record_dir, consent=w.consent
+        )
+        for w in wearers
+    ]
+    sessions = []
+    for wearer, recorder in zip(wearers, recorders, strict=True):
+        try:
+            sources = build_live_sources(wearer.config)
+        except (StreamError, DeviceError) as exc:
+            if len(wearers) == 1:
+                raise
+            say(f"[red]{wearer.slot}: not started[/] ({exc})")  # the others still run
+            continue
+        slot = wearer.slot if len(wearers) > 1 else ""
+        sessions.append(
+            LiveSession(wearer.subject, wearer.config, sources, recorder, wearer.model_path, slot)
+        )
+    if not sessions:
+        raise StreamError("no wearer's sources could be opened (see above)")
+    run_live(
+        args, sessions, console, mode="live", trust_model_file=args.trust_model_file,
         duration_s=args.duration,
     )  # fmt: skip
     return 0
+
+
+def _solo(args: argparse.Namespace, config: PipelineConfig) -> LiveWearer:
+    """The one wearer of a pipeline without [[wearers]]: from --subject and --model."""
+    from emostream.consent import check_pseudonym
+    from emostream.pipeline.wearers import LiveWearer
+
+    subject = check_pseudonym(args.subject if args.subject is not None else "anon")
+    return LiveWearer(slot="", subject=subject, config=config, model_path=args.model)

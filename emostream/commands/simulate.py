@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from typing import TYPE_CHECKING
 
 from emostream.commands import arg_types
@@ -56,6 +57,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="add a 'counter' channel with each sample's index, to detect lost samples",
     )
     p.add_argument("--kinds", default=None, metavar="ECG,EDA,...", help="only these stream kinds")
+    p.add_argument(
+        "--wearers",
+        type=arg_types.wearers,
+        default=1,
+        metavar="N",
+        help="publish N wearers (seeds SEED..SEED+N-1); stream names and source_ids end in "
+        "-w01, -w02, … (default 1: no suffix)",
+    )
     p.add_argument(
         "--wait-for-consumers",
         type=arg_types.seconds_or_zero,
@@ -110,36 +119,62 @@ async def publish(source: SyntheticWearerSource, outlets: StreamOutlets) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from emostream.core.clock import lsl_now_s
+    from emostream.core.spec import wearer_slot
     from emostream.sinks.lsl import END_LINGER_S, StreamOutlets
     from emostream.sources.synthetic import SyntheticWearerSource
 
     kinds = parse_kinds(args.kinds)
     protocol = parse_protocol(args.protocol)
     duration = args.duration if args.duration is not None else 24 * 3600.0
-    source = SyntheticWearerSource(
-        seed=args.seed,
-        duration_s=duration,
-        protocol=protocol,
-        speed=args.speed,
-        counter_channel=args.counter,
-        kinds=kinds,
-    )
-    outlets = StreamOutlets(source.specs, manufacturer="emostream", model="synthetic-wearer")
-    for spec in source.specs:
-        rate = "irregular" if spec.is_irregular else f"{spec.rate_hz:g} Hz"
-        print(
-            f"publishing {spec.name:14s} type={spec.kind:8s} {rate:>10s}  source_id={spec.source_id}",
-            flush=True,
+    sources = [
+        SyntheticWearerSource(
+            seed=args.seed + i,
+            duration_s=duration,
+            protocol=protocol,
+            speed=args.speed,
+            counter_channel=args.counter,
+            kinds=kinds,
+            slot=wearer_slot(i, args.wearers) if args.wearers > 1 else "",
         )
-    if args.wait_for_consumers > 0 and not outlets.wait_for_consumers(args.wait_for_consumers):
+        for i in range(args.wearers)
+    ]
+    outlets = [
+        StreamOutlets(source.specs, manufacturer="emostream", model="synthetic-wearer")
+        for source in sources
+    ]
+    for source in sources[:3]:
+        for spec in source.specs:
+            rate = "irregular" if spec.is_irregular else f"{spec.rate_hz:g} Hz"
+            print(
+                f"publishing {spec.name:14s} type={spec.kind:8s} {rate:>10s}  "
+                f"source_id={spec.source_id}",
+                flush=True,
+            )
+    if len(sources) > 3:
+        print(f"… and {len(sources) - 3} more wearers", flush=True)
+    wait_s = args.wait_for_consumers
+    if wait_s > 0 and not all(o.wait_for_consumers(wait_s) for o in outlets):
         print("not every outlet has a subscriber yet; starting anyway", flush=True)
-    source.t0_s = lsl_now_s()
+    t0_s = lsl_now_s()
+    for source in sources:
+        source.t0_s = t0_s
     try:
-        n = asyncio.run(publish(source, outlets))
+        n = sum(asyncio.run(publish_all(sources, outlets)))
     except KeyboardInterrupt:
-        outlets.close()
+        for outlet in outlets:
+            outlet.close()
         print("stopped", flush=True)
         return 0
-    outlets.close(linger_s=END_LINGER_S)
+    if any(outlet.have_consumers() for outlet in outlets):
+        time.sleep(END_LINGER_S)  # let subscribers receive the last samples
+    for outlet in outlets:
+        outlet.close()
     print(f"done: {n} samples published", flush=True)
     return 0
+
+
+async def publish_all(
+    sources: list[SyntheticWearerSource], outlets: list[StreamOutlets]
+) -> list[int]:
+    """Every wearer's streams at once, on one clock."""
+    return await asyncio.gather(*(publish(s, o) for s, o in zip(sources, outlets, strict=True)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from emostream.errors import StreamError
 
@@ -84,6 +84,17 @@ class StreamSpec:
     def types(self) -> tuple[str, ...]:
         """Per-channel type, defaulting to the stream kind."""
         return self.channel_types or (self.kind,) * self.n_channels
+
+
+def wearer_slot(index: int, n_wearers: int) -> str:
+    """`w01`, `w02`, …: the slot of the `index`-th (0-based) of `n_wearers` wearers."""
+    return f"w{index + 1:0{max(2, len(str(n_wearers)))}d}"
+
+
+def for_wearer(spec: StreamSpec, slot: str) -> StreamSpec:
+    """The same stream, worn by the wearer in `slot` (`w01`) of many published at once: name
+    and source_id end in `-<slot>`."""
+    return replace(spec, name=f"{spec.name}-{slot}", source_id=f"{spec.source_id}-{slot}")
 
 
 def markers_spec(name: str, source_id: str) -> StreamSpec:

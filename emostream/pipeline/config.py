@@ -29,7 +29,10 @@ TOP_LEVEL_KEYS = (
     "labels",
     "outputs",
     "record",
+    "wearers",
 )
+#: tables that describe who runs the pipeline, not the pipeline: not part of the config hash
+NOT_HASHED = frozenset({"wearers"})
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ def load_pipeline(name_or_path: str | Path) -> PipelineConfig:
 def parse_pipeline(raw: dict[str, Any], path: Path | None = None) -> PipelineConfig:
     from emostream.features.registry import parse_feature_tables
 
+    raw = {k: v for k, v in raw.items() if k not in NOT_HASHED}  # see emostream.pipeline.wearers
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
             raise ConfigError(

@@ -1,4 +1,5 @@
-"""Run one session end to end: build the wearer's pipeline and sinks, run, collect the rows."""
+"""Run sessions end to end, one per wearer in one event loop: build each wearer's pipeline
+and sinks, run, collect the rows."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ class SessionResult:
     markers_out: list[tuple[float, str]] = field(default_factory=list)
     pipeline: WearerPipeline | None = None
     wearer: Wearer | None = None
+    sinks: list[Sink] = field(default_factory=list)
+
+
+@dataclass
+class WearerRun:
+    """One wearer of a run: sources, model, sinks (given, or made once the pipeline exists),
+    subject and a callback for each window."""
+
+    sources: Sequence[Source]
+    model: OnlineStateModel | None = None
+    sinks: Sequence[Sink] = ()
+    make_sinks: Callable[[WearerPipeline, SessionInfo], Sequence[Sink]] | None = None
+    subject: str = "anon"
+    session_n: int = 1
+    on_result: Callable[[WindowResult], None] | None = None
 
 
 def run_session(
@@ -46,21 +62,10 @@ def run_session(
     duration_s: float | None = None,
 ) -> SessionResult:
     """`run_session_async` in a new event loop."""
-    return asyncio.run(
-        run_session_async(
-            config,
-            sources,
-            mode=mode,
-            model=model,
-            sinks=sinks,
-            make_sinks=make_sinks,
-            subject=subject,
-            session_n=session_n,
-            on_result=on_result,
-            handle_signals=handle_signals,
-            duration_s=duration_s,
-        )
-    )
+    wearer = WearerRun(sources, model, sinks, make_sinks, subject, session_n, on_result)
+    return run_sessions(
+        config, [wearer], mode=mode, handle_signals=handle_signals, duration_s=duration_s
+    )[0]
 
 
 async def run_session_async(
@@ -77,23 +82,74 @@ async def run_session_async(
     handle_signals: bool = False,
     duration_s: float | None = None,
 ) -> SessionResult:
-    """Run `sources` through the pipeline until they end, `duration_s` of wall time has
-    passed, or (with `handle_signals`) Ctrl-C / SIGTERM arrives."""
-    specs = all_specs(sources)
-    pipeline = WearerPipeline(config.window, specs, config.features, model=model)
+    """Run `sources` through the pipeline: one wearer of `run_sessions_async`."""
+    wearer = WearerRun(sources, model, sinks, make_sinks, subject, session_n, on_result)
+    results = await run_sessions_async(
+        config, [wearer], mode=mode, handle_signals=handle_signals, duration_s=duration_s
+    )
+    return results[0]
+
+
+def run_sessions(
+    config: PipelineConfig | Sequence[PipelineConfig],
+    wearers: Sequence[WearerRun],
+    *,
+    mode: str,
+    handle_signals: bool = False,
+    duration_s: float | None = None,
+) -> list[SessionResult]:
+    """`run_sessions_async` in a new event loop."""
+    return asyncio.run(
+        run_sessions_async(
+            config, wearers, mode=mode, handle_signals=handle_signals, duration_s=duration_s
+        )
+    )
+
+
+async def run_sessions_async(
+    config: PipelineConfig | Sequence[PipelineConfig],
+    wearers: Sequence[WearerRun],
+    *,
+    mode: str,
+    handle_signals: bool = False,
+    duration_s: float | None = None,
+) -> list[SessionResult]:
+    """Run every wearer's session in this event loop until all their sources end,
+    `duration_s` of wall time has passed, or (with `handle_signals`) Ctrl-C / SIGTERM
+    arrives. `config` is the pipeline, or one per wearer (the same pipeline on each wearer's
+    own sources). A wearer whose sources fail or end does not stop the others."""
+    configs = [config] * len(wearers) if isinstance(config, PipelineConfig) else list(config)
+    results = [_prepare(c, w, mode) for c, w in zip(configs, wearers, strict=True)]
+    opened: list[Sink] = []
+    try:
+        for result in results:
+            for sink in result.sinks:
+                sink.open(result.info)
+                opened.append(sink)
+        await _run([r.wearer for r in results if r.wearer], handle_signals, duration_s)
+    finally:
+        for sink in opened:
+            sink.close()
+    return results
+
+
+def _prepare(config: PipelineConfig, run: WearerRun, mode: str) -> SessionResult:
+    specs = all_specs(run.sources)
+    pipeline = WearerPipeline(config.window, specs, config.features, model=run.model)
     info = SessionInfo(
         pipeline_name=config.meta.name,
         config_hash=config.config_hash,
         config=config.raw,
         mode=mode,
-        subject=subject,
-        session=session_n,
-        model_version=model.model_version if model is not None else "",
+        subject=run.subject,
+        session=run.session_n,
+        model_version=run.model.model_version if run.model is not None else "",
         streams=tuple(specs),
     )
-    all_sinks = [*sinks, *(make_sinks(pipeline, info) if make_sinks else ())]
-    pipeline.sinks = all_sinks
-    result = SessionResult(info, pipeline=pipeline)
+    sinks = [*run.sinks, *(run.make_sinks(pipeline, info) if run.make_sinks else ())]
+    pipeline.sinks = sinks
+    result = SessionResult(info, pipeline=pipeline, sinks=sinks)
+    on_result = run.on_result
 
     def collect(window: WindowResult) -> None:
         result.feature_rows.append(window.features.row())
@@ -103,19 +159,11 @@ async def run_session_async(
         if on_result is not None:
             on_result(window)
 
-    wearer = Wearer(sources, pipeline, collect)
-    result.wearer = wearer
-    for sink in all_sinks:
-        sink.open(info)
-    try:
-        await _run(wearer, handle_signals, duration_s)
-    finally:
-        for sink in all_sinks:
-            sink.close()
+    result.wearer = Wearer(run.sources, pipeline, collect)
     return result
 
 
-async def _run(wearer: Wearer, handle_signals: bool, duration_s: float | None) -> None:
+async def _run(wearers: Sequence[Wearer], handle_signals: bool, duration_s: float | None) -> None:
     stop = asyncio.Event()
     if duration_s is not None:
         asyncio.get_running_loop().call_later(duration_s, stop.set)
@@ -124,4 +172,4 @@ async def _run(wearer: Wearer, handle_signals: bool, duration_s: float | None) -
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-    await run_wearers([wearer], stop)
+    await run_wearers(wearers, stop)

@@ -63,8 +63,13 @@ class ConsoleView(Sink):
         *,
         line_every_s: float = 30.0,
         devices: Sequence[tuple[str, Any]] = (),
+        label: str = "",
+        board: WearersBoard | None = None,
     ):
         self.console = console or Console(stderr=False)
+        #: the wearer's slot, shown before each line when one process hosts many wearers
+        self.label = label
+        self.board = board
         #: device stream source_id → name, for the live link status of each (LinkState events)
         self._device_names = {
             spec.source_id: name
@@ -88,7 +93,7 @@ class ConsoleView(Sink):
 
     # -- Sink hooks --------------------------------------------------------------------
     def open(self, session: Any) -> None:
-        if self.console.is_terminal:
+        if self.console.is_terminal and self.board is None:
             self._live = Live(self._render(), console=self.console, refresh_per_second=4)
             self._live.start()
 
@@ -115,6 +120,8 @@ class ConsoleView(Sink):
         self._last = (features, prediction)
         if self._live is not None:
             self._live.update(self._render())
+        elif self.board is not None and self.board.is_live:
+            return
         elif self._last_line_t is None or features.t_end - self._last_line_t >= self.line_every_s:
             self._last_line_t = features.t_end
             self.console.print(self._line(features, prediction), highlight=False, soft_wrap=True)
@@ -122,9 +129,11 @@ class ConsoleView(Sink):
     def on_marker(self, t_s: float, marker: str) -> None:
         target = self._requests if marker.startswith("label-request") else self._other_markers
         target.append((t_s, marker))
-        if self._live is None:
+        if self._live is None and (self.board is None or not self.board.is_live):
             self.console.print(
-                f"[{self._clock(t_s)}] marker out: {marker}", highlight=False, soft_wrap=True
+                f"{self._prefix}[{self._clock(t_s)}] marker out: {marker}",
+                highlight=False,
+                soft_wrap=True,
             )
 
     def close(self) -> None:
@@ -137,12 +146,16 @@ class ConsoleView(Sink):
     def accuracy(self) -> float | None:
         return self._n_correct / self._n_scored if self._n_scored else None
 
+    @property
+    def _prefix(self) -> str:
+        return f"{self.label} " if self.label else ""
+
     def _clock(self, t_s: float) -> str:
         elapsed = t_s - (self._first_t or t_s)
         return f"{int(elapsed // 60):02d}:{int(elapsed % 60):02d}"
 
     def _line(self, fv: FeatureVector, prediction: dict[str, Any] | None) -> str:
-        parts = [f"[{self._clock(fv.t_end)}] phase={self._phase}"]
+        parts = [f"{self._prefix}[{self._clock(fv.t_end)}] phase={self._phase}"]
         for key, label, fmt in LIVE_FEATURES:
             if key in fv.values:
                 parts.append(f"{label}={fmt.format(fv.values[key])}")
@@ -187,6 +200,25 @@ class ConsoleView(Sink):
             table.add_row(name, text)
         return table
 
+    def cells(self) -> list[str]:
+        """The newest window in one table row: time, phase, HR, SCL, state, accuracy, devices."""
+        if self._last is None:
+            return ["–", "waiting", "–", "–", "–", "–", ""]
+        fv, prediction = self._last
+        hr, scl = fv.values.get("hr_bpm"), fv.values.get("eda_scl_us")
+        state = "–"
+        if prediction is not None:
+            state = f"{prediction.get('state')} ({prediction.get('confidence', 0):.0%})"
+        return [
+            self._clock(fv.t_end),
+            self._phase,
+            f"{hr:.0f}" if hr is not None else "–",
+            f"{scl:.2f}" if scl is not None else "–",
+            state,
+            f"{self.accuracy:.0%}" if self.accuracy is not None else "–",
+            "; ".join(f"{name}: {text}" for name, text in self.device_lines()),
+        ]
+
     def device_lines(self) -> list[tuple[str, str]]:
         """One line per device: link state, battery (flagged when low), signal strength, gaps."""
         lines = []
@@ -226,4 +258,51 @@ class ConsoleView(Sink):
                 f"prequential accuracy {self.accuracy:.1%} over {self._n_scored} labelled windows; "
                 f"{len(self._requests)} label requests; {len(self._other_markers)} other markers"
             )
+        return table
+
+
+class WearersBoard:
+    """Many wearers at a glance: one row per wearer, redrawn in place on a terminal.
+
+    Each wearer has its own `ConsoleView` (from `view_for`); off a terminal, each view prints
+    its own lines, prefixed with the wearer's slot.
+    """
+
+    COLUMNS = ("wearer", "time", "phase", "HR bpm", "SCL µS", "state", "acc", "devices")
+
+    def __init__(self, console: Console, *, line_every_s: float = 30.0):
+        self.console = console
+        self.line_every_s = line_every_s
+        self.views: dict[str, ConsoleView] = {}
+        self._live: Live | None = None
+
+    @property
+    def is_live(self) -> bool:
+        return self._live is not None
+
+    def view_for(self, slot: str, devices: Sequence[tuple[str, Any]] = ()) -> ConsoleView:
+        view = ConsoleView(
+            self.console, line_every_s=self.line_every_s, devices=devices, label=slot, board=self
+        )
+        self.views[slot] = view
+        return view
+
+    def open(self) -> None:
+        if self.console.is_terminal:
+            self._live = Live(
+                get_renderable=self._render, console=self.console, refresh_per_second=2
+            )
+            self._live.start()
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def _render(self) -> Table:
+        table = Table(title=f"emostream live: {len(self.views)} wearers", expand=False)
+        for column in self.COLUMNS:
+            table.add_column(column)
+        for slot, view in list(self.views.items()):
+            table.add_row(slot, *view.cells())
         return table

@@ -45,9 +45,10 @@ class StreamOutlets:
     def specs(self) -> tuple[StreamSpec, ...]:
         return tuple(spec for spec, _ in self._outlets.values())
 
-    def push(self, chunk: Chunk) -> None:
-        """Push all samples of a chunk; its spec must be one of ours (matched by source_id)."""
-        entry = self._outlets.get(chunk.spec.source_id)
+    def push(self, chunk: Chunk, source_id: str | None = None) -> None:
+        """Push all samples of a chunk on the outlet with `source_id` (default: the chunk's
+        own), which must be one of ours."""
+        entry = self._outlets.get(source_id or chunk.spec.source_id)
         if entry is None:
             raise StreamError(f"no outlet for stream {chunk.spec.name!r} ({chunk.spec.source_id})")
         spec, outlet = entry

@@ -160,11 +160,13 @@ class RecorderSink(Sink):
         consent: str | None = None,
         on_error: Callable[[RecordingError], None] | None = None,
         on_open: Callable[[Path], None] | None = None,
+        consent_via: str = "--consent flag",
     ) -> RecorderSink:
         """From a pipeline's `[record]` table plus the CLI: `--record DIR` (`root`), `--subject`
-        and `--consent SCOPES`, which wins over the table's `consent`."""
+        and `--consent SCOPES` (or a wearer's own consent, stated via `consent_via`), which
+        wins over the table's `consent`."""
         check_pseudonym(subject)
-        via = "--consent flag" if consent else "pipeline [record] consent"
+        via = consent_via if consent else "pipeline [record] consent"
         record = consent_record(subject, consent or config.consent, via)
         return cls(
             root if root is not None else config.dir,

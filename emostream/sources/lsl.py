@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from threading import Lock, Thread
+from typing import Any
 
 import numpy as np
 import pylsl
@@ -147,57 +150,108 @@ class LslSource(Source):
         """Subscribe now (data pushed from here on is kept); `events()` does it if needed."""
         await asyncio.to_thread(self._inlet.open_stream, timeout_s)
 
+    def _read(self, loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue, taken: Lock) -> None:
+        """The inlet's reader thread: every liblsl call on the inlet happens here. Blocks
+        until data comes (or the pull times out), measures the clock offset when due, and
+        hands each result to the event loop, one at a time: the next pull waits until the
+        loop has taken the last, so a busy loop gets fewer, larger chunks and liblsl's buffer
+        absorbs the backlog. A liblsl error is handed on and ends the thread."""
+        last_refresh = lsl_now_s()  # `events` measured the offset just before
+        while not self._closed:
+            items: list[Any] = []
+            try:
+                data, ts = self._pull(self._pull_timeout_s)
+                if ts.size and lsl_now_s() - last_refresh > self._clock_refresh_s:
+                    items.append(self._refresh_offset())
+                    last_refresh = lsl_now_s()
+                items.append((data, ts, lsl_now_s()))
+            except Exception as exc:
+                items.append(exc)
+            try:
+                for item in items:
+                    loop.call_soon_threadsafe(inbox.put_nowait, item)
+            except RuntimeError:  # the event loop has closed
+                return
+            if isinstance(items[-1], Exception):
+                return
+            taken.acquire()
+
     async def events(self) -> AsyncIterator[SourceEvent]:
         await self.open()
         measured = await asyncio.to_thread(self._refresh_offset)
         yield measured
         offset = measured.offset_s
-        last_refresh = lsl_now_s()
         last_t: float | None = None
         last_arrival = lsl_now_s()
         silent = False
-        while not self._closed:
-            # take what is already there without a thread hop; block in a thread only when idle
-            data, ts = self._pull(0.0)
-            if not ts.size:
-                data, ts = await asyncio.to_thread(self._pull, self._pull_timeout_s)
-            now = lsl_now_s()
-            if not ts.size:
-                if not silent and now - last_arrival > self._gap_after_s:
-                    silent = True
-                    log.warning("%s: no data for %.1f s", self._spec.name, now - last_arrival)
-                continue
-            if now - last_refresh > self._clock_refresh_s:
-                measured = await asyncio.to_thread(self._refresh_offset)
-                yield measured
-                offset = measured.offset_s
-                last_refresh = now
-            guarded = self.guard.apply(ts + offset, now)
-            for t_from, t_to in guarded.gaps:
-                yield Gap(self._spec.source_id, t_from, t_to, "timestamps not usable")
-            silent_before, silent = silent, False
-            last_arrival = now
-            ts = guarded.timestamps
-            if guarded.keep is not None:
-                data = data[guarded.keep]
-            if not ts.size:
-                continue
-            # a silence is a gap when the data shows one (not when only the consumer stalled)
-            if silent_before and last_t is not None and float(ts[0]) - last_t > self._gap_step_s:
-                self.n_gaps += 1
-                yield Gap(self._spec.source_id, last_t, float(ts[0]), "outlet silent or lost")
-            if self._spec.is_markers:
-                values = np.empty(data.shape, dtype=object)
-                values[:] = [
-                    [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in row]
-                    for row in data
-                ]
-                data = values
-            yield Chunk(self._spec, ts, data, np.full(ts.shape, now))
-            last_t = float(ts[-1])
+        inbox: asyncio.Queue = asyncio.Queue()
+        taken = Lock()  # held while the loop has not taken the reader's last result
+        taken.acquire()
+        reader = Thread(
+            target=self._read,
+            args=(asyncio.get_running_loop(), inbox, taken),
+            name=f"lsl-{self._spec.name}",
+            daemon=True,
+        )
+        reader.start()
+        try:
+            while not self._closed:
+                item = await inbox.get()
+                if isinstance(item, ClockOffset):
+                    yield item
+                    offset = item.offset_s
+                    continue
+                _release(taken)
+                if isinstance(item, Exception):
+                    raise item
+                data, ts, now = item
+                if not ts.size:
+                    if not silent and now - last_arrival > self._gap_after_s:
+                        silent = True
+                        log.warning("%s: no data for %.1f s", self._spec.name, now - last_arrival)
+                    continue
+                guarded = self.guard.apply(ts + offset, now)
+                for t_from, t_to in guarded.gaps:
+                    yield Gap(self._spec.source_id, t_from, t_to, "timestamps not usable")
+                silent_before, silent = silent, False
+                last_arrival = now
+                ts = guarded.timestamps
+                if guarded.keep is not None:
+                    data = data[guarded.keep]
+                if not ts.size:
+                    continue
+                # a silence is a gap when the data shows one (not when only the consumer stalled)
+                if (
+                    silent_before
+                    and last_t is not None
+                    and float(ts[0]) - last_t > self._gap_step_s
+                ):
+                    self.n_gaps += 1
+                    yield Gap(self._spec.source_id, last_t, float(ts[0]), "outlet silent or lost")
+                if self._spec.is_markers:
+                    values = np.empty(data.shape, dtype=object)
+                    values[:] = [
+                        [
+                            v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                            for v in row
+                        ]
+                        for row in data
+                    ]
+                    data = values
+                yield Chunk(self._spec, ts, data, np.full(ts.shape, now))
+                last_t = float(ts[-1])
+        finally:
+            self._closed = True
+            _release(taken)  # a reader waiting for its turn ends now
 
     def timestamp_stats(self) -> dict[str, TimestampStats]:
         return {self._spec.source_id: self.guard.stats}
 
     async def aclose(self) -> None:
         self._closed = True
+
+
+def _release(lock: Lock) -> None:
+    """Let the reader thread pull again (a lock, not a Semaphore: this runs for every chunk)."""
+    with contextlib.suppress(RuntimeError):  # already released
+        lock.release()

@@ -11,7 +11,7 @@ import numpy as np
 
 from emostream.core.chunk import Chunk
 from emostream.core.events import SourceEvent
-from emostream.core.spec import StreamSpec
+from emostream.core.spec import StreamSpec, for_wearer
 from emostream.errors import ConfigError
 from emostream.profiles import DeviceProfile, load_profile
 from emostream.sources.base import Source
@@ -40,7 +40,8 @@ class SyntheticWearerSource(Source):
     target wall times (X times real time) without drift. Timestamps are `t0_s` plus the
     session time; pass the LSL clock's now as `t0_s` for live publishing. With
     `counter_channel`, every numeric stream gets a last "counter" channel holding the sample
-    index, so that consumers can detect lost or duplicated samples.
+    index, so that consumers can detect lost or duplicated samples. With `slot` (`w01`), the
+    streams are one wearer's of many published at once (see `for_wearer`).
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class SyntheticWearerSource(Source):
         counter_channel: bool = False,
         profile: DeviceProfile | None = None,
         kinds: tuple[str, ...] | None = None,
+        slot: str = "",
     ):
         if speed is not None and speed <= 0:
             raise ConfigError(f"speed must be > 0, got {speed}", key="speed")
@@ -72,6 +74,8 @@ class SyntheticWearerSource(Source):
             specs = tuple(s for s in specs if s.kind in kinds)
         if counter_channel:
             specs = tuple(_with_counter(s) for s in specs)
+        if slot:
+            specs = tuple(for_wearer(s, slot) for s in specs)
         self._specs = specs
         self._closed = False
 

@@ -163,3 +163,24 @@ def test_bad_inputs_are_clear_errors(
     assert main(argv) == status
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_recording_replayed_as_two_wearers_has_their_slots_on_every_stream(
+    unique_name: str,
+) -> None:
+    """`replay --wearers 2`: each wearer's copy of a stream is its own outlet, its name and
+    source_id ending in the slot, carrying the same samples."""
+    rec = _recording(3.0, unique_name)
+    wearers = [open_outlets(rec, slot) for slot in ("w01", "w02")]
+    for slot, outlets in zip(("w01", "w02"), wearers, strict=True):
+        assert {o.specs[0].source_id for o in outlets.values()} == {
+            f"{s.spec.source_id}-{slot}" for s in rec.streams.values()
+        }
+        assert all(o.specs[0].name.endswith(f"-{slot}") for o in outlets.values())
+    inlet = _inlet(f"{unique_name}-ecg-w02")
+    n = asyncio.run(publish(RecordingSource(rec, speed=100.0, restamp=True), wearers[1]))
+    assert n == sum(len(s.timestamps) for s in rec.streams.values())
+    first, _ = inlet.pull_sample(timeout=5.0)
+    rest, _ = inlet.pull_chunk(timeout=0.0, max_samples=10_000)
+    counters = [row[1] for row in [first, *rest]]
+    assert counters == list(range(len(counters)))

@@ -2,9 +2,13 @@
 
 import asyncio
 
+from emostream.errors import DeviceError
 from emostream.features.hrv import HrvParams
+from emostream.pipeline.config import parse_pipeline
+from emostream.pipeline.launch import WearerRun, run_sessions
 from emostream.pipeline.runner import Wearer, run_wearers
 from emostream.pipeline.wearer import WearerPipeline
+from emostream.sources.base import Source
 from emostream.sources.synthetic import SyntheticWearerSource
 from emostream.windowing import WindowConfig
 
@@ -31,3 +35,45 @@ def test_twelve_wearers_in_one_process_match_solo_runs():
     heart_rates = {round(rows[-1]["hr_bpm"], 3) for _, rows in crowd}
     assert len(heart_rates) > 6  # different wearers, different hearts
     assert all(len(rows) == len(crowd[0][1]) > 5 for _, rows in crowd)
+
+
+class DeviceLostAfter(Source):
+    """A synthetic wearer whose device fails (raises) after `n_chunks` chunks."""
+
+    def __init__(self, source: SyntheticWearerSource, n_chunks: int):
+        self.source, self.n_chunks = source, n_chunks
+
+    @property
+    def specs(self):
+        return self.source.specs
+
+    async def events(self):
+        n = 0
+        async for event in self.source.events():
+            if n == self.n_chunks:
+                raise DeviceError("the strap stopped answering")
+            n += 1
+            yield event
+
+
+def test_a_failing_wearer_does_not_stall_the_others():
+    """Paced wearers in one loop: one device raises early; the others close every window."""
+    config = parse_pipeline(
+        {"pipeline": {"name": "t"}, "window": {"length_s": 30.0, "hop_s": 5.0},
+         "features": {"hrv": {}}}
+    )  # fmt: skip
+
+    def source(seed: int) -> SyntheticWearerSource:
+        return SyntheticWearerSource(
+            seed=seed, duration_s=90.0, kinds=("ECG",), chunk_s=0.5, speed=200.0
+        )
+
+    runs = [WearerRun([source(1)]), WearerRun([DeviceLostAfter(source(2), 40)]),
+            WearerRun([source(3)])]  # fmt: skip
+    results = run_sessions(config, runs, mode="live")
+    (alone,) = run_sessions(config, [WearerRun([source(3)])], mode="live")
+    assert results[2].feature_rows == alone.feature_rows  # nothing lost beside the failure
+    assert len(results[0].feature_rows) == len(alone.feature_rows) == 12
+    assert results[1].feature_rows == []  # 40 chunks = 20 s of data, less than one window
+    assert results[1].wearer.stats.source_errors == ["DeviceLostAfter: the strap stopped answering"]
+    assert not results[0].wearer.stats.source_errors

@@ -1,0 +1,308 @@
+"""Many wearers live: how many one `emostream run` holds at real time, and the delay from a
+window's end to its state on the State outlet.
+
+For each N in `--steps` (stopping at the first N not held), three processes run side by side:
+
+- a publisher (this script with `--publish`): N synthetic wearers, each with ECG 250 Hz,
+  PPG 64 Hz, EDA 4 Hz and 3-axis ACC 32 Hz LSL outlets, paced at real time for `--seconds`.
+  Every stream's samples sit on whole multiples of its period from a whole second `t0`, and
+  every 0.1 s the publisher pushes each stream's samples up to and including that instant;
+- `emostream run` on a pipeline with N `[[wearers]]` (60 s windows, 1 s hop, HRV, EDA and ACC
+  features, a logistic model, Features and State outlets per wearer, `--no-record`);
+- a subscriber (this process): one inlet per State outlet, one thread each blocked in
+  `pull_sample`, which notes the LSL clock when each state arrives.
+
+Delay of a window = arrival of its state at the subscriber (LSL clock) − the window's end
+`t_end` (the State sample's timestamp). `t_end` is a whole second, so the window's data is
+complete at `t_end` exactly: the sample stamped `t_end` closes it, and the publisher pushes
+that sample at `t_end` (its lateness is reported). The delay therefore covers the push,
+LSL transport, the run's reading, windowing, features, model and outlet, and LSL back.
+
+Held: zero lost samples (every sample the publisher pushed is counted by the run), every
+wearer produced every window due, and no growing backlog (median delay of the last quarter
+of the windows within 0.1 s of the second quarter's). CPU: the run's user + system time over
+the measured span / its wall time; RSS: from /proc every 2 s.
+
+    .venv/bin/python benchmarks/live.py --steps 10,25,50,100 --seconds 120
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pylsl
+
+STREAMS = (("ECG", 250.0, 1), ("PPG", 64.0, 1), ("EDA", 4.0, 1), ("ACC", 32.0, 3))
+STEP_S = 0.1
+WINDOW_S = 60.0
+GOAL_WEARERS, GOAL_P99_MS, GOAL_RSS_MB = 100, 20.0, 20.0
+
+
+def slot(i: int, n: int) -> str:
+    from emostream.core.spec import wearer_slot
+
+    return wearer_slot(i, n)
+
+
+# -- publisher --------------------------------------------------------------------------------
+def render(kind: str, rate_hz: float, n_channels: int, seconds: float, seed: int) -> np.ndarray:
+    """`seconds` (+1 s) of one wearer's stream, float32 (n, channels)."""
+    n = round((seconds + 1.0) * rate_hz) + 1
+    if kind == "ACC":
+        rng = np.random.default_rng(seed)
+        data = rng.normal(0.0, 0.02, (n, 3)) + np.array([0.0, 0.0, 1.0])
+        return data.astype(np.float32)
+    from emostream.synth.physiology import make_timeline
+    from emostream.synth.protocol import Protocol
+    from emostream.synth.streams import renderer_for
+
+    timeline = make_timeline(Protocol(), seconds + 2.0, seed)
+    _, values = renderer_for(timeline, kind, rate_hz, seed).render(n)
+    return np.asarray(values, dtype=np.float32).reshape(n, n_channels)
+
+
+def publish(n_wearers: int, seconds: float, tag: str) -> None:
+    """Publish N wearers for `seconds` after every outlet has a subscriber; print a JSON line
+    with what was pushed and how late."""
+    from emostream.core.lslinfo import spec_to_info
+    from emostream.core.spec import StreamSpec
+
+    outlets, signals = [], []
+    for i in range(n_wearers):
+        for kind, rate, n_ch in STREAMS:
+            labels = ("x", "y", "z") if n_ch == 3 else (kind,)
+            spec = StreamSpec(kind, f"{tag}-{slot(i, n_wearers)}-{kind}", labels, ("",) * n_ch,
+                              rate, f"{tag}:{slot(i, n_wearers)}:{kind.lower()}")  # fmt: skip
+            outlets.append((spec, pylsl.StreamOutlet(spec_to_info(spec), 0, 60)))
+            signals.append(render(kind, rate, n_ch, seconds, seed=i + 1))
+    deadline = time.monotonic() + 600.0
+    while not all(o.have_consumers() for _, o in outlets):
+        if time.monotonic() > deadline:
+            raise SystemExit("publisher: not every outlet got a subscriber in 600 s")
+        time.sleep(0.05)
+    t0 = math.ceil(pylsl.local_clock()) + 1.0
+    pushed = [0] * len(outlets)
+    lateness_ms: list[float] = []
+    cpu0 = time.process_time()
+    step = 0
+    while True:
+        t_step = t0 + step * STEP_S
+        if t_step > t0 + seconds + 1e-9:
+            break
+        delay = t_step - pylsl.local_clock()
+        if delay > 0:
+            time.sleep(delay)
+        if step % round(1 / STEP_S) == 0:  # a whole second: a window's closing sample
+            lateness_ms.append((pylsl.local_clock() - t_step) * 1e3)
+        for k, ((spec, outlet), data) in enumerate(zip(outlets, signals, strict=True)):
+            upto = math.floor(round((t_step - t0) * spec.rate_hz, 6)) + 1
+            if upto > pushed[k]:
+                ts = t0 + np.arange(pushed[k], upto) / spec.rate_hz
+                outlet.push_chunk(data[pushed[k] : upto], ts.tolist())
+                pushed[k] = upto
+        step += 1
+    cpu = time.process_time() - cpu0
+    time.sleep(2.0)  # let the run receive the last samples
+    counts: dict[str, dict[str, int]] = {}
+    for (spec, _), n in zip(outlets, pushed, strict=True):
+        wearer = spec.name.split("-")[-2]
+        counts.setdefault(wearer, {})[spec.kind.lower()] = n
+    late = np.asarray(lateness_ms)
+    print(json.dumps({
+        "t0": t0, "pushed": counts, "cpu_s": cpu, "wall_s": seconds,
+        "lateness_p50_ms": float(np.percentile(late, 50)),
+        "lateness_p99_ms": float(np.percentile(late, 99)),
+    }), flush=True)  # fmt: skip
+
+
+# -- the run and the subscriber ---------------------------------------------------------------
+def pipeline_text(n_wearers: int, tag: str) -> str:
+    sources = "".join(
+        f'[[sources]]\ndevice = "lsl-generic"\nname = "{tag}-{{slot}}-{kind}"\n'
+        "resolve_timeout_s = 120.0\n"
+        for kind, _, _ in STREAMS
+    )
+    wearers = "".join(f'[[wearers]]\nsubject = "B{i + 1:03d}"\n' for i in range(n_wearers))
+    return (
+        f'[pipeline]\nname = "bench-live"\n[window]\nlength_s = {WINDOW_S}\nhop_s = 1.0\n'
+        f"{sources}[features.hrv]\n[features.eda]\n[features.acc]\n"
+        '[model]\nlearner = "logistic"\n[labels]\nclasses = ["calm", "stress"]\n'
+        f'[outputs]\nlsl_prefix = "{tag}"\n{wearers}'
+    )
+
+
+class Subscriber:
+    """One thread per State outlet, blocked in pull_sample: (t_end, arrival) per window."""
+
+    def __init__(self, tag: str, n_wearers: int):
+        self.tag, self.n = tag, n_wearers
+        self.delays: dict[str, list[tuple[float, float]]] = {}
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.ready = threading.Event()
+        threading.Thread(target=self._resolve, daemon=True).start()
+
+    def _resolve(self) -> None:
+        names = {f"{self.tag}-{slot(i, self.n)}-State" for i in range(self.n)}
+        found: dict[str, pylsl.StreamInfo] = {}
+        while len(found) < self.n and not self.stop.is_set():
+            for info in pylsl.resolve_bypred(f"starts-with(name,'{self.tag}-')", 0, 2.0):
+                if info.name() in names:
+                    found.setdefault(info.name(), info)
+        for name, info in found.items():
+            inlet = pylsl.StreamInlet(info, max_buflen=60)
+            inlet.open_stream(30.0)
+            self.delays[name] = []
+            thread = threading.Thread(target=self._pull, args=(inlet, name), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        self.ready.set()
+
+    def _pull(self, inlet: pylsl.StreamInlet, name: str) -> None:
+        out = self.delays[name]
+        while not self.stop.is_set():
+            _, t_end = inlet.pull_sample(timeout=1.0)
+            if t_end is not None:
+                out.append((t_end, pylsl.local_clock()))
+
+
+def proc_stats(pid: int) -> tuple[float, float]:
+    """(user + system CPU seconds, RSS MB) of a process."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    with open(f"/proc/{pid}/status") as fh:
+        rss = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+    return cpu, rss
+
+
+def run_step(n_wearers: int, seconds: float, python: str) -> dict:
+    tag = f"bl{uuid.uuid4().hex[:6]}"
+    folder = Path(tempfile.mkdtemp(prefix="emostream-live-bench-"))
+    pipeline = folder / "bench.toml"
+    pipeline.write_text(pipeline_text(n_wearers, tag))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    publisher = subprocess.Popen(
+        [python, __file__, "--publish", str(n_wearers), "--seconds", str(seconds), "--tag", tag],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )  # fmt: skip
+    subscriber = Subscriber(tag, n_wearers)
+    log = (folder / "run.log").open("w")
+    run = subprocess.Popen(
+        [python, "-m", "emostream.cli", "run", str(pipeline), "--no-record",
+         "--duration", str(seconds + 20.0)],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder,
+    )  # fmt: skip
+    trace: list[tuple[float, float, float]] = []  # (wall, cpu_s, rss_mb) of the run
+    while run.poll() is None:
+        try:
+            trace.append((time.monotonic(), *proc_stats(run.pid)))
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            break
+        time.sleep(2.0)
+    run.wait()
+    out, _ = publisher.communicate(timeout=120)
+    subscriber.stop.set()
+    text = (folder / "run.log").read_text()
+    sent = json.loads(out.strip().splitlines()[-1])
+    t0 = sent["t0"]
+    return summarise(n_wearers, seconds, sent, text, subscriber, trace, t0, run.returncode)
+
+
+def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
+    received: dict[str, dict[str, int]] = {}
+    for wearer, streams in re.findall(r"^(w\d+): streams: (.*)$", text, re.M):
+        received[wearer] = {k: int(v) for k, v in re.findall(r"(\w+): (\d+) samples", streams)}
+    lost = sum(
+        max(0, n_sent - received.get(w, {}).get(kind, 0))
+        for w, streams in sent["pushed"].items()
+        for kind, n_sent in streams.items()
+    )
+    # windows ending at t0 + 61 … t0 + seconds (the first, at t0 + 60, closes only when the
+    # clock offset stamps the first sample not a hair after t0)
+    due = int(seconds - WINDOW_S)
+    delays, per_wearer_windows = [], []
+    for pairs in subscriber.delays.values():
+        inside = sorted((t, a) for t, a in pairs if t0 + WINDOW_S + 0.5 <= t <= t0 + seconds + 0.5)
+        per_wearer_windows.append(len(inside))
+        delays.append([a - t for t, a in inside])
+    flat = np.asarray([d for ds in delays for d in ds]) * 1e3
+    by_time = np.asarray([np.asarray(ds) for ds in delays if len(ds) == due]) * 1e3
+    growth_ms = math.nan
+    if by_time.size:
+        q = due // 4
+        growth_ms = float(np.median(by_time[:, 3 * q :]) - np.median(by_time[:, q : 2 * q]))
+    steady = [(w, c, r) for w, c, r in trace if w >= trace[0][0] + WINDOW_S / 2] or trace
+    span = steady[-1][0] - steady[0][0]
+    cpu_pct = 100 * (steady[-1][1] - steady[0][1]) / span if span > 0 else math.nan
+    rss = [r for _, _, r in trace]
+    after_warmup = [r for w, _, r in trace if w >= trace[0][0] + WINDOW_S + 20] or rss
+    held = (
+        code == 0 and lost == 0 and len(per_wearer_windows) == n
+        and min(per_wearer_windows, default=0) >= due and abs(growth_ms) < 100.0
+    )  # fmt: skip
+    return {
+        "wearers": n,
+        "held": bool(held),
+        "exit_code": code,
+        "samples_pushed": sum(sum(s.values()) for s in sent["pushed"].values()),
+        "samples_lost": lost,
+        "windows_due_per_wearer": due,
+        "windows_min_max": [min(per_wearer_windows, default=0), max(per_wearer_windows, default=0)],
+        "states_measured": int(flat.size),
+        "delay_p50_ms": float(np.percentile(flat, 50)) if flat.size else math.nan,
+        "delay_p99_ms": float(np.percentile(flat, 99)) if flat.size else math.nan,
+        "delay_max_ms": float(flat.max()) if flat.size else math.nan,
+        "backlog_growth_ms": growth_ms,
+        "run_cpu_pct_of_one_core": cpu_pct,
+        "run_cpu_pct_per_wearer": cpu_pct / n,
+        "run_rss_mb_end": rss[-1],
+        "run_rss_mb_per_wearer": rss[-1] / n,
+        "run_rss_mb_after_warmup_and_end": [after_warmup[0], after_warmup[-1]],
+        "publisher_cpu_pct_of_one_core": 100 * sent["cpu_s"] / sent["wall_s"],
+        "publisher_lateness_p50_p99_ms": [sent["lateness_p50_ms"], sent["lateness_p99_ms"]],
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--steps", default="10,25,50,100", help="wearer counts to try, in order")
+    p.add_argument("--seconds", type=float, default=120.0, help="seconds published per step")
+    p.add_argument("--publish", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--tag", default="", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.publish:
+        publish(args.publish, args.seconds, args.tag)
+        return
+    results = []
+    for n in (int(x) for x in args.steps.split(",")):
+        result = run_step(n, args.seconds, sys.executable)
+        results.append(result)
+        print(json.dumps(result), flush=True)
+        if not result["held"]:
+            break
+    held = [r for r in results if r["held"]]
+    best = held[-1] if held else None
+    print(json.dumps({
+        "largest_n_held": best["wearers"] if best else 0,
+        "ratio_wearers_to_goal": (best["wearers"] if best else 0) / GOAL_WEARERS,
+        "ratio_p99_to_goal": best["delay_p99_ms"] / GOAL_P99_MS if best else None,
+        "ratio_rss_per_wearer_to_goal": best["run_rss_mb_per_wearer"] / GOAL_RSS_MB if best else None,
+        "load_average": os.getloadavg(),
+    }), flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

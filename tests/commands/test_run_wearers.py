@@ -1,0 +1,115 @@
+"""One `emostream run` hosts three wearers live from LSL (`emostream simulate --wearers`): each
+has their own windows, outlets (named by slot, never by subject), recording and model file;
+the wearer whose device goes away does not stall the others."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import uuid
+
+import pylsl
+
+from emostream.cli import main
+
+PIPELINE = """
+[pipeline]
+name = "room"
+[window]
+length_s = 30.0
+hop_s = 1.0
+[[sources]]
+device = "lsl-generic"
+kinds = ["ECG"]
+resolve_timeout_s = 60.0
+[[sources]]
+device = "lsl-generic"
+kinds = ["EDA"]
+resolve_timeout_s = 60.0
+[[sources]]
+device = "lsl-generic"
+name = "SynthMarkers"
+resolve_timeout_s = 60.0
+[features.hrv]
+[features.eda]
+[model]
+learner = "logistic"
+[labels]
+classes = ["calm", "stress"]
+map = {{ baseline = "calm" }}
+[outputs]
+lsl_prefix = "{prefix}"
+"""
+WEARER = """
+[[wearers]]
+subject = "{subject}"
+model = "{model}"
+sources = [{{ source_id = "synthetic-wearer:seed{seed}:ecg{slot}" }},
+           {{ source_id = "synthetic-wearer:seed{seed}:eda{slot}" }},
+           {{ name = "SynthMarkers{slot}", source_id = "synthetic-wearer:seed{seed}:markers{slot}" }}]
+"""
+PROTOCOL = "baseline:40,stress:40"
+
+
+def simulate(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "emostream.cli", "simulate", "--speed", "10", "--protocol",
+         PROTOCOL, "--kinds", "ECG,EDA,Markers", "--wait-for-consumers", "60", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
+    )  # fmt: skip
+
+
+def test_one_run_hosts_three_wearers(tmp_path, capsys):
+    seed = uuid.uuid4().int % 1_000_000
+    prefix = f"room{uuid.uuid4().hex[:8]}"
+    subjects = [f"S{uuid.uuid4().hex[:10]}" for _ in range(3)]
+    models = [tmp_path / f"{s}.emo" for s in subjects]
+    # two wearers from one simulator, the third from another that stops after 50 s of data
+    slots = [("-w01", seed), ("-w02", seed + 1), ("", seed + 7)]
+    text = PIPELINE.format(prefix=prefix) + "".join(
+        WEARER.format(subject=s, model=m, seed=n, slot=slot)
+        for s, m, (slot, n) in zip(subjects, models, slots, strict=True)
+    )
+    path = tmp_path / "room.toml"
+    path.write_text(text)
+    seen: dict[str, str] = {}
+
+    def read_outlets() -> None:
+        """Each outlet's header as the network sees it (name, type, source_id, host), as soon
+        as it appears: State at the start, Features at the first complete window. (The full
+        meta-data of the same outlet classes is checked in test_subject_privacy.py.)"""
+        for info in pylsl.resolve_bypred(f"starts-with(name,'{prefix}')", 9, 60.0):
+            seen[info.name()] = info.as_xml()
+
+    reader = threading.Thread(target=read_outlets)
+    two = simulate("--seed", str(seed), "--wearers", "2", "--duration", "900")
+    one = simulate("--seed", str(seed + 7), "--duration", "50")
+    reader.start()
+    try:
+        code = main(["run", str(path), "--duration", "12", "--record", str(tmp_path / "rec"),
+                     "--consent", "record"])  # fmt: skip
+    finally:
+        for proc in (two, one):
+            proc.kill()
+            proc.wait()
+        reader.join()
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    windows = {m[0]: int(m[1]) for m in re.findall(r"^(w0\d): (\d+) windows", out, re.M)}
+    assert sorted(windows) == ["w01", "w02", "w03"], out
+    # w03's data ended after 50 s (21 windows of 30 s); the others went on
+    assert 0 < windows["w03"] <= 21 and min(windows["w01"], windows["w02"]) > windows["w03"] + 30
+    for subject in subjects:
+        (session,) = (tmp_path / "rec").glob(f"sub-{subject}_ses-1_*/session.json")
+        assert json.loads(session.read_text())["subject"] == subject
+    assert all(m.stat().st_size > 0 for m in models)
+    assert len({m.read_bytes() for m in models}) == 3  # each wearer's own model
+    expected = [f"{prefix}-w0{i}-{kind}" for i in (1, 2, 3)
+                for kind in ("Features", "State", "State-Markers")]  # fmt: skip
+    assert sorted(seen) == expected
+    for name, xml in seen.items():
+        assert not any(s in xml for s in subjects), f"{name} publishes a subject id"
