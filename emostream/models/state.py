@@ -89,15 +89,17 @@ def register(
     cls: type,
     *,
     fields: tuple[str, ...] = (),
+    added: tuple[str, ...] = (),
     dump: Dump | None = None,
     restore: Restore | None = None,
     name: str | None = None,
 ) -> None:
     """Give `cls` a codec: explicit dump/restore functions, or plain attribute `fields`.
 
-    `name` is the type name stored in model files (default: the class name)."""
+    `added` names fields that files written before they existed lack: such a file keeps their
+    fresh value. `name` is the type name stored in model files (default: the class name)."""
     if dump is None or restore is None:
-        dump, restore = _attribute_codec(fields)
+        dump, restore = _attribute_codec(fields, added)
     if name is None:  # short names: a class moving between modules keeps its files readable
         name = f"river.{cls.__name__}" if cls.__module__.startswith("river.") else cls.__name__
     CODECS[cls] = Codec(name, dump, restore)
@@ -128,7 +130,7 @@ def ensure_storable(obj: Any) -> None:
 
 
 # -- building blocks ------------------------------------------------------------------------
-def _attribute_codec(fields: tuple[str, ...]) -> tuple[Dump, Restore]:
+def _attribute_codec(fields: tuple[str, ...], added: tuple[str, ...] = ()) -> tuple[Dump, Restore]:
     """Scalar attributes (numbers, strings, flags, None), checked against the fresh values."""
 
     def dump(obj: Any, pool: FloatPool) -> dict[str, Any]:
@@ -136,6 +138,8 @@ def _attribute_codec(fields: tuple[str, ...]) -> tuple[Dump, Restore]:
 
     def restore(obj: Any, state: Any, pool: FloatPool) -> None:
         for f in fields:
+            if f in added and f not in state:
+                continue
             setattr(obj, f, _scalar_like(state[f], getattr(obj, f)))
 
     return dump, restore
@@ -532,7 +536,8 @@ register(metrics.BalancedAccuracy, dump=_dump_balanced_accuracy, restore=_restor
 register(drift.ADWIN, dump=_dump_adwin, restore=_restore_adwin)
 register(random.Random, dump=_dump_random, restore=_restore_random)
 register(EwVar, fields=("n", "mean", "var", "_t_s"))
-register(LabelCounts, fields=dataclass_fields(LabelCounts))
+# `unsure` (a wearer's "not sure" answers) came after the first format-2 files
+register(LabelCounts, fields=dataclass_fields(LabelCounts), added=("unsure",))
 register(LabelTracker, dump=_dump_label_tracker, restore=_restore_label_tracker)
 register(SubjectBaseline, dump=_dump_baseline, restore=_restore_baseline)
 register(SessionEncoder, dump=_dump_encoder, restore=_restore_encoder)
