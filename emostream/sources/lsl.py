@@ -155,7 +155,18 @@ class LslSource(Source):
         until data comes (or the pull times out), measures the clock offset when due, and
         hands each result to the event loop, one at a time: the next pull waits until the
         loop has taken the last, so a busy loop gets fewer, larger chunks and liblsl's buffer
-        absorbs the backlog. A liblsl error is handed on and ends the thread."""
+        absorbs the backlog. A liblsl error is handed on and ends the thread. When the source
+        closes, the thread closes the inlet's stream (an inlet left open would keep trying to
+        recover its stream once the outlet is gone)."""
+        try:
+            self._read_until_closed(loop, inbox, taken)
+        finally:
+            with contextlib.suppress(Exception):
+                self._inlet.close_stream()
+
+    def _read_until_closed(
+        self, loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue, taken: Lock
+    ) -> None:
         last_refresh = lsl_now_s()  # `events` measured the offset just before
         while not self._closed:
             items: list[Any] = []

@@ -14,8 +14,6 @@ import uuid
 
 import pylsl
 
-from emostream.cli import main
-
 PIPELINE = """
 [pipeline]
 name = "room"
@@ -63,7 +61,7 @@ def simulate(*args: str) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def test_one_run_hosts_three_wearers(tmp_path, capsys):
+def test_one_run_hosts_three_wearers(tmp_path):
     seed = uuid.uuid4().int % 1_000_000
     prefix = f"room{uuid.uuid4().hex[:8]}"
     subjects = [f"S{uuid.uuid4().hex[:10]}" for _ in range(3)]
@@ -89,16 +87,19 @@ def test_one_run_hosts_three_wearers(tmp_path, capsys):
     two = simulate("--seed", str(seed), "--wearers", "2", "--duration", "900")
     one = simulate("--seed", str(seed + 7), "--duration", "50")
     reader.start()
-    try:
-        code = main(["run", str(path), "--duration", "12", "--record", str(tmp_path / "rec"),
-                     "--consent", "record"])  # fmt: skip
+    try:  # a process of its own, as users run it
+        run = subprocess.run(
+            [sys.executable, "-m", "emostream.cli", "run", str(path), "--duration", "12",
+             "--record", str(tmp_path / "rec"), "--consent", "record"],
+            capture_output=True, text=True, env=os.environ.copy(), timeout=240,
+        )  # fmt: skip
     finally:
         for proc in (two, one):
             proc.kill()
             proc.wait()
         reader.join()
-    out, err = capsys.readouterr()
-    assert code == 0, err
+    out, err = run.stdout, run.stderr
+    assert run.returncode == 0, err
     windows = {m[0]: int(m[1]) for m in re.findall(r"^(w0\d): (\d+) windows", out, re.M)}
     assert sorted(windows) == ["w01", "w02", "w03"], out
     # w03's data ended after 50 s (21 windows of 30 s); the others went on
