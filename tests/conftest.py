@@ -28,9 +28,13 @@ from typing import NoReturn
 import pytest
 from hypothesis import settings
 
+# liblsl resolves outlets by their ports in [16572, 16572 + PortRange): with the default range
+# (32), the 33rd outlet open on the machine (both test workers and their subprocesses count)
+# is not found.
 _LSL_CONFIG = f"""
 [ports]
 IPv6 = disable
+PortRange = 1024
 [multicast]
 ResolveScope = machine
 [lab]
