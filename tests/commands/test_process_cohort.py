@@ -36,8 +36,8 @@ def write_e4_export(folder: Path, seed: int, minutes: float) -> Path:
     return folder
 
 
-#: session name -> (seed, minutes); the first is the longest, so it finishes last
-SESSIONS = {"P01": (1, 3.0), "P02": (2, 1.5), "P03": (3, 1.5)}
+#: session name -> (seed, minutes); the first is so much the longest that it finishes last
+SESSIONS = {"P01": (1, 12.0), "P02": (2, 1.5), "P03": (3, 1.5)}
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +76,10 @@ def test_parallel_equals_serial_in_input_order_and_names_the_bad_session(
         assert "error" in index["inputs"][0] and "P00-broken" in err and "EDA.csv" in err
         assert "README.txt: not a recording, skipped" in err
         assert all(s["n_windows"] > 25 for s in index["inputs"][1:])
+    # each session's summary stays with its name, whichever worker finished first
+    assert [s.get("n_windows") for s in index_p["inputs"]] == [
+        s.get("n_windows") for s in index_s["inputs"]
+    ]
     written_s, written_p = outputs(serial), outputs(parallel)
     assert sorted(written_s) == sorted(
         [
