@@ -1,0 +1,27 @@
+"""`map_named` on a real 2-process LocalCluster: results in the items' order, whichever
+worker finishes first; a failing item named, the others kept."""
+
+from __future__ import annotations
+
+import time
+
+from emostream.cluster import ClusterOptions, map_named
+from emostream.errors import StreamError
+
+
+def test_results_follow_the_items_not_the_finishing_order(dask_scheduler):
+    # the first item takes longest, so the workers finish the others before it
+    def wait(seconds: float) -> float:
+        if seconds < 0:
+            raise StreamError("negative wait")
+        time.sleep(seconds)
+        return seconds
+
+    items = [("slow", 2.0), ("quick", 0.0), ("bad", -1.0), ("quick2", 0.0)]
+    outcomes = map_named(
+        wait, items, ClusterOptions(scheduler=dask_scheduler), what="items", progress=False
+    )
+    assert [(o.name, o.value) for o in outcomes] == [
+        ("slow", 2.0), ("quick", 0.0), ("bad", None), ("quick2", 0.0)
+    ]  # fmt: skip
+    assert outcomes[2].error is not None and "negative wait" in outcomes[2].error
