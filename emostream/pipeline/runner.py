@@ -46,13 +46,11 @@ async def _pump(source: Source, queue: asyncio.Queue, stats: RunStats) -> None:
             if queue.full():
                 stats.n_queue_stalls += 1
             await queue.put(event)
-    except asyncio.CancelledError:
-        raise
     except Exception as exc:  # a source failing must not take the other sources down
         log.error("source %s stopped: %s", type(source).__name__, exc)
         stats.source_errors.append(f"{type(source).__name__}: {exc}")
-    finally:
-        await queue.put(_END)
+    # Not on cancellation: the consumer is cancelled too, and a full queue would never drain.
+    await queue.put(_END)
 
 
 async def _consume(wearer: Wearer, queue: asyncio.Queue, n_sources: int) -> None:

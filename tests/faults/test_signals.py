@@ -23,7 +23,9 @@ _CLI = "import sys; from emostream.cli import main; sys.exit(main(sys.argv[1:]))
 def test_signal_mid_session_finalises_the_recording(tmp_path: Path, sig: signal.Signals) -> None:
     root = tmp_path / "rec"
     args = ["demo", "--speed", "30", "--duration", "3600", "--no-lsl", "--record", str(root)]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    # faulthandler: a child that does not stop is aborted and prints every thread's stack
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+           "PYTHONFAULTHANDLER": "1"}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-c", _CLI, *args],
         stdout=subprocess.PIPE,
@@ -42,7 +44,16 @@ def test_signal_mid_session_finalises_the_recording(tmp_path: Path, sig: signal.
             time.sleep(0.1)
         folder = next(root.iterdir())
         proc.send_signal(sig)
-        code = proc.wait(timeout=120)
+        try:
+            code = proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(timeout=30)
+            reader.join(timeout=10)
+            pytest.fail(
+                f"still running 120 s after {sig.name}:\n"
+                + b"".join(lines).decode(errors="replace")
+            )
         reader.join(timeout=10)
     finally:
         proc.kill()

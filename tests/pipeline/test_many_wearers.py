@@ -77,3 +77,39 @@ def test_a_failing_wearer_does_not_stall_the_others():
     assert results[1].feature_rows == []  # 40 chunks = 20 s of data, less than one window
     assert results[1].wearer.stats.source_errors == ["DeviceLostAfter: the strap stopped answering"]
     assert not results[0].wearer.stats.source_errors
+
+
+class Flood(Source):
+    """The same chunks over and over, never yielding to the loop: the wearer's queue fills."""
+
+    def __init__(self, source: SyntheticWearerSource, n_chunks: int = 50):
+        self.source, self.n_chunks = source, n_chunks
+
+    @property
+    def specs(self):
+        return self.source.specs
+
+    async def events(self):
+        chunks = []
+        async for event in self.source.events():
+            chunks.append(event)
+            if len(chunks) == self.n_chunks:
+                break
+        while True:
+            for event in chunks:
+                yield event
+
+
+def test_a_stop_while_the_queue_is_full_ends_the_run():
+    source = SyntheticWearerSource(seed=1, duration_s=60.0, kinds=("ECG",), chunk_s=0.5)
+    wearer = Wearer([Flood(source)], WearerPipeline(WINDOW, source.specs, FEATURES))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        run = asyncio.create_task(run_wearers([wearer], stop))
+        while wearer.stats.n_queue_stalls == 0:
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(run, timeout=30.0)
+
+    asyncio.run(main())
