@@ -162,6 +162,9 @@ def _write(out: Path, done: SessionResult, path: Path) -> dict[str, Any]:
 def _run_one(args: argparse.Namespace, path: Path) -> int:
     from emostream.cohort import process_session
 
+    if args.scheduler is not None:
+        print(f"{path.name}: one session, processed in this process (--scheduler not used)",
+              file=sys.stderr)  # fmt: skip
     summary = _write(args.out, process_session(_job(args, path, path.name, cohort=False)), path)
     if args.json:
         print(json.dumps({"out": str(args.out), "inputs": [summary]}, default=str))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +119,30 @@ def test_a_glob_pattern_is_expanded_in_name_order(cohort, tmp_path, capsys):
     assert code == 0 and [s["name"] for s in index["inputs"]] == ["P02", "P03"]
     code, _, err = process(capsys, cohort / "Q*", "--out", tmp_path / "q")
     assert code == 2 and "no file or folder matches" in err
+
+
+def test_workers_builds_a_local_cluster_of_its_own(cohort, tmp_path, capsys):
+    sessions = [cohort / "P02", cohort / "P03"]
+    code_s, _, _ = process(capsys, *sessions, "--out", tmp_path / "s", "--workers", 1, "--no-cache")
+    code_p, _, err = process(
+        capsys, *sessions, "--out", tmp_path / "p", "--workers", 2, "--no-cache"
+    )
+    assert code_s == code_p == 0, err
+    serial, parallel = outputs(tmp_path / "s"), outputs(tmp_path / "p")
+    assert sorted(serial) == sorted(parallel)
+    for name in serial:
+        if name != "cohort.json":
+            assert parallel[name] == serial[name], name
+
+
+def test_an_unreachable_scheduler_is_a_usage_error(cohort, tmp_path, capsys):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    sessions = [cohort / "P02", cohort / "P03"]
+    code, _, err = process(capsys, *sessions, "--out", tmp_path, "--scheduler", address)
+    assert code == 2
+    assert f"--scheduler {address}: cannot reach a Dask scheduler there" in err
+    assert "Traceback" not in err and not (tmp_path / "P02").exists()
+    code, _, err = process(capsys, sessions[0], "--out", tmp_path / "one", "--scheduler", address)
+    assert code == 0 and "one session, processed in this process (--scheduler not used)" in err
