@@ -1,5 +1,8 @@
 """Motion from a 3-axis accelerometer (g): spread of the acceleration magnitude per window, and
-optionally each axis's mean (the limb's orientation) and SD."""
+optionally each axis's mean (the limb's orientation) and SD.
+
+The extractor slides its sums from window to window (`SlidingMoments`); `acc_features` is the
+same statistics computed on the window at once."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from emostream.core.spec import StreamSpec
 from emostream.features.base import Extractor, ExtractorOutput
 from emostream.features.common import CommonParams, in_window
 from emostream.features.dsp import history
+from emostream.features.moments import SlidingMoments
 from emostream.features.registry import register
 from emostream.windowing import Window
 
@@ -30,25 +34,36 @@ def magnitude_g(xyz_g: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", xyz_g, xyz_g))
 
 
+def motion_rows(xyz_g: np.ndarray) -> np.ndarray:
+    """The finite x, y, z samples with |a| as a fourth column, shape (n, 4)."""
+    xyz_g = xyz_g[np.isfinite(xyz_g).all(axis=1)]
+    return np.column_stack((xyz_g, magnitude_g(xyz_g)))
+
+
+def motion_output(n: int, mean: np.ndarray, sd: np.ndarray, params: AccParams) -> ExtractorOutput:
+    """Features from the count, mean and SD of the `motion_rows` columns of a window."""
+    out = ExtractorOutput()
+    if n < 2:
+        out.reasons["acc"] = "fewer than 2 accelerometer samples"
+        return out
+    out.values["acc_magnitude_mean_g"] = float(mean[3])
+    out.values["acc_magnitude_sd_g"] = float(sd[3])
+    if params.per_axis:
+        for k, axis in enumerate(AXES):
+            out.values[f"acc_{axis}_mean_g"] = float(mean[k])
+            out.values[f"acc_{axis}_sd_g"] = float(sd[k])
+    return out
+
+
 def acc_features(
     timestamps: np.ndarray, xyz_g: np.ndarray, t_start: float, t_end: float, params: AccParams
 ) -> ExtractorOutput:
     """Mean and SD of |a| over the window's finite samples (movement raises the SD); with
     `params.per_axis`, also the mean and SD of x, y and z."""
-    out = ExtractorOutput()
-    xyz_g = xyz_g[in_window(timestamps, t_start, t_end)]
-    xyz_g = xyz_g[np.isfinite(xyz_g).all(axis=1)]
-    if xyz_g.shape[0] < 2:
-        out.reasons["acc"] = "fewer than 2 accelerometer samples"
-        return out
-    magnitude = magnitude_g(xyz_g)
-    out.values["acc_magnitude_mean_g"] = float(np.mean(magnitude))
-    out.values["acc_magnitude_sd_g"] = float(np.std(magnitude))
-    if params.per_axis:
-        for axis, mean, sd in zip(AXES, xyz_g.mean(axis=0), xyz_g.std(axis=0), strict=True):
-            out.values[f"acc_{axis}_mean_g"] = float(mean)
-            out.values[f"acc_{axis}_sd_g"] = float(sd)
-    return out
+    rows = motion_rows(xyz_g[in_window(timestamps, t_start, t_end)])
+    if rows.shape[0] < 2:
+        return motion_output(rows.shape[0], rows[:0], rows[:0], params)
+    return motion_output(rows.shape[0], rows.mean(axis=0), rows.std(axis=0), params)
 
 
 @register
@@ -65,10 +80,33 @@ class AccExtractor(Extractor):
 
     def reset(self) -> None:
         self._xyz = history(self.spec.rate_hz, 3)
+        self._moments = SlidingMoments(4)
+        #: (t_start, t_end] of the rows the moments hold; None: rebuild at the next window
+        self._span: tuple[float, float] | None = None
 
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
+        if self._span is not None and timestamps.size and timestamps[0] <= self._span[1]:
+            self._span = None  # late rows inside the span held: sum the next window afresh
         self._xyz.write(timestamps, data[:, :3].astype(float))
 
     def compute(self, window: Window, key: str) -> ExtractorOutput:
-        ts, xyz = self._xyz.between(window.t_start, window.t_end)
-        return acc_features(ts, xyz, window.t_start, window.t_end, self.params)
+        t_start, t_end = window.t_start, window.t_end
+        span = self._span
+        if (
+            span is None
+            or self._moments.stale
+            or not span[0] <= t_start <= span[1] <= t_end
+            or (self._xyz.first_index > 0 and self._xyz.oldest_s > span[0])
+        ):
+            self._moments.rebuild(self._rows(t_start, t_end))
+        else:  # slide: drop the rows that left, add the rows that came in
+            self._moments.remove(self._rows(span[0], t_start))
+            self._moments.add(self._rows(span[1], t_end))
+        self._span = (t_start, t_end)
+        n = self._moments.n
+        if n < 2:
+            return motion_output(n, np.empty(0), np.empty(0), self.params)
+        return motion_output(n, self._moments.mean(), self._moments.sd(), self.params)
+
+    def _rows(self, t_from: float, t_to: float) -> np.ndarray:
+        return motion_rows(self._xyz.view_between(t_from, t_to)[1])

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from river import base, drift, metrics
+from river import base, metrics
 
 from emostream.errors import EmostreamError, ModelError
 from emostream.features.base import FeatureVector
@@ -25,6 +25,7 @@ from emostream.models.arousal import arousal_index
 from emostream.models.calibration import temper
 from emostream.models.config import ModelConfig
 from emostream.models.discriminant import GaussianDiscriminant
+from emostream.models.drift import DriftMonitor
 from emostream.models.encoder import SessionEncoder
 from emostream.models.learners import build_classifier
 from emostream.models.map_logistic import MapLogisticRegression
@@ -158,7 +159,7 @@ class OnlineStateModel(base.Classifier):
         self.counters = ModelCounters()
         self.prequential = metrics.BalancedAccuracy()
         self.smoother = ProbabilitySmoother(self.config.smoothing_s)
-        self._drift = drift.ADWIN(delta=self.config.drift.delta)
+        self._drift = DriftMonitor(self.config.drift.delta)
         self._last_fit_t = -math.inf
         self.mixture = ExpertMixture(2, self.config.mix_eta)
 

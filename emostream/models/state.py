@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from river import drift, linear_model, metrics, multiclass, optim, stats
+from river import linear_model, metrics, multiclass, optim, stats
 
 from emostream.errors import EmostreamError
 from emostream.labels import LabelCounts, LabelTracker, SegmentEdge
 from emostream.models.baseline import EwVar, SubjectBaseline
 from emostream.models.discriminant import GaussianDiscriminant
+from emostream.models.drift import DriftMonitor
 from emostream.models.encoder import SessionEncoder
 from emostream.models.feature_index import FeatureIndex
 from emostream.models.map_logistic import MapLogisticRegression
@@ -371,13 +372,13 @@ def _restore_balanced_accuracy(
     cm.n_samples = as_count(state["n_samples"])
 
 
-def _dump_adwin(detector: drift.ADWIN, pool: FloatPool) -> None:
+def _dump_drift(monitor: DriftMonitor, pool: FloatPool) -> None:
     """ADWIN's window lives in river's compiled code; it restarts empty on load."""
     return None
 
 
-def _restore_adwin(detector: drift.ADWIN, state: Any, pool: FloatPool) -> None:
-    detector._reset()
+def _restore_drift(monitor: DriftMonitor, state: Any, pool: FloatPool) -> None:
+    monitor.reset()
 
 
 def _dump_random(rng: random.Random, pool: FloatPool) -> list[Any]:
@@ -533,7 +534,8 @@ register(GaussianDiscriminant, dump=_dump_discriminant, restore=_restore_discrim
 register(MapLogisticRegression, dump=_dump_map_logistic, restore=_restore_map_logistic)
 register(stats.Var, dump=_dump_var, restore=_restore_var)
 register(metrics.BalancedAccuracy, dump=_dump_balanced_accuracy, restore=_restore_balanced_accuracy)
-register(drift.ADWIN, dump=_dump_adwin, restore=_restore_adwin)
+# stored under the name of the river detector it wraps, as files written before it have it
+register(DriftMonitor, dump=_dump_drift, restore=_restore_drift, name="river.ADWIN")
 register(random.Random, dump=_dump_random, restore=_restore_random)
 register(EwVar, fields=("n", "mean", "var", "_t_s"))
 # `unsure` (a wearer's "not sure" answers) came after the first format-2 files
