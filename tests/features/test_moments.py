@@ -47,7 +47,7 @@ def test_acc_extractor_equals_batch_on_every_window_of_a_session(s02_acc):
 
 
 def test_sliding_moments_stay_exact_over_twelve_hours(s02_acc):
-    ts, xyz = s02_acc
+    _, xyz = s02_acc
     # ~12 h at 32 Hz: the session twelve times, each hour at another gain and posture offset
     # (values no longer on the E4's 1/64 g grid, so the sums round)
     rows = motion_rows(np.concatenate([xyz * (1 + 0.1 * k) + 0.3 * k for k in range(12)]))
