@@ -35,9 +35,18 @@ def magnitude_g(xyz_g: np.ndarray) -> np.ndarray:
 
 
 def motion_rows(xyz_g: np.ndarray) -> np.ndarray:
-    """The finite x, y, z samples with |a| as a fourth column, shape (n, 4)."""
-    xyz_g = xyz_g[np.isfinite(xyz_g).all(axis=1)]
-    return np.column_stack((xyz_g, magnitude_g(xyz_g)))
+    """x, y, z samples with |a| as a fourth column, shape (n, 4); |a| is NaN or inf where
+    any axis is."""
+    rows = np.empty((xyz_g.shape[0], 4))
+    rows[:, :3] = xyz_g
+    rows[:, 3] = magnitude_g(xyz_g)
+    return rows
+
+
+def finite_rows(rows: np.ndarray) -> np.ndarray:
+    """The `motion_rows` whose axes are all finite."""
+    finite = np.isfinite(rows[:, 3])
+    return rows if finite.all() else rows[finite]
 
 
 def motion_output(n: int, mean: np.ndarray, sd: np.ndarray, params: AccParams) -> ExtractorOutput:
@@ -46,12 +55,13 @@ def motion_output(n: int, mean: np.ndarray, sd: np.ndarray, params: AccParams) -
     if n < 2:
         out.reasons["acc"] = "fewer than 2 accelerometer samples"
         return out
-    out.values["acc_magnitude_mean_g"] = float(mean[3])
-    out.values["acc_magnitude_sd_g"] = float(sd[3])
+    means, sds = mean.tolist(), sd.tolist()
+    out.values["acc_magnitude_mean_g"] = means[3]
+    out.values["acc_magnitude_sd_g"] = sds[3]
     if params.per_axis:
         for k, axis in enumerate(AXES):
-            out.values[f"acc_{axis}_mean_g"] = float(mean[k])
-            out.values[f"acc_{axis}_sd_g"] = float(sd[k])
+            out.values[f"acc_{axis}_mean_g"] = means[k]
+            out.values[f"acc_{axis}_sd_g"] = sds[k]
     return out
 
 
@@ -60,7 +70,7 @@ def acc_features(
 ) -> ExtractorOutput:
     """Mean and SD of |a| over the window's finite samples (movement raises the SD); with
     `params.per_axis`, also the mean and SD of x, y and z."""
-    rows = motion_rows(xyz_g[in_window(timestamps, t_start, t_end)])
+    rows = finite_rows(motion_rows(xyz_g[in_window(timestamps, t_start, t_end)]))
     if rows.shape[0] < 2:
         return motion_output(rows.shape[0], rows[:0], rows[:0], params)
     return motion_output(rows.shape[0], rows.mean(axis=0), rows.std(axis=0), params)
@@ -79,7 +89,7 @@ class AccExtractor(Extractor):
         self.reset()
 
     def reset(self) -> None:
-        self._xyz = history(self.spec.rate_hz, 3)
+        self._rows = history(self.spec.rate_hz, 4)  # x, y, z, |a|
         self._moments = SlidingMoments(4)
         #: (t_start, t_end] of the rows the moments hold; None: rebuild at the next window
         self._span: tuple[float, float] | None = None
@@ -87,7 +97,7 @@ class AccExtractor(Extractor):
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
         if self._span is not None and timestamps.size and timestamps[0] <= self._span[1]:
             self._span = None  # late rows inside the span held: sum the next window afresh
-        self._xyz.write(timestamps, data[:, :3].astype(float))
+        self._rows.write(timestamps, motion_rows(data[:, :3].astype(float)))
 
     def compute(self, window: Window, key: str) -> ExtractorOutput:
         t_start, t_end = window.t_start, window.t_end
@@ -96,17 +106,17 @@ class AccExtractor(Extractor):
             span is None
             or self._moments.stale
             or not span[0] <= t_start <= span[1] <= t_end
-            or (self._xyz.first_index > 0 and self._xyz.oldest_s > span[0])
+            or (self._rows.first_index > 0 and self._rows.oldest_s > span[0])
         ):
-            self._moments.rebuild(self._rows(t_start, t_end))
+            self._moments.rebuild(self._between(t_start, t_end))
         else:  # slide: drop the rows that left, add the rows that came in
-            self._moments.remove(self._rows(span[0], t_start))
-            self._moments.add(self._rows(span[1], t_end))
+            self._moments.remove(self._between(span[0], t_start))
+            self._moments.add(self._between(span[1], t_end))
         self._span = (t_start, t_end)
         n = self._moments.n
         if n < 2:
             return motion_output(n, np.empty(0), np.empty(0), self.params)
         return motion_output(n, self._moments.mean(), self._moments.sd(), self.params)
 
-    def _rows(self, t_from: float, t_to: float) -> np.ndarray:
-        return motion_rows(self._xyz.view_between(t_from, t_to)[1])
+    def _between(self, t_from: float, t_to: float) -> np.ndarray:
+        return finite_rows(self._rows.view_between(t_from, t_to)[1])

@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emostream.features.acc import AccExtractor, AccParams, acc_features, motion_rows
+from emostream.features.acc import (
+    AccExtractor,
+    AccParams,
+    acc_features,
+    finite_rows,
+    motion_rows,
+)
 from emostream.features.moments import SlidingMoments
 from emostream.formats import e4
 
@@ -50,7 +56,9 @@ def test_sliding_moments_stay_exact_over_twelve_hours(s02_acc):
     _, xyz = s02_acc
     # ~12 h at 32 Hz: the session twelve times, each hour at another gain and posture offset
     # (values no longer on the E4's 1/64 g grid, so the sums round)
-    rows = motion_rows(np.concatenate([xyz * (1 + 0.1 * k) + 0.3 * k for k in range(12)]))
+    rows = finite_rows(
+        motion_rows(np.concatenate([xyz * (1 + 0.1 * k) + 0.3 * k for k in range(12)]))
+    )
     window, hop = int(WINDOW_S * 32), int(HOP_S * 32)
     moments = SlidingMoments(4)
     moments.rebuild(rows[:window])
