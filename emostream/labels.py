@@ -249,19 +249,36 @@ class LabelTracker:
             self._open[edge.kind] = edge
         return out
 
+    def preview_report(self, t_s: float, text: str) -> LabelSpan | None:
+        """The span a self-report marker will give when it is fed, without feeding it (None
+        for any other marker, a malformed or "not sure" report, or one mapping to no class)."""
+        try:
+            item = parse_marker(text, t_s)
+        except MarkerError:
+            return None
+        if not isinstance(item, Report) or item.unsure:
+            return None
+        return self._report_span(item)
+
     def _report(self, report: Report) -> list[LabelSpan]:
         if report.unsure:
             self.counts.unsure += 1
             return []
+        span = self._report_span(report)
+        if span is None:
+            self.counts.unmapped += 1
+            return []
+        return [span]
+
+    def _report_span(self, report: Report) -> LabelSpan | None:
         label = None
         if report.state is not None:
             label = self.config.class_of(report.state)
         elif report.arousal is not None and self.config.arousal_classes:
             label = self.config.arousal_classes[report.arousal - SAM_MIN]
         if label is None:
-            self.counts.unmapped += 1
-            return []
-        return [LabelSpan(report.t_s - report.span_s, report.t_s, label, "report")]
+            return None
+        return LabelSpan(report.t_s - report.span_s, report.t_s, label, "report")
 
     def _span(self, t_from: float, t_to: float, name: str, source: str) -> list[LabelSpan]:
         label = self.config.class_of(name)

@@ -12,6 +12,7 @@ import logging
 import math
 import random
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -303,6 +304,20 @@ class OnlineStateModel(base.Classifier):
                         self._drift.estimation,
                     )
                     markers.append(marker)
+
+    def learn_reports(self, markers: Sequence[tuple[float, str]]) -> tuple[int, list[str]]:
+        """Self-reports as they arrive, between windows: the queued windows they cover are
+        learned now instead of when the next window closes. The same markers still come with
+        their window, which counts them and labels any window still to close; windows learned
+        here have left the queue, so nothing is learned twice. Returns the windows learned and
+        the markers this emitted (drift)."""
+        out: list[str] = []
+        n_learned = 0
+        for t_s, text in markers:
+            span = self.encoder.labels.preview_report(t_s, text)
+            if span is not None:
+                n_learned += self._apply_span(span, out)
+        return n_learned, out
 
     def learn_encoded(self, x: dict[str, float], label: str) -> None:
         """Learn one already-encoded window offline (building a general model)."""

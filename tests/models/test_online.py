@@ -257,3 +257,42 @@ def test_engine_then_step_feeds_each_label_marker_once():
     learned = sum(model.step(fv).n_learned for fv in vectors)
     inside = [fv for fv in vectors if fv.t_start >= 40.0 and fv.t_end <= 100.0]
     assert learned == len(inside) > 0
+
+
+def _stream_with_report(report: tuple[float, str], k: int, *, between: bool):
+    """Windows without phase markers; `report` comes with window k + 1, and with `between`
+    also to `learn_reports` right after window k (as a live answer arrives)."""
+    session = [dataclasses.replace(fv, markers=[]) for fv in make_session(PHASES, seed=4)]
+    model, spy = _spy_model()
+    learned_at_once = 0
+    for i, fv in enumerate(session):
+        model.step(dataclasses.replace(fv, markers=[report]) if i == k + 1 else fv)
+        if i == k and between:
+            learned_at_once, _ = model.learn_reports([report])
+    return model, spy, learned_at_once
+
+
+def test_a_self_report_is_learned_as_it_arrives_and_each_window_once():
+    k = 100
+    t_report = make_session(PHASES, seed=4)[k].t_end + 1.0
+    report = (t_report, "report:120s:state=stress")
+    live, live_spy, at_once = _stream_with_report(report, k, between=True)
+    late, late_spy, _ = _stream_with_report(report, k, between=False)
+    # the windows wholly inside (t - 120, t], t = window k's end + 1 s (30 s windows, 5 s hop:
+    # ends from window k's end - 85 s to window k's end), learned before the next one closed
+    assert at_once == 18
+    assert live.counters.n_learned == late.counters.n_learned == at_once
+    learned = [(key, y) for op, key, y in live_spy.calls if op == "learn"]
+    assert learned == [(key, y) for op, key, y in late_spy.calls if op == "learn"]
+    assert live.encoder.labels.counts == late.encoder.labels.counts  # the report counted once
+
+
+def test_only_reports_that_give_a_class_are_learned_between_windows():
+    model, _ = _spy_model()
+    for fv in make_session(PHASES, seed=4)[:50]:
+        model.step(dataclasses.replace(fv, markers=[]))
+    t_s = fv.t_end + 1.0
+    for marker in ("report:120s:unsure", "report:120s:state=bored", "phase:stress:start",
+                   "report:120s:arousal=7", "not a marker"):  # fmt: skip
+        assert model.learn_reports([(t_s, marker)]) == (0, [])
+    assert model.counters.n_learned == 0

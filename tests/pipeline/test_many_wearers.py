@@ -2,9 +2,12 @@
 
 import asyncio
 
+from emostream.core.chunk import Chunk
+from emostream.core.spec import markers_spec
 from emostream.errors import DeviceError
 from emostream.features.hrv import HrvParams
-from emostream.pipeline.config import parse_pipeline
+from emostream.pipeline.build import build_model
+from emostream.pipeline.config import load_pipeline, parse_pipeline
 from emostream.pipeline.launch import WearerRun, run_sessions
 from emostream.pipeline.runner import Wearer, run_wearers
 from emostream.pipeline.wearer import WearerPipeline
@@ -113,3 +116,23 @@ def test_a_stop_while_the_queue_is_full_ends_the_run():
         await asyncio.wait_for(run, timeout=30.0)
 
     asyncio.run(main())
+
+
+def test_a_self_report_reaches_the_model_before_the_next_window_closes():
+    config = load_pipeline("demo")
+    source = SyntheticWearerSource(seed=5, duration_s=300.0, kinds=("ECG", "EDA"), chunk_s=0.5)
+    model = build_model(config, None)
+    pipeline = WearerPipeline(config.window, source.specs, config.features, model=model)
+
+    async def windows_until(n: int) -> float:
+        async for event in source.events():
+            for result in pipeline.push(event):
+                if pipeline.counters.n_windows == n:
+                    return result.features.t_end
+        raise AssertionError("the source ended early")
+
+    t_end = asyncio.run(windows_until(30))  # 60 s windows, 5 s hop: 205 s of data
+    spec = markers_spec("console", "console-0")
+    answer = Chunk.from_arrays(spec, [t_end + 1.0], [["report:120s:state=stress"]])
+    assert pipeline.push(answer) == []  # no window closed ...
+    assert model.counters.n_learned > 0  # ... and the model has learned from the answer
