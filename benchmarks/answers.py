@@ -26,6 +26,7 @@ import random
 import time
 import urllib.request
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -47,6 +48,10 @@ def post_answer(server: DashboardServer, state: str) -> None:
         response.read()
 
 
+def grew(count: Callable[[], int], before: int) -> bool:
+    return count() > before
+
+
 def wait_until(done: Callable[[], bool], timeout_s: float) -> float:
     """Seconds on the monotonic clock when `done()` first held (NaN after `timeout_s`)."""
     deadline = time.monotonic() + timeout_s
@@ -66,19 +71,21 @@ def main() -> None:
     server = DashboardServer()
     session = ConsoleSession(server, speed=1.0, phase_markers=False)
     wearer = session.wearers[0]
+    model, inbox = wearer.model, wearer.sink.inbox
+    assert model is not None
     server.start()
     session.start()
     entered, learned = [], []
     try:
-        wait_until(lambda: wearer.model.counters.n_predicted > 0, 120.0)
+        wait_until(lambda: model.counters.n_predicted > 0, 120.0)
         rng = random.Random(0)
         for k in range(args.answers):
             time.sleep(rng.uniform(5.5, 8.0))  # past the next window: new windows to learn
-            n_markers, n_learned = wearer.sink.inbox.n_markers, wearer.model.counters.n_learned
+            n_markers, n_learned = inbox.n_markers, model.counters.n_learned
             t_send = time.monotonic()
-            post_answer(server, wearer.model.classes[k % len(wearer.model.classes)])
-            t_in = wait_until(lambda: wearer.sink.inbox.n_markers > n_markers, 10.0)
-            t_learn = wait_until(lambda: wearer.model.counters.n_learned > n_learned, 15.0)
+            post_answer(server, model.classes[k % len(model.classes)])
+            t_in = wait_until(partial(grew, lambda: inbox.n_markers, n_markers), 10.0)
+            t_learn = wait_until(partial(grew, lambda: model.counters.n_learned, n_learned), 15.0)
             entered.append(t_in - t_send)
             learned.append(t_learn - t_send)
     finally:
