@@ -9,7 +9,7 @@ from emostream.features.hrv import HrvParams
 from emostream.pipeline.build import build_model
 from emostream.pipeline.config import load_pipeline, parse_pipeline
 from emostream.pipeline.launch import WearerRun, run_sessions
-from emostream.pipeline.runner import Wearer, run_wearers
+from emostream.pipeline.runner import RunStats, Wearer, _pump, run_wearers
 from emostream.pipeline.wearer import WearerPipeline
 from emostream.sources.base import Source
 from emostream.sources.synthetic import SyntheticWearerSource
@@ -136,3 +136,21 @@ def test_a_self_report_reaches_the_model_before_the_next_window_closes():
     answer = Chunk.from_arrays(spec, [t_end + 1.0], [["report:120s:state=stress"]])
     assert pipeline.push(answer) == []  # no window closed ...
     assert model.counters.n_learned > 0  # ... and the model has learned from the answer
+
+
+def test_a_source_task_cancelled_on_a_full_queue_ends():
+    """The stop path, made deterministic: a full queue nobody drains, the source's task
+    blocked on it, then cancelled (as the runner cancels it at a stop)."""
+    source = SyntheticWearerSource(seed=1, duration_s=60.0, kinds=("ECG",), chunk_s=0.5)
+    stats = RunStats()
+
+    async def main() -> None:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=1)
+        task = asyncio.create_task(_pump(Flood(source), queue, stats))
+        while stats.n_queue_stalls == 0:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=5.0)
+        assert done, "the cancelled source task still waits on the full queue"
+
+    asyncio.run(main())
