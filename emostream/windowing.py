@@ -214,8 +214,7 @@ class Windower:
         if chunk.spec.is_event_markers:
             if key not in self._marker_specs:
                 self.add_stream(chunk.spec, key)
-            for t, value in zip(chunk.timestamps, chunk.data[:, 0], strict=True):
-                marker = (float(t), str(value))
+            for marker in chunk.markers():
                 self._markers.append(marker)
                 if marker[0] <= self._prev_end:  # its window has closed: deliver it with the next
                     self._late_markers.append(marker)

@@ -75,6 +75,10 @@ class Chunk:
     def __len__(self) -> int:
         return int(self.timestamps.shape[0])
 
+    def markers(self) -> list[tuple[float, str]]:
+        """(time, text) of each sample of a markers chunk."""
+        return [(float(t), str(m)) for t, m in zip(self.timestamps, self.data[:, 0], strict=True)]
+
     @property
     def t_first(self) -> float:
         return float(self.timestamps[0])

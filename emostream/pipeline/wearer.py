@@ -95,13 +95,10 @@ class WearerPipeline:
             sink.on_chunk(chunk)
         if self.model is not None and chunk.spec.is_event_markers and len(chunk):
             # a self-report reaches the model now, not when the next window closes
-            markers = [
-                (float(t), str(m)) for t, m in zip(chunk.timestamps, chunk.data[:, 0], strict=True)
-            ]
-            _, emitted = self.model.learn_reports(markers)
+            _, emitted = self.model.learn_reports(chunk.markers())
             for sink in self.sinks:
                 for marker in emitted:
-                    sink.on_marker(markers[-1][0], marker)
+                    sink.on_marker(chunk.t_last, marker)
             self.counters.n_markers_out += len(emitted)
 
     def _process(self, windows: list) -> list[WindowResult]:
