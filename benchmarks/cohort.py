@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2, help="turns of each configuration")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     inputs = sessions(args.data)
     if not inputs:
         print(f"{args.data}: real recordings not found", file=sys.stderr)
@@ -70,9 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     for turn in range(1, args.rounds + 1):
         with tempfile.TemporaryDirectory() as tmp:
             serial_s.append(run(inputs, Path(tmp) / "serial", 1))
-            print(f"  round {turn}: serial, in one process  {serial_s[-1]:8.1f} s")
+            print(f"  round {turn}: serial, in one process  {serial_s[-1]:8.1f} s", flush=True)
             parallel_s.append(run(inputs, Path(tmp) / "parallel", args.workers))
-            print(f"  round {turn}: LocalCluster, {args.workers} workers  {parallel_s[-1]:8.1f} s")
+            print(
+                f"  round {turn}: LocalCluster, {args.workers} workers  {parallel_s[-1]:8.1f} s",
+                flush=True,
+            )
             identical &= same_outputs(Path(tmp) / "serial", Path(tmp) / "parallel")
     print(f"  ratio, best serial / best parallel   {min(serial_s) / min(parallel_s):8.2f}x")
     print(f"  outputs identical: {'yes' if identical else 'NO'}")
