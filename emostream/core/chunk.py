@@ -10,6 +10,11 @@ from emostream.core.spec import StreamSpec
 from emostream.errors import StreamError
 
 
+def marker_pairs(timestamps: np.ndarray, data: np.ndarray) -> list[tuple[float, str]]:
+    """(time, text) of each sample of a markers stream (text in the first column)."""
+    return [(float(t), str(m)) for t, m in zip(timestamps, data[:, 0], strict=True)]
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """`timestamps` (n,) float64 seconds and `data` (n, channels); markers hold strings.
@@ -77,7 +82,7 @@ class Chunk:
 
     def markers(self) -> list[tuple[float, str]]:
         """(time, text) of each sample of a markers chunk."""
-        return [(float(t), str(m)) for t, m in zip(self.timestamps, self.data[:, 0], strict=True)]
+        return marker_pairs(self.timestamps, self.data)
 
     @property
     def t_first(self) -> float:

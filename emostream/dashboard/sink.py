@@ -119,8 +119,8 @@ class DashboardSink(Sink):
             if stream is None:
                 if spec.is_markers:
                     if not spec.is_text:
-                        for t_s, text in zip(timestamps, chunk.data[:, 0], strict=True):
-                            self._event(float(t_s), "marker", str(text))
+                        for t_s, text in chunk.markers():
+                            self._event(t_s, "marker", text)
                     return
                 stream = self._streams[spec.kind] = {
                     "channel": spec.channels[0],

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from emostream.core.chunk import marker_pairs
 from emostream.core.spec import StreamSpec
 
 if TYPE_CHECKING:
@@ -28,6 +29,10 @@ class RecordedStream:
     @property
     def duration_s(self) -> float:
         return float(self.timestamps[-1] - self.timestamps[0]) if len(self.timestamps) else 0.0
+
+    def markers(self) -> list[tuple[float, str]]:
+        """(time, text) of each sample of a markers stream."""
+        return marker_pairs(self.timestamps, self.data)
 
 
 @dataclass(slots=True)

@@ -101,10 +101,10 @@ def export_edf(recording: Recording, path: Path) -> Path:
                 )
             )
     annotations = [
-        EdfAnnotation(float(t - t0), None, str(text))
+        EdfAnnotation(t - t0, None, text)
         for s in recording.streams.values()
         if s.spec.is_markers
-        for t, text in zip(s.timestamps, s.data[:, 0], strict=True)
+        for t, text in s.markers()
         if t0 <= t < t0 + n_records * record_s
     ]
     edf = Edf(signals, annotations=annotations, data_record_duration=record_s)

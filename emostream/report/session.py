@@ -106,12 +106,7 @@ def _classes(predictions: pd.DataFrame | None) -> tuple[str, ...]:
 
 
 def _stream_markers(streams: dict[str, RecordedStream]) -> list[Marker]:
-    return [
-        (float(t), str(text))
-        for s in streams.values()
-        if s.spec.is_markers
-        for t, text in zip(s.timestamps, s.data[:, 0], strict=True)
-    ]
+    return [marker for s in streams.values() if s.spec.is_markers for marker in s.markers()]
 
 
 def _recorded(folder: Path) -> ReportData:
