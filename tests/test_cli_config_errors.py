@@ -98,3 +98,15 @@ def test_a_non_finite_model_setting_names_the_file_and_key(tmp_path, value):
         load_pipeline(pipeline)
     assert "p.toml" in str(error.value) and "model.shrinkage" in str(error.value)
     assert "finite" in str(error.value)
+
+
+def test_an_unknown_personalise_mode_names_the_file_key_and_choices(tmp_path):
+    pipeline = tmp_path / "p.toml"
+    pipeline.write_text(
+        '[pipeline]\nname = "p"\n[features.eda]\n[model]\nlearner = "map-logistic"\n'
+        'personalise = "slopes"\n'
+    )
+    with pytest.raises(ConfigError) as error:
+        load_pipeline(pipeline)
+    message = str(error.value)
+    assert "p.toml" in message and "model.personalise" in message and "intercepts" in message

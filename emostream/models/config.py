@@ -12,6 +12,7 @@ from emostream.errors import ConfigError
 from emostream.labels import LabelConfig
 
 Normalise = Literal["running", "baseline-phase", "none"]
+Personalise = Literal["weights", "intercepts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,10 @@ class ModelConfig:
     #: map-logistic: strength τ of the pull of the wearer's weights towards the population's,
     #: in windows' log-loss (τ/2·‖θ − θ_population‖²)
     personal_prior_windows: float = 30.0
+    #: map-logistic: what the wearer's labels move, for the classes they labelled: every
+    #: weight and intercept ("weights"), or the intercepts alone ("intercepts": the
+    #: population's class boundaries shifted for this wearer, not turned)
+    personalise: Personalise = "weights"
     #: learning rate of the linear learners' SGD optimiser
     learning_rate: float = 0.05
     l2: float = 1e-4

@@ -19,7 +19,11 @@ LEARNERS: Registry[Callable[[ModelConfig], base.Classifier]] = Registry("learner
 @LEARNERS.register("map-logistic")
 def _map_logistic(config: ModelConfig) -> base.Classifier:
     return MapLogisticRegression(
-        config.labels.classes, config.population_c, config.personal_prior_windows, seed=config.seed
+        config.labels.classes,
+        config.population_c,
+        config.personal_prior_windows,
+        intercepts_only=config.personalise == "intercepts",
+        seed=config.seed,
     )
 
 

@@ -12,7 +12,10 @@ The model keeps the windows it has learned, at two levels:
   (τ/2)·‖θ − θ_population‖² (intercepts included), τ being `prior_windows`. A few answers
   move the boundaries between the wearer's labelled classes towards this wearer; many move
   them further; none leaves the population model. A class the wearer has not labelled keeps
-  the population's weights, and one labelled class alone changes nothing.
+  the population's weights, and one labelled class alone changes nothing. With
+  `intercepts_only`, only those classes' intercepts move (the same MAP fit with the
+  population's feature weights held fixed): the wearer's labels shift the population's
+  boundaries but cannot turn them.
 
 Absent features are the wearer's baseline (0), as for the other learners. The population
 keeps at most `max_rows_per_class` windows of each class (a seeded uniform subsample).
@@ -39,11 +42,13 @@ def softmax_loss(
     l2: float,
     centre: np.ndarray,
     penalised: np.ndarray,
+    offset: np.ndarray | float = 0.0,
 ) -> tuple[float, np.ndarray]:
     """Weighted multinomial log-loss of the rows plus (l2/2)·‖(θ − centre)·penalised‖², and
-    its gradient; θ is (classes, features + 1) flattened, the intercept last."""
+    its gradient; θ is (classes, features + 1) flattened, the intercept last; `offset`
+    (rows, classes) is added to the logits."""
     theta = theta.reshape(n_classes, -1)
-    logits = x @ theta[:, :-1].T + theta[:, -1]
+    logits = x @ theta[:, :-1].T + theta[:, -1] + offset
     logits -= logits.max(axis=1, keepdims=True)
     log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     rows = np.arange(y.size)
@@ -69,6 +74,7 @@ def fit_softmax(
     centre: np.ndarray,
     penalise_intercept: bool,
     start: np.ndarray,
+    offset: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Weights (classes, features + 1) minimising `softmax_loss` (L-BFGS from `start`)."""
     penalised = np.ones_like(centre)
@@ -77,7 +83,7 @@ def fit_softmax(
     result = optimize.minimize(
         softmax_loss,
         start.ravel(),
-        args=(x, y, weight, n_classes, l2, centre, penalised),
+        args=(x, y, weight, n_classes, l2, centre, penalised, offset),
         jac=True,
         method="L-BFGS-B",
         options={"maxiter": MAX_ITERATIONS},
@@ -132,11 +138,14 @@ class MapLogisticRegression(base.Classifier):
         c: float = 1.0,
         prior_windows: float = 30.0,
         max_rows_per_class: int = 20000,
+        *,
+        intercepts_only: bool = False,
         seed: int = 0,
     ):
         self.classes = tuple(classes)
         self.c = c
         self.prior_windows = prior_windows
+        self.intercepts_only = intercepts_only
         self.max_rows_per_class = max_rows_per_class
         self.seed = seed
         self.features = FeatureIndex()
@@ -247,6 +256,20 @@ class MapLogisticRegression(base.Classifier):
             return theta
         position = np.full(len(self.classes), -1)
         position[labelled] = np.arange(labelled.size)
+        if self.intercepts_only:
+            population = self.population_theta[labelled]
+            theta[labelled, -1:] = fit_softmax(
+                np.zeros((own_y.size, 0)),
+                position[own_y],
+                np.ones(own_y.size),
+                labelled.size,
+                self.prior_windows,
+                population[:, -1:],
+                True,
+                self.theta[labelled, -1:],
+                offset=own_x @ population[:, :-1].T,
+            )
+            return theta
         theta[labelled] = fit_softmax(
             own_x,
             position[own_y],

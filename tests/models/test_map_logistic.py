@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from emostream.models.config import ModelConfig
+from emostream.models.learners import build_classifier
 from emostream.models.map_logistic import MapLogisticRegression
 
 CLASSES = ("calm", "stress", "fun")
@@ -83,6 +85,38 @@ def test_a_wearers_labels_move_the_weights_by_map_weight():
     loose.new_session()  # the next wearer starts from the population, which now includes them
     assert loose.wearer.size == 0
     assert not np.allclose(loose.population_theta, population)
+
+
+def test_intercepts_only_shifts_the_boundaries_without_turning_them():
+    x, y = _data(10)
+    model = _trained(x, y, prior_windows=5.0, intercepts_only=True)
+    population = model.population_theta.copy()
+    rng = np.random.default_rng(11)  # this wearer reads as stress where the population has calm
+    own = np.vstack((rng.normal([0, 0, 0], 0.3, (40, 3)), rng.normal([-2, -1, 0], 0.3, (20, 3))))
+    labels = ["stress"] * 40 + ["calm"] * 20
+    for row, label in zip(_rows(own), labels, strict=True):
+        model.learn_one(row, label)
+    model.predict_proba_one({"a": 0.0})  # refit
+    theta = model.theta
+    assert theta[:, :-1] == pytest.approx(population[:, :-1])  # no weight turned
+    assert theta[CLASSES.index("fun")] == pytest.approx(population[CLASSES.index("fun")])
+    # the MAP optimum: log-loss gradient of the labelled classes' intercepts (among those
+    # classes) balances the prior's pull, computed here without the learner's code
+    both = [CLASSES.index("calm"), CLASSES.index("stress")]
+    logits = own @ theta[both, :-1].T + theta[both, -1]
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    onehot = np.array([[label == "calm", label == "stress"] for label in labels], dtype=float)
+    gradient = (p - onehot).sum(axis=0) + 5.0 * (theta[both, -1] - population[both, -1])
+    assert gradient == pytest.approx(0.0, abs=1e-3)
+    shift = theta[both, -1] - population[both, -1]
+    assert shift[1] - shift[0] > 0.5  # stress more likely for this wearer everywhere
+
+
+@pytest.mark.parametrize("mode", ["weights", "intercepts"])
+def test_the_model_table_chooses_what_a_wearers_labels_move(mode):
+    learner = build_classifier(ModelConfig(learner="map-logistic", personalise=mode))
+    assert learner.intercepts_only is (mode == "intercepts")
 
 
 def test_one_labelled_class_alone_changes_nothing():
