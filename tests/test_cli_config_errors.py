@@ -110,3 +110,15 @@ def test_an_unknown_personalise_mode_names_the_file_key_and_choices(tmp_path):
         load_pipeline(pipeline)
     message = str(error.value)
     assert "p.toml" in message and "model.personalise" in message and "intercepts" in message
+
+
+def test_personalise_with_another_learner_names_the_file_and_key(tmp_path):
+    pipeline = tmp_path / "p.toml"
+    pipeline.write_text(
+        '[pipeline]\nname = "p"\n[features.eda]\n[model]\nlearner = "lda"\n'
+        'personalise = "intercepts"\n'
+    )
+    with pytest.raises(ConfigError) as error:
+        load_pipeline(pipeline)
+    message = str(error.value)
+    assert "p.toml" in message and "model.personalise" in message and "map-logistic" in message

@@ -123,6 +123,8 @@ class ModelConfig:
         check_range("replay_per_class", self.replay_per_class, 0)
         check_range("max_pending_windows", self.max_pending_windows, 1)
         check_range("min_baseline_windows", self.min_baseline_windows, 2)
+        if self.personalise != "weights" and self.learner != "map-logistic":
+            raise FieldError("personalise", "applies only to the 'map-logistic' learner")
 
     def _check_learner(self) -> None:
         from emostream.models.learners import LEARNERS
