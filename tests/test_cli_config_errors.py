@@ -100,25 +100,17 @@ def test_a_non_finite_model_setting_names_the_file_and_key(tmp_path, value):
     assert "finite" in str(error.value)
 
 
-def test_an_unknown_personalise_mode_names_the_file_key_and_choices(tmp_path):
+@pytest.mark.parametrize(
+    ("model_table", "says"),
+    [
+        ('learner = "map-logistic"\npersonalise = "slopes"\n', "intercepts"),  # the choices
+        ('learner = "lda"\npersonalise = "intercepts"\n', "map-logistic"),  # the one learner
+    ],
+)
+def test_a_wrong_personalise_setting_names_the_file_and_key(tmp_path, model_table, says):
     pipeline = tmp_path / "p.toml"
-    pipeline.write_text(
-        '[pipeline]\nname = "p"\n[features.eda]\n[model]\nlearner = "map-logistic"\n'
-        'personalise = "slopes"\n'
-    )
+    pipeline.write_text(f'[pipeline]\nname = "p"\n[features.eda]\n[model]\n{model_table}')
     with pytest.raises(ConfigError) as error:
         load_pipeline(pipeline)
     message = str(error.value)
-    assert "p.toml" in message and "model.personalise" in message and "intercepts" in message
-
-
-def test_personalise_with_another_learner_names_the_file_and_key(tmp_path):
-    pipeline = tmp_path / "p.toml"
-    pipeline.write_text(
-        '[pipeline]\nname = "p"\n[features.eda]\n[model]\nlearner = "lda"\n'
-        'personalise = "intercepts"\n'
-    )
-    with pytest.raises(ConfigError) as error:
-        load_pipeline(pipeline)
-    message = str(error.value)
-    assert "p.toml" in message and "model.personalise" in message and "map-logistic" in message
+    assert "p.toml" in message and "model.personalise" in message and says in message

@@ -42,13 +42,15 @@ def softmax_loss(
     l2: float,
     centre: np.ndarray,
     penalised: np.ndarray,
-    offset: np.ndarray | float = 0.0,
+    offset: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
     """Weighted multinomial log-loss of the rows plus (l2/2)·‖(θ − centre)·penalised‖², and
     its gradient; θ is (classes, features + 1) flattened, the intercept last; `offset`
     (rows, classes) is added to the logits."""
     theta = theta.reshape(n_classes, -1)
-    logits = x @ theta[:, :-1].T + theta[:, -1] + offset
+    logits = x @ theta[:, :-1].T + theta[:, -1]
+    if offset is not None:
+        logits += offset
     logits -= logits.max(axis=1, keepdims=True)
     log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     rows = np.arange(y.size)
@@ -74,7 +76,7 @@ def fit_softmax(
     centre: np.ndarray,
     penalise_intercept: bool,
     start: np.ndarray,
-    offset: np.ndarray | float = 0.0,
+    offset: np.ndarray | None = None,
 ) -> np.ndarray:
     """Weights (classes, features + 1) minimising `softmax_loss` (L-BFGS from `start`)."""
     penalised = np.ones_like(centre)
