@@ -83,9 +83,9 @@ def simulate(
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    from emostream.pipeline.process import rows_to_table
+    from emostream.core.arrow import table_from_rows
 
-    return rows_to_table(rows).to_pandas()
+    return table_from_rows(rows).to_pandas()
 
 
 class Pipeline:

@@ -4,7 +4,9 @@
 there is only one item, otherwise on a LocalCluster of worker processes (one thread each) or
 on an existing scheduler. An item whose function raises an `EmostreamError` is returned as
 an error naming it; the others still run. Results come back in the items' order, whatever
-order the workers finish in. One progress bar covers all items.
+order the workers finish in. Given the items' sizes, the workers take the largest first, so
+that a cohort does not end with one worker busy on a long session while the others wait. One
+progress bar covers all items.
 """
 
 from __future__ import annotations
@@ -101,9 +103,11 @@ def map_named(
     *,
     what: str,
     progress: bool = True,
+    sizes: Sequence[float] | None = None,
 ) -> list[Outcome[R]]:
     """`func(item)` for every `(name, item)`, in the items' order (see the module doc).
-    `what` names the items on the progress bar ("sessions")."""
+    `what` names the items on the progress bar ("sessions"); `sizes` (e.g. bytes on disk)
+    orders the work on a cluster, largest first."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     bar = Progress(
@@ -124,7 +128,12 @@ def map_named(
             from distributed import as_completed
 
             with client_for(options, len(items)) as client:
-                futures = [client.submit(_guarded, func, item, pure=False) for _, item in items]
+                order = sorted(range(len(items)), key=lambda i: -sizes[i] if sizes else 0.0)
+                submitted = {  # in that order, each at a lower priority than the last
+                    i: client.submit(_guarded, func, items[i][1], pure=False, priority=-rank)
+                    for rank, i in enumerate(order)
+                }
+                futures = [submitted[i] for i in range(len(items))]
                 for _ in as_completed(futures):
                     bar.advance(task)
                 results = client.gather(futures)

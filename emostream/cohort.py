@@ -263,9 +263,9 @@ def load_result(folder: Path, key: dict[str, Any]) -> ProcessResult:
         if entry["key"] != json.loads(json.dumps(key, default=str)):
             raise cache.CacheMiss("stale")
         predictions = folder / "predictions.parquet"
-        return ProcessResult(
-            pq.read_table(folder / "features.parquet"),
-            pq.read_table(predictions) if predictions.exists() else None,
+        return ProcessResult(  # ParquetFile, unlike read_table, does not import pandas
+            pq.ParquetFile(folder / "features.parquet").read(),
+            pq.ParquetFile(predictions).read() if predictions.exists() else None,
             entry["summary"],
         )
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):

@@ -25,3 +25,23 @@ def test_results_follow_the_items_not_the_finishing_order(dask_scheduler):
         ("slow", 2.0), ("quick", 0.0), ("bad", None), ("quick2", 0.0)
     ]  # fmt: skip
     assert outcomes[2].error is not None and "negative wait" in outcomes[2].error
+
+
+def test_the_largest_items_start_first(dask_scheduler):
+    def started(_: int) -> float:
+        begin = time.monotonic()
+        time.sleep(0.3)
+        return begin
+
+    items = [(f"item{i}", i) for i in range(8)]  # the smallest come first
+    outcomes = map_named(
+        started,
+        items,
+        ClusterOptions(scheduler=dask_scheduler),
+        what="items",
+        progress=False,
+        sizes=[float(i) for i in range(8)],
+    )
+    begins = [o.value for o in outcomes]
+    assert [o.name for o in outcomes] == [name for name, _ in items]
+    assert max(begins[4:]) < min(begins[:4])  # the four largest all started before the rest

@@ -175,6 +175,14 @@ def _run_one(args: argparse.Namespace, path: Path) -> int:
     return 0
 
 
+def input_bytes(path: Path) -> int:
+    """Bytes on disk of an input file, or of the files in an input folder (a session's size,
+    to start the largest first)."""
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
 def _run_cohort(args: argparse.Namespace, paths: list[Path], names: list[str]) -> int:
     from emostream.cluster import map_named
     from emostream.cohort import process_session
@@ -184,7 +192,12 @@ def _run_cohort(args: argparse.Namespace, paths: list[Path], names: list[str]) -
         (name, _job(args, path, name, cohort=True)) for name, path in zip(names, paths, strict=True)
     ]
     outcomes = map_named(
-        process_session, jobs, cluster_options(args), what="sessions", progress=not args.quiet
+        process_session,
+        jobs,
+        cluster_options(args),
+        what="sessions",
+        progress=not args.quiet,
+        sizes=[input_bytes(path) for path in paths],
     )
     sessions: list[dict[str, Any]] = []
     for outcome, path in zip(outcomes, paths, strict=True):

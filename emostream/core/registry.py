@@ -28,6 +28,11 @@ class _Lazy:
     def __init__(self, target: str):
         self.target = target
 
+    def names(self, part: object) -> bool:
+        """`part` is what this target names (its module registering it on import)."""
+        module_name = getattr(part, "__module__", None)
+        return self.target == f"{module_name}:{getattr(part, '__qualname__', '')}"
+
     def load(self) -> object:
         module_name, _, attr = self.target.partition(":")
         module = importlib.import_module(module_name)
@@ -64,6 +69,8 @@ class Registry(Generic[T]):
 
     def _add(self, name: str, entry: object) -> None:
         known = self._entries.get(name)
+        if isinstance(known, _Lazy) and known.names(entry):
+            known = None  # a lazily registered part's module registers it as it loads
         if known is not None and known is not entry:
             raise ValueError(f"two {self.kind}s are named {name!r}")
         self._entries[name] = entry  # type: ignore[assignment]

@@ -184,7 +184,7 @@ class DashboardSink(Sink):
                     "version": self._model.model_version,
                     "n_predicted": counters.n_predicted,
                     "n_learned": counters.n_learned,
-                    "n_scored": int(self._model.prequential.cm.total_weight),
+                    "n_scored": int(self._model.prequential.total_weight),
                     "balanced_accuracy": round(float(self._model.prequential.get()), 3),
                     "n_label_requests": counters.n_label_requests,
                     "n_drifts": counters.n_drifts,

@@ -5,10 +5,10 @@ chunking gives exactly the output of feeding it at once (sequential arithmetic, 
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
 from emostream.core.ring import RingBuffer
 from emostream.errors import StreamError
+from emostream.features import iir, kernels
 
 #: longest window an extractor keeps history for; windows beyond this lose their oldest part
 MAX_HISTORY_S = 600.0
@@ -30,42 +30,45 @@ def butter_sos(order: int, cutoff_hz: float | tuple[float, float], fs_hz: float,
             f"a sampling rate of {fs_hz:g} Hz is too low for a {btype} filter at "
             f"{', '.join(f'{c:g}' for c in cutoffs)} Hz"
         )
-    return signal.butter(order, wn if wn.size > 1 else wn[0], btype=btype, output="sos")
+    return iir.butter_sos(order, wn, btype)
 
 
 class SosFilter:
     """IIR filter given as second-order sections, with carried state, started from the first
     sample's steady state.
 
-    Runs as one transfer function (`lfilter`, one call per chunk) when that form reproduces the
+    Runs as one transfer function (one compiled loop per chunk) when that form reproduces the
     sections' impulse response to 1e-9 of its peak, which holds for the low orders and cutoffs
-    used here; otherwise section by section. Per call on the small chunks of a live stream,
-    either is far cheaper than `sosfilt`'s wrapper.
+    used here; otherwise section by section.
     """
 
     def __init__(self, sos: np.ndarray | None):
         self.sos = sos
         self._stages: list[tuple[np.ndarray, np.ndarray]] = []
+        self._unit_zi: list[np.ndarray] = []  # each stage's state for a constant input of 1
         if sos is not None:
-            b, a = signal.sos2tf(sos)
+            sections = [(s[:3].copy(), s[3:].copy()) for s in sos]
+            b, a = iir.sos_to_tf(sos)
             impulse = np.zeros(IMPULSE_CHECK_N)
             impulse[0] = 1.0
-            want = signal.sosfilt(sos, impulse)
-            error = np.max(np.abs(signal.lfilter(b, a, impulse) - want))
-            exact = error <= 1e-9 * np.max(np.abs(want))
-            self._stages = [(b, a)] if exact else [(s[:3], s[3:]) for s in sos]
+            want = impulse
+            for b_s, a_s in sections:
+                want = kernels.lfilter(b_s, a_s, want, np.zeros(2))
+            error = np.max(np.abs(kernels.lfilter(b, a, impulse, np.zeros(b.size - 1)) - want))
+            if error <= 1e-9 * np.max(np.abs(want)):
+                self._stages, self._unit_zi = [(b, a)], [iir.lfilter_zi(b, a)]
+            else:
+                self._stages, self._unit_zi = sections, list(iir.sosfilt_zi(sos))
         self._zi: list[np.ndarray] | None = None
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         if not self._stages or not x.size:
             return x
+        x = np.ascontiguousarray(x, dtype=np.float64)
         if self._zi is None:
-            if len(self._stages) == 1:
-                self._zi = [signal.lfilter_zi(*self._stages[0]) * x[0]]
-            else:
-                self._zi = list(signal.sosfilt_zi(self.sos) * x[0])
-        for i, (b, a) in enumerate(self._stages):
-            x, self._zi[i] = signal.lfilter(b, a, x, zi=self._zi[i])
+            self._zi = [zi * x[0] for zi in self._unit_zi]
+        for (b, a), zi in zip(self._stages, self._zi, strict=True):
+            x = kernels.lfilter(b, a, x, zi)
         return x
 
     def reset(self) -> None:

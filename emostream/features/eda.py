@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from emostream.config import check_range
 from emostream.core.spec import StreamSpec
+from emostream.features import kernels
 from emostream.features.base import Extractor, ExtractorOutput
 from emostream.features.common import CommonParams, in_window, slope_per_min
 from emostream.features.dsp import MAX_HISTORY_S, SosFilter, butter_sos, history, hold_nonfinite
@@ -113,8 +113,7 @@ def eda_quality(timestamps: np.ndarray, raw_us: np.ndarray) -> tuple[float, str]
 
 def largest_prominence_us(phasic_us: np.ndarray) -> float:
     """Largest prominence among the local maxima of a phasic signal (0 when there are none)."""
-    _, props = signal.find_peaks(phasic_us, prominence=(None, None))
-    prominence = props["prominences"]
+    _, prominence = kernels.peak_prominences(np.ascontiguousarray(phasic_us, dtype=np.float64))
     return float(prominence.max()) if prominence.size else 0.0
 
 
@@ -125,12 +124,11 @@ def scr_peaks(
     prominence is at least `min_rel_amp` of the reference (`reference_us`, or the largest
     prominence here when that is larger); amplitude = rise from the preceding trough (onset),
     kept when >= `min_amp_us`."""
-    peaks, props = signal.find_peaks(phasic_us, prominence=(None, None))
+    peaks, prominence = kernels.peak_prominences(np.ascontiguousarray(phasic_us, dtype=np.float64))
     if not peaks.size:
         return np.zeros(0)
-    prominence = props["prominences"]
     peaks = peaks[prominence >= min_rel_amp * max(reference_us, prominence.max())]
-    troughs, _ = signal.find_peaks(-phasic_us)
+    troughs = kernels.local_maxima(-phasic_us)
     before = np.searchsorted(troughs, peaks) - 1
     has_onset = before >= 0
     amps = phasic_us[peaks[has_onset]] - phasic_us[troughs[before[has_onset]]]

@@ -3,10 +3,10 @@
 A live stream arrives in small chunks and short windows, where a chain of NumPy calls costs
 far more in call overhead than in arithmetic. These loops do the same work in one call: the
 beat detectors' causal front ends (state carried in small arrays, so the output does not
-depend on the chunking), a block's most prominent peak, the beat-template correlation, the
-RR artifact rule and statistics, the natural cubic spline for LF/HF, and the voice's
-glottal-pulse chain. Each is tested against the NumPy/SciPy operation it replaces
-(tests/features/test_kernels.py).
+depend on the chunking), local maxima and their prominences (a block's most prominent peak,
+EDA's SCRs), the IIR filter recurrence, the beat-template correlation, the RR artifact rule
+and statistics, the natural cubic spline for LF/HF, and the voice's glottal-pulse chain. Each
+is tested against the NumPy/SciPy operation it replaces (tests/features/test_kernels.py).
 
 A moving mean over k samples keeps a ring of the last k running sums (zeros before the
 start), each the previous one plus the new sample, as `np.cumsum` computes them; a delay line
@@ -127,38 +127,94 @@ def transitions(flags: np.ndarray, state: bool) -> np.ndarray:
     return out[:n]
 
 
-@njit(cache=True, nogil=True)
-def most_prominent_peak(x: np.ndarray) -> int:
-    """Index of the local maximum of `x` with the largest prominence, or -1 if none; local
-    maxima and prominences as `scipy.signal.find_peaks` defines them (a flat top counts once,
-    at its middle; the first of equal prominences wins)."""
+@njit(cache=True, inline="always")
+def _next_peak(x: np.ndarray, i: int) -> tuple[int, int]:
+    """The first local maximum of `x` found from index `i` on, as `scipy.signal.find_peaks`
+    defines them (higher than the sample before and the sample after its flat top, which counts
+    once, at its middle), and the index to search on from; (-1, x.size) when there is none."""
     n = x.size
-    best, best_prominence = -1, -1.0
-    i = 1
     while i < n - 1:
         if x[i - 1] < x[i]:
             ahead = i + 1
             while ahead < n - 1 and x[ahead] == x[i]:
                 ahead += 1
             if x[ahead] < x[i]:
-                peak = (i + ahead - 1) // 2
-                height = x[peak]
-                left_min = height
-                j = peak
-                while j >= 0 and x[j] <= height:
-                    left_min = min(left_min, x[j])
-                    j -= 1
-                right_min = height
-                j = peak
-                while j < n and x[j] <= height:
-                    right_min = min(right_min, x[j])
-                    j += 1
-                prominence = height - max(left_min, right_min)
-                if prominence > best_prominence:
-                    best, best_prominence = peak, prominence
-                i = ahead
+                return (i + ahead - 1) // 2, ahead + 1
         i += 1
+    return -1, n
+
+
+@njit(cache=True, inline="always")
+def _prominence(x: np.ndarray, peak: int) -> float:
+    """A peak's height above the higher of the lowest points on each side before a higher
+    sample (`scipy.signal.peak_prominences` with no window)."""
+    height = x[peak]
+    left_min = height
+    j = peak
+    while j >= 0 and x[j] <= height:
+        left_min = min(left_min, x[j])
+        j -= 1
+    right_min = height
+    j = peak
+    while j < x.size and x[j] <= height:
+        right_min = min(right_min, x[j])
+        j += 1
+    return height - max(left_min, right_min)
+
+
+@njit(cache=True, nogil=True)
+def local_maxima(x: np.ndarray) -> np.ndarray:
+    """Indices of the local maxima of `x` (`scipy.signal.find_peaks(x)[0]`)."""
+    out = np.empty(x.size // 2 + 1, dtype=np.int64)
+    n = 0
+    peak, i = _next_peak(x, 1)
+    while peak >= 0:
+        out[n] = peak
+        n += 1
+        peak, i = _next_peak(x, i)
+    return out[:n]
+
+
+@njit(cache=True, nogil=True)
+def peak_prominences(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Local maxima of `x` and their prominences (`scipy.signal.find_peaks(x,
+    prominence=(None, None))`)."""
+    peaks = local_maxima(x)
+    prominences = np.empty(peaks.size)
+    for k in range(peaks.size):
+        prominences[k] = _prominence(x, peaks[k])
+    return peaks, prominences
+
+
+@njit(cache=True, nogil=True)
+def most_prominent_peak(x: np.ndarray) -> int:
+    """Index of the local maximum of `x` with the largest prominence, or -1 if none (the first
+    of equal prominences wins)."""
+    best, best_prominence = -1, -1.0
+    peak, i = _next_peak(x, 1)
+    while peak >= 0:
+        prominence = _prominence(x, peak)
+        if prominence > best_prominence:
+            best, best_prominence = peak, prominence
+        peak, i = _next_peak(x, i)
     return best
+
+
+@njit(cache=True, nogil=True)
+def lfilter(b: np.ndarray, a: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
+    """`x` through the IIR filter (b, a) in direct form II transposed, as
+    `scipy.signal.lfilter(b, a, x, zi=zi)` computes it; `a[0]` must be 1, `b` and `a` of one
+    length, and `zi` (length - 1) is the state, carried over in place."""
+    y = np.empty(x.size)
+    order = zi.size
+    for t in range(x.size):
+        xt = x[t]
+        yt = zi[0] + b[0] * xt
+        for i in range(order - 1):
+            zi[i] = zi[i + 1] + xt * b[i + 1] - yt * a[i + 1]
+        zi[order - 1] = xt * b[order] - yt * a[order]
+        y[t] = yt
+    return y
 
 
 @njit(cache=True, nogil=True)
@@ -424,6 +480,8 @@ def warm_up() -> None:
     ppg_front(x, np.zeros(8), 2, 2, np.zeros(3), flags)
     transitions(flags, False)
     most_prominent_peak(x[:50])
+    peak_prominences(x[:50])
+    lfilter(np.ones(3), np.array((1.0, 0.1, 0.2)), x, np.zeros(2))
     template_correlation(x[:21], np.zeros(21), 0.1)
     rri_ms = 800.0 + 40.0 * x[:30]
     beat_ts = np.cumsum(rri_ms) / 1000.0

@@ -45,16 +45,18 @@ def extractors_without_input(features: dict[str, Any], kinds: set[str]) -> dict[
     }
 
 
-# The extractor modules register themselves on import.
-from emostream.features import (  # noqa: E402, F401
-    acc,
-    eda,
-    eeg,
-    face,
-    hr,
-    hrv,
-    rsp,
-    temp,
-    text,
-    voice,
-)
+# Each extractor module is imported when a pipeline names it (`get`), and registers its class
+# then: a pipeline pays only for the extractors (and their libraries) that it uses.
+for _name, _class in (
+    ("acc", "AccExtractor"),
+    ("eda", "EdaExtractor"),
+    ("eeg", "EegExtractor"),
+    ("face", "FaceExtractor"),
+    ("hr", "HrExtractor"),
+    ("hrv", "HrvExtractor"),
+    ("rsp", "RspExtractor"),
+    ("temp", "TempExtractor"),
+    ("text", "TextExtractor"),
+    ("voice", "VoiceExtractor"),
+):
+    EXTRACTORS.lazy(_name, f"emostream.features.{_name}:{_class}")

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from emostream.core.arrow import float_values
 from emostream.core.spec import StreamSpec, markers_spec
 from emostream.errors import RecordingError
 from emostream.formats.base import RecordedStream, Recording
@@ -108,7 +109,7 @@ def _rows(path: str, raw: bytes, skip: int, n_cols: int) -> np.ndarray:
             f"expected {n_cols} column(s), found {table.num_columns}; is this an E4 export?",
             file=path,
         )
-    return np.column_stack([column.to_numpy() for column in table.columns]).astype(np.float64)
+    return np.column_stack([float_values(column) for column in table.columns])
 
 
 def _first_lines(raw: bytes, n: int) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 #: a probability below this counts as this (log of zero)
 MIN_P = 1e-6
@@ -30,6 +29,8 @@ def temper(proba: Mapping[str, float], temperature: float) -> dict[str, float]:
 
 def fit_temperature(probas: Sequence[Mapping[str, float]], labels: Sequence[str]) -> float:
     """The temperature minimising the mean log loss of `labels` under the tempered `probas`."""
+    from scipy.optimize import minimize_scalar  # imported when fitting, not to apply T
+
     if not probas:
         return 1.0
     classes = list(probas[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from river import base, linear_model, multiclass, optim
+from river import base
 
 from emostream.core.registry import Registry
 from emostream.models.config import ModelConfig
@@ -36,6 +36,8 @@ def _lda(config: ModelConfig) -> base.Classifier:
 
 @LEARNERS.register("logistic")
 def _logistic(config: ModelConfig) -> base.Classifier:
+    from river import linear_model, multiclass, optim  # imported when chosen
+
     return multiclass.OneVsRestClassifier(
         linear_model.LogisticRegression(optimizer=optim.SGD(config.learning_rate), l2=config.l2)
     )
@@ -43,6 +45,8 @@ def _logistic(config: ModelConfig) -> base.Classifier:
 
 @LEARNERS.register("softmax")
 def _softmax(config: ModelConfig) -> base.Classifier:
+    from river import linear_model, optim
+
     return linear_model.SoftmaxRegression(optimizer=optim.SGD(config.learning_rate), l2=config.l2)
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 from river import base
-from scipy import optimize
 
 from emostream.models.feature_index import FeatureIndex
 
@@ -79,6 +78,8 @@ def fit_softmax(
     offset: np.ndarray | None = None,
 ) -> np.ndarray:
     """Weights (classes, features + 1) minimising `softmax_loss` (L-BFGS from `start`)."""
+    from scipy import optimize  # imported at the first fit: a session that only predicts is spared
+
     penalised = np.ones_like(centre)
     if not penalise_intercept:
         penalised[:, -1] = 0.0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from river import base, metrics
+from river import base
 
 from emostream.errors import EmostreamError, ModelError
 from emostream.features.base import FeatureVector
@@ -38,6 +38,7 @@ from emostream.models.persist import (
     read_model_file,
     write_model_file,
 )
+from emostream.models.prequential import BalancedAccuracy
 from emostream.models.smoothing import ProbabilitySmoother
 from emostream.models.state import (
     FloatPool,
@@ -158,7 +159,7 @@ class OnlineStateModel(base.Classifier):
         self.encoder = SessionEncoder(self.config, self.feature_names)
         self.pending: deque[PendingWindow] = deque()
         self.counters = ModelCounters()
-        self.prequential = metrics.BalancedAccuracy()
+        self.prequential = BalancedAccuracy()
         self.smoother = ProbabilitySmoother(self.config.smoothing_s)
         self._drift = DriftMonitor(self.config.drift.delta)
         self._last_fit_t = -math.inf

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from river import base, multiclass
+from river import base
 
 PREFIX = "river:"
 
@@ -46,5 +46,7 @@ def build_river_classifier(
     """A fresh river classifier; TypeError/ValueError when `params` do not fit its class."""
     classifier = river_class(learner)(**params)
     if len(classes) > 2 and not classifier._multiclass:
+        from river import multiclass
+
         return multiclass.OneVsRestClassifier(classifier)
     return classifier

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from river import linear_model, metrics, multiclass, optim, stats
+from river import stats
 
 from emostream.errors import EmostreamError
 from emostream.labels import LabelCounts, LabelTracker, SegmentEdge
@@ -33,6 +32,7 @@ from emostream.models.encoder import SessionEncoder
 from emostream.models.feature_index import FeatureIndex
 from emostream.models.map_logistic import MapLogisticRegression
 from emostream.models.mixture import ExpertMixture
+from emostream.models.prequential import BalancedAccuracy
 from emostream.models.smoothing import ProbabilitySmoother
 
 
@@ -106,9 +106,18 @@ def register(
     CODECS[cls] = Codec(name, dump, restore)
 
 
+def _codec(cls: type) -> Codec | None:
+    if cls not in CODECS and cls.__module__.startswith("river."):
+        # river's learners have their codecs there, registered when first needed: importing
+        # river's learner modules takes most of a second, which a session without them is spared
+        import emostream.models.river_state  # noqa: F401
+
+    return CODECS.get(cls)
+
+
 def dump_state(obj: Any, pool: FloatPool) -> dict[str, Any]:
     """`{"type": name, "state": ...}` for a registered component."""
-    codec = CODECS.get(type(obj))
+    codec = _codec(type(obj))
     if codec is None:
         raise NotStorableError(f"{type(obj).__module__}.{type(obj).__qualname__}")
     return {"type": codec.name, "state": codec.dump(obj, pool)}
@@ -116,7 +125,7 @@ def dump_state(obj: Any, pool: FloatPool) -> dict[str, Any]:
 
 def restore_state(obj: Any, node: Any, pool: FloatPool) -> None:
     """Put stored `node` into the freshly built `obj`, which must be of the stored type."""
-    codec = CODECS.get(type(obj))
+    codec = _codec(type(obj))
     if codec is None:
         raise NotStorableError(f"{type(obj).__module__}.{type(obj).__qualname__}")
     if not isinstance(node, dict) or node.get("type") != codec.name:
@@ -200,81 +209,10 @@ def _numbers(value: Any) -> list[float]:
     return [as_number(v) for v in value]
 
 
-# -- river: linear learners and their SGD optimisers ----------------------------------------
-def _dump_sgd(opt: optim.SGD, pool: FloatPool) -> dict[str, Any]:
-    # a constant learning rate is all the optimiser's state besides the step count
-    if type(opt.lr) is not optim.schedulers.Constant:
-        raise NotStorableError(f"SGD with scheduler {type(opt.lr).__name__}")
-    return {"n_iterations": opt.n_iterations}
-
-
-def _restore_sgd(opt: optim.SGD, state: Any, pool: FloatPool) -> None:
-    opt.n_iterations = as_count(state["n_iterations"])
-
-
-def _dump_logistic(lr: linear_model.LogisticRegression, pool: FloatPool) -> dict[str, Any]:
-    for part in (lr.loss, lr.initializer, lr.intercept_lr):
-        if type(part) not in (
-            optim.losses.Log,
-            optim.initializers.Zeros,
-            optim.schedulers.Constant,
-        ):
-            raise NotStorableError(f"LogisticRegression with {type(part).__name__}")
-    return {
-        "intercept": lr.intercept,
-        "weights": dump_floats(lr._weights, pool),
-        "optimizer": dump_state(lr.optimizer, pool),
-    }
-
-
-def _restore_logistic(lr: linear_model.LogisticRegression, state: Any, pool: FloatPool) -> None:
-    lr.intercept = as_number(state["intercept"])
-    lr._weights.clear()
-    for key, value in load_floats(state["weights"], pool).items():
-        lr._weights[key] = value
-    restore_state(lr.optimizer, state["optimizer"], pool)
-
-
-def _dump_softmax(sm: linear_model.SoftmaxRegression, pool: FloatPool) -> dict[str, Any]:
-    if type(sm.loss) is not optim.losses.CrossEntropy or sm.loss.class_weight:
-        raise NotStorableError("SoftmaxRegression with a weighted or other loss")
-    return {
-        "optimizer": dump_state(sm.optimizer, pool),
-        "optimizers": [[label, dump_state(o, pool)] for label, o in sm.optimizers.items()],
-        "weights": [[label, dump_floats(w, pool)] for label, w in sm.weights.items()],
-    }
-
-
-def _restore_softmax(sm: linear_model.SoftmaxRegression, state: Any, pool: FloatPool) -> None:
-    restore_state(sm.optimizer, state["optimizer"], pool)
-    sm.optimizers.clear()
-    for label, node in state["optimizers"]:
-        restore_state(sm.optimizers[as_text(label)], node, pool)
-    sm.weights.clear()
-    for label, node in state["weights"]:
-        sm.weights[as_text(label)] = defaultdict(float, load_floats(node, pool))
-
-
 def as_text(value: Any) -> str:
     if not isinstance(value, str):
         raise StateError(f"class label must be a string, got {type(value).__name__}")
     return value
-
-
-def _dump_one_vs_rest(ovr: multiclass.OneVsRestClassifier, pool: FloatPool) -> dict[str, Any]:
-    return {
-        "template": dump_state(ovr.classifier, pool),
-        "classifiers": [[label, dump_state(c, pool)] for label, c in ovr.classifiers.items()],
-    }
-
-
-def _restore_one_vs_rest(ovr: multiclass.OneVsRestClassifier, state: Any, pool: FloatPool) -> None:
-    restore_state(ovr.classifier, state["template"], pool)
-    ovr.classifiers = {}
-    for label, node in state["classifiers"]:
-        member = ovr.classifier.clone()
-        restore_state(member, node, pool)
-        ovr.classifiers[as_text(label)] = member
 
 
 # -- emostream's linear discriminant -------------------------------------------------------
@@ -357,19 +295,15 @@ def _restore_var(var: stats.Var, state: Any, pool: FloatPool) -> None:
     var.mean.n, var.mean._mean, var._S = (as_number(v) for v in state)
 
 
-def _dump_balanced_accuracy(metric: metrics.BalancedAccuracy, pool: FloatPool) -> Any:
-    cm = metric.cm
-    cells = [[t, p, w] for t, row in cm.data.items() for p, w in row.items()]
-    return {"cells": cells, "n_samples": cm.n_samples}
+def _dump_balanced_accuracy(metric: BalancedAccuracy, pool: FloatPool) -> Any:
+    cells = [[t, p, w] for t, row in metric.counts.items() for p, w in row.items()]
+    return {"cells": cells, "n_samples": metric.n_samples}
 
 
-def _restore_balanced_accuracy(
-    metric: metrics.BalancedAccuracy, state: Any, pool: FloatPool
-) -> None:
-    cm = metric.cm
+def _restore_balanced_accuracy(metric: BalancedAccuracy, state: Any, pool: FloatPool) -> None:
     for y_true, y_pred, weight in state["cells"]:
-        cm.update(as_text(y_true), as_text(y_pred), as_number(weight))
-    cm.n_samples = as_count(state["n_samples"])
+        metric.update(as_text(y_true), as_text(y_pred), as_number(weight))
+    metric.n_samples = as_count(state["n_samples"])
 
 
 def _dump_drift(monitor: DriftMonitor, pool: FloatPool) -> None:
@@ -526,14 +460,16 @@ def restore_reservoir(reservoir: Any, state: Any, pool: FloatPool) -> None:
     restore_state(reservoir._rng, state["rng"], pool)
 
 
-register(optim.SGD, dump=_dump_sgd, restore=_restore_sgd)
-register(linear_model.LogisticRegression, dump=_dump_logistic, restore=_restore_logistic)
-register(linear_model.SoftmaxRegression, dump=_dump_softmax, restore=_restore_softmax)
-register(multiclass.OneVsRestClassifier, dump=_dump_one_vs_rest, restore=_restore_one_vs_rest)
 register(GaussianDiscriminant, dump=_dump_discriminant, restore=_restore_discriminant)
 register(MapLogisticRegression, dump=_dump_map_logistic, restore=_restore_map_logistic)
 register(stats.Var, dump=_dump_var, restore=_restore_var)
-register(metrics.BalancedAccuracy, dump=_dump_balanced_accuracy, restore=_restore_balanced_accuracy)
+# stored under the name of river's metric, which files written before it hold
+register(
+    BalancedAccuracy,
+    dump=_dump_balanced_accuracy,
+    restore=_restore_balanced_accuracy,
+    name="river.BalancedAccuracy",
+)
 # stored under the name of the river detector it wraps, as files written before it have it
 register(DriftMonitor, dump=_dump_drift, restore=_restore_drift, name="river.ADWIN")
 register(random.Random, dump=_dump_random, restore=_restore_random)

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from emostream import __version__
+from emostream.core.arrow import table_from_rows
 from emostream.errors import RecordingError, UsageError
 from emostream.formats.base import Recording
 from emostream.pipeline.config import PipelineConfig
@@ -30,14 +31,6 @@ class ProcessResult:
     features: pa.Table
     predictions: pa.Table | None
     summary: dict[str, Any]
-
-
-def rows_to_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
-    """Rows with varying keys → one table; an absent feature becomes a null."""
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    return pa.table({c: [row.get(c) for row in rows] for c in columns})
 
 
 def process_recording(
@@ -86,8 +79,8 @@ def process_recording(
         },
     }
     return ProcessResult(
-        rows_to_table(feature_rows),
-        rows_to_table(prediction_rows) if model is not None else None,
+        table_from_rows(feature_rows),
+        table_from_rows(prediction_rows) if model is not None else None,
         summary,
     )
 

@@ -1,6 +1,8 @@
 """`emostream process` on real recordings from ../shared/data."""
 
 import json
+import subprocess
+import sys
 
 import pyarrow.parquet as pq
 
@@ -22,6 +24,25 @@ def test_process_e4_folder_picks_the_e4_pipeline(shared_data, tmp_path, capsys):
     assert len(hr) > 0.2 * len(table) and hr.between(40, 180).all()
     session = json.loads((tmp_path / "session.json").read_text())
     assert session["pipeline"] == "e4-wrist" and session["config_hash"]
+
+
+def test_process_e4_imports_no_library_that_it_does_not_use(shared_data, tmp_path):
+    """The whole command's speed (docs/benchmarks.md) rests on these staying unimported: each
+    costs a fresh process 0.2-0.8 s, and none is needed to process an E4 session."""
+    subject = shared_data / "stress_predict" / "Raw_data" / "S02"
+    command = ["process", str(subject), "--out", str(tmp_path / "out"), "--quiet", "--overwrite"]
+    command += ["--cache-dir", str(tmp_path / "cache")]
+    code = (
+        "import sys\n"
+        "from emostream.cli import main\n"
+        f"assert main({command!r}) == main({command!r}) == 0\n"  # computed, then from the cache
+        "print(' '.join(sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    heavy = {"pandas", "scipy.signal", "scipy.stats", "scipy.optimize", "river.metrics",
+             "river.linear_model", "river.optim"}  # fmt: skip
+    assert not heavy & set(done.stdout.split())
+    assert pq.read_table(tmp_path / "out" / "features.parquet").num_rows > 2500
 
 
 def test_process_neurokit_csv_needs_its_rate(shared_data, tmp_path, capsys):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -47,6 +49,31 @@ def test_a_name_is_registered_once():
     parts.register("one", 1)  # the same part again (a module imported twice) is fine
     with pytest.raises(ValueError, match="two widgets are named 'one'"):
         parts.register("one", 2)
+
+
+def test_a_lazy_part_is_registered_by_its_module_as_it_loads():
+    parts: Registry[object] = Registry("widget")
+    parts.lazy("dumps", "json:dumps")
+    parts.lazy("loads", "json:loads")
+    parts.register("dumps", json.dumps)  # json's own registration of what "dumps" names
+    assert parts.get("dumps") is json.dumps
+    with pytest.raises(ValueError, match="two widgets are named 'loads'"):
+        parts.register("loads", json.dumps)  # not what the lazy entry names
+
+
+def test_a_pipeline_imports_only_the_extractors_it_names():
+    code = (
+        "import sys\n"
+        "from emostream.features.registry import EXTRACTORS\n"
+        "assert len(EXTRACTORS.names()) == 10\n"
+        "EXTRACTORS.get('temp')\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('emostream.features.'))\n"
+        "print(' '.join(loaded))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "emostream.features.temp" in loaded
+    assert not loaded & {f"emostream.features.{n}" for n in ("eeg", "voice", "face", "text", "rsp")}
 
 
 @pytest.mark.parametrize(

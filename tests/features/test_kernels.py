@@ -15,6 +15,8 @@ from emostream.features.beats import EcgDetector, PpgDetector
 from emostream.features.hrv import rr_artifacts
 from emostream.features.voice import VoiceParams, _pulse_sums
 
+from .conftest import neurokit_column
+
 signals = st.lists(st.integers(-5, 5), min_size=0, max_size=60).map(
     lambda v: np.asarray(v, dtype=float)
 )
@@ -26,6 +28,48 @@ def test_most_prominent_peak_is_scipys(x):
     peaks, props = signal.find_peaks(x, prominence=(None, None))
     want = int(peaks[np.argmax(props["prominences"])]) if peaks.size else -1
     assert kernels.most_prominent_peak(x) == want
+
+
+@given(signals)
+@settings(max_examples=500, deadline=None)
+def test_local_maxima_and_prominences_are_scipys(x):
+    peaks, props = signal.find_peaks(x, prominence=(None, None))
+    got_peaks, got_prominences = kernels.peak_prominences(x)
+    np.testing.assert_array_equal(got_peaks, peaks)
+    np.testing.assert_array_equal(got_prominences, props["prominences"])
+    np.testing.assert_array_equal(kernels.local_maxima(-x), signal.find_peaks(-x)[0])
+
+
+def test_prominences_on_a_real_phasic_signal_are_scipys(shared_data):
+    eda_us = neurokit_column(shared_data, "bio_eventrelated_100hz.csv", "EDA")
+    phasic = signal.sosfilt(signal.butter(2, 0.05, "highpass", fs=100.0, output="sos"), eda_us)
+    peaks, props = signal.find_peaks(phasic, prominence=(None, None))
+    got_peaks, got_prominences = kernels.peak_prominences(phasic)
+    assert peaks.size > 10
+    np.testing.assert_array_equal(got_peaks, peaks)
+    np.testing.assert_array_equal(got_prominences, props["prominences"])
+
+
+@given(
+    st.integers(1, 4).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.floats(-2, 2), min_size=n + 1, max_size=n + 1),
+            st.lists(st.floats(-0.45 / n, 0.45 / n), min_size=n, max_size=n),
+        )
+    ),
+    st.integers(1, 50),
+)
+@settings(max_examples=200, deadline=None)
+def test_lfilter_is_scipys_with_carried_state(coefficients, chunk):
+    b = np.asarray(coefficients[0])
+    a = np.concatenate(([1.0], coefficients[1]))  # |a1| + ... < 1: stable
+    x = np.random.default_rng(chunk).normal(0.0, 1.0, 200)
+    want, _ = signal.lfilter(b, a, x, zi=signal.lfilter_zi(b, a) * x[0])
+    zi = signal.lfilter_zi(b, a) * x[0]
+    got = np.concatenate(
+        [kernels.lfilter(b, a, x[i : i + chunk], zi) for i in range(0, 200, chunk)]
+    )
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 @given(st.lists(st.booleans(), max_size=40), st.booleans())
