@@ -119,7 +119,7 @@ def run_live(
             )  # fmt: skip
             sinks.append(page)
             sources.append(page.inbox)
-        runs.append(WearerRun(sources, model, sinks, subject=session.subject))
+        runs.append(WearerRun(sources, model, sinks, subject=session.subject, keep_rows=False))
     if board is not None:
         board.open()
     try:

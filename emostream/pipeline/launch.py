@@ -36,7 +36,10 @@ class SessionResult:
 @dataclass
 class WearerRun:
     """One wearer of a run: sources, model, sinks (given, or made once the pipeline exists),
-    subject and a callback for each window."""
+    subject and a callback for each window. With `keep_rows`, every window's features,
+    prediction and markers are also kept in the `SessionResult` (process mode and the Python
+    API read them there); a live run that hands them only to its sinks keeps none, so its
+    memory does not grow with its length."""
 
     sources: Sequence[Source]
     model: OnlineStateModel | None = None
@@ -45,6 +48,7 @@ class WearerRun:
     subject: str = "anon"
     session_n: int = 1
     on_result: Callable[[WindowResult], None] | None = None
+    keep_rows: bool = True
 
 
 def run_session(
@@ -150,12 +154,14 @@ def _prepare(config: PipelineConfig, run: WearerRun, mode: str) -> SessionResult
     pipeline.sinks = sinks
     result = SessionResult(info, pipeline=pipeline, sinks=sinks)
     on_result = run.on_result
+    keep_rows = run.keep_rows
 
     def collect(window: WindowResult) -> None:
-        result.feature_rows.append(window.features.row())
-        if window.prediction is not None:
-            result.prediction_rows.append(dict(window.prediction))
-        result.markers_out.extend((window.features.t_end, m) for m in window.markers)
+        if keep_rows:
+            result.feature_rows.append(window.features.row())
+            if window.prediction is not None:
+                result.prediction_rows.append(dict(window.prediction))
+            result.markers_out.extend((window.features.t_end, m) for m in window.markers)
         if on_result is not None:
             on_result(window)
 

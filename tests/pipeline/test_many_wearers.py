@@ -82,6 +82,23 @@ def test_a_failing_wearer_does_not_stall_the_others():
     assert not results[0].wearer.stats.source_errors
 
 
+def test_a_live_run_without_rows_keeps_no_window_but_hands_each_on():
+    """The CLI's live runs hand windows to their sinks only: memory flat over hours."""
+    config = parse_pipeline(
+        {"pipeline": {"name": "t"}, "window": {"length_s": 30.0, "hop_s": 5.0},
+         "features": {"hrv": {}}}
+    )  # fmt: skip
+    seen: list = []
+    source = SyntheticWearerSource(
+        seed=3, duration_s=90.0, kinds=("ECG",), chunk_s=0.5, speed=200.0
+    )
+    (result,) = run_sessions(
+        config, [WearerRun([source], on_result=seen.append, keep_rows=False)], mode="live"
+    )
+    assert result.feature_rows == [] and result.prediction_rows == [] and result.markers_out == []
+    assert len(seen) == result.pipeline.counters.n_windows == 12
+
+
 class Flood(Source):
     """The same chunks over and over, never yielding to the loop: the wearer's queue fills."""
 
