@@ -93,7 +93,7 @@ def _progress(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from emostream.datasets.registry import open_dataset, prefetched, prepare, shuffled_windows
+    from emostream.datasets.registry import prepare
     from emostream.evaluation.protocols import evaluate
     from emostream.models.online import OnlineStateModel
     from emostream.pipeline.build import check_model_path
@@ -120,7 +120,12 @@ def run(args: argparse.Namespace) -> int:
         args.dataset, args.format, **options, progress=_progress, cluster=cluster
     )
     if args.select:
-        return _select(args, data, model_config)
+        shuffled = (
+            None
+            if args.no_shuffled
+            else _shuffled(args, options, cluster, config, model_config, data)
+        )
+        return _select(args, data, model_config, shuffled)
     model = None
     if args.model is not None:
         model = OnlineStateModel.load(
@@ -138,27 +143,9 @@ def run(args: argparse.Namespace) -> int:
             )
     elif len(data) < 2:
         raise UsageError("leave-one-subject-out needs at least two subjects (or pass --model)")
-    shuffled = None
-    if not args.no_shuffled:
-        dataset = open_dataset(
-            args.dataset,
-            args.format,
-            label_set=options["label_set"],
-            trust_pickle=options["trust_pickle"],
-        )
-        shuffled = shuffled_windows(
-            dataset,
-            args.dataset,
-            args.format,
-            config,
-            model_config,
-            cache_dir=options["cache_dir"],
-            use_cache=options["use_cache"],
-            progress=_progress,
-        )
-        keys = [(s.subject, seed) for s in data if any(s.truth) for seed in range(args.seeds)]
-        if not cluster.in_process(len(keys)):
-            shuffled = prefetched(shuffled, keys, cluster)
+    shuffled = (
+        None if args.no_shuffled else _shuffled(args, options, cluster, config, model_config, data)
+    )
     scores = evaluate(
         data,
         model_config,
@@ -192,11 +179,44 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _select(args: argparse.Namespace, data, model_config) -> int:
+def _shuffled(args: argparse.Namespace, options, cluster, config, model_config, data):
+    """`(subject, seed)` → the subject's session re-assembled in a random segment order."""
+    from emostream.datasets.registry import open_dataset, prefetched, shuffled_windows
+
+    dataset = open_dataset(
+        args.dataset,
+        args.format,
+        label_set=options["label_set"],
+        trust_pickle=options["trust_pickle"],
+    )
+    shuffled = shuffled_windows(
+        dataset,
+        args.dataset,
+        args.format,
+        config,
+        model_config,
+        cache_dir=options["cache_dir"],
+        use_cache=options["use_cache"],
+        progress=_progress,
+    )
+    keys = [(s.subject, seed) for s in data if any(s.truth) for seed in range(args.seeds)]
+    if not cluster.in_process(len(keys)):
+        shuffled = prefetched(shuffled, keys, cluster)
+    return shuffled
+
+
+def _select(args: argparse.Namespace, data, model_config, shuffled) -> int:
     from emostream.evaluation.selection import select
 
     try:
-        result = select(data, model_config, train_stride=args.train_stride, progress=_progress)
+        result = select(
+            data,
+            model_config,
+            train_stride=args.train_stride,
+            shuffled=shuffled,
+            seeds=args.seeds,
+            progress=_progress,
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if args.json:

@@ -1,13 +1,16 @@
-"""Nested leave-one-subject-out choice of the model's inputs and learner.
+"""Nested leave-one-subject-out choice of the model's inputs, normalisation and learner.
 
 A default chosen by its score on the subjects it is then scored on is optimistic. Here every
-candidate (a set of input groups × a learner) is scored leave-one-subject-out *inside* the
+candidate (a set of input groups × the z-scores' spread × a learner) is scored leave-one-subject-out *inside* the
 training subjects of each outer fold; the candidate best there is scored on the outer
 subject. The mean of those outer scores estimates what the selection procedure gives a new
 wearer; the candidate best over all subjects is what a pipeline would then ship.
 
 Candidates are scored as the generic protocol predicts (the general model frozen, the
-wearer's declared-baseline z-scores, probabilities smoothed like the online model's). The
+wearer's declared-baseline z-scores, probabilities smoothed like the online model's), on the
+held-out session in its natural order and, when given, re-assembled in shuffled orders: a
+subject's score is the mean over those sessions, so a normalisation that only works in the
+protocol's own order is not preferred. The
 learners' general models are batch fits equal to the online learners' (`lda`: scikit-learn's
 shrinkage LDA with equal priors; `map-logistic`: class-balanced logistic regression; see
 the tests of both), so each candidate is one fit per training set. A model trained without
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import typing
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,7 +37,7 @@ from emostream.datasets.windows import SubjectWindows
 from emostream.evaluation import stats
 from emostream.evaluation.protocols import Progress, encode_session
 from emostream.evaluation.references import feature_matrix
-from emostream.models.config import ModelConfig
+from emostream.models.config import ModelConfig, ZScale
 
 #: optional groups of inputs (name prefixes); every candidate has every other input
 INPUT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -63,29 +67,40 @@ LEARNERS: dict[str, Callable[[int], Any]] = {
 }
 
 
+#: the spreads a declared baseline's z-scores may divide by (`ModelConfig.z_scale`)
+Z_SCALES = typing.get_args(ZScale)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Candidate:
     learner: str
     groups: tuple[str, ...]
     #: column indices of the inputs it uses
     columns: tuple[int, ...]
+    z_scale: str = "baseline"
 
     @property
     def name(self) -> str:
-        return f"{self.learner} + {'+'.join(self.groups) or 'core'}"
+        return f"{self.learner} + {'+'.join(self.groups) or 'core'}, z_scale={self.z_scale}"
 
 
 @dataclasses.dataclass(slots=True)
-class _Subject:
-    test_x: np.ndarray  # every window, declared baseline only
-    train_x: np.ndarray  # labelled windows (every `stride`-th), every marker
-    train_y: np.ndarray
+class _Session:
+    x: np.ndarray  # every window, declared baseline only
     truth: np.ndarray  # labelled windows' classes
     labelled: np.ndarray  # mask of labelled windows among all
 
 
-def candidates(names: Sequence[str]) -> list[Candidate]:
-    """Every combination of the input groups present in `names`, with every learner."""
+@dataclasses.dataclass(slots=True)
+class _Subject:
+    train_x: np.ndarray  # labelled windows (every `stride`-th), every marker
+    train_y: np.ndarray
+    tests: list[_Session]  # the natural order, then any shuffled ones
+
+
+def candidates(names: Sequence[str], z_scales: Sequence[str] = ("baseline",)) -> list[Candidate]:
+    """Every combination of the input groups present in `names`, with every z-score spread
+    and learner."""
     grouped = {
         g: [i for i, n in enumerate(names) if n.startswith(prefixes)]
         for g, prefixes in INPUT_GROUPS.items()
@@ -96,29 +111,38 @@ def candidates(names: Sequence[str]) -> list[Candidate]:
     for r in range(len(present) + 1):
         for combo in itertools.combinations(present, r):
             columns = tuple(sorted(core + [i for g in combo for i in grouped[g]]))
-            out.extend(Candidate(learner, combo, columns) for learner in LEARNERS)
+            out.extend(
+                Candidate(learner, combo, columns, z_scale)
+                for z_scale in z_scales
+                for learner in LEARNERS
+            )
     return out
 
 
 def _prepare(
-    config: ModelConfig, subject: SubjectWindows, names: list[str] | None, stride: int
+    config: ModelConfig,
+    subject: SubjectWindows,
+    reordered: Sequence[SubjectWindows],
+    names: list[str] | None,
+    stride: int,
 ) -> tuple[_Subject, list[str]]:
     test = encode_session(config, subject, labels=False)
     train = encode_session(config, subject, labels=True)
     names = names or sorted({k for x in test for k in x})
     truth = np.array([t or "" for t in subject.truth])
+    strided = (truth != "") & (np.arange(truth.size) % stride == 0)
+    tests = [_session(feature_matrix(test, names, 0.0), subject)]
+    for session in reordered:
+        x = feature_matrix(encode_session(config, session, labels=False), names, 0.0)
+        tests.append(_session(x, session))
+    train_x = feature_matrix(train, names, 0.0)[strided]
+    return _Subject(train_x, truth[strided], tests), names
+
+
+def _session(x: np.ndarray, subject: SubjectWindows) -> _Session:
+    truth = np.array([t or "" for t in subject.truth])
     labelled = truth != ""
-    strided = labelled & (np.arange(truth.size) % stride == 0)
-    return (
-        _Subject(
-            feature_matrix(test, names, 0.0),
-            feature_matrix(train, names, 0.0)[strided],
-            truth[strided],
-            truth[labelled],
-            labelled,
-        ),
-        names,
-    )
+    return _Session(x, truth[labelled], labelled)
 
 
 def select(
@@ -126,16 +150,25 @@ def select(
     config: ModelConfig,
     *,
     train_stride: int = 5,
+    shuffled: Callable[[str, int], SubjectWindows] | None = None,
+    seeds: int = 1,
     progress: Progress = lambda _: None,
 ) -> dict[str, Any]:
-    """Nested LOSO over every candidate; `config.features` is ignored (all inputs offered)."""
-    config = dataclasses.replace(config, features=())
-    data: dict[str, _Subject] = {}
+    """Nested LOSO over every candidate; `config.features` is ignored (all inputs offered), and
+    both z-score spreads are offered when the z-scores are against a declared baseline.
+    `shuffled(subject, seed)` re-assembles a held-out session (seeds 0 … `seeds` - 1)."""
+    z_scales = Z_SCALES if config.normalise == "baseline-phase" else (config.z_scale,)
+    data: dict[tuple[str, str], _Subject] = {}  # (z_scale, subject)
     names: list[str] | None = None
-    for s in subjects:
-        if any(s.truth):
-            data[s.subject], names = _prepare(config, s, names, train_stride)
-    ids = sorted(data)
+    for z_scale in z_scales:
+        scaled = dataclasses.replace(config, features=(), z_scale=z_scale)
+        for s in subjects:
+            if any(s.truth):
+                reordered = [shuffled(s.subject, k) for k in range(seeds)] if shuffled else []
+                data[z_scale, s.subject], names = _prepare(
+                    scaled, s, reordered, names, train_stride
+                )
+    ids = sorted({subject for _, subject in data})
     if len(ids) < 3:
         raise ValueError("nested leave-one-subject-out needs at least three labelled subjects")
     assert names is not None
@@ -144,18 +177,20 @@ def select(
 
     def fit(candidate: Candidate, train: list[str]) -> Any:
         cols = list(candidate.columns)
-        x = np.vstack([data[s].train_x[:, cols] for s in train])
-        y = np.concatenate([data[s].train_y for s in train])
+        x = np.vstack([data[candidate.z_scale, s].train_x[:, cols] for s in train])
+        y = np.concatenate([data[candidate.z_scale, s].train_y for s in train])
         return LEARNERS[candidate.learner](len(np.unique(y))).fit(x, y)
 
     def score(model: Any, candidate: Candidate, subject: str) -> float:
-        d = data[subject]
-        p = model.predict_proba(d.test_x[:, list(candidate.columns)])
-        p = lfilter([alpha], [1.0, alpha - 1.0], p, axis=0, zi=(1.0 - alpha) * p[:1])[0]
-        predicted = model.classes_[p.argmax(axis=1)][d.labelled]
-        return float(balanced_accuracy_score(d.truth, predicted))
+        scores = []
+        for session in data[candidate.z_scale, subject].tests:
+            p = model.predict_proba(session.x[:, list(candidate.columns)])
+            p = lfilter([alpha], [1.0, alpha - 1.0], p, axis=0, zi=(1.0 - alpha) * p[:1])[0]
+            predicted = model.classes_[p.argmax(axis=1)][session.labelled]
+            scores.append(balanced_accuracy_score(session.truth, predicted))
+        return float(np.mean(scores))
 
-    grid = candidates(names)
+    grid = candidates(names, z_scales)
     loso: dict[str, dict[str, float]] = {}
     without_pair: dict[tuple[str, str, str], float] = {}  # (candidate, left out, scored)
     with threadpool_limits(limits=1):

@@ -3,7 +3,8 @@
 Physiology differs between people far more than between one person's calm and stress, so
 the learner sees each feature relative to the wearer. The statistics are causal: a window is
 scored against the subject's windows up to and including itself (`running`), or against a
-declared baseline phase once it holds enough windows (`baseline-phase`). With `tau_s` > 0 the
+declared baseline phase once it holds enough windows (`baseline-phase`), divided by that
+phase's spread or by the session's so far (`scale`). With `tau_s` > 0 the
 running statistics forget exponentially with that time constant, so slow drifts over a long
 session (skin conductance creeping up, a warming wrist) do not read as arousal.
 """
@@ -43,8 +44,15 @@ class EwVar:
 class SubjectBaseline:
     """Running mean and variance per feature, and z-scores against them."""
 
-    def __init__(self, mode: str = "running", min_baseline_windows: int = 30, tau_s: float = 0.0):
+    def __init__(
+        self,
+        mode: str = "running",
+        min_baseline_windows: int = 30,
+        tau_s: float = 0.0,
+        scale: str = "baseline",
+    ):
         self.mode = mode
+        self.scale = scale
         self.min_baseline_windows = min_baseline_windows
         self.tau_s = tau_s
         self._running: dict[str, stats.Var | EwVar] = {}
@@ -75,23 +83,25 @@ class SubjectBaseline:
             self.mode == "baseline-phase" and self.n_baseline_windows >= self.min_baseline_windows
         )
 
-    def _reference(self) -> dict[str, stats.Var | EwVar]:
-        return dict(self._baseline) if self.uses_baseline_phase else self._running
-
     def zscores(self, values: dict[str, float]) -> dict[str, float]:
         """z-score of each value; absent while its feature has no spread yet."""
-        reference = self._reference()
+        phase = self.uses_baseline_phase
+        centres = self._baseline if phase else self._running
+        spreads = self._running if phase and self.scale == "session" else centres
         out: dict[str, float] = {}
         for name, value in values.items():
-            stat = reference.get(name)
-            if stat is None:
+            centre, spread = centres.get(name), spreads.get(name)
+            if centre is None or spread is None:
                 continue
-            n: float
-            if isinstance(stat, EwVar):
-                n, mean, var = stat.n, stat.mean, stat.var
-            else:
-                n, mean, var = stat.mean.n, stat.mean.get(), stat.get()
-            sd = math.sqrt(max(var, 0.0))
+            n, mean, _ = _moments(centre)
+            sd = math.sqrt(max(_moments(spread)[2], 0.0))
             if n >= 2 and sd > MIN_SD:
                 out[name] = (value - mean) / sd
         return out
+
+
+def _moments(stat: stats.Var | EwVar) -> tuple[float, float, float]:
+    """Count, mean and variance."""
+    if isinstance(stat, EwVar):
+        return stat.n, stat.mean, stat.var
+    return stat.mean.n, stat.mean.get(), stat.get()

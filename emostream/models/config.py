@@ -13,6 +13,7 @@ from emostream.labels import LabelConfig
 
 Normalise = Literal["running", "baseline-phase", "none"]
 Personalise = Literal["weights", "intercepts"]
+ZScale = Literal["baseline", "session"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,10 @@ class ModelConfig:
     normalise: Normalise = "running"
     baseline_phase: str = "baseline"
     min_baseline_windows: int = 30
+    #: the spread z-scores divide by once the declared baseline phase is the reference: its
+    #: own ("baseline"), or the session's so far ("session": a quiet baseline's small spread
+    #: would put every later change at the clip); the centre is the baseline's mean in both
+    z_scale: ZScale = "baseline"
     #: time constant with which the running baseline forgets (0: never, all windows count)
     baseline_tau_s: float = 0.0
     #: z-scores are clipped to ±z_clip: a feature that barely varied in the baseline would

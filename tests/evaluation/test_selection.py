@@ -33,8 +33,8 @@ def test_candidates_cover_every_group_combination_and_learner():
     grid = candidates(names)
     assert len(grid) == 4 * len(LEARNERS)  # groups present: hrv, acc-axes
     core = {c.name: [names[i] for i in c.columns] for c in grid}
-    assert core["lda shrinkage=0.2 + core"] == ["eda_scl_us", "acc_magnitude_sd_g"]
-    assert set(core["lda shrinkage=0.2 + hrv+acc-axes"]) == set(names)
+    assert core["lda shrinkage=0.2 + core, z_scale=baseline"] == ["eda_scl_us", "acc_magnitude_sd_g"]
+    assert set(core["lda shrinkage=0.2 + hrv+acc-axes, z_scale=baseline"]) == set(names)
 
 
 def test_nested_scores_are_the_chosen_candidates_outer_scores():
@@ -49,6 +49,8 @@ def test_nested_scores_are_the_chosen_candidates_outer_scores():
     )
     assert result["chosen_on_all_subjects"] == next(iter(result["loso"]))
     assert nested["balanced_accuracy_mean"] > 0.8  # SCL and HR separate the synthetic states
+    # against a declared baseline, both spreads of the z-scores are candidates
+    assert {name.rsplit("z_scale=", 1)[1] for name in result["loso"]} == {"baseline", "session"}
 
 
 def test_a_subjects_own_data_never_changes_its_fold_choice():
@@ -63,3 +65,19 @@ def test_a_subjects_own_data_never_changes_its_fold_choice():
     fold, before = changed["nested"]["folds"]["S3"], plain["nested"]["folds"]["S3"]
     assert fold["chosen"] == before["chosen"]
     assert fold["inner"] == pytest.approx(before["inner"])
+
+
+def test_shuffled_sessions_count_in_every_subjects_score():
+    subjects = _subjects()
+    by_name = {s.subject: s for s in subjects}
+    plain = select(subjects, model_config())
+    same = select(subjects, model_config(), shuffled=lambda name, seed: by_name[name], seeds=2)
+    assert same["loso"] == pytest.approx(plain["loso"])
+    swap = {"stress": "amusement", "amusement": "stress"}
+
+    def swapped(name: str, seed: int):
+        s = by_name[name]
+        return dataclasses.replace(s, truth=[swap.get(t, t) for t in s.truth])
+
+    changed = select(subjects, model_config(), shuffled=swapped)
+    assert all(changed["loso"][name] < plain["loso"][name] for name in plain["loso"])

@@ -44,3 +44,20 @@ def test_no_spread_means_no_zscore():
     assert base.zscores({"temp_c": 33.0}) == {}
     base.update({"temp_c": 33.0}, 1.0)
     assert base.zscores({"temp_c": 33.0}) == {}
+
+
+def test_session_scale_centres_on_the_baseline_and_divides_by_the_sessions_spread():
+    rng = np.random.default_rng(3)
+    quiet = 2.0 + rng.normal(0, 0.01, 30)  # a quiet baseline: its spread is tiny
+    session = np.concatenate([quiet, 2.0 + rng.normal(1.0, 0.5, 120)])
+    by_baseline = SubjectBaseline(mode="baseline-phase", min_baseline_windows=30)
+    by_session = SubjectBaseline(mode="baseline-phase", min_baseline_windows=30, scale="session")
+    for t, v in enumerate(session):
+        for base in (by_baseline, by_session):
+            base.update({"eda_scl_us": float(v)}, float(t), in_baseline_phase=t < 30)
+    now = {"eda_scl_us": 3.0}
+    expected = (3.0 - np.mean(quiet)) / np.std(session, ddof=1)
+    assert by_session.zscores(now)["eda_scl_us"] == pytest.approx(expected)
+    assert by_baseline.zscores(now)["eda_scl_us"] == pytest.approx(
+        (3.0 - np.mean(quiet)) / np.std(quiet, ddof=1)
+    )
