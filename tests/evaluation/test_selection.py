@@ -33,7 +33,10 @@ def test_candidates_cover_every_group_combination_and_learner():
     grid = candidates(names)
     assert len(grid) == 4 * len(LEARNERS)  # groups present: hrv, acc-axes
     core = {c.name: [names[i] for i in c.columns] for c in grid}
-    assert core["lda shrinkage=0.2 + core, z_scale=baseline"] == ["eda_scl_us", "acc_magnitude_sd_g"]
+    assert core["lda shrinkage=0.2 + core, z_scale=baseline"] == [
+        "eda_scl_us",
+        "acc_magnitude_sd_g",
+    ]
     assert set(core["lda shrinkage=0.2 + hrv+acc-axes, z_scale=baseline"]) == set(names)
 
 
