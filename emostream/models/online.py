@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from river import base
 
 from emostream.errors import EmostreamError, ModelError
@@ -62,16 +63,55 @@ log = logging.getLogger(__name__)
 UNKNOWN_STATE = "unknown"
 
 
-@dataclass(slots=True)
 class PendingWindow:
-    """A predicted window waiting for a label."""
+    """A predicted window waiting for a label.
 
-    t_start: float
-    t_end: float
-    x: dict[str, float]
-    state: str
-    #: (general, personal) probabilities at prediction time, when a general model is kept
-    experts: tuple[dict[str, float], ...] = ()
+    Up to `max_pending_windows` of them wait (two hours of 1 s hops by default, for every
+    wearer of a run), so the inputs and the experts' probabilities are kept as arrays, with
+    the names shared between windows; `x` and `experts` rebuild the dicts when a label comes.
+    """
+
+    __slots__ = ("_classes", "_names", "_probas", "_values", "state", "t_end", "t_start")
+
+    def __init__(
+        self,
+        t_start: float,
+        t_end: float,
+        x: dict[str, float],
+        state: str,
+        experts: tuple[dict[str, float], ...] = (),
+        *,
+        previous: PendingWindow | None = None,
+    ):
+        self.t_start, self.t_end, self.state = t_start, t_end, state
+        self.set_inputs(x, experts, previous)
+
+    def set_inputs(
+        self,
+        x: dict[str, float],
+        experts: tuple[dict[str, float], ...],
+        previous: PendingWindow | None = None,
+    ) -> None:
+        """The learner input and, when a general model is kept, the (general, personal)
+        probabilities at prediction time."""
+        self._names = _shared(tuple(x), previous._names if previous else None)
+        self._values = np.fromiter(x.values(), np.float64, len(x))
+        classes = tuple(experts[0]) if experts else ()
+        self._classes = _shared(classes, previous._classes if previous else None)
+        self._probas = np.array([[p[c] for c in classes] for p in experts], np.float64)
+
+    @property
+    def x(self) -> dict[str, float]:
+        return dict(zip(self._names, self._values.tolist(), strict=True))
+
+    @property
+    def experts(self) -> tuple[dict[str, float], ...]:
+        return tuple(dict(zip(self._classes, row, strict=True)) for row in self._probas.tolist())
+
+
+def _shared(names: tuple[str, ...], previous: tuple[str, ...] | None) -> tuple[str, ...]:
+    """`previous` when it holds the same names (one tuple for a run of windows), else `names`."""
+    return previous if names == previous else names
 
 
 class ClassReservoir:
@@ -244,7 +284,12 @@ class OnlineStateModel(base.Classifier):
         if learn:
             self._enqueue(
                 PendingWindow(
-                    fv.t_start, fv.t_end, enc.x, state, experts if len(experts) > 1 else ()
+                    fv.t_start,
+                    fv.t_end,
+                    enc.x,
+                    state,
+                    experts if len(experts) > 1 else (),
+                    previous=self.pending[-1] if self.pending else None,
                 )
             )
             n_learned = sum(self._apply_span(span, markers) for span in enc.spans)

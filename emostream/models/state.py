@@ -433,9 +433,10 @@ def dump_pending_window(window: Any, pool: FloatPool) -> dict[str, Any]:
 
 def restore_pending_window(window: Any, state: Any, pool: FloatPool) -> None:
     window.t_start, window.t_end = as_number(state["t_start"]), as_number(state["t_end"])
-    window.x = load_floats(state["x"], pool)
     window.state = as_text(state["state"])
-    window.experts = tuple(load_floats(p, pool) for p in state["experts"])
+    window.set_inputs(
+        load_floats(state["x"], pool), tuple(load_floats(p, pool) for p in state["experts"])
+    )
 
 
 def dump_reservoir(reservoir: Any, pool: FloatPool) -> dict[str, Any]:
