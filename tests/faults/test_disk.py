@@ -33,7 +33,9 @@ def small_disk(tmp_path: Path):
 
 
 def test_disk_full_mid_run(small_disk: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["demo", "--speed", "0", "--duration", "150", "--no-lsl", "--record", str(small_disk)]
+    # paced (30× real time), so that each 0.5 s flush holds about 15 s of every stream and the
+    # disk fills over several flushes; unpaced, a fast machine's first flush alone fills it
+    args = ["demo", "--speed", "30", "--duration", "150", "--no-lsl", "--record", str(small_disk)]
     assert main(args) == 0  # the live pipeline is not stopped by its recorder
     out = capsys.readouterr()
     text = out.out + out.err
