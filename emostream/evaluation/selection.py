@@ -1,20 +1,21 @@
 """Nested leave-one-subject-out choice of the model's inputs, normalisation and learner.
 
 A default chosen by its score on the subjects it is then scored on is optimistic. Here every
-candidate (a set of input groups × the z-scores' spread × a learner) is scored leave-one-subject-out *inside* the
-training subjects of each outer fold; the candidate best there is scored on the outer
-subject. The mean of those outer scores estimates what the selection procedure gives a new
-wearer; the candidate best over all subjects is what a pipeline would then ship.
+candidate (a set of input groups × the z-scores' spread × a learner) is scored
+leave-one-subject-out *inside* the training subjects of each outer fold; the candidate best
+there is scored on the outer subject. The mean of those outer scores estimates what the
+selection procedure gives a new wearer; the candidate best over all subjects is what a
+pipeline would then ship.
 
 Candidates are scored as the generic protocol predicts (the general model frozen, the
 wearer's declared-baseline z-scores, probabilities smoothed like the online model's), on the
 held-out session in its natural order and, when given, re-assembled in shuffled orders: a
-subject's score is the mean over those sessions, so a normalisation that only works in the
-protocol's own order is not preferred. The
-learners' general models are batch fits equal to the online learners' (`lda`: scikit-learn's
-shrinkage LDA with equal priors; `map-logistic`: class-balanced logistic regression; see
-the tests of both), so each candidate is one fit per training set. A model trained without
-subjects a and b scores both a (for the outer fold b) and b (for a): one fit per pair.
+subject's score is the mean over those sessions, so a normalisation that works only in the
+protocol's own order is not preferred. The learners' general models are batch fits equal to
+the online learners' (`lda`: scikit-learn's shrinkage LDA with equal priors; `map-logistic`:
+class-balanced logistic regression; see the tests of both), so each candidate is one fit per
+training set. A model trained without subjects a and b scores both a (for the outer fold b)
+and b (for a): one fit per pair.
 """
 
 from __future__ import annotations
@@ -160,14 +161,13 @@ def select(
     z_scales = Z_SCALES if config.normalise == "baseline-phase" else (config.z_scale,)
     data: dict[tuple[str, str], _Subject] = {}  # (z_scale, subject)
     names: list[str] | None = None
-    for z_scale in z_scales:
-        scaled = dataclasses.replace(config, features=(), z_scale=z_scale)
-        for s in subjects:
-            if any(s.truth):
-                reordered = [shuffled(s.subject, k) for k in range(seeds)] if shuffled else []
-                data[z_scale, s.subject], names = _prepare(
-                    scaled, s, reordered, names, train_stride
-                )
+    for s in subjects:
+        if not any(s.truth):
+            continue
+        reordered = [shuffled(s.subject, k) for k in range(seeds)] if shuffled else []
+        for z_scale in z_scales:
+            scaled = dataclasses.replace(config, features=(), z_scale=z_scale)
+            data[z_scale, s.subject], names = _prepare(scaled, s, reordered, names, train_stride)
     ids = sorted({subject for _, subject in data})
     if len(ids) < 3:
         raise ValueError("nested leave-one-subject-out needs at least three labelled subjects")
