@@ -4,9 +4,9 @@ Physiology differs between people far more than between one person's calm and st
 the learner sees each feature relative to the wearer. The statistics are causal: a window is
 scored against the subject's windows up to and including itself (`running`), or against a
 declared baseline phase once it holds enough windows (`baseline-phase`), divided by that
-phase's spread or by the session's so far (`scale`). With `tau_s` > 0 the
-running statistics forget exponentially with that time constant, so slow drifts over a long
-session (skin conductance creeping up, a warming wrist) do not read as arousal.
+phase's spread or by the session's so far (`scale`). With `tau_s` > 0 the running statistics
+forget exponentially with that time constant, so slow drifts over a long session (skin
+conductance creeping up, a warming wrist) do not read as arousal.
 """
 
 from __future__ import annotations
