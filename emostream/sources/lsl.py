@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import math
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from threading import Lock, Thread
@@ -26,6 +27,9 @@ from emostream.windowing import GAP_PERIODS
 
 log = logging.getLogger(__name__)
 
+#: the most recent clock offsets an LslSource keeps in `clock_offsets` (an hour at the default
+#: refresh; every one is also yielded as an event, and recorded)
+CLOCK_OFFSETS_KEPT = 720
 #: kinds whose samples arrive irregularly or in bursts (BLE): never dejittered
 GAPPY_KINDS = frozenset({"RR", "HR", "Markers"})
 
@@ -86,8 +90,8 @@ class LslSource(Source):
     """Subscribes to one LSL outlet.
 
     Timestamps are moved onto the local LSL clock with `time_correction`, refreshed every
-    `clock_refresh_s`; every offset used is yielded as a `ClockOffset` event (and kept in
-    `clock_offsets`). They then pass a
+    `clock_refresh_s`; every offset used is yielded as a `ClockOffset` event (the latest
+    `CLOCK_OFFSETS_KEPT` are kept in `clock_offsets`). They then pass a
     `TimestampGuard` (checked against the arrival time): non-finite and jumping timestamps
     are counted and repaired or dropped with a `Gap`, so the stream goes on. Regular streams
     are dejittered by the guard, not by liblsl (whose dejitter returns NaN for good after one
@@ -119,7 +123,7 @@ class LslSource(Source):
         self._clock_refresh_s = clock_refresh_s
         self._gap_after_s = gap_after_s if gap_after_s is not None else silence_limit_s(self._spec)
         self._gap_step_s = GAP_PERIODS / self._spec.rate_hz if not self._spec.is_irregular else 0.0
-        self.clock_offsets: list[ClockOffset] = []
+        self.clock_offsets: deque[ClockOffset] = deque(maxlen=CLOCK_OFFSETS_KEPT)
         self.guard = TimestampGuard(
             self._spec.rate_hz, max_jump_s=max_jump_s, dejitter=dejitters(self._spec, gappy)
         )

@@ -57,3 +57,32 @@ def test_received_timestamps_are_pushed_plus_the_measured_offset(unique_name, mo
     # dejittering refits the stamps of a regular stream, to well within one sample period
     np.testing.assert_allclose(ts, pushed + OFFSET_S, rtol=0, atol=1e-3 * step_s)
     assert [c.offset_s for c in source.clock_offsets] == [OFFSET_S]
+
+
+def test_a_long_run_keeps_only_the_latest_offsets(unique_name, monkeypatch):
+    """Every offset is yielded as an event; the source itself keeps a bounded history."""
+    import emostream.sources.lsl as lsl
+
+    monkeypatch.setattr(lsl, "CLOCK_OFFSETS_KEPT", 3)
+    spec = StreamSpec("ECG", unique_name, ("ECG",), ("millivolts",), 50.0, f"{unique_name}:y")
+    outlets = StreamOutlets([spec])
+    source = LslSource(LslQuery(source_id=spec.source_id), clock_refresh_s=0.0)
+
+    async def receive() -> int:
+        await source.open()
+        n_offsets = 0
+        async for event in source.events():
+            n_offsets += isinstance(event, lsl.ClockOffset)
+            if n_offsets >= 6:
+                break
+            t0 = lsl_now_s()
+            outlets.push(Chunk(spec, t0 + np.arange(5) / 50.0, np.zeros((5, 1), np.float32)))
+        await source.aclose()
+        return n_offsets
+
+    try:
+        n_offsets = asyncio.run(asyncio.wait_for(receive(), timeout=30.0))
+    finally:
+        outlets.close()
+    assert n_offsets == 6
+    assert len(source.clock_offsets) == 3
