@@ -72,6 +72,13 @@ class PendingWindow:
     """
 
     __slots__ = ("_classes", "_names", "_probas", "_values", "state", "t_end", "t_start")
+    t_start: float
+    t_end: float
+    state: str
+    _names: tuple[str, ...]
+    _values: np.ndarray
+    _classes: tuple[str, ...]
+    _probas: np.ndarray
 
     def __init__(
         self,
