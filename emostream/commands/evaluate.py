@@ -120,11 +120,7 @@ def run(args: argparse.Namespace) -> int:
         args.dataset, args.format, **options, progress=_progress, cluster=cluster
     )
     if args.select:
-        shuffled = (
-            None
-            if args.no_shuffled
-            else _shuffled(args, options, cluster, config, model_config, data)
-        )
+        shuffled = _shuffled(args, options, cluster, config, model_config, data)
         return _select(args, data, model_config, shuffled)
     model = None
     if args.model is not None:
@@ -143,9 +139,7 @@ def run(args: argparse.Namespace) -> int:
             )
     elif len(data) < 2:
         raise UsageError("leave-one-subject-out needs at least two subjects (or pass --model)")
-    shuffled = (
-        None if args.no_shuffled else _shuffled(args, options, cluster, config, model_config, data)
-    )
+    shuffled = _shuffled(args, options, cluster, config, model_config, data)
     scores = evaluate(
         data,
         model_config,
@@ -180,8 +174,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _shuffled(args: argparse.Namespace, options, cluster, config, model_config, data):
-    """`(subject, seed)` → the subject's session re-assembled in a random segment order."""
+    """`(subject, seed)` → the subject's session re-assembled in a random segment order (None
+    with --no-shuffled)."""
     from emostream.datasets.registry import open_dataset, prefetched, shuffled_windows
+
+    if args.no_shuffled:
+        return None
 
     dataset = open_dataset(
         args.dataset,

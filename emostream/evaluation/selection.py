@@ -128,16 +128,16 @@ def _prepare(
     stride: int,
 ) -> tuple[_Subject, list[str]]:
     test = encode_session(config, subject, labels=False)
-    train = encode_session(config, subject, labels=True)
     names = names or sorted({k for x in test for k in x})
-    truth = np.array([t or "" for t in subject.truth])
-    strided = (truth != "") & (np.arange(truth.size) % stride == 0)
-    tests = [_session(feature_matrix(test, names, 0.0), subject)]
-    for session in reordered:
-        x = feature_matrix(encode_session(config, session, labels=False), names, 0.0)
-        tests.append(_session(x, session))
-    train_x = feature_matrix(train, names, 0.0)[strided]
-    return _Subject(train_x, truth[strided], tests), names
+    natural = _session(feature_matrix(test, names, 0.0), subject)
+    tests = [natural] + [
+        _session(feature_matrix(encode_session(config, s, labels=False), names, 0.0), s)
+        for s in reordered
+    ]
+    rows = np.flatnonzero(natural.labelled)
+    strided = rows % stride == 0
+    train = feature_matrix(encode_session(config, subject, labels=True), names, 0.0)
+    return _Subject(train[rows[strided]], natural.truth[strided], tests), names
 
 
 def _session(x: np.ndarray, subject: SubjectWindows) -> _Session:

@@ -15,6 +15,8 @@ import math
 
 from river import stats
 
+from emostream.models.config import ZScale
+
 MIN_SD = 1e-9
 
 
@@ -49,7 +51,7 @@ class SubjectBaseline:
         mode: str = "running",
         min_baseline_windows: int = 30,
         tau_s: float = 0.0,
-        scale: str = "baseline",
+        scale: ZScale = "baseline",
     ):
         self.mode = mode
         self.scale = scale
@@ -93,8 +95,10 @@ class SubjectBaseline:
             centre, spread = centres.get(name), spreads.get(name)
             if centre is None or spread is None:
                 continue
-            n, mean, _ = _moments(centre)
-            sd = math.sqrt(max(_moments(spread)[2], 0.0))
+            n, mean, var = _moments(centre)
+            if spread is not centre:
+                var = _moments(spread)[2]
+            sd = math.sqrt(max(var, 0.0))
             if n >= 2 and sd > MIN_SD:
                 out[name] = (value - mean) / sd
         return out

@@ -116,9 +116,9 @@ class PendingWindow:
         return tuple(dict(zip(self._classes, row, strict=True)) for row in self._probas.tolist())
 
 
-def _shared(names: tuple[str, ...], previous: tuple[str, ...] | None) -> tuple[str, ...]:
-    """`previous` when it holds the same names (one tuple for a run of windows), else `names`."""
-    return previous if names == previous else names
+def _shared(items: tuple[str, ...], previous: tuple[str, ...] | None) -> tuple[str, ...]:
+    """`previous` when it holds the same items (one tuple for a run of windows), else `items`."""
+    return previous if items == previous else items
 
 
 class ClassReservoir:
