@@ -13,7 +13,9 @@ For each N in `--steps` (stopping at the first N not held), three processes run 
   `pull_sample`, which notes the LSL clock when each state arrives.
 
 Delay of a window = arrival of its state at the subscriber (LSL clock) − the window's end
-`t_end` (the State sample's timestamp). `t_end` is a whole second, so the window's data is
+`t_end` (the State sample's timestamp). The run's own share of it (from the arrival of the
+chunk that closed the window at the run's reader to the window's outputs pushed) is read from
+the run's summary. `t_end` is a whole second, so the window's data is
 complete at `t_end` exactly: the sample stamped `t_end` closes it, and the publisher pushes
 that sample at `t_end` (its lateness is reported). The delay therefore covers the push,
 LSL transport, the run's reading, windowing, features, model and outlet, and LSL back.
@@ -225,6 +227,12 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
     received: dict[str, dict[str, int]] = {}
     for wearer, streams in re.findall(r"^(w\d+): streams: (.*)$", text, re.M):
         received[wearer] = {k: int(v) for k, v in re.findall(r"(\w+): (\d+) samples", streams)}
+    in_run = [
+        (float(p50), float(p99))
+        for p50, p99 in re.findall(
+            r"^w\d+: window latency in the run .*: p50 ([\d.]+) ms, p99 ([\d.]+) ms", text, re.M
+        )
+    ]
     lost = sum(
         max(0, n_sent - received.get(w, {}).get(kind, 0))
         for w, streams in sent["pushed"].items()
@@ -266,6 +274,11 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
         "delay_p99_ms": float(np.percentile(flat, 99)) if flat.size else math.nan,
         "delay_max_ms": float(flat.max()) if flat.size else math.nan,
         "backlog_growth_ms": growth_ms,
+        # the run's own part of the delay, as it reports it: from the arrival of the chunk
+        # that closed a window to the window's outputs pushed (median of the wearers' p50s,
+        # largest of their p99s)
+        "in_run_p50_ms_median": float(np.median([a for a, _ in in_run])) if in_run else math.nan,
+        "in_run_p99_ms_max": max((b for _, b in in_run), default=math.nan),
         "run_cpu_pct_of_one_core": cpu_pct,
         "run_cpu_pct_per_wearer": cpu_pct / n,
         "run_rss_mb_end": rss[-1],

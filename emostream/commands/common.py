@@ -251,6 +251,14 @@ def print_summary(
                     )
         for error in result.wearer.stats.source_errors:
             console.print(f"[red]{label}source stopped: {error}[/]", soft_wrap=True)
+    latency = pipeline.latency.percentiles_ms()
+    if latency is not None:
+        console.print(
+            f"{label}window latency in the run (closing sample's arrival → outputs): p50 "
+            f"{latency[0]:.1f} ms, p99 {latency[1]:.1f} ms over the last "
+            f"{pipeline.latency.n_kept} windows",
+            soft_wrap=True,
+        )
     accuracy = f", accuracy {view.accuracy:.1%}" if label and view.accuracy is not None else ""
     console.print(
         f"{label}{pipeline.counters.n_windows} windows{accuracy}, config "

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from emostream.core.chunk import Chunk
+from emostream.core.clock import lsl_now_s
 from emostream.core.events import Gap, SourceEvent
 from emostream.core.spec import StreamSpec
 from emostream.features.base import FeatureVector
 from emostream.features.engine import FeatureEngine
 from emostream.models.incongruence import incongruence
+from emostream.pipeline.latency import WindowLatency
 from emostream.sinks.base import Sink
 from emostream.sync import StalenessTracker
 from emostream.windowing import WindowConfig, Windower, stream_key
@@ -65,6 +67,8 @@ class WearerPipeline:
         self.model = model
         self.sinks = list(sinks)
         self.counters = WearerCounters()
+        #: arrival of the chunk that closed a window → its processing done (live sources)
+        self.latency = WindowLatency()
 
     def push(self, event: SourceEvent) -> list[WindowResult]:
         """Take one source event; return the windows it closed."""
@@ -81,7 +85,13 @@ class WearerPipeline:
                 sink.on_event(event)
             return []
         self._take_chunk(event)
-        return self._process(self.windower.pop_ready())
+        windows = self.windower.pop_ready()
+        if not windows:
+            return []
+        results = self._process(windows)
+        if event.arrival_s is not None and len(event.arrival_s):
+            self.latency.add(lsl_now_s() - float(event.arrival_s[-1]), len(windows))
+        return results
 
     def finish(self) -> list[WindowResult]:
         """Close every window the data allows (end of a recording)."""

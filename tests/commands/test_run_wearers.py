@@ -104,6 +104,13 @@ def test_one_run_hosts_three_wearers(tmp_path):
     assert sorted(windows) == ["w01", "w02", "w03"], out
     # w03's data ended after 50 s (21 windows of 30 s); the others went on
     assert 0 < windows["w03"] <= 21 and min(windows["w01"], windows["w02"]) > windows["w03"] + 30
+    latency = re.findall(
+        r"^(w0\d): window latency in the run .*: p50 ([\d.]+) ms, p99 ([\d.]+) ms over the last "
+        r"(\d+) windows", out, re.M,
+    )  # fmt: skip
+    assert [w for w, *_ in latency] == ["w01", "w02", "w03"], out
+    for wearer, p50, p99, n in latency:
+        assert 0.0 < float(p50) <= float(p99) and int(n) == windows[wearer]
     for subject in subjects:
         (session,) = (tmp_path / "rec").glob(f"sub-{subject}_ses-1_*/session.json")
         assert json.loads(session.read_text())["subject"] == subject
