@@ -14,6 +14,7 @@ from emostream.labels import LabelConfig
 Normalise = Literal["running", "baseline-phase", "none"]
 Personalise = Literal["weights", "intercepts"]
 ZScale = Literal["baseline", "session"]
+ZSquash = Literal["clip", "log"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,9 @@ class ModelConfig:
     #: z-scores are clipped to ±z_clip: a feature that barely varied in the baseline would
     #: otherwise give z in the hundreds and decide alone
     z_clip: float = 10.0
+    #: before the clip, "log" compresses each z-score to sign(z)·ln(1 + |z|), so values far
+    #: beyond the clip (a level well above a quiet baseline) still keep their order
+    z_squash: ZSquash = "clip"
     #: z-scores against the running statistics (not yet a declared baseline phase) are
     #: shrunk by elapsed / (elapsed + warmup_s) while the baseline is young, so
     #: the first minutes of a session (few windows, unreliable spread) read as "at baseline"

@@ -59,9 +59,9 @@ class SessionEncoder:
             x = dict(values)
         else:
             self.baseline.update(values, fv.t_end, in_baseline)
-            limit = self.config.z_clip
+            limit, log = self.config.z_clip, self.config.z_squash == "log"
             zscores = {
-                name: min(max(z, -limit), limit)
+                name: min(max(math.copysign(math.log1p(abs(z)), z) if log else z, -limit), limit)
                 for name, z in self.baseline.zscores(values).items()
             }
             # a young running baseline is unreliable; a declared baseline phase is not

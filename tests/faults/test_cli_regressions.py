@@ -266,6 +266,7 @@ MODEL = SYNTHETIC + "[model]\n[model.active]\n[labels]\n"
         ("[model]", "learning_rate = 0", "model.learning_rate"),
         ("[model]", "shrinkage = 2.0", "model.shrinkage"),
         ("[model]", "z_clip = 0.0", "model.z_clip"),
+        ("[model]", 'z_squash = "cube"', "model.z_squash"),
         ("[model]", "max_pending_windows = 0", "model.max_pending_windows"),
         ("[model]", "min_baseline_windows = 1", "model.min_baseline_windows"),
         ("[model]", "smoothing_s = -1.0", "model.smoothing_s"),
