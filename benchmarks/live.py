@@ -13,12 +13,12 @@ For each N in `--steps` (stopping at the first N not held), three processes run 
   `pull_sample`, which notes the LSL clock when each state arrives.
 
 Delay of a window = arrival of its state at the subscriber (LSL clock) − the window's end
-`t_end` (the State sample's timestamp). The run's own share of it (from the arrival of the
-chunk that closed the window at the run's reader to the window's outputs pushed) is read from
-the run's summary. `t_end` is a whole second, so the window's data is
+`t_end` (the State sample's timestamp). `t_end` is a whole second, so the window's data is
 complete at `t_end` exactly: the sample stamped `t_end` closes it, and the publisher pushes
 that sample at `t_end` (its lateness is reported). The delay therefore covers the push,
-LSL transport, the run's reading, windowing, features, model and outlet, and LSL back.
+LSL transport, the run's reading, windowing, features, model and outlet, and LSL back. The
+run's own share of it (from the arrival of the chunk that closed the window at the run's
+reader to the window's outputs pushed) is read from the run's summary.
 
 Held: zero lost samples (every sample the publisher pushed is counted by the run), every
 wearer produced every window due, and no growing backlog (median delay of the last quarter

@@ -59,9 +59,8 @@ class SessionEncoder:
             x = dict(values)
         else:
             self.baseline.update(values, fv.t_end, in_baseline)
-            limit, log = self.config.z_clip, self.config.z_squash == "log"
             zscores = {
-                name: min(max(math.copysign(math.log1p(abs(z)), z) if log else z, -limit), limit)
+                name: _squash(z, self.config.z_squash == "log", self.config.z_clip)
                 for name, z in self.baseline.zscores(values).items()
             }
             # a young running baseline is unreliable; a declared baseline phase is not
@@ -75,6 +74,13 @@ class SessionEncoder:
             if self.config.include_raw:
                 x.update({f"{name}_raw": value for name, value in values.items()})
         return EncodedWindow(fv.t_start, fv.t_end, x, zscores, spans, open_label)
+
+
+def _squash(z: float, log: bool, limit: float) -> float:
+    """A z-score, log-compressed (sign(z)·ln(1 + |z|)) when `log`, then clipped to ±limit."""
+    if log:
+        z = math.copysign(math.log1p(abs(z)), z)
+    return min(max(z, -limit), limit)
 
 
 def label_windows(
