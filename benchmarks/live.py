@@ -8,17 +8,21 @@ For each N in `--steps` (stopping at the first N not held), three processes run 
   Every stream's samples sit on whole multiples of its period from a whole second `t0`, and
   every 0.1 s the publisher pushes each stream's samples up to and including that instant;
 - `emostream run` on a pipeline with N `[[wearers]]` (60 s windows, 1 s hop, HRV, EDA and ACC
-  features, a logistic model, Features and State outlets per wearer, `--no-record`);
+  features, a logistic model, Features and State outlets per wearer, `--no-record`), whose
+  wearers' window ends are spread over the hop (`run`'s default; `--aligned-windows` puts
+  them all on whole seconds, and `--compare-aligned` runs each step both ways);
 - a subscriber (this process): one inlet per State outlet, one thread each blocked in
   `pull_sample`, which notes the LSL clock when each state arrives.
 
-Delay of a window = arrival of its state at the subscriber (LSL clock) − the window's end
-`t_end` (the State sample's timestamp). `t_end` is a whole second, so the window's data is
-complete at `t_end` exactly: the sample stamped `t_end` closes it, and the publisher pushes
-that sample at `t_end` (its lateness is reported). The delay therefore covers the push,
-LSL transport, the run's reading, windowing, features, model and outlet, and LSL back. The
-run's own share of it (from the arrival of the chunk that closed the window at the run's
-reader to the window's outputs pushed) is read from the run's summary.
+Delay of a window = arrival of its state at the subscriber (LSL clock) − the instant the
+publisher was due to push the window's last sample. A window (t_end − 60 s, t_end] is complete
+once every stream has a sample within half its period of `t_end` (the run's own rule);
+the window's end `t_end` is the State sample's timestamp, so the script knows which samples
+those are and which 0.1 s push carries the last of them (its lateness is reported). With
+aligned windows that push is at `t_end` itself. The delay therefore covers the push, LSL
+transport, the run's reading, windowing, features, model and outlet, and LSL back. The run's
+own share of it (from the arrival of the chunk that closed the window at the run's reader to
+the window's outputs pushed) is read from the run's summary.
 
 Held: zero lost samples (every sample the publisher pushed is counted by the run), every
 wearer produced every window due, and no growing backlog (median delay of the last quarter
@@ -26,6 +30,7 @@ of the windows within 0.1 s of the second quarter's). CPU: the run's user + syst
 the measured span / its wall time; RSS: from /proc every 2 s.
 
     .venv/bin/python benchmarks/live.py --steps 10,25,50,100 --seconds 120
+    .venv/bin/python benchmarks/live.py --steps 25 --seconds 90 --compare-aligned
 """
 
 from __future__ import annotations
@@ -101,13 +106,12 @@ def publish(n_wearers: int, seconds: float, tag: str) -> None:
     step = 0
     while True:
         t_step = t0 + step * STEP_S
-        if t_step > t0 + seconds + 1e-9:
+        if t_step > t0 + seconds + 1.0 + 1e-9:  # a second more: every window due completes
             break
         delay = t_step - pylsl.local_clock()
         if delay > 0:
             time.sleep(delay)
-        if step % round(1 / STEP_S) == 0:  # a whole second: a window's closing sample
-            lateness_ms.append((pylsl.local_clock() - t_step) * 1e3)
+        lateness_ms.append((pylsl.local_clock() - t_step) * 1e3)
         for k, ((spec, outlet), data) in enumerate(zip(outlets, signals, strict=True)):
             upto = math.floor(round((t_step - t0) * spec.rate_hz, 6)) + 1
             if upto > pushed[k]:
@@ -123,7 +127,7 @@ def publish(n_wearers: int, seconds: float, tag: str) -> None:
         counts.setdefault(wearer, {})[spec.kind.lower()] = n
     late = np.asarray(lateness_ms)
     print(json.dumps({
-        "t0": t0, "pushed": counts, "cpu_s": cpu, "wall_s": seconds,
+        "t0": t0, "pushed": counts, "cpu_s": cpu, "wall_s": seconds + 1.0,
         "lateness_p50_ms": float(np.percentile(late, 50)),
         "lateness_p99_ms": float(np.percentile(late, 99)),
     }), flush=True)  # fmt: skip
@@ -190,7 +194,17 @@ def proc_stats(pid: int) -> tuple[float, float]:
     return cpu, rss
 
 
-def run_step(n_wearers: int, seconds: float, python: str) -> dict:
+def closing_push_s(t_end: float, t0: float) -> float:
+    """When the publisher pushes the last sample that completes the window ending at `t_end`:
+    for every stream, its first sample within half a period of `t_end`; the 0.1 s step that
+    pushes the latest of them."""
+    last_s = max(
+        t0 + math.ceil(round((t_end - t0 - 0.5 / rate) * rate, 6)) / rate for _, rate, _ in STREAMS
+    )
+    return t0 + math.ceil(round((last_s - t0) / STEP_S, 6)) * STEP_S
+
+
+def run_step(n_wearers: int, seconds: float, python: str, aligned: bool = False) -> dict:
     tag = f"bl{uuid.uuid4().hex[:6]}"
     folder = Path(tempfile.mkdtemp(prefix="emostream-live-bench-"))
     pipeline = folder / "bench.toml"
@@ -204,7 +218,7 @@ def run_step(n_wearers: int, seconds: float, python: str) -> dict:
     log = (folder / "run.log").open("w")
     run = subprocess.Popen(
         [python, "-m", "emostream.cli", "run", str(pipeline), "--no-record",
-         "--duration", str(seconds + 20.0)],
+         "--duration", str(seconds + 30.0), *(["--aligned-windows"] if aligned else [])],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder,
     )  # fmt: skip
     trace: list[tuple[float, float, float]] = []  # (wall, cpu_s, rss_mb) of the run
@@ -220,7 +234,8 @@ def run_step(n_wearers: int, seconds: float, python: str) -> dict:
     text = (folder / "run.log").read_text()
     sent = json.loads(out.strip().splitlines()[-1])
     t0 = sent["t0"]
-    return summarise(n_wearers, seconds, sent, text, subscriber, trace, t0, run.returncode)
+    result = summarise(n_wearers, seconds, sent, text, subscriber, trace, t0, run.returncode)
+    return {"windows": "aligned" if aligned else "spread", **result}
 
 
 def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
@@ -238,14 +253,16 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
         for w, streams in sent["pushed"].items()
         for kind, n_sent in streams.items()
     )
-    # windows ending at t0 + 61 … t0 + seconds (the first, at t0 + 60, closes only when the
-    # clock offset stamps the first sample not a hair after t0)
+    # `due` windows per wearer, ending in [t0 + 60.5, t0 + 60.5 + due), whatever the wearer's
+    # offset (an aligned first window, at t0 + 60, closes only when the clock offset stamps
+    # the first sample not a hair after t0)
     due = int(seconds - WINDOW_S)
+    first_s = t0 + WINDOW_S + 0.5
     delays, per_wearer_windows = [], []
     for pairs in subscriber.delays.values():
-        inside = sorted((t, a) for t, a in pairs if t0 + WINDOW_S + 0.5 <= t <= t0 + seconds + 0.5)
+        inside = sorted((t, a) for t, a in pairs if first_s <= t < first_s + due)
         per_wearer_windows.append(len(inside))
-        delays.append([a - t for t, a in inside])
+        delays.append([a - closing_push_s(t, t0) for t, a in inside])
     flat = np.asarray([d for ds in delays for d in ds]) * 1e3
     by_time = np.asarray([np.asarray(ds) for ds in delays if len(ds) == due]) * 1e3
     growth_ms = math.nan
@@ -293,6 +310,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--steps", default="10,25,50,100", help="wearer counts to try, in order")
     p.add_argument("--seconds", type=float, default=120.0, help="seconds published per step")
+    p.add_argument(
+        "--compare-aligned",
+        action="store_true",
+        help="run each step also with every wearer's windows on whole seconds, and print the "
+        "ratio of the delays",
+    )
     p.add_argument("--publish", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--tag", default="", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -304,6 +327,14 @@ def main() -> None:
         result = run_step(n, args.seconds, sys.executable)
         results.append(result)
         print(json.dumps(result), flush=True)
+        if args.compare_aligned:
+            aligned = run_step(n, args.seconds, sys.executable, aligned=True)
+            print(json.dumps(aligned), flush=True)
+            print(json.dumps({
+                "wearers": n,
+                "ratio_aligned_to_spread_p50": aligned["delay_p50_ms"] / result["delay_p50_ms"],
+                "ratio_aligned_to_spread_p99": aligned["delay_p99_ms"] / result["delay_p99_ms"],
+            }), flush=True)  # fmt: skip
         if not result["held"]:
             break
     held = [r for r in results if r["held"]]

@@ -1,7 +1,7 @@
 """Aligned sliding windows across streams, closed on the data's own timestamps.
 
-Window ends lie on a fixed grid (multiples of `hop_s` on the stream clock), so the same data
-gives the same windows whether it arrives live or in a fast replay. A window (t_end - length_s,
+Window ends lie on a fixed grid (`offset_s` plus multiples of `hop_s` on the stream clock), so
+the same data gives the same windows whether it arrives live or in a fast replay. A window (t_end - length_s,
 t_end] closes once every stream has delivered data past t_end, or once a stream lags the
 newest one by more than `max_lag_s` (it is then reported with low coverage and a gap flag).
 """
@@ -16,7 +16,7 @@ from functools import partial
 
 import numpy as np
 
-from emostream.config import check_range
+from emostream.config import FieldError, check_range
 from emostream.core.chunk import Chunk, in_order_mask
 from emostream.core.ring import RingBuffer
 from emostream.core.spec import StreamSpec
@@ -43,6 +43,8 @@ class WindowConfig:
     irregular_max_gap_s: float = 3.0
     #: after a silence longer than this many windows, skip ahead instead of emitting empties
     max_catchup_windows: int = 600
+    #: window ends lie at offset_s + k·hop_s (0 ≤ offset_s < hop_s)
+    offset_s: float = 0.0
 
     def __post_init__(self) -> None:
         check_range("length_s", self.length_s, MIN_HOP_S, MAX_WINDOW_S)
@@ -52,6 +54,10 @@ class WindowConfig:
         )
         check_range("max_lag_s", self.max_lag_s, 0.0, MAX_WINDOW_S)
         check_range("max_catchup_windows", self.max_catchup_windows, 1, 1_000_000)
+        if not 0.0 <= self.offset_s < self.hop_s:
+            raise FieldError(
+                "offset_s", f"must be >= 0 and below hop_s ({self.hop_s:g}), got {self.offset_s!r}"
+            )
 
 
 class StreamSlice:
@@ -251,8 +257,9 @@ class Windower:
         firsts = [s.buffer.oldest_s for s in self._streams.values() if s.buffer.n_written]
         if not firsts:
             return None
-        hop = self.config.hop_s
-        return math.ceil((min(firsts) + self.config.length_s) / hop - 1e-9) * hop
+        return self._grid_end(
+            math.ceil(self._grid_index(min(firsts) + self.config.length_s) - 1e-9)
+        )
 
     def _watermark(self) -> float:
         """Time up to which windows may close: every stream has passed it, or the stream
@@ -288,8 +295,16 @@ class Windower:
             out.append(self._build(self._next_end))
             self._prev_end = self._next_end
             self._index += 1
-            self._next_end = round((self._next_end + hop) / hop) * hop
+            self._next_end = self._grid_end(round(self._grid_index(self._next_end)) + 1)
         return out
+
+    def _grid_index(self, t_s: float) -> float:
+        """Where `t_s` lies on the grid of window ends, in hops (whole at a window end)."""
+        return (t_s - self.config.offset_s) / self.config.hop_s
+
+    def _grid_end(self, index: int) -> float:
+        """The window end with this grid index."""
+        return index * self.config.hop_s + self.config.offset_s
 
     def _build(self, t_end: float) -> Window:
         t_start = t_end - self.config.length_s

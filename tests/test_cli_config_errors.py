@@ -37,6 +37,7 @@ def write(tmp_path, text):
     [
         (("length_s = 30.0", "lenght_s = 30.0"), "window.lenght_s", "did you mean 'length_s'"),
         (("hop_s = 5.0", 'hop_s = "five"'), "window.hop_s", "must be a number"),
+        (("hop_s = 5.0", "hop_s = 5.0\noffset_s = 5.0"), "window.offset_s", "below hop_s (5)"),
         (('device = "synthetic-wearer"', 'device = "no-such-device"'), "sources[0].device",
          "no device profile named 'no-such-device'"),
         (("[features.hrv]", "[features.hrvv]"), "features.hrvv", "unknown extractor"),

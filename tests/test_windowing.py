@@ -1,9 +1,11 @@
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from emostream.config import FieldError
 from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec, markers_spec
 from emostream.windowing import WindowConfig, Windower
@@ -69,6 +71,23 @@ def test_first_window_starts_at_or_after_the_first_sample():
     windows = w.pop_ready()
     assert [win.t_end for win in windows] == [15.0, 20.0, 25.0, 30.0]
     assert windows[0].streams["ecg"].fresh_timestamps.size == 1500
+
+
+def test_an_offset_shifts_the_grid_of_window_ends():
+    w = Windower(WindowConfig(length_s=10.0, hop_s=5.0, offset_s=1.5))
+    ts, x = stream(ECG, 31.0)
+    w.push(Chunk(ECG, ts, x))
+    windows = w.pop_ready()
+    assert [win.t_end for win in windows] == [11.5, 16.5, 21.5, 26.5]
+    assert windows[1].streams["ecg"].fresh_timestamps.size == 500
+    assert windows[1].streams["ecg"].timestamps[-1] == 16.5
+
+
+@pytest.mark.parametrize("offset_s", [-0.1, 5.0, float("nan")])
+def test_an_offset_outside_one_hop_is_refused(offset_s):
+    with pytest.raises(FieldError, match="below hop_s") as refused:
+        WindowConfig(length_s=10.0, hop_s=5.0, offset_s=offset_s)
+    assert refused.value.field == "offset_s"
 
 
 def test_gap_is_flagged_and_coverage_drops():

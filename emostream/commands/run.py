@@ -39,6 +39,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_model_args(p, "model to start from (if it exists) and to save to at the end")
     p.add_argument(
+        "--aligned-windows",
+        action="store_true",
+        help="with several wearers, end every wearer's windows at the same instants (default: "
+        "spread over the hop, so that no wearer's state waits for the others' windows)",
+    )
+    p.add_argument(
         "--duration",
         type=arg_types.seconds,
         default=None,
@@ -58,9 +64,11 @@ def run(args: argparse.Namespace) -> int:
     from emostream.commands.record_options import recorder_from_args
     from emostream.errors import DeviceError, StreamError, UsageError
     from emostream.pipeline.build import build_live_sources, check_model_path
-    from emostream.pipeline.wearers import load_live
+    from emostream.pipeline.wearers import load_live, spread_window_ends
 
     config, wearers = load_live(args.pipeline)
+    if len(wearers) > 1 and not args.aligned_windows:
+        wearers = spread_window_ends(wearers)
     if not wearers:
         wearers = (_solo(args, config),)
     elif args.subject is not None or args.model is not None:

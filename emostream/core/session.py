@@ -27,6 +27,8 @@ class SessionInfo:
     streams: tuple[StreamSpec, ...] = ()
     devices: tuple[dict[str, str], ...] = ()
     consent: dict[str, Any] | None = None
+    #: where the window ends lie within a hop (set per wearer when a run spreads them)
+    window_offset_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

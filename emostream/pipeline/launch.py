@@ -149,6 +149,7 @@ def _prepare(config: PipelineConfig, run: WearerRun, mode: str) -> SessionResult
         session=run.session_n,
         model_version=run.model.model_version if run.model is not None else "",
         streams=tuple(specs),
+        window_offset_s=config.window.offset_s,
     )
     sinks = [*run.sinks, *(run.make_sinks(pipeline, info) if run.make_sinks else ())]
     pipeline.sinks = sinks

@@ -173,6 +173,21 @@ def parse_wearers(raw: Any, config: PipelineConfig, path: Path) -> tuple[LiveWea
     return tuple(wearers)
 
 
+def spread_window_ends(wearers: tuple[LiveWearer, ...]) -> tuple[LiveWearer, ...]:
+    """The wearers with their window ends spread over one hop: wearer i of N has its grid
+    moved by hop_s·i/N from the pipeline's. Windows on one grid close at the same instant,
+    and one run computes them one after another, so the last wearer's state waits for every
+    other's; spread, each window is computed as its own data completes. The pipeline's
+    config hash is unchanged (a model fits every offset); each session records its offset."""
+    spread = []
+    for i, wearer in enumerate(wearers):
+        window = wearer.config.window
+        offset_s = (window.offset_s + window.hop_s * i / len(wearers)) % window.hop_s
+        config = replace(wearer.config, window=replace(window, offset_s=offset_s))
+        spread.append(replace(wearer, config=config))
+    return tuple(spread)
+
+
 def _wearer_sources(
     config: PipelineConfig, table: WearerTable, slot: str, path: Path, key: str
 ) -> tuple[SourceConfig, ...]:

@@ -12,6 +12,8 @@ import sys
 import threading
 import uuid
 
+import numpy as np
+import pyarrow.parquet as pq
 import pylsl
 
 PIPELINE = """
@@ -111,9 +113,16 @@ def test_one_run_hosts_three_wearers(tmp_path):
     assert [w for w, *_ in latency] == ["w01", "w02", "w03"], out
     for wearer, p50, p99, n in latency:
         assert 0.0 < float(p50) <= float(p99) and int(n) == windows[wearer]
-    for subject in subjects:
+    for i, subject in enumerate(subjects):
         (session,) = (tmp_path / "rec").glob(f"sub-{subject}_ses-1_*/session.json")
-        assert json.loads(session.read_text())["subject"] == subject
+        meta = json.loads(session.read_text())
+        assert meta["subject"] == subject
+        # the three wearers' window ends are spread over the 1 s hop: 0, 1/3 and 2/3 s past
+        # each second, as recorded; the windows themselves end there
+        assert meta["run"]["window_offset_s"] == i / 3
+        t_end = pq.read_table(session.parent / "features.parquet", columns=["t_end"])
+        past_grid_s = (t_end["t_end"].to_numpy() - i / 3) % 1.0
+        assert t_end.num_rows and np.minimum(past_grid_s, 1.0 - past_grid_s).max() < 1e-6
     assert all(m.stat().st_size > 0 for m in models)
     assert len({m.read_bytes() for m in models}) == 3  # each wearer's own model
     expected = [f"{prefix}-w0{i}-{kind}" for i in (1, 2, 3)

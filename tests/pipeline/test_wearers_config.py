@@ -8,7 +8,7 @@ import pytest
 from emostream import bundled
 from emostream.cli import main
 from emostream.pipeline.config import load_pipeline
-from emostream.pipeline.wearers import load_live
+from emostream.pipeline.wearers import load_live, spread_window_ends
 
 PIPELINE = """
 [pipeline]
@@ -62,6 +62,18 @@ def test_wearers_in_a_pipeline_file_get_slots_sources_models_and_consent(tmp_pat
     # who wears the pipeline is not part of it: same hash as without [[wearers]]
     assert config.config_hash == load_pipeline(write(tmp_path, PIPELINE, "p.toml")).config_hash
     assert all(w.config.config_hash == config.config_hash for w in wearers)
+
+
+def test_spread_wearers_end_their_windows_one_after_another_within_a_hop(tmp_path):
+    text = PIPELINE.replace("hop_s = 1.0", "hop_s = 2.0\noffset_s = 0.5")
+    config, wearers = load_live(write(tmp_path, text + WEARERS))
+    spread = spread_window_ends(wearers)
+    assert [w.config.window.offset_s for w in spread] == pytest.approx([0.5, 1.1666667, 1.8333333])
+    assert all(w.config.window.hop_s == 2.0 for w in spread)
+    # the pipeline is the same one: a model saved by any wearer loads for any other
+    assert {w.config.config_hash for w in spread} == {config.config_hash}
+    four = spread_window_ends((*wearers, wearers[0]))
+    assert [w.config.window.offset_s for w in four] == [0.5, 1.0, 1.5, 0.0]  # wraps at the hop
 
 
 def test_a_cohort_file_names_a_pipeline_relative_to_itself(tmp_path):
