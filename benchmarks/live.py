@@ -10,7 +10,8 @@ For each N in `--steps` (stopping at the first N not held), three processes run 
 - `emostream run` on a pipeline with N `[[wearers]]` (60 s windows, 1 s hop, HRV, EDA and ACC
   features, a logistic model, Features and State outlets per wearer, `--no-record`), whose
   wearers' window ends are spread over the hop (`run`'s default; `--aligned-windows` puts
-  them all on whole seconds, and `--compare-aligned` runs each step both ways);
+  them all on whole seconds, and `--compare-aligned` runs each step both ways), in one
+  process or in `--workers` processes (`--compare-workers N` runs each step also with N);
 - a subscriber (this process): one inlet per State outlet, one thread each blocked in
   `pull_sample`, which notes the LSL clock when each state arrives.
 
@@ -31,6 +32,7 @@ the measured span / its wall time; RSS: from /proc every 2 s.
 
     .venv/bin/python benchmarks/live.py --steps 10,25,50,100 --seconds 120
     .venv/bin/python benchmarks/live.py --steps 25 --seconds 90 --compare-aligned
+    .venv/bin/python benchmarks/live.py --steps 50 --seconds 120 --compare-workers 2
 """
 
 from __future__ import annotations
@@ -185,13 +187,20 @@ class Subscriber:
 
 
 def proc_stats(pid: int) -> tuple[float, float]:
-    """(user + system CPU seconds, RSS MB) of a process."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    with open(f"/proc/{pid}/status") as fh:
-        rss = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+    """(user + system CPU seconds, RSS MB) of a process and its worker processes."""
+    cpu = rss = 0.0
+    for one in (pid, *_children(pid)):
+        with open(f"/proc/{one}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        cpu += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        with open(f"/proc/{one}/status") as fh:
+            rss += next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
     return cpu, rss
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        return [int(child) for child in fh.read().split()]
 
 
 def closing_push_s(t_end: float, t0: float) -> float:
@@ -204,7 +213,9 @@ def closing_push_s(t_end: float, t0: float) -> float:
     return t0 + math.ceil(round((last_s - t0) / STEP_S, 6)) * STEP_S
 
 
-def run_step(n_wearers: int, seconds: float, python: str, aligned: bool = False) -> dict:
+def run_step(
+    n_wearers: int, seconds: float, python: str, aligned: bool = False, workers: int = 1
+) -> dict:
     tag = f"bl{uuid.uuid4().hex[:6]}"
     folder = Path(tempfile.mkdtemp(prefix="emostream-live-bench-"))
     pipeline = folder / "bench.toml"
@@ -218,7 +229,8 @@ def run_step(n_wearers: int, seconds: float, python: str, aligned: bool = False)
     log = (folder / "run.log").open("w")
     run = subprocess.Popen(
         [python, "-m", "emostream.cli", "run", str(pipeline), "--no-record",
-         "--duration", str(seconds + 30.0), *(["--aligned-windows"] if aligned else [])],
+         "--duration", str(seconds + 30.0), "--workers", str(workers),
+         *(["--aligned-windows"] if aligned else [])],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder,
     )  # fmt: skip
     trace: list[tuple[float, float, float]] = []  # (wall, cpu_s, rss_mb) of the run
@@ -235,7 +247,7 @@ def run_step(n_wearers: int, seconds: float, python: str, aligned: bool = False)
     sent = json.loads(out.strip().splitlines()[-1])
     t0 = sent["t0"]
     result = summarise(n_wearers, seconds, sent, text, subscriber, trace, t0, run.returncode)
-    return {"windows": "aligned" if aligned else "spread", **result}
+    return {"windows": "aligned" if aligned else "spread", "workers": workers, **result}
 
 
 def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
@@ -311,6 +323,16 @@ def main() -> None:
     p.add_argument("--steps", default="10,25,50,100", help="wearer counts to try, in order")
     p.add_argument("--seconds", type=float, default=120.0, help="seconds published per step")
     p.add_argument(
+        "--workers", type=int, default=1, help="the run's worker processes (`run --workers`)"
+    )
+    p.add_argument(
+        "--compare-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run each step also with N worker processes, and print the ratio of the delays",
+    )
+    p.add_argument(
         "--compare-aligned",
         action="store_true",
         help="run each step also with every wearer's windows on whole seconds, and print the "
@@ -324,16 +346,22 @@ def main() -> None:
         return
     results = []
     for n in (int(x) for x in args.steps.split(",")):
-        result = run_step(n, args.seconds, sys.executable)
+        result = run_step(n, args.seconds, sys.executable, workers=args.workers)
         results.append(result)
         print(json.dumps(result), flush=True)
+        peers = []
         if args.compare_aligned:
-            aligned = run_step(n, args.seconds, sys.executable, aligned=True)
-            print(json.dumps(aligned), flush=True)
+            peers.append(("aligned", {"aligned": True, "workers": args.workers}))
+        if args.compare_workers:
+            peers.append((f"workers{args.compare_workers}", {"workers": args.compare_workers}))
+        for name, options in peers:
+            peer = run_step(n, args.seconds, sys.executable, **options)
+            print(json.dumps(peer), flush=True)
             print(json.dumps({
                 "wearers": n,
-                "ratio_aligned_to_spread_p50": aligned["delay_p50_ms"] / result["delay_p50_ms"],
-                "ratio_aligned_to_spread_p99": aligned["delay_p99_ms"] / result["delay_p99_ms"],
+                f"ratio_{name}_to_this_p50": peer["delay_p50_ms"] / result["delay_p50_ms"],
+                f"ratio_{name}_to_this_p99": peer["delay_p99_ms"] / result["delay_p99_ms"],
+                f"peer_{name}_held": peer["held"],
             }), flush=True)  # fmt: skip
         if not result["held"]:
             break

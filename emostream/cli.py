@@ -58,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.code in (0, None):
             raise
         return 2
+    args.argv = argv  # `run --workers` starts workers with the same command line
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:

@@ -94,7 +94,7 @@ def run_live(
     models = [
         build_model(s.config, s.model_path, trust_model_file=trust_model_file) for s in sessions
     ]
-    board = WearersBoard(console) if len(sessions) > 1 else None
+    board = WearersBoard(console) if any(s.slot for s in sessions) else None
     dashboard = start_dashboard(args, lambda text: console.print(text, soft_wrap=True))
     views: list[ConsoleView] = []
     runs: list[WearerRun] = []

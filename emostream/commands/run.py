@@ -9,6 +9,7 @@ from emostream.commands import arg_types
 from emostream.commands.common import add_model_args, add_output_args
 from emostream.commands.dashboard_options import add_dashboard_args
 from emostream.commands.record_options import add_record_args
+from emostream.commands.run_workers import WORKER_OPTION, parse_worker
 
 if TYPE_CHECKING:
     from emostream.pipeline.config import PipelineConfig
@@ -51,6 +52,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="stop after S seconds (default: run until Ctrl-C)",
     )
+    p.add_argument(
+        "--workers",
+        type=arg_types.wearers,
+        default=1,
+        metavar="N",
+        help="host the wearers in N worker processes (every N-th wearer each), to use N cores; "
+        "the live view is then line by line (default 1)",
+    )
+    p.add_argument(WORKER_OPTION, type=parse_worker, default=None, help=argparse.SUPPRESS)
     add_output_args(p)
     add_record_args(p)
     add_dashboard_args(p)
@@ -62,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
     from emostream.commands.common import LiveSession, run_live
     from emostream.commands.record_options import recorder_from_args
+    from emostream.commands.run_workers import run_workers, worker_wearers
     from emostream.errors import DeviceError, StreamError, UsageError
     from emostream.pipeline.build import build_live_sources, check_model_path
     from emostream.pipeline.wearers import load_live, spread_window_ends
@@ -76,14 +87,18 @@ def run(args: argparse.Namespace) -> int:
             f"{args.pipeline} lists [[wearers]]: give each wearer's subject and model there, "
             "not with --subject or --model"
         )
+    many = len(wearers) > 1
+    leading = args.workers > 1 and args.worker_of is None  # starts the workers, hosts none
+    if leading:
+        _check_workers(args, len(wearers))
+    if args.worker_of is not None:
+        wearers = worker_wearers(wearers, *args.worker_of)
     for wearer in wearers:  # before the session, so the learned models cannot be lost
         if wearer.model_path is not None:
             check_model_path(
                 wearer.model_path, read=wearer.model_path.exists(), write=True, config=config
             )
     console = Console()
-    many = f", {len(wearers)} wearers" if len(wearers) > 1 else ""
-    console.print(f"emostream run: pipeline [bold]{config.meta.name}[/]{many}; Ctrl-C stops")
 
     def say(text: str) -> None:
         console.print(text, soft_wrap=True)
@@ -95,16 +110,25 @@ def run(args: argparse.Namespace) -> int:
         )
         for w in wearers
     ]
+    if args.worker_of is not None:
+        index, n_workers = args.worker_of
+        say(f"worker {index + 1} of {n_workers}: {', '.join(w.slot for w in wearers)}")
+    else:
+        count = f", {len(wearers)} wearers" if many else ""
+        workers = f" in {args.workers} workers" if leading else ""
+        say(f"emostream run: pipeline [bold]{config.meta.name}[/]{count}{workers}; Ctrl-C stops")
+    if leading:
+        return run_workers(args.argv, args.workers)
     sessions = []
     for wearer, recorder in zip(wearers, recorders, strict=True):
         try:
             sources = build_live_sources(wearer.config)
         except (StreamError, DeviceError) as exc:
-            if len(wearers) == 1:
+            if not many:
                 raise
             say(f"[red]{wearer.slot}: not started[/] ({exc})")  # the others still run
             continue
-        slot = wearer.slot if len(wearers) > 1 else ""
+        slot = wearer.slot if many else ""
         sessions.append(
             LiveSession(wearer.subject, wearer.config, sources, recorder, wearer.model_path, slot)
         )
@@ -115,6 +139,18 @@ def run(args: argparse.Namespace) -> int:
         duration_s=args.duration,
     )  # fmt: skip
     return 0
+
+
+def _check_workers(args: argparse.Namespace, n_wearers: int) -> None:
+    from emostream.errors import UsageError
+
+    if args.workers > n_wearers:
+        raise UsageError(
+            f"--workers {args.workers}: {args.pipeline} has {n_wearers} wearer(s); give at "
+            "most one worker per wearer"
+        )
+    if getattr(args, "dashboard", None):
+        raise UsageError("--dashboard serves one process's wearers: use --workers 1")
 
 
 def _solo(args: argparse.Namespace, config: PipelineConfig) -> LiveWearer:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -130,3 +131,64 @@ def test_one_run_hosts_three_wearers(tmp_path):
     assert sorted(seen) == expected
     for name, xml in seen.items():
         assert not any(s in xml for s in subjects), f"{name} publishes a subject id"
+
+
+def test_two_workers_host_three_wearers_and_stop_cleanly_on_sigterm(tmp_path):
+    """`--workers 2`: worker 1 hosts w01 and w03, worker 2 hosts w02, each in its own process;
+    a SIGTERM to the run reaches both, and every wearer's model and recording is saved."""
+    seed = uuid.uuid4().int % 1_000_000
+    prefix = f"room{uuid.uuid4().hex[:8]}"
+    subjects = [f"S{uuid.uuid4().hex[:10]}" for _ in range(3)]
+    models = [tmp_path / f"{s}.emo" for s in subjects]
+    text = PIPELINE.format(prefix=prefix) + "".join(
+        WEARER.format(subject=s, model=m, seed=seed + i, slot=f"-w0{i + 1}")
+        for i, (s, m) in enumerate(zip(subjects, models, strict=True))
+    )
+    path = tmp_path / "room.toml"
+    path.write_text(text)
+    publisher = simulate("--seed", str(seed), "--wearers", "3", "--duration", "900")
+    try:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "emostream.cli", "run", str(path), "--workers", "2",
+             "--record", str(tmp_path / "rec"), "--consent", "record"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        )  # fmt: skip
+        # every wearer's Features outlet appears at its first window: then stop the run
+        names = {f"{prefix}-w0{i}-Features" for i in (1, 2, 3)}
+        found: set[str] = set()
+        for _ in range(60):
+            found |= {
+                i.name() for i in pylsl.resolve_bypred(f"starts-with(name,'{prefix}')", 0, 2.0)
+            }
+            if names <= found or run.poll() is not None:
+                break
+        assert names <= found, found
+        run.send_signal(signal.SIGTERM)
+        out, err = run.communicate(timeout=120)
+    finally:
+        publisher.kill()
+        publisher.wait()
+    assert run.returncode == 0, err
+    assert "3 wearers in 2 workers" in out
+    assert "worker 1 of 2: w01, w03" in out and "worker 2 of 2: w02" in out
+    windows = {m[0]: int(m[1]) for m in re.findall(r"^(w0\d): (\d+) windows", out, re.M)}
+    assert sorted(windows) == ["w01", "w02", "w03"] and min(windows.values()) > 0, out
+    assert all(m.stat().st_size > 0 for m in models)
+    for subject in subjects:
+        (session,) = (tmp_path / "rec").glob(f"sub-{subject}_ses-1_*/session.json")
+        assert json.loads(session.read_text())["status"] == "complete"
+
+
+def test_more_workers_than_wearers_or_a_dashboard_exit_2(tmp_path, capsys):
+    from emostream.cli import main
+
+    text = PIPELINE.format(prefix="x") + "".join(
+        WEARER.format(subject=f"P{i}", model=tmp_path / f"P{i}.emo", seed=i, slot=f"-w0{i}")
+        for i in (1, 2)
+    )
+    path = tmp_path / "room.toml"
+    path.write_text(text)
+    assert main(["run", str(path), "--workers", "3", "--no-record"]) == 2
+    assert "--workers 3: " in capsys.readouterr().err
+    assert main(["run", str(path), "--workers", "2", "--no-record", "--dashboard", "8765"]) == 2
+    assert "--dashboard serves one process" in capsys.readouterr().err
