@@ -186,15 +186,22 @@ class Subscriber:
                 out.append((t_end, pylsl.local_clock()))
 
 
-def proc_stats(pid: int) -> tuple[float, float]:
-    """(user + system CPU seconds, RSS MB) of a process and its worker processes."""
-    cpu = rss = 0.0
+def proc_stats(pid: int) -> tuple[dict[int, float], float]:
+    """User + system CPU seconds of a process and of each of its worker processes, and their
+    total RSS in MB (a worker that has just ended is left out)."""
+    cpu: dict[int, float] = {}
+    rss = 0.0
     for one in (pid, *_children(pid)):
-        with open(f"/proc/{one}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        cpu += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        with open(f"/proc/{one}/status") as fh:
-            rss += next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+        try:
+            with open(f"/proc/{one}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{one}/status") as fh:
+                rss += next(int(ln.split()[1]) for ln in fh if ln.startswith("VmRSS:")) / 1024
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            if one == pid:
+                raise
+            continue
+        cpu[one] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return cpu, rss
 
 
@@ -233,10 +240,10 @@ def run_step(
          *(["--aligned-windows"] if aligned else [])],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder,
     )  # fmt: skip
-    trace: list[tuple[float, float, float]] = []  # (wall, cpu_s, rss_mb) of the run
+    trace: list[tuple[float, dict[int, float], float]] = []  # (LSL clock, CPU s per pid, RSS)
     while run.poll() is None:
         try:
-            trace.append((time.monotonic(), *proc_stats(run.pid)))
+            trace.append((pylsl.local_clock(), *proc_stats(run.pid)))
         except (FileNotFoundError, ProcessLookupError, StopIteration):
             break
         time.sleep(2.0)
@@ -281,11 +288,17 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
     if by_time.size:
         q = due // 4
         growth_ms = float(np.median(by_time[:, 3 * q :]) - np.median(by_time[:, q : 2 * q]))
-    steady = [(w, c, r) for w, c, r in trace if w >= trace[0][0] + WINDOW_S / 2] or trace
+    # CPU over the published span from its 30th second; RSS once the first windows are out
+    steady = [(t, c) for t, c, _ in trace if t0 + WINDOW_S / 2 <= t <= t0 + seconds] or [
+        (t, c) for t, c, _ in trace
+    ]
     span = steady[-1][0] - steady[0][0]
-    cpu_pct = 100 * (steady[-1][1] - steady[0][1]) / span if span > 0 else math.nan
-    rss = [r for _, _, r in trace]
-    after_warmup = [r for w, _, r in trace if w >= trace[0][0] + WINDOW_S + 20] or rss
+    cpu_s = sum(
+        steady[-1][1][pid] - cpu for pid, cpu in steady[0][1].items() if pid in steady[-1][1]
+    )
+    cpu_pct = 100 * cpu_s / span if span > 0 else math.nan
+    rss = [r for t, _, r in trace if t <= t0 + seconds]
+    after_warmup = [r for t, _, r in trace if t0 + WINDOW_S + 20 <= t <= t0 + seconds] or rss
     held = (
         code == 0 and lost == 0 and len(per_wearer_windows) == n
         and min(per_wearer_windows, default=0) >= due and abs(growth_ms) < 100.0
