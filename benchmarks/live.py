@@ -221,7 +221,12 @@ def closing_push_s(t_end: float, t0: float) -> float:
 
 
 def run_step(
-    n_wearers: int, seconds: float, python: str, aligned: bool = False, workers: int = 1
+    n_wearers: int,
+    seconds: float,
+    python: str,
+    aligned: bool = False,
+    workers: int = 1,
+    run_args: tuple[str, ...] = (),
 ) -> dict:
     tag = f"bl{uuid.uuid4().hex[:6]}"
     folder = Path(tempfile.mkdtemp(prefix="emostream-live-bench-"))
@@ -237,7 +242,7 @@ def run_step(
     run = subprocess.Popen(
         [python, "-m", "emostream.cli", "run", str(pipeline), "--no-record",
          "--duration", str(seconds + 30.0), "--workers", str(workers),
-         *(["--aligned-windows"] if aligned else [])],
+         *(["--aligned-windows"] if aligned else []), *run_args],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder,
     )  # fmt: skip
     trace: list[tuple[float, dict[int, float], float]] = []  # (LSL clock, CPU s per pid, RSS)
@@ -351,6 +356,12 @@ def main() -> None:
         help="run each step also with every wearer's windows on whole seconds, and print the "
         "ratio of the delays",
     )
+    p.add_argument(
+        "--run-args",
+        default="",
+        help='more options for `emostream run`, e.g. "--no-lsl" (no State outlets: the delays '
+        "are then not measured, only loss, CPU and RSS)",
+    )
     p.add_argument("--publish", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--tag", default="", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -359,7 +370,8 @@ def main() -> None:
         return
     results = []
     for n in (int(x) for x in args.steps.split(",")):
-        result = run_step(n, args.seconds, sys.executable, workers=args.workers)
+        run_args = tuple(args.run_args.split())
+        result = run_step(n, args.seconds, sys.executable, workers=args.workers, run_args=run_args)
         results.append(result)
         print(json.dumps(result), flush=True)
         peers = []
@@ -367,6 +379,8 @@ def main() -> None:
             peers.append(("aligned", {"aligned": True, "workers": args.workers}))
         if args.compare_workers:
             peers.append((f"workers{args.compare_workers}", {"workers": args.compare_workers}))
+        for _, options in peers:
+            options["run_args"] = run_args
         for name, options in peers:
             peer = run_step(n, args.seconds, sys.executable, **options)
             print(json.dumps(peer), flush=True)

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
     from emostream.commands.common import LiveSession, run_live
     from emostream.commands.record_options import recorder_from_args
-    from emostream.commands.run_workers import run_workers, worker_wearers
+    from emostream.commands.run_workers import end_with_parent, run_workers, worker_wearers
     from emostream.errors import DeviceError, StreamError, UsageError
     from emostream.pipeline.build import build_live_sources, check_model_path
     from emostream.pipeline.wearers import load_live, spread_window_ends
@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if leading:
         _check_workers(args, len(wearers))
     if args.worker_of is not None:
+        end_with_parent()
         wearers = worker_wearers(wearers, *args.worker_of)
     for wearer in wearers:  # before the session, so the learned models cannot be lost
         if wearer.model_path is not None:

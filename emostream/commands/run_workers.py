@@ -6,12 +6,15 @@ the parent checks the whole wearer list (config, model files, consent), then sta
 of the same command, each hosting every N-th wearer (wearer i goes to worker i mod N, so the
 wearers whose windows close one after another alternate between workers). It relays their
 output line by line, passes Ctrl-C or SIGTERM on so that each saves its models and closes its
-recordings, and exits with the first worker's non-zero status (0 when all succeed).
+recordings, and exits with the first worker's non-zero status (0 when all succeed). A worker
+whose parent ends, however abruptly, stops the same clean way: it watches a pipe from the
+parent on its standard input, which closes when the parent is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -43,6 +46,7 @@ def run_workers(argv: Sequence[str], count: int) -> int:
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "emostream.cli", *argv, WORKER_OPTION, f"{k}/{count}"],
+            stdin=subprocess.PIPE,  # never written: it closes when this process ends
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -73,6 +77,22 @@ def run_workers(argv: Sequence[str], count: int) -> int:
         relay.join()
     # a worker killed by a signal (negative status) counts as a failure
     return next((code if code > 0 else 1 for code in codes if code), 0)
+
+
+def end_with_parent() -> None:
+    """In a worker: once the parent's pipe on stdin closes, send output nowhere (no one reads
+    it any more, and a write must not fail) and SIGTERM itself: a clean stop."""
+
+    def watch() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while os.read(sys.stdin.fileno(), 4096):  # not the buffered reader: its lock
+                pass  # would hold up the interpreter's exit
+        nowhere = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(nowhere, sys.stdout.fileno())
+        os.dup2(nowhere, sys.stderr.fileno())
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="emostream-parent-watch", daemon=True).start()
 
 
 def _relay(pipe: IO[str] | None, out: IO[str]) -> None:

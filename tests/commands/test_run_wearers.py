@@ -4,6 +4,7 @@ the wearer whose device goes away does not stall the others."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -11,11 +12,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 import numpy as np
 import pyarrow.parquet as pq
 import pylsl
+import pytest
 
 PIPELINE = """
 [pipeline]
@@ -133,9 +136,11 @@ def test_one_run_hosts_three_wearers(tmp_path):
         assert not any(s in xml for s in subjects), f"{name} publishes a subject id"
 
 
-def test_two_workers_host_three_wearers_and_stop_cleanly_on_sigterm(tmp_path):
-    """`--workers 2`: worker 1 hosts w01 and w03, worker 2 hosts w02, each in its own process;
-    a SIGTERM to the run reaches both, and every wearer's model and recording is saved."""
+@pytest.mark.parametrize("stop", ["sigterm", "parent-killed"])
+def test_two_workers_host_three_wearers_and_stop_cleanly(tmp_path, stop):
+    """`--workers 2`: worker 1 hosts w01 and w03, worker 2 hosts w02, each in its own process.
+    A SIGTERM to the run reaches both; a run killed outright (SIGKILL) leaves workers that
+    stop by themselves. Either way every wearer's model and recording is saved."""
     seed = uuid.uuid4().int % 1_000_000
     prefix = f"room{uuid.uuid4().hex[:8]}"
     subjects = [f"S{uuid.uuid4().hex[:10]}" for _ in range(3)]
@@ -147,12 +152,13 @@ def test_two_workers_host_three_wearers_and_stop_cleanly_on_sigterm(tmp_path):
     path = tmp_path / "room.toml"
     path.write_text(text)
     publisher = simulate("--seed", str(seed), "--wearers", "3", "--duration", "900")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "emostream.cli", "run", str(path), "--workers", "2",
+         "--record", str(tmp_path / "rec"), "--consent", "record"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        start_new_session=True,  # so that nothing it started outlives the test
+    )  # fmt: skip
     try:
-        run = subprocess.Popen(
-            [sys.executable, "-m", "emostream.cli", "run", str(path), "--workers", "2",
-             "--record", str(tmp_path / "rec"), "--consent", "record"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
-        )  # fmt: skip
         # every wearer's Features outlet appears at its first window: then stop the run
         names = {f"{prefix}-w0{i}-Features" for i in (1, 2, 3)}
         found: set[str] = set()
@@ -163,16 +169,31 @@ def test_two_workers_host_three_wearers_and_stop_cleanly_on_sigterm(tmp_path):
             if names <= found or run.poll() is not None:
                 break
         assert names <= found, found
-        run.send_signal(signal.SIGTERM)
-        out, err = run.communicate(timeout=120)
+        if stop == "sigterm":
+            run.send_signal(signal.SIGTERM)
+            out, err = run.communicate(timeout=120)
+            assert run.returncode == 0, err
+            assert "3 wearers in 2 workers" in out
+            assert "worker 1 of 2: w01, w03" in out and "worker 2 of 2: w02" in out
+            windows = {m[0]: int(m[1]) for m in re.findall(r"^(w0\d): (\d+) windows", out, re.M)}
+            assert sorted(windows) == ["w01", "w02", "w03"] and min(windows.values()) > 0, out
+        else:
+            with open(f"/proc/{run.pid}/task/{run.pid}/children") as fh:
+                workers = [int(pid) for pid in fh.read().split()]
+            assert len(workers) == 2
+            run.kill()
+            run.wait()
+            for _ in range(600):
+                if not any(os.path.exists(f"/proc/{pid}") for pid in workers):
+                    break
+                time.sleep(0.1)
+            assert not any(os.path.exists(f"/proc/{pid}") for pid in workers)
     finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
         publisher.kill()
         publisher.wait()
-    assert run.returncode == 0, err
-    assert "3 wearers in 2 workers" in out
-    assert "worker 1 of 2: w01, w03" in out and "worker 2 of 2: w02" in out
-    windows = {m[0]: int(m[1]) for m in re.findall(r"^(w0\d): (\d+) windows", out, re.M)}
-    assert sorted(windows) == ["w01", "w02", "w03"] and min(windows.values()) > 0, out
     assert all(m.stat().st_size > 0 for m in models)
     for subject in subjects:
         (session,) = (tmp_path / "rec").glob(f"sub-{subject}_ses-1_*/session.json")
