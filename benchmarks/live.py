@@ -294,9 +294,8 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
         q = due // 4
         growth_ms = float(np.median(by_time[:, 3 * q :]) - np.median(by_time[:, q : 2 * q]))
     # CPU over the published span from its 30th second; RSS once the first windows are out
-    steady = [(t, c) for t, c, _ in trace if t0 + WINDOW_S / 2 <= t <= t0 + seconds] or [
-        (t, c) for t, c, _ in trace
-    ]
+    published = [(t, c) for t, c, _ in trace if t0 + WINDOW_S / 2 <= t <= t0 + seconds]
+    steady = published or [(t, c) for t, c, _ in trace]
     span = steady[-1][0] - steady[0][0]
     cpu_s = sum(
         steady[-1][1][pid] - cpu for pid, cpu in steady[0][1].items() if pid in steady[-1][1]
@@ -368,21 +367,19 @@ def main() -> None:
     if args.publish:
         publish(args.publish, args.seconds, args.tag)
         return
+    run_args = tuple(args.run_args.split())
+    peers: list[tuple[str, dict]] = []  # each step is run again like this, for a ratio
+    if args.compare_aligned:
+        peers.append(("aligned", {"aligned": True, "workers": args.workers}))
+    if args.compare_workers:
+        peers.append((f"workers{args.compare_workers}", {"workers": args.compare_workers}))
     results = []
     for n in (int(x) for x in args.steps.split(",")):
-        run_args = tuple(args.run_args.split())
         result = run_step(n, args.seconds, sys.executable, workers=args.workers, run_args=run_args)
         results.append(result)
         print(json.dumps(result), flush=True)
-        peers = []
-        if args.compare_aligned:
-            peers.append(("aligned", {"aligned": True, "workers": args.workers}))
-        if args.compare_workers:
-            peers.append((f"workers{args.compare_workers}", {"workers": args.compare_workers}))
-        for _, options in peers:
-            options["run_args"] = run_args
         for name, options in peers:
-            peer = run_step(n, args.seconds, sys.executable, **options)
+            peer = run_step(n, args.seconds, sys.executable, run_args=run_args, **options)
             print(json.dumps(peer), flush=True)
             print(json.dumps({
                 "wearers": n,

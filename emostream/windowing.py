@@ -1,9 +1,10 @@
 """Aligned sliding windows across streams, closed on the data's own timestamps.
 
 Window ends lie on a fixed grid (`offset_s` plus multiples of `hop_s` on the stream clock), so
-the same data gives the same windows whether it arrives live or in a fast replay. A window (t_end - length_s,
-t_end] closes once every stream has delivered data past t_end, or once a stream lags the
-newest one by more than `max_lag_s` (it is then reported with low coverage and a gap flag).
+the same data gives the same windows whether it arrives live or in a fast replay. A window
+(t_end - length_s, t_end] closes once every stream has delivered data past t_end, or once a
+stream lags the newest one by more than `max_lag_s` (it is then reported with low coverage and
+a gap flag).
 """
 
 from __future__ import annotations

@@ -20,14 +20,16 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, TypeVar
+
+T = TypeVar("T")
 
 #: the hidden option that makes `run` a worker: "K/N" hosts wearers K, K+N, K+2N, … (0-based)
 WORKER_OPTION = "--worker-of"
 
 
 def parse_worker(text: str) -> tuple[int, int]:
-    """ "K/N" → (K, N) with 0 ≤ K < N."""
+    """(K, N) from "K/N", with 0 ≤ K < N."""
     k, _, n = text.partition("/")
     index, count = int(k), int(n)
     if not 0 <= index < count:
@@ -35,7 +37,7 @@ def parse_worker(text: str) -> tuple[int, int]:
     return index, count
 
 
-def worker_wearers(wearers: Sequence, index: int, count: int) -> tuple:
+def worker_wearers(wearers: Sequence[T], index: int, count: int) -> tuple[T, ...]:
     """The wearers worker `index` of `count` hosts: every count-th, from `index`."""
     return tuple(wearers[index::count])
 
