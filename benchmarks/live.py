@@ -358,8 +358,9 @@ def main() -> None:
     p.add_argument(
         "--run-args",
         default="",
-        help='more options for `emostream run`, e.g. "--no-lsl" (no State outlets: the delays '
-        "are then not measured, only loss, CPU and RSS)",
+        help='more options for `emostream run`, joined to the option by "=" when they begin '
+        'with "-", e.g. --run-args="--no-lsl" (no State outlets: the delays are then not '
+        "measured, only loss, CPU and RSS)",
     )
     p.add_argument("--publish", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--tag", default="", help=argparse.SUPPRESS)
