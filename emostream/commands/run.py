@@ -73,20 +73,10 @@ def run(args: argparse.Namespace) -> int:
     from emostream.commands.common import LiveSession, run_live
     from emostream.commands.record_options import recorder_from_args
     from emostream.commands.run_workers import end_with_parent, run_workers, worker_wearers
-    from emostream.errors import DeviceError, StreamError, UsageError
+    from emostream.errors import DeviceError, StreamError
     from emostream.pipeline.build import build_live_sources, check_model_path
-    from emostream.pipeline.wearers import load_live, spread_window_ends
 
-    config, wearers = load_live(args.pipeline)
-    if len(wearers) > 1 and not args.aligned_windows:
-        wearers = spread_window_ends(wearers)
-    if not wearers:
-        wearers = (_solo(args, config),)
-    elif args.subject is not None or args.model is not None:
-        raise UsageError(
-            f"{args.pipeline} lists [[wearers]]: give each wearer's subject and model there, "
-            "not with --subject or --model"
-        )
+    config, wearers = run_wearers(args)
     many = len(wearers) > 1
     leading = args.workers > 1 and args.worker_of is None  # starts the workers, hosts none
     if leading:
@@ -140,6 +130,26 @@ def run(args: argparse.Namespace) -> int:
         duration_s=args.duration,
     )  # fmt: skip
     return 0
+
+
+def run_wearers(args: argparse.Namespace) -> tuple[PipelineConfig, tuple[LiveWearer, ...]]:
+    """The pipeline and every wearer of the run (before any worker takes its share): the
+    file's [[wearers]] with their window ends spread over the hop (unless
+    --aligned-windows), or the one wearer of --subject and --model."""
+    from emostream.errors import UsageError
+    from emostream.pipeline.wearers import load_live, spread_window_ends
+
+    config, wearers = load_live(args.pipeline)
+    if not wearers:
+        return config, (_solo(args, config),)
+    if args.subject is not None or args.model is not None:
+        raise UsageError(
+            f"{args.pipeline} lists [[wearers]]: give each wearer's subject and model there, "
+            "not with --subject or --model"
+        )
+    if len(wearers) > 1 and not args.aligned_windows:
+        wearers = spread_window_ends(wearers)
+    return config, wearers
 
 
 def _check_workers(args: argparse.Namespace, n_wearers: int) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from emostream import bundled
-from emostream.cli import main
+from emostream.cli import build_parser, main
+from emostream.commands.run import run_wearers
 from emostream.pipeline.config import load_pipeline
 from emostream.pipeline.wearers import load_live, spread_window_ends
 
@@ -74,6 +75,16 @@ def test_spread_wearers_end_their_windows_one_after_another_within_a_hop(tmp_pat
     assert {w.config.config_hash for w in spread} == {config.config_hash}
     four = spread_window_ends((*wearers, wearers[0]))
     assert [w.config.window.offset_s for w in four] == [0.5, 1.0, 1.5, 0.0]  # wraps at the hop
+
+
+@pytest.mark.parametrize(
+    ("flags", "offsets"), [((), [0.0, 1 / 3, 2 / 3]), (("--aligned-windows",), [0.0] * 3)]
+)
+def test_run_spreads_its_wearers_unless_told_to_align_them(tmp_path, flags, offsets):
+    path = write(tmp_path, PIPELINE + WEARERS)
+    args = build_parser().parse_args(["run", str(path), *flags])
+    _, wearers = run_wearers(args)
+    assert [w.config.window.offset_s for w in wearers] == pytest.approx(offsets)
 
 
 def test_a_cohort_file_names_a_pipeline_relative_to_itself(tmp_path):
