@@ -27,9 +27,10 @@ from emostream.windowing import GAP_PERIODS
 
 log = logging.getLogger(__name__)
 
-#: the most recent clock offsets an LslSource keeps in `clock_offsets` (an hour at the default
-#: refresh; every one is also yielded as an event, and recorded)
-CLOCK_OFFSETS_KEPT = 720
+#: the most recent clock offsets an LslSource keeps in `clock_offsets` (a minute at the default
+#: refresh; every one is also yielded as an event, and recorded, so keeping more only grows a
+#: long run's memory)
+CLOCK_OFFSETS_KEPT = 12
 #: kinds whose samples arrive irregularly or in bursts (BLE): never dejittered
 GAPPY_KINDS = frozenset({"RR", "HR", "Markers"})
 
