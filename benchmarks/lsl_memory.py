@@ -37,6 +37,7 @@ import pylsl
 READERS = ("pylsl", "pylsl+clock", "source")
 STREAMS_PER_WEARER = 4
 REPORT_EVERY_S = 10.0
+#: as `LslSource`'s default `clock_refresh_s`
 CLOCK_REFRESH_S = 5.0
 
 
@@ -97,13 +98,10 @@ async def _drain_sources(infos, t0: float, seconds: float, samples: list[int], r
             if isinstance(event, Chunk):
                 samples[0] += event.timestamps.size
 
-    drains = [asyncio.create_task(drain(s)) for s in sources]
+    drains = [asyncio.create_task(drain(s)) for s in sources]  # noqa: F841 (kept alive)
     while time.monotonic() - t0 < seconds:  # reported while every source still reads
         await asyncio.sleep(REPORT_EVERY_S)
         report()
-    for task in drains:
-        task.cancel()
-    await asyncio.gather(*drains, return_exceptions=True)
 
 
 def growth_mb_per_min(trace: list[dict], settle_s: float) -> float:
