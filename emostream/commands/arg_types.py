@@ -59,6 +59,11 @@ port = _integer(1, 65535)
 wearers = _integer(1, 1000)
 
 
+def wearers_or_auto(text: str) -> int | str:
+    """`wearers`, or "auto" (the command decides)."""
+    return "auto" if text == "auto" else wearers(text)
+
+
 def folder(text: str) -> Path:
     """A folder path; an empty string is refused rather than read as the current folder."""
     if not text.strip():

@@ -54,11 +54,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--workers",
-        type=arg_types.wearers,
+        type=arg_types.wearers_or_auto,
         default=1,
-        metavar="N",
+        metavar="N|auto",
         help="host the wearers in N worker processes (every N-th wearer each), to use N cores; "
-        "the live view is then line by line (default 1)",
+        "auto: one per core, at most one per wearer, and 1 with --dashboard; the live view is "
+        "then line by line (default 1)",
     )
     p.add_argument(WORKER_OPTION, type=parse_worker, default=None, help=argparse.SUPPRESS)
     add_output_args(p)
@@ -77,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     from emostream.pipeline.build import build_live_sources, check_model_path
 
     config, wearers = run_wearers(args)
+    if args.workers == "auto":
+        args.workers = auto_workers(args, len(wearers))
     many = len(wearers) > 1
     leading = args.workers > 1 and args.worker_of is None  # starts the workers, hosts none
     if leading:
@@ -150,6 +153,16 @@ def run_wearers(args: argparse.Namespace) -> tuple[PipelineConfig, tuple[LiveWea
     if len(wearers) > 1 and not args.aligned_windows:
         wearers = spread_window_ends(wearers)
     return config, wearers
+
+
+def auto_workers(args: argparse.Namespace, n_wearers: int) -> int:
+    """`--workers auto`: one worker per core, at most one per wearer; 1 in a worker, or with
+    --dashboard (one dashboard serves one process)."""
+    from emostream.cluster import ClusterOptions
+
+    if args.worker_of is not None or getattr(args, "dashboard", None):
+        return 1
+    return ClusterOptions().local_workers(n_wearers)
 
 
 def _check_workers(args: argparse.Namespace, n_wearers: int) -> None:
