@@ -78,12 +78,9 @@ def run(args: argparse.Namespace) -> int:
     from emostream.pipeline.build import build_live_sources, check_model_path
 
     config, wearers = run_wearers(args)
-    if args.workers == "auto":
-        args.workers = auto_workers(args, len(wearers))
     many = len(wearers) > 1
-    leading = args.workers > 1 and args.worker_of is None  # starts the workers, hosts none
-    if leading:
-        _check_workers(args, len(wearers))
+    n_workers = worker_count(args, len(wearers))
+    leading = n_workers > 1  # starts the workers, hosts none
     if args.worker_of is not None:
         end_with_parent()
         wearers = worker_wearers(wearers, *args.worker_of)
@@ -109,10 +106,10 @@ def run(args: argparse.Namespace) -> int:
         say(f"worker {index + 1} of {n_workers}: {', '.join(w.slot for w in wearers)}")
     else:
         count = f", {len(wearers)} wearers" if many else ""
-        workers = f" in {args.workers} workers" if leading else ""
+        workers = f" in {n_workers} workers" if leading else ""
         say(f"emostream run: pipeline [bold]{config.meta.name}[/]{count}{workers}; Ctrl-C stops")
     if leading:
-        return run_workers(args.argv, args.workers)
+        return run_workers(args.argv, n_workers)
     sessions = []
     for wearer, recorder in zip(wearers, recorders, strict=True):
         try:
@@ -155,26 +152,27 @@ def run_wearers(args: argparse.Namespace) -> tuple[PipelineConfig, tuple[LiveWea
     return config, wearers
 
 
-def auto_workers(args: argparse.Namespace, n_wearers: int) -> int:
-    """`--workers auto`: one worker per core, at most one per wearer; 1 in a worker, or with
-    --dashboard (one dashboard serves one process)."""
+def worker_count(args: argparse.Namespace, n_wearers: int) -> int:
+    """The worker processes this command starts (1: it hosts the wearers itself). `--workers
+    auto` is one per core, at most one per wearer, and 1 with --dashboard (one dashboard serves
+    one process); a worker process hosts its share itself. More workers than wearers, or
+    several with --dashboard, is a usage error."""
     from emostream.cluster import ClusterOptions
-
-    if args.worker_of is not None or getattr(args, "dashboard", None):
-        return 1
-    return ClusterOptions().local_workers(n_wearers)
-
-
-def _check_workers(args: argparse.Namespace, n_wearers: int) -> None:
     from emostream.errors import UsageError
 
+    dashboard = getattr(args, "dashboard", None)
+    if args.worker_of is not None:
+        return 1
+    if args.workers == "auto":
+        return 1 if dashboard else ClusterOptions().local_workers(n_wearers)
     if args.workers > n_wearers:
         raise UsageError(
             f"--workers {args.workers}: {args.pipeline} has {n_wearers} wearer(s); give at "
             "most one worker per wearer"
         )
-    if getattr(args, "dashboard", None):
+    if args.workers > 1 and dashboard:
         raise UsageError("--dashboard serves one process's wearers: use --workers 1")
+    return args.workers
 
 
 def _solo(args: argparse.Namespace, config: PipelineConfig) -> LiveWearer:

@@ -219,19 +219,19 @@ def test_workers_auto_is_one_per_core_at_most_one_per_wearer(monkeypatch):
     """`--workers auto`: one per core, never more than wearers; 1 in a worker process and with
     --dashboard (one dashboard serves one process)."""
     from emostream.cli import build_parser
-    from emostream.commands.run import auto_workers
+    from emostream.commands.run import worker_count
 
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     parse = build_parser().parse_args
     args = parse(["run", "room.toml", "--workers", "auto"])
     assert args.workers == "auto"
-    assert [auto_workers(args, n) for n in (1, 3, 9)] == [1, 3, 4]
+    assert [worker_count(args, n) for n in (1, 3, 9)] == [1, 3, 4]
     assert (
-        auto_workers(parse(["run", "room.toml", "--workers", "auto", "--dashboard", "8765"]), 9)
+        worker_count(parse(["run", "room.toml", "--workers", "auto", "--dashboard", "8765"]), 9)
         == 1
     )
     assert (
-        auto_workers(parse(["run", "room.toml", "--workers", "auto", "--worker-of", "1/4"]), 9) == 1
+        worker_count(parse(["run", "room.toml", "--workers", "auto", "--worker-of", "1/4"]), 9) == 1
     )
     assert parse(["run", "room.toml", "--workers", "3"]).workers == 3
     for bad in ("0", "two"):
