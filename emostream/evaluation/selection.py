@@ -39,6 +39,7 @@ from emostream.evaluation import stats
 from emostream.evaluation.protocols import Progress, encode_session
 from emostream.evaluation.references import feature_matrix
 from emostream.models.config import ModelConfig, ZScale
+from emostream.models.encoder import CHANGE_PREFIX
 
 #: optional groups of inputs (name prefixes); every candidate has every other input
 INPUT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -46,7 +47,11 @@ INPUT_GROUPS: dict[str, tuple[str, ...]] = {
     "scr": ("eda_scr_",),
     "device-hr": ("hr_device_",),
     "acc-axes": ("acc_x_", "acc_y_", "acc_z_"),
+    # the change over `change_s` of those of `ModelConfig.change_features` the candidate has
+    "change": (CHANGE_PREFIX,),
 }
+#: the lag offered for the "change" group when the pipeline sets none (`ModelConfig.change_s`)
+DEFAULT_CHANGE_S = 120.0
 
 
 def _lda(shrinkage: float) -> Callable[[int], Any]:
@@ -111,7 +116,13 @@ def candidates(names: Sequence[str], z_scales: Sequence[str] = ("baseline",)) ->
     out: list[Candidate] = []
     for r in range(len(present) + 1):
         for combo in itertools.combinations(present, r):
-            columns = tuple(sorted(core + [i for g in combo for i in grouped[g]]))
+            chosen = core + [i for g in combo if g != "change" for i in grouped[g]]
+            if "change" in combo:
+                sources = {names[i] for i in chosen}
+                chosen += [
+                    i for i in grouped["change"] if names[i][len(CHANGE_PREFIX) :] in sources
+                ]
+            columns = tuple(sorted(chosen))
             out.extend(
                 Candidate(learner, combo, columns, z_scale)
                 for z_scale in z_scales
@@ -155,8 +166,9 @@ def select(
     seeds: int = 1,
     progress: Progress = lambda _: None,
 ) -> dict[str, Any]:
-    """Nested LOSO over every candidate; `config.features` is ignored (all inputs offered), and
-    both z-score spreads are offered when the z-scores are against a declared baseline.
+    """Nested LOSO over every candidate; `config.features` is ignored (all inputs offered),
+    both z-score spreads are offered when the z-scores are against a declared baseline, and
+    the inputs' change over `config.change_s` (`DEFAULT_CHANGE_S` when it is 0).
     `shuffled(subject, seed)` re-assembles a held-out session (seeds 0 … `seeds` - 1)."""
     z_scales = Z_SCALES if config.normalise == "baseline-phase" else (config.z_scale,)
     data: dict[tuple[str, str], _Subject] = {}  # (z_scale, subject)
@@ -166,7 +178,9 @@ def select(
             continue
         reordered = [shuffled(s.subject, k) for k in range(seeds)] if shuffled else []
         for z_scale in z_scales:
-            scaled = dataclasses.replace(config, features=(), z_scale=z_scale)
+            scaled = dataclasses.replace(
+                config, features=(), z_scale=z_scale, change_s=config.change_s or DEFAULT_CHANGE_S
+            )
             data[z_scale, s.subject], names = _prepare(scaled, s, reordered, names, train_stride)
     ids = sorted({subject for _, subject in data})
     if len(ids) < 3:
@@ -227,4 +241,5 @@ def select(
         "chosen_on_all_subjects": max(overall, key=overall.__getitem__),
         "loso": dict(sorted(overall.items(), key=lambda kv: -kv[1])),
         "inputs": {c.name: [names[i] for i in c.columns] for c in grid},
+        "change_s": config.change_s or DEFAULT_CHANGE_S,
     }

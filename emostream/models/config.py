@@ -99,6 +99,12 @@ class ModelConfig:
     smoothing_s: float = 30.0
     #: feed the raw feature values next to the z-scores
     include_raw: bool = False
+    #: also feed, as `change_<name>`, how far each of `change_features` moved over the last
+    #: this many seconds, in the units of its z-score (its z now minus its value then under
+    #: the same statistics), so a rise reads apart from a level the wearer has long held
+    #: (0: off)
+    change_s: float = 0.0
+    change_features: tuple[str, ...] = ("eda_scl_us", "temp_c", "hr_device_bpm", "hr_bpm")
     #: only these feature columns reach the learner (empty: every feature of the window)
     features: tuple[str, ...] = ()
     #: learning rate of the weights mixing the general model (frozen at the session start)
@@ -123,7 +129,15 @@ class ModelConfig:
     def __post_init__(self) -> None:
         self._check_learner()
         check_range("learning_rate", self.learning_rate, 0.0, low_open=True)
-        for name in ("l2", "smoothing_s", "baseline_tau_s", "warmup_s", "mix_eta", "learn_every_s"):
+        for name in (
+            "l2",
+            "smoothing_s",
+            "baseline_tau_s",
+            "warmup_s",
+            "mix_eta",
+            "learn_every_s",
+            "change_s",
+        ):
             check_range(name, getattr(self, name), 0.0)
         check_range("z_clip", self.z_clip, 0.0, low_open=True)
         check_range("population_c", self.population_c, 0.0, low_open=True)
@@ -134,6 +148,8 @@ class ModelConfig:
         check_range("min_baseline_windows", self.min_baseline_windows, 2)
         if self.personalise != "weights" and self.learner != "map-logistic":
             raise FieldError("personalise", "applies only to the 'map-logistic' learner")
+        if self.change_s > 0 and self.normalise == "none":
+            raise FieldError("change_s", "needs z-scores: normalise must not be 'none'")
 
     def _check_learner(self) -> None:
         from emostream.models.learners import LEARNERS

@@ -387,6 +387,9 @@ def _dump_encoder(encoder: SessionEncoder, pool: FloatPool) -> dict[str, Any]:
         "baseline": dump_state(encoder.baseline, pool),
         "feature_names_seen": sorted(encoder.feature_names_seen),
         "t0_s": encoder._t0_s,
+        "change_history": [
+            [t_s, dump_floats(values, pool)] for t_s, values in encoder.change_history
+        ],
     }
 
 
@@ -395,6 +398,9 @@ def _restore_encoder(encoder: SessionEncoder, state: Any, pool: FloatPool) -> No
     restore_state(encoder.baseline, state["baseline"], pool)
     encoder.feature_names_seen = set(_strings(state["feature_names_seen"]))
     encoder._t0_s = _optional_number(state["t0_s"])
+    encoder.change_history.clear()
+    for t_s, values in state.get("change_history", ()):
+        encoder.change_history.append((as_number(t_s), load_floats(values, pool)))
 
 
 def _dump_smoother(smoother: ProbabilitySmoother, pool: FloatPool) -> dict[str, Any]:

@@ -40,6 +40,18 @@ def test_candidates_cover_every_group_combination_and_learner():
     assert set(core["lda shrinkage=0.2 + hrv+acc-axes, z_scale=baseline"]) == set(names)
 
 
+def test_a_change_input_comes_with_its_own_inputs_group():
+    names = ["eda_scl_us", "hr_bpm", "hrv_rmssd_ms", "change_eda_scl_us", "change_hr_bpm"]
+    grid = {c.name: [names[i] for i in c.columns] for c in candidates(names)}
+    assert len(grid) == 4 * len(LEARNERS)  # groups present: hrv, change
+    assert grid["lda shrinkage=0.2 + change, z_scale=baseline"] == [
+        "eda_scl_us",
+        "change_eda_scl_us",
+    ]
+    assert set(grid["lda shrinkage=0.2 + hrv+change, z_scale=baseline"]) == set(names)
+    assert grid["lda shrinkage=0.2 + hrv, z_scale=baseline"] == names[:3]
+
+
 def test_nested_scores_are_the_chosen_candidates_outer_scores():
     result = select(_subjects(), model_config())
     nested = result["nested"]
@@ -54,6 +66,9 @@ def test_nested_scores_are_the_chosen_candidates_outer_scores():
     assert nested["balanced_accuracy_mean"] > 0.8  # SCL and HR separate the synthetic states
     # against a declared baseline, both spreads of the z-scores are candidates
     assert {name.rsplit("z_scale=", 1)[1] for name in result["loso"]} == {"baseline", "session"}
+    # and so are the inputs' changes, over the default lag
+    assert "change_eda_scl_us" in result["inputs"]["lda shrinkage=0.2 + change, z_scale=baseline"]
+    assert result["change_s"] == 120.0
 
 
 def test_a_subjects_own_data_never_changes_its_fold_choice():

@@ -65,6 +65,17 @@ def test_round_trip_continues_exactly(tmp_path, learner):
     assert_continues_identically(model, loaded, rest)
 
 
+def test_round_trip_keeps_the_inputs_recent_history(tmp_path):
+    # the change inputs read windows from before the save; without them the first
+    # predictions after loading would differ
+    config = dataclasses.replace(CONFIG, change_s=120.0, drift=DriftConfig(enabled=False))
+    model, path, rest = trained(config, tmp_path)
+    assert len(model.encoder.change_history) > 10
+    loaded = OnlineStateModel.load(path, config, config_hash="abc")
+    assert list(loaded.encoder.change_history) == list(model.encoder.change_history)
+    assert_continues_identically(model, loaded, rest)
+
+
 @pytest.mark.parametrize("learner", ["arf", "hoeffding"])
 def test_tree_learners_round_trip_through_the_pickle_opt_in(tmp_path, learner):
     config = dataclasses.replace(CONFIG, learner=learner, allow_pickle=True)
