@@ -171,6 +171,7 @@ def select(
     the inputs' change over `config.change_s` (`DEFAULT_CHANGE_S` when it is 0).
     `shuffled(subject, seed)` re-assembles a held-out session (seeds 0 … `seeds` - 1)."""
     z_scales = Z_SCALES if config.normalise == "baseline-phase" else (config.z_scale,)
+    change_s = config.change_s or DEFAULT_CHANGE_S
     data: dict[tuple[str, str], _Subject] = {}  # (z_scale, subject)
     names: list[str] | None = None
     for s in subjects:
@@ -178,9 +179,7 @@ def select(
             continue
         reordered = [shuffled(s.subject, k) for k in range(seeds)] if shuffled else []
         for z_scale in z_scales:
-            scaled = dataclasses.replace(
-                config, features=(), z_scale=z_scale, change_s=config.change_s or DEFAULT_CHANGE_S
-            )
+            scaled = dataclasses.replace(config, features=(), z_scale=z_scale, change_s=change_s)
             data[z_scale, s.subject], names = _prepare(scaled, s, reordered, names, train_stride)
     ids = sorted({subject for _, subject in data})
     if len(ids) < 3:
@@ -241,5 +240,5 @@ def select(
         "chosen_on_all_subjects": max(overall, key=overall.__getitem__),
         "loso": dict(sorted(overall.items(), key=lambda kv: -kv[1])),
         "inputs": {c.name: [names[i] for i in c.columns] for c in grid},
-        "change_s": config.change_s or DEFAULT_CHANGE_S,
+        "change_s": change_s,
     }

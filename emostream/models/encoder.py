@@ -26,7 +26,8 @@ CHANGE_SLACK = 0.25
 class EncodedWindow:
     t_start: float
     t_end: float
-    #: learner input: per-subject z-scores (plus `<name>_raw` values when configured)
+    #: learner input: per-subject z-scores, their changes over `change_s` (`change_<name>`)
+    #: and `<name>_raw` values, as configured
     x: dict[str, float]
     zscores: dict[str, float]
     #: spans completed by the markers of this window
