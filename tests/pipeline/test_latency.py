@@ -29,8 +29,8 @@ def test_a_window_closed_by_a_live_chunk_is_timed_from_its_arrival(live):
     t = 100.0 + np.arange(200) / 4.0
     values = 2.0 + 0.01 * np.sin(t)[:, None]
     waited_s = 0.25
-    arrival = np.full(t.shape, lsl_now_s() - waited_s) if live else None
     before = lsl_now_s()
+    arrival = np.full(t.shape, before - waited_s) if live else None
     results = pipeline.push(Chunk(spec, t, values, arrival))
     assert results
     if not live:
