@@ -6,9 +6,12 @@ EDA 4 Hz and 3-axis ACC 32 Hz outlets, paced at real time) feeds three readers, 
 side as separate processes on the same streams:
 
 - `pylsl`: one thread per stream in `StreamInlet.pull_chunk`, nothing else (the baseline);
-- `pylsl+clock`: the same, plus `time_correction` every 5 s per inlet, as `LslSource` does
-  (liblsl then runs a clock-offset thread per inlet in the background);
-- `source`: emostream's `LslSource` per stream, its events drained on one asyncio loop.
+- `pylsl+clock`: the same, plus `time_correction` every 5 s per inlet (liblsl then runs a
+  clock-offset thread per inlet in the background);
+- `pylsl+host-clock`: `time_correction` every 5 s on one inlet only (all the streams come
+  from one host, so they share one clock);
+- `source`: emostream's `LslSource` per stream, its events drained on one asyncio loop, as a
+  pipeline builds them (one clock measurement per host).
 
 Each reader reports its RSS every 10 s; the script prints each one's growth over the
 measured span (from `--settle` seconds on, least-squares slope in MB per minute) and its
@@ -34,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pylsl
 
-READERS = ("pylsl", "pylsl+clock", "source")
+READERS = ("pylsl", "pylsl+clock", "pylsl+host-clock", "source")
 STREAMS_PER_WEARER = 4
 REPORT_EVERY_S = 10.0
 #: as `LslSource`'s default `clock_refresh_s`
@@ -71,11 +74,12 @@ def read(mode: str, tag: str, n_streams: int, seconds: float) -> None:
 
     def pull(info: pylsl.StreamInfo) -> None:  # until the process exits
         inlet = pylsl.StreamInlet(info, max_buflen=360, recover=True)
+        measures = mode == "pylsl+clock" or (mode == "pylsl+host-clock" and info is infos[0])
         last_clock = -np.inf
         while True:
             _, ts = inlet.pull_chunk(timeout=0.2, max_samples=4096, min_samples=1, as_numpy=True)
             samples[0] += len(ts)
-            if mode == "pylsl+clock" and time.monotonic() - last_clock > CLOCK_REFRESH_S:
+            if measures and time.monotonic() - last_clock > CLOCK_REFRESH_S:
                 inlet.time_correction(timeout=2.0)
                 last_clock = time.monotonic()
 
@@ -89,9 +93,10 @@ def read(mode: str, tag: str, n_streams: int, seconds: float) -> None:
 
 async def _drain_sources(infos, t0: float, seconds: float, samples: list[int], report) -> None:
     from emostream.core.chunk import Chunk
+    from emostream.sources.host_clock import HOST_CLOCKS
     from emostream.sources.lsl import LslQuery, LslSource
 
-    sources = [LslSource(LslQuery(name=info.name())) for info in infos]
+    sources = [LslSource(LslQuery(name=info.name()), host_clocks=HOST_CLOCKS) for info in infos]
 
     async def drain(source: LslSource) -> None:
         async for event in source.events():

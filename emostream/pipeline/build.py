@@ -137,7 +137,9 @@ def _synthetic(
 def _lsl(config: PipelineConfig, index: int, speed: float | None, t0_s: float | None) -> Source:
     """An LSL profile may list several streams; a pipeline source picks one by kind."""
     source, profile = config.sources[index], _profile(config, index)
+    from emostream.sources.host_clock import HOST_CLOCKS
     from emostream.sources.lsl import LslQuery, LslSource
+    from emostream.sync import with_latency
 
     entries = [e for e in profile.streams if not source.kinds or e.kind in source.kinds]
     if len(entries) != 1 and not (source.name or source.source_id):
@@ -152,9 +154,11 @@ def _lsl(config: PipelineConfig, index: int, speed: float | None, t0_s: float | 
         type=(entry.match_type if entry else "") if not source.name else "",
         source_id=source.source_id or (entry.match_source_id if entry else ""),
     )
-    from emostream.sync import with_latency
-
-    inlet = LslSource(query, resolve_timeout_s=source.resolve_timeout_s)
+    inlet = LslSource(
+        query,
+        resolve_timeout_s=source.resolve_timeout_s,
+        host_clocks=HOST_CLOCKS if source.shared_clock else None,
+    )
     return with_latency(inlet, profile.device.latency_s)
 
 

@@ -30,6 +30,9 @@ class SourceConfig:
     name: str = ""
     source_id: str = ""
     resolve_timeout_s: float = 5.0
+    #: lsl: streams from one host share one clock-offset measurement (false: this stream
+    #: measures its own, for machines that share a hostname)
+    shared_clock: bool = True
     #: ble / e4-tcp: device address (MAC, platform id, or host:port)
     address: str = ""
 

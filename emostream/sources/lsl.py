@@ -23,6 +23,7 @@ from emostream.core.spec import StreamSpec
 from emostream.core.timestamps import TimestampGuard, TimestampStats
 from emostream.errors import ResolveError, UsageError
 from emostream.sources.base import Source
+from emostream.sources.host_clock import HostClocks
 from emostream.windowing import GAP_PERIODS
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,9 @@ class LslSource(Source):
     """Subscribes to one LSL outlet.
 
     Timestamps are moved onto the local LSL clock with `time_correction`, refreshed every
-    `clock_refresh_s`; every offset used is yielded as a `ClockOffset` event (the latest
-    `CLOCK_OFFSETS_KEPT` are kept in `clock_offsets`). They then pass a
+    `clock_refresh_s`; with `host_clocks`, the streams from one host share one measurement
+    (see `emostream.sources.host_clock`). Every offset used is yielded as a `ClockOffset`
+    event (the latest `CLOCK_OFFSETS_KEPT` are kept in `clock_offsets`). They then pass a
     `TimestampGuard` (checked against the arrival time): non-finite and jumping timestamps
     are counted and repaired or dropped with a `Gap`, so the stream goes on. Regular streams
     are dejittered by the guard, not by liblsl (whose dejitter returns NaN for good after one
@@ -112,6 +114,7 @@ class LslSource(Source):
         clock_refresh_s: float = 5.0,
         gap_after_s: float | None = None,
         max_jump_s: float = 1.0,
+        host_clocks: HostClocks | None = None,
     ):
         self.query = query
         self._info = resolve(query, resolve_timeout_s)
@@ -124,6 +127,7 @@ class LslSource(Source):
         self._clock_refresh_s = clock_refresh_s
         self._gap_after_s = gap_after_s if gap_after_s is not None else silence_limit_s(self._spec)
         self._gap_step_s = GAP_PERIODS / self._spec.rate_hz if not self._spec.is_irregular else 0.0
+        self.host_clocks = host_clocks
         self.clock_offsets: deque[ClockOffset] = deque(maxlen=CLOCK_OFFSETS_KEPT)
         self.guard = TimestampGuard(
             self._spec.rate_hz, max_jump_s=max_jump_s, dejitter=dejitters(self._spec, gappy)
@@ -139,9 +143,25 @@ class LslSource(Source):
     def spec(self) -> StreamSpec:
         return self._spec
 
-    def _refresh_offset(self) -> ClockOffset:
-        offset = float(self._inlet.time_correction(timeout=2.0))
-        measured = ClockOffset(self._spec.source_id, lsl_now_s(), offset)
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _measure_offset_s(self) -> float:
+        return float(self._inlet.time_correction(timeout=2.0))
+
+    def _refresh_offset(self) -> ClockOffset | None:
+        """The clock offset to use from now on, or None if it is the one in use."""
+        if self.host_clocks is None:
+            offset_s = self._measure_offset_s()
+            measured_at_s = lsl_now_s()
+        else:
+            measured_at_s, offset_s = self.host_clocks.offset(
+                self._info.hostname(), self, self._measure_offset_s, self._clock_refresh_s
+            )
+        if self.clock_offsets and self.clock_offsets[-1].measured_at_s == measured_at_s:
+            return None
+        measured = ClockOffset(self._spec.source_id, measured_at_s, offset_s)
         self.clock_offsets.append(measured)
         return measured
 
@@ -178,7 +198,8 @@ class LslSource(Source):
             try:
                 data, ts = self._pull(self._pull_timeout_s)
                 if ts.size and lsl_now_s() - last_refresh > self._clock_refresh_s:
-                    items.append(self._refresh_offset())
+                    if (measured := self._refresh_offset()) is not None:
+                        items.append(measured)
                     last_refresh = lsl_now_s()
                 items.append((data, ts, lsl_now_s()))
             except Exception as exc:
@@ -195,6 +216,8 @@ class LslSource(Source):
     async def events(self) -> AsyncIterator[SourceEvent]:
         await self.open()
         measured = await asyncio.to_thread(self._refresh_offset)
+        if measured is None:  # events() was called before: the offset in use stands
+            measured = self.clock_offsets[-1]
         yield measured
         offset = measured.offset_s
         last_t: float | None = None
