@@ -128,6 +128,7 @@ class LslSource(Source):
         self._gap_after_s = gap_after_s if gap_after_s is not None else silence_limit_s(self._spec)
         self._gap_step_s = GAP_PERIODS / self._spec.rate_hz if not self._spec.is_irregular else 0.0
         self.host_clocks = host_clocks
+        self._hostname = self._info.hostname()
         self.clock_offsets: deque[ClockOffset] = deque(maxlen=CLOCK_OFFSETS_KEPT)
         self.guard = TimestampGuard(
             self._spec.rate_hz, max_jump_s=max_jump_s, dejitter=dejitters(self._spec, gappy)
@@ -157,7 +158,7 @@ class LslSource(Source):
             measured_at_s = lsl_now_s()
         else:
             measured_at_s, offset_s = self.host_clocks.offset(
-                self._info.hostname(), self, self._measure_offset_s, self._clock_refresh_s
+                self._hostname, self, self._measure_offset_s, self._clock_refresh_s
             )
         if self.clock_offsets and self.clock_offsets[-1].measured_at_s == measured_at_s:
             return None
