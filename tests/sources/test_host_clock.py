@@ -84,7 +84,8 @@ def read_offsets(
     specs: list[StreamSpec], clocks: HostClocks | None, n_offsets: int
 ) -> tuple[list[list[ClockOffset]], Counter]:
     """Read one LslSource per spec from real outlets until each yielded `n_offsets` offsets
-    (refreshed every 0.2 s); also count `time_correction` calls per inlet."""
+    (refreshed every 0.5 s: only a measurer stalled for 1.5 s hands over); also count
+    `time_correction` calls per inlet."""
     calls: Counter = Counter()
     measure = pylsl.StreamInlet.time_correction
 
@@ -94,7 +95,7 @@ def read_offsets(
 
     outlets = StreamOutlets(specs)
     sources = [
-        LslSource(LslQuery(source_id=s.source_id), clock_refresh_s=0.2, host_clocks=clocks)
+        LslSource(LslQuery(source_id=s.source_id), clock_refresh_s=0.5, host_clocks=clocks)
         for s in specs
     ]
     with pytest.MonkeyPatch.context() as patch:
@@ -139,10 +140,10 @@ def read_offsets(
 
 def test_streams_from_one_host_share_one_measuring_inlet(unique_name):
     specs = [_spec(unique_name, kind) for kind in ("ECG", "EDA", "ACC")]
-    offsets, calls = read_offsets(specs, HostClocks(), n_offsets=5)
-    assert len(calls) == 1 and sum(calls.values()) >= 5  # one inlet measured, again and again
+    offsets, calls = read_offsets(specs, HostClocks(), n_offsets=4)
+    assert len(calls) == 1 and sum(calls.values()) >= 4  # one inlet measured, again and again
     measured = [{(o.measured_at_s, o.offset_s) for o in per_source} for per_source in offsets]
-    assert all(len(m) >= 5 for m in measured)
+    assert all(len(m) >= 4 for m in measured)
     assert set.union(*measured) in measured  # the measurer's measurements, shared
     assert {o.source_id for o in offsets[1]} == {specs[1].source_id}
     assert all(math.isfinite(o.offset_s) and abs(o.offset_s) < 0.1 for o in offsets[0])
