@@ -216,9 +216,8 @@ class LslSource(Source):
 
     async def events(self) -> AsyncIterator[SourceEvent]:
         await self.open()
-        measured = await asyncio.to_thread(self._refresh_offset)
-        if measured is None:  # events() was called before: the offset in use stands
-            measured = self.clock_offsets[-1]
+        # None only when events() ran before on this source: the offset in use stands
+        measured = await asyncio.to_thread(self._refresh_offset) or self.clock_offsets[-1]
         yield measured
         offset = measured.offset_s
         last_t: float | None = None
