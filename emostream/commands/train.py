@@ -32,7 +32,11 @@ def add_dataset_args(p: argparse.ArgumentParser) -> None:
     """The dataset, its layout, the pipeline and the subset: shared with `evaluate`."""
     p.add_argument("dataset", type=Path, metavar="DATASET", help="dataset folder")
     p.add_argument("--format", required=True, choices=sorted(DATASETS), help="dataset layout")
-    p.add_argument("--pipeline", default=None, help="pipeline name or file (default: e4-wrist)")
+    p.add_argument(
+        "--pipeline",
+        default=None,
+        help="pipeline name or file (default: e4-wrist; e4-wrist-3class for WESAD's 3 classes)",
+    )
     p.add_argument("--subjects", default="", help="comma-separated subset, e.g. S02,S03")
     p.add_argument(
         "--train-stride",

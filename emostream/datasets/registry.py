@@ -33,6 +33,15 @@ DATASETS.lazy("wesad", "emostream.datasets.wesad")
 SERIAL = ClusterOptions(workers=1)
 #: the bundled pipeline for each dataset when --pipeline is not given
 DEFAULT_PIPELINE = {"stress-predict": "e4-wrist", "wesad": "e4-wrist"}
+#: label sets with a bundled pipeline of their own: inputs chosen under that label set by the
+#: same nested selection (docs/evaluation.md)
+LABEL_SET_PIPELINE = {("wesad", "3class"): "e4-wrist-3class"}
+
+
+def default_pipeline(fmt: str, label_set: str | None = None) -> str:
+    """The bundled pipeline for a dataset layout and label set (its default when None)."""
+    label_set = label_set or DATASETS.get(fmt).DEFAULT_LABEL_SET
+    return LABEL_SET_PIPELINE.get((fmt, label_set), DEFAULT_PIPELINE[fmt])
 
 
 def open_dataset(
@@ -83,7 +92,7 @@ def prepare(
         )
     from emostream.datasets.windows import labelled_windows
 
-    config = load_pipeline(pipeline or DEFAULT_PIPELINE[fmt])
+    config = load_pipeline(pipeline or default_pipeline(fmt, label_set))
     model_config = ModelConfig.from_tables(config.model_tables, dataset.labels, file=config.path)
     model_config = dataclasses.replace(model_config, baseline_phase=dataset.baseline_phase)
     folder = cache_dir or cache.default_dir()

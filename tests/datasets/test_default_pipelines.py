@@ -1,0 +1,42 @@
+"""Each WESAD label set gets its bundled pipeline, and that pipeline's model reads only
+features its extractors produce."""
+
+from __future__ import annotations
+
+import pytest
+
+from emostream.datasets.registry import prepare
+
+from .conftest import write_e4_subject
+
+#: the synthetic E4 export has no HR.csv, so the E4's own heart rate is never computed
+NO_DEVICE_HR = {"hr_device_bpm", "hr_device_sd_bpm"}
+
+
+@pytest.fixture(scope="module")
+def subject_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("wesad")
+    write_e4_subject(root / "data", "S2", seed=5)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("label_set", "pipeline", "not_in_export"),
+    [(None, "e4-wrist-3class", set()), ("binary", "e4-wrist", NO_DEVICE_HR)],
+)
+def test_the_label_set_picks_its_pipeline_and_every_input_is_computed(
+    subject_root, label_set, pipeline, not_in_export
+):
+    config, model_config, (subject,) = prepare(
+        subject_root / "data", "wesad", label_set=label_set, cache_dir=subject_root / "cache"
+    )
+    assert config.meta.name == pipeline
+    computed = {name for window in subject.windows for name in window.values}
+    assert model_config.features and set(model_config.features) - computed == not_in_export
+
+
+def test_an_explicit_pipeline_wins_over_the_label_set(subject_root):
+    config, _, _ = prepare(
+        subject_root / "data", "wesad", pipeline="e4-wrist", cache_dir=subject_root / "cache"
+    )
+    assert config.meta.name == "e4-wrist"
