@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from emostream.cli import main
 from emostream.datasets.registry import prepare
+from emostream.pipeline.build import build_model
+from emostream.pipeline.config import load_pipeline
 
 from .conftest import write_e4_subject
 
@@ -40,3 +43,13 @@ def test_an_explicit_pipeline_wins_over_the_label_set(subject_root):
         subject_root / "data", "wesad", pipeline="e4-wrist", cache_dir=subject_root / "cache"
     )
     assert config.meta.name == "e4-wrist"
+
+
+def test_a_three_class_model_from_train_loads_into_its_pipeline_for_a_live_run(
+    subject_root, tmp_path
+):
+    model_path = tmp_path / "affect.emo"
+    args = ["train", str(subject_root / "data"), "--format", "wesad", "--out", str(model_path)]
+    assert main([*args, "--cache-dir", str(subject_root / "cache")]) == 0
+    model = build_model(load_pipeline("e4-wrist-3class"), model_path)
+    assert model is not None and model.classes == ("baseline", "stress", "amusement")
