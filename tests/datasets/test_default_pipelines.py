@@ -1,5 +1,5 @@
-"""Each WESAD label set gets its bundled pipeline, and that pipeline's model reads only
-features its extractors produce."""
+"""Each WESAD label set gets its bundled pipeline; that pipeline's model reads only features
+its extractors produce, and a model trained with it loads into it for a live run."""
 
 from __future__ import annotations
 
