@@ -13,7 +13,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -521,14 +521,18 @@ class OnlineStateModel(base.Classifier):
         config_hash: str,
         feature_names: list[str] | None = None,
         trust_pickle: bool = False,
+        adopt_classes: bool = False,
     ) -> OnlineStateModel:
         """Load a saved model, refusing one made for another pipeline, label set or features.
 
         The header is checked before the state is decoded; a pickled file is refused unless
-        `trust_pickle`.
+        `trust_pickle`. With `adopt_classes` (the pipeline names no classes of its own), the
+        file's label set replaces the default one, as the dataset's did when it was trained.
         """
         file = read_model_file(path, trust_pickle=trust_pickle)
         header = file.header
+        if adopt_classes:
+            config = _with_classes(config, header.get("classes"))
         model = cls(config, config_hash=config_hash, feature_names=feature_names)
         problems = []
         if header.get("config_hash") != config_hash:
@@ -587,6 +591,19 @@ class OnlineStateModel(base.Classifier):
     def copy(self) -> OnlineStateModel:
         """Independent deep copy (e.g. one general model personalised for many wearers)."""
         return copy.deepcopy(self)
+
+
+def _with_classes(config: ModelConfig, classes: Any) -> ModelConfig:
+    """`config` with the label set `classes` (a model file's), if it is a valid one that the
+    `[labels]` table's map, arousal classes and valences fit; otherwise `config` unchanged,
+    and `load` reports the mismatch."""
+    if not (isinstance(classes, list) and all(isinstance(c, str) for c in classes)):
+        return config
+    try:
+        labels = replace(config.labels, classes=tuple(classes))
+    except ValueError:
+        return config
+    return replace(config, labels=labels)
 
 
 def _trained_on(value: Any, path: str | Path) -> dict[str, Any]:

@@ -186,6 +186,7 @@ def build_model(
             model_config,
             config_hash=config.config_hash,
             trust_pickle=trust_model_file,
+            adopt_classes="classes" not in (config.labels_tables or {}),
         )
         model.new_session()  # a new wearer session: fresh baseline, label queue and budget
         return model

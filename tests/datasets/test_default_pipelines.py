@@ -45,11 +45,21 @@ def test_an_explicit_pipeline_wins_over_the_label_set(subject_root):
     assert config.meta.name == "e4-wrist"
 
 
-def test_a_three_class_model_from_train_loads_into_its_pipeline_for_a_live_run(
-    subject_root, tmp_path
+@pytest.mark.parametrize(
+    ("label_set", "pipeline", "classes"),
+    [
+        (None, "e4-wrist-3class", ("baseline", "stress", "amusement")),
+        ("binary", "e4-wrist", ("non-stress", "stress")),
+    ],
+)
+def test_a_model_from_train_loads_into_its_pipeline_for_a_live_run(
+    subject_root, tmp_path, label_set, pipeline, classes
 ):
+    """e4-wrist-3class names WESAD's three classes; e4-wrist names none, so it takes the
+    model's (its default would be calm/stress)."""
     model_path = tmp_path / "affect.emo"
     args = ["train", str(subject_root / "data"), "--format", "wesad", "--out", str(model_path)]
+    args += ["--label-set", label_set] if label_set else []
     assert main([*args, "--cache-dir", str(subject_root / "cache")]) == 0
-    model = build_model(load_pipeline("e4-wrist-3class"), model_path)
-    assert model is not None and model.classes == ("baseline", "stress", "amusement")
+    model = build_model(load_pipeline(pipeline), model_path)
+    assert model is not None and model.classes == classes

@@ -132,6 +132,27 @@ def test_mismatched_model_is_refused(saved, kwargs, message):
         OnlineStateModel.load(path, config, **args)
 
 
+def test_a_pipeline_that_names_no_classes_takes_the_files_label_set(tmp_path):
+    """`run --model` on a pipeline without `[labels] classes`: the model's own label set
+    (a dataset's, from `train`) is used, and the session continues exactly."""
+    made_with = ModelConfig(labels=LabelConfig(classes=("baseline", "stress")))
+    model, path, rest = trained(made_with, tmp_path)
+    default = ModelConfig()  # a pipeline with no [labels] table: calm, stress
+    with pytest.raises(ModelError, match="label set"):
+        OnlineStateModel.load(path, default, config_hash="abc")
+    loaded = OnlineStateModel.load(path, default, config_hash="abc", adopt_classes=True)
+    assert loaded.classes == ("baseline", "stress")
+    assert_continues_identically(model, loaded, rest)
+
+
+def test_a_label_map_that_does_not_fit_the_files_classes_is_still_refused(saved):
+    _, path, _ = saved
+    labels = LabelConfig(classes=("low", "high"), map={"baseline": "low"})
+    config = dataclasses.replace(CONFIG, labels=labels)
+    with pytest.raises(ModelError, match="label set"):
+        OnlineStateModel.load(path, config, config_hash="abc", adopt_classes=True)
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
