@@ -79,6 +79,18 @@ def test_demo_runs_from_the_unpacked_wheel_in_another_folder(wheel, tmp_path):
     )
     assert where.returncode == 0, where.stderr
     assert Path(where.stdout.strip()) == site / "emostream" / "_bundled" / "pipelines"
+    # a bundled pipeline that extends another finds it beside itself in the wheel
+    variant = subprocess.run(
+        [*PYTHON, "-c", "import emostream.pipeline.config as c; "
+         "p = c.load_pipeline('e4-wrist-3class'); print(p.path, p.window.length_s)"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert variant.returncode == 0, variant.stderr
+    bundled_file = site / "emostream" / "_bundled" / "pipelines" / "e4-wrist-3class.toml"
+    assert variant.stdout.split() == [str(bundled_file), "60.0"]
     # 120 s of data: the demo pipeline's windows are 60 s long, a shorter run has no window
     demo = subprocess.run(
         [*DEMO, "--no-record"],

@@ -138,8 +138,51 @@ def resolve_pipeline_path(name_or_path: str | Path) -> Path:
 
 def load_pipeline(name_or_path: str | Path) -> PipelineConfig:
     path = resolve_pipeline_path(name_or_path)
-    raw = load_toml(path)
-    return parse_pipeline(raw, path)
+    return parse_pipeline(pipeline_tables(load_toml(path), path), path)
+
+
+def pipeline_tables(
+    raw: dict[str, Any], path: Path, _through: tuple[Path, ...] = ()
+) -> dict[str, Any]:
+    """The tables of the pipeline file `path` (read as `raw`). With a top-level `extends`
+    (a `.toml` path relative to the file, or a pipeline's name, looked up as `load_pipeline`
+    does), they are merged over that pipeline's, which must be a whole pipeline itself: tables
+    merge key by key, any other value (a list, an array of tables) replaces the one it
+    extends."""
+    if "extends" not in raw:
+        return raw
+    raw = dict(raw)
+    name = raw.pop("extends")
+    if not isinstance(name, str) or not name:
+        raise ConfigError("must name another pipeline file", file=path, key="extends")
+    if Path(name).suffix == ".toml":
+        base_path = path.parent / name  # relative to this file (or absolute)
+    else:
+        try:
+            base_path = resolve_pipeline_path(name)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), file=path, key="extends") from None
+    if not base_path.is_file():
+        raise ConfigError(f"{base_path}: file not found", file=path, key="extends")
+    through = (*_through, path.resolve())
+    if base_path.resolve() in through:
+        chain = " -> ".join(p.name for p in (*through, base_path))
+        raise ConfigError(f"extends itself: {chain}", file=path, key="extends")
+    base = pipeline_tables(load_toml(base_path), base_path, through)
+    parse_pipeline(base, base_path)  # the base is checked on its own, so its errors name it
+    return merge_tables(base, raw)
+
+
+def merge_tables(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `override`'s values: tables merged key by key, other values replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        below = merged.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            merged[key] = merge_tables(below, value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def parse_pipeline(raw: dict[str, Any], path: Path | None = None) -> PipelineConfig:

@@ -29,6 +29,7 @@ from emostream.errors import ConfigError, UsageError
 from emostream.pipeline.config import (
     PipelineConfig,
     parse_pipeline,
+    pipeline_tables,
     resolve_pipeline_path,
 )
 from emostream.sources.config import SourceConfig
@@ -73,6 +74,7 @@ def load_live(name_or_path: str | Path) -> tuple[PipelineConfig, tuple[LiveWeare
     path = resolve_pipeline_path(name_or_path)
     raw = load_toml(path)
     if "cohort" not in raw:
+        raw = pipeline_tables(raw, path)
         config = parse_pipeline(raw, path)
         if "wearers" not in raw:
             return config, ()
@@ -103,7 +105,7 @@ def load_live(name_or_path: str | Path) -> tuple[PipelineConfig, tuple[LiveWeare
             file=path,
             key="cohort.pipeline",
         )
-    pipeline_raw = load_toml(pipeline_path)
+    pipeline_raw = pipeline_tables(load_toml(pipeline_path), pipeline_path)
     if "wearers" in pipeline_raw:
         raise ConfigError(
             f"{pipeline_path} has its own [[wearers]]; keep them in one file",
