@@ -54,48 +54,65 @@ def rr_artifacts(rri_ms: np.ndarray, alpha: float = 5.2, median_order: int = 11)
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _SpectrumBasis:
+    """What an n-sample RR series' periodogram needs besides the series (kept per length: a
+    few kB each, where a precomputed DFT matrix would take 2 MB for a 5 min window)."""
+
+    taper: np.ndarray  # Hann
+    centred: np.ndarray  # sample numbers minus their mean, for the linear detrend
+    centred_ss: float
+    scale: float  # |DFT|² -> ms² per bin: one-sided PSD times the bin width
+    lf_bins: slice
+    hf_bins: slice
+
+
 @functools.lru_cache(maxsize=256)
-def _band_projection(n: int) -> tuple[np.ndarray, slice, slice]:
-    """For an n-sample RR series at RESAMPLE_HZ: a real matrix that maps the series to the
-    cosine and sine parts of its linearly detrended, Hann-tapered DFT at the LF and HF bins,
-    scaled so that the sum of their squares over a band is its power in ms² (one-sided PSD
-    times the bin width); and the LF and HF rows. Equals `np.fft.rfft` at those bins."""
+def _spectrum_basis(n: int) -> _SpectrumBasis:
     taper = np.hanning(n)
-    f = np.fft.rfftfreq(n, 1.0 / RESAMPLE_HZ)
-    lo, hi = np.searchsorted(f, (LF_BAND_HZ[0], HF_BAND_HZ[1]), side="left")
-    lo = max(int(lo), 1)  # bin 0 (DC) is never in a band
-    k = np.arange(lo, int(hi))
-    phase = 2.0 * np.pi * np.outer(k, np.arange(n)) / n
-    scale = np.sqrt(2.0 / (RESAMPLE_HZ * np.dot(taper, taper)) * (f[1] - f[0]))
-    dft = np.vstack((np.cos(phase), np.sin(phase))) * (taper * scale)
-    trend, _ = np.linalg.qr(np.column_stack((np.ones(n), np.arange(n, dtype=float))))
-    matrix = dft - (dft @ trend) @ trend.T  # detrending folded in
-    split = int(np.searchsorted(f[k], LF_BAND_HZ[1], side="left"))
-    return np.ascontiguousarray(matrix), slice(0, split), slice(split, k.size)
+    centred = np.arange(n) - (n - 1) / 2.0
+    # each band: the bins from its lower edge up to (not including) its upper one; never DC
+    edges = (LF_BAND_HZ[0], HF_BAND_HZ[0], HF_BAND_HZ[1])
+    lf_lo, hf_lo, hf_hi = (
+        int(i) for i in np.searchsorted(np.fft.rfftfreq(n, 1.0 / RESAMPLE_HZ), edges)
+    )
+    return _SpectrumBasis(
+        taper=taper,
+        centred=centred,
+        centred_ss=float(centred @ centred),
+        scale=2.0 / (RESAMPLE_HZ * float(taper @ taper)) * (RESAMPLE_HZ / n),
+        lf_bins=slice(max(lf_lo, 1), hf_lo),
+        hf_bins=slice(hf_lo, hf_hi),
+    )
 
 
 def band_powers_ms2(beat_ts: np.ndarray, rri_ms: np.ndarray, length_s: float) -> dict[str, float]:
     """LF and HF power (ms²) of the RR series: natural cubic-spline resampling at 4 Hz (linear
     resampling would damp HF by about a quarter), linear detrend, one Hann-windowed periodogram
-    over the window. Only bands the window is long enough for."""
+    over the window (`scipy.signal.periodogram(series, 4, np.hanning(n), detrend="linear")`
+    summed over each band's bins). Only bands the window is long enough for."""
     out: dict[str, float] = {}
     if length_s < HF_MIN_S or rri_ms.size < 8:
         return out
     t = np.arange(beat_ts[0], beat_ts[-1], 1.0 / RESAMPLE_HZ)
     if t.size < 16:
         return out
-    matrix, lf_bins, hf_bins = _band_projection(t.size)
-    parts = matrix @ kernels.natural_cubic_spline(beat_ts, rri_ms, t)
-    parts *= parts
-    power = parts[: parts.size // 2] + parts[parts.size // 2 :]
-    hf = float(power[hf_bins].sum())
+    basis = _spectrum_basis(t.size)
+    series = kernels.natural_cubic_spline(beat_ts, rri_ms, t)
+    slope = float(basis.centred @ series) / basis.centred_ss
+    spectrum = np.fft.rfft((series - series.mean() - slope * basis.centred) * basis.taper)
+    hf = _band_power(spectrum[basis.hf_bins], basis.scale)
     out["hrv_hf_ms2"] = hf
     if length_s >= LF_MIN_S:
-        lf = float(power[lf_bins].sum())
+        lf = _band_power(spectrum[basis.lf_bins], basis.scale)
         out["hrv_lf_ms2"] = lf
         if hf > 0:
             out["hrv_lf_hf"] = lf / hf
     return out
+
+
+def _band_power(bins: np.ndarray, scale: float) -> float:
+    return float(bins.real @ bins.real + bins.imag @ bins.imag) * scale
 
 
 def hrv_features(

@@ -170,3 +170,36 @@ def test_band_powers_recover_known_oscillations(length_s):
     assert got["hrv_hf_ms2"] == pytest.approx(1250.0, rel=0.03)
     assert got["hrv_lf_ms2"] == pytest.approx(450.0, rel=0.03)
     assert got["hrv_lf_hf"] == pytest.approx(450.0 / 1250.0, rel=0.05)
+
+
+@pytest.mark.parametrize("length_s", [60.0, 120.0, 300.0])
+def test_band_powers_equal_scipy_periodogram_on_real_beats(shared_data, length_s):
+    """The same spline-resampled RR series of drive05's beats, every window of the first
+    10 min: LF and HF power equal `scipy.signal.periodogram` (linear detrend, Hann taper)
+    summed over each band's bins."""
+    from scipy.signal import periodogram
+
+    from emostream.features import kernels
+    from emostream.features.hrv import HF_BAND_HZ, LF_BAND_HZ, LF_MIN_S, RESAMPLE_HZ
+
+    ecg, fs = drive05_ecg(shared_data, 600.0)
+    beats = detect_beats("ECG", np.arange(ecg.size) / fs, ecg, fs)
+    rri = np.diff(beats) * 1000.0
+    beats = beats[1:]
+    lengths = set()
+    for t_end in np.arange(length_s, 600.0, 7.0):
+        inside = (beats > t_end - length_s) & (beats <= t_end)
+        ts, rr = beats[inside], rri[inside]
+        got = band_powers_ms2(ts, rr, length_s)
+        t = np.arange(ts[0], ts[-1], 1.0 / RESAMPLE_HZ)
+        series = kernels.natural_cubic_spline(ts, rr, t)
+        f, psd = periodogram(series, RESAMPLE_HZ, window=np.hanning(t.size), detrend="linear")
+        bands = {"hrv_hf_ms2": HF_BAND_HZ} | (
+            {"hrv_lf_ms2": LF_BAND_HZ} if length_s >= LF_MIN_S else {}
+        )
+        assert got.keys() - {"hrv_lf_hf"} == bands.keys()
+        for column, (lo_hz, hi_hz) in bands.items():
+            want = psd[(f >= lo_hz) & (f < hi_hz)].sum() * (f[1] - f[0])
+            assert got[column] == pytest.approx(want, rel=1e-9)
+        lengths.add(t.size)
+    assert len(lengths) > 3  # series of many lengths, odd and even ones among them
