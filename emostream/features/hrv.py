@@ -56,8 +56,8 @@ def rr_artifacts(rri_ms: np.ndarray, alpha: float = 5.2, median_order: int = 11)
 
 @dataclass(frozen=True, slots=True)
 class _SpectrumBasis:
-    """What an n-sample RR series' periodogram needs besides the series (kept per length: a
-    few kB each, where a precomputed DFT matrix would take 2 MB for a 5 min window)."""
+    """What the periodogram of an n-sample RR series needs besides the series: 16·n bytes,
+    kept per length."""
 
     taper: np.ndarray  # Hann
     centred: np.ndarray  # sample numbers minus their mean, for the linear detrend
