@@ -70,36 +70,27 @@ def test_demo_runs_from_the_unpacked_wheel_in_another_folder(wheel, tmp_path):
     deps = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
     path = os.pathsep.join([str(site), *deps])
     env = {**os.environ, "PYTHONPATH": path, "COLUMNS": "1000"}
-    where = subprocess.run(
-        [*PYTHON, "-c", "import emostream.bundled as b; print(b.bundled_dir('pipelines'))"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+
+    def run(*argv: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+        )
+
+    where = run(*PYTHON, "-c", "import emostream.bundled as b; print(b.bundled_dir('pipelines'))")
     assert where.returncode == 0, where.stderr
-    assert Path(where.stdout.strip()) == site / "emostream" / "_bundled" / "pipelines"
+    bundled = site / "emostream" / "_bundled" / "pipelines"
+    assert Path(where.stdout.strip()) == bundled
     # a bundled pipeline that extends another finds it beside itself in the wheel
-    variant = subprocess.run(
-        [*PYTHON, "-c", "import emostream.pipeline.config as c; "
-         "p = c.load_pipeline('e4-wrist-3class'); print(p.path, p.window.length_s)"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
-    assert variant.returncode == 0, variant.stderr
-    bundled_file = site / "emostream" / "_bundled" / "pipelines" / "e4-wrist-3class.toml"
-    assert variant.stdout.split() == [str(bundled_file), "60.0"]
-    # 120 s of data: the demo pipeline's windows are 60 s long, a shorter run has no window
-    demo = subprocess.run(
-        [*DEMO, "--no-record"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
+    variant = run(
+        *PYTHON,
+        "-c",
+        "import emostream.pipeline.config as c; "
+        "p = c.load_pipeline('e4-wrist-3class'); print(p.path, p.window.length_s)",
     )
+    assert variant.returncode == 0, variant.stderr
+    assert variant.stdout.split() == [str(bundled / "e4-wrist-3class.toml"), "60.0"]
+    # 120 s of data: the demo pipeline's windows are 60 s long, a shorter run has no window
+    demo = run(*DEMO, "--no-record", timeout=240)
     assert demo.returncode == 0, demo.stderr
     assert f"({site}/emostream/_bundled/pipelines/demo.toml)" in demo.stdout
     assert re.search(r"dashboard: http://127\.0\.0\.1:\d+/#token=", demo.stdout)  # on by default

@@ -202,4 +202,4 @@ def test_band_powers_equal_scipy_periodogram_on_real_beats(shared_data, length_s
             want = psd[(f >= lo_hz) & (f < hi_hz)].sum() * (f[1] - f[0])
             assert got[column] == pytest.approx(want, rel=1e-9)
         lengths.add(t.size)
-    assert len(lengths) > 3  # series of many lengths, odd and even ones among them
+    assert len(lengths) > 3 and {n % 2 for n in lengths} == {0, 1}  # odd and even lengths
