@@ -24,10 +24,14 @@ if TYPE_CHECKING:
 
 @dataclass
 class SessionResult:
+    """One wearer's session: its info, the rows kept, its pipeline, wearer and sinks. The
+    rows stay out of its repr, which asyncio computes as a run ends (Python 3.11's
+    `signal.getsignal` formats the main task, result included)."""
+
     info: SessionInfo
-    feature_rows: list[dict[str, Any]] = field(default_factory=list)
-    prediction_rows: list[dict[str, Any]] = field(default_factory=list)
-    markers_out: list[tuple[float, str]] = field(default_factory=list)
+    feature_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    prediction_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    markers_out: list[tuple[float, str]] = field(default_factory=list, repr=False)
     pipeline: WearerPipeline | None = None
     wearer: Wearer | None = None
     sinks: list[Sink] = field(default_factory=list)
