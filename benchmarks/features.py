@@ -73,7 +73,9 @@ def run_ours(
         ]
     chunks.sort(key=lambda item: item[0])
     specs = {k: s for k, (s, _, _) in streams.items()}
-    engine = FeatureEngine(parse_feature_tables(features, None), specs)
+    engine = FeatureEngine(
+        parse_feature_tables(features, None), specs, history_s=LENGTH_S + 2 * HOP_S
+    )
     windower = Windower(WindowConfig(LENGTH_S, HOP_S))
     n, in_engine = 0, 0.0
     clock = time.perf_counter

@@ -87,7 +87,9 @@ def chunked(streams: dict[str, tuple[StreamSpec, np.ndarray, np.ndarray]]) -> li
 def run(streams: dict, features: dict, hop_s: float) -> tuple[float, int, dict[str, float]]:
     """Seconds to window and extract everything, windows made, and the last window's row."""
     engine = FeatureEngine(
-        parse_feature_tables(features, None), {k: s for k, (s, _, _) in streams.items()}
+        parse_feature_tables(features, None),
+        {k: s for k, (s, _, _) in streams.items()},
+        history_s=LENGTH_S + 2 * hop_s,
     )
     windower = Windower(WindowConfig(LENGTH_S, hop_s))
     chunks = chunked(streams)

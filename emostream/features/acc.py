@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emostream.core.spec import StreamSpec
-from emostream.features.base import Extractor, ExtractorOutput
+from emostream.features.base import MAX_HISTORY_S, Extractor, ExtractorOutput
 from emostream.features.common import CommonParams, in_window
 from emostream.features.dsp import history
 from emostream.features.moments import SlidingMoments
@@ -84,12 +84,12 @@ class AccExtractor(Extractor):
     kinds = ("ACC",)
     Params = AccParams
 
-    def __init__(self, spec: StreamSpec, params: AccParams):
-        super().__init__(spec, params)
+    def __init__(self, spec: StreamSpec, params: AccParams, history_s: float = MAX_HISTORY_S):
+        super().__init__(spec, params, history_s)
         self.reset()
 
     def reset(self) -> None:
-        self._rows = history(self.spec.rate_hz, 4)  # x, y, z, |a|
+        self._rows = history(self.spec.rate_hz, 4, self.history_s)  # x, y, z, |a|
         self._moments = SlidingMoments(4)
         #: (t_start, t_end] of the rows the moments hold; None: rebuild at the next window
         self._span: tuple[float, float] | None = None

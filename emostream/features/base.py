@@ -8,6 +8,7 @@ extractor: streamed in any chunking, `compute()` equals the pure function on the
 from __future__ import annotations
 
 import abc
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -15,6 +16,9 @@ import numpy as np
 
 from emostream.core.spec import StreamSpec
 from emostream.windowing import Window
+
+#: the longest history an extractor keeps unless told (the engine sizes it to the window)
+MAX_HISTORY_S = 600.0
 
 
 @dataclass(slots=True)
@@ -62,9 +66,12 @@ class Extractor(abc.ABC):
     kinds: ClassVar[tuple[str, ...]]
     Params: ClassVar[type[Any]]
 
-    def __init__(self, spec: StreamSpec, params: Any):
+    def __init__(self, spec: StreamSpec, params: Any, history_s: float = MAX_HISTORY_S):
         self.spec = spec
         self.params = params
+        #: seconds of its stream it keeps (a pipeline passes its window and two hops), or
+        #: more where a feature looks further back
+        self.history_s = history_s
 
     @abc.abstractmethod
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
@@ -76,3 +83,13 @@ class Extractor(abc.ABC):
 
     def reset(self) -> None:  # noqa: B027
         """Forget all state (start of a new session)."""
+
+
+def make_extractor(
+    cls: type[Extractor], spec: StreamSpec, params: Any, history_s: float
+) -> Extractor:
+    """An extractor of `cls` keeping `history_s` of its stream, when its constructor takes
+    `history_s` (one that does not keeps MAX_HISTORY_S)."""
+    if "history_s" in inspect.signature(cls).parameters:
+        return cls(spec, params, history_s=history_s)
+    return cls(spec, params)

@@ -9,9 +9,8 @@ import numpy as np
 from emostream.core.ring import RingBuffer
 from emostream.errors import StreamError
 from emostream.features import iir, kernels
+from emostream.features.base import MAX_HISTORY_S
 
-#: longest window an extractor keeps history for; windows beyond this lose their oldest part
-MAX_HISTORY_S = 600.0
 #: impulse-response length checked before running sections as one transfer function
 IMPULSE_CHECK_N = 8192
 
@@ -86,7 +85,9 @@ def hold_nonfinite(x: np.ndarray, last: float) -> tuple[np.ndarray, float]:
     return x, float(x[-1]) if x.size else last
 
 
-def history(rate_hz: float, n_channels: int, events_per_s: float = 4.0) -> RingBuffer:
-    """A ring buffer holding MAX_HISTORY_S of a stream (or of irregular events)."""
+def history(
+    rate_hz: float, n_channels: int, span_s: float = MAX_HISTORY_S, events_per_s: float = 4.0
+) -> RingBuffer:
+    """A ring buffer holding `span_s` of a stream (or of irregular events)."""
     per_s = rate_hz if rate_hz > 0 else events_per_s
-    return RingBuffer(int(MAX_HISTORY_S * per_s * 1.1) + 64, n_channels)
+    return RingBuffer(int(span_s * per_s * 1.1) + 64, n_channels)

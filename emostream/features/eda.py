@@ -21,9 +21,9 @@ import numpy as np
 from emostream.config import check_range
 from emostream.core.spec import StreamSpec
 from emostream.features import kernels
-from emostream.features.base import Extractor, ExtractorOutput
+from emostream.features.base import MAX_HISTORY_S, Extractor, ExtractorOutput
 from emostream.features.common import CommonParams, in_window, slope_per_min
-from emostream.features.dsp import MAX_HISTORY_S, SosFilter, butter_sos, history, hold_nonfinite
+from emostream.features.dsp import SosFilter, butter_sos, history, hold_nonfinite
 from emostream.features.registry import register
 from emostream.windowing import Window
 
@@ -181,8 +181,8 @@ class EdaExtractor(Extractor):
     kinds = ("EDA",)
     Params = EdaParams
 
-    def __init__(self, spec: StreamSpec, params: EdaParams):
-        super().__init__(spec, params)
+    def __init__(self, spec: StreamSpec, params: EdaParams, history_s: float = MAX_HISTORY_S):
+        super().__init__(spec, params, history_s)
         self.reset()
 
     def reset(self) -> None:
@@ -194,7 +194,8 @@ class EdaExtractor(Extractor):
         )
         self._highpass = SosFilter(butter_sos(2, PHASIC_HIGHPASS_HZ, fs, "highpass"))
         self._last = np.nan
-        self._samples = history(fs, 3)  # raw, tonic, phasic
+        # raw, tonic, phasic: the window, or the SCR reference's look-back when longer
+        self._samples = history(fs, 3, max(self.history_s, self.params.scr_reference_s))
         self._scr_reference_us = 0.0
 
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
@@ -205,7 +206,7 @@ class EdaExtractor(Extractor):
         self._samples.write(timestamps, np.column_stack((raw, clean - phasic, phasic)))
 
     def compute(self, window: Window, key: str) -> ExtractorOutput:
-        # the look-back, window included, clipped to the history held (MAX_HISTORY_S)
+        # the look-back, window included
         back_s = min(window.t_start, window.t_end - self.params.scr_reference_s)
         ts, d = self._samples.view_between(back_s, window.t_end)  # not copied
         # the look-back's phasic signal, at no more than REFERENCE_RATE_HZ (it is low-passed)

@@ -27,7 +27,7 @@ import scipy.fft as sfft
 from scipy import signal
 
 from emostream.core.spec import StreamSpec
-from emostream.features.base import Extractor, ExtractorOutput
+from emostream.features.base import MAX_HISTORY_S, Extractor, ExtractorOutput
 from emostream.features.common import CommonParams, in_window
 from emostream.features.dsp import history
 from emostream.features.registry import register
@@ -194,12 +194,12 @@ class EegExtractor(Extractor):
     kinds = ("EEG",)
     Params = EegParams
 
-    def __init__(self, spec: StreamSpec, params: EegParams):
-        super().__init__(spec, params)
+    def __init__(self, spec: StreamSpec, params: EegParams, history_s: float = MAX_HISTORY_S):
+        super().__init__(spec, params, history_s)
         self.reset()
 
     def reset(self) -> None:
-        self._samples = history(self.spec.rate_hz, self.spec.n_channels)
+        self._samples = history(self.spec.rate_hz, self.spec.n_channels, self.history_s)
         #: by absolute index of the first sample: segment band powers, epoch clean channels
         self._powers: dict[int, np.ndarray] = {}
         self._clean: dict[int, int] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emostream.core.spec import StreamSpec
-from emostream.features.base import Extractor, FeatureVector
+from emostream.features.base import MAX_HISTORY_S, Extractor, FeatureVector, make_extractor
 from emostream.features.registry import EXTRACTORS
 from emostream.windowing import Window
 
@@ -33,7 +33,14 @@ class FeatureEngine:
     every label marker once.
     """
 
-    def __init__(self, params: dict[str, Any], specs: dict[str, StreamSpec]):
+    def __init__(
+        self,
+        params: dict[str, Any],
+        specs: dict[str, StreamSpec],
+        history_s: float = MAX_HISTORY_S,
+    ):
+        """`history_s`: seconds of its stream each extractor keeps, at least a window and the
+        hop before it."""
         self.bound: list[tuple[str, str, Extractor]] = []
         self.unbound: dict[str, str] = {}
         for name, p in params.items():
@@ -43,7 +50,7 @@ class FeatureEngine:
                 want = p.stream or " or ".join(cls.kinds)
                 self.unbound[name] = f"no input stream ({want})"
             else:
-                self.bound.append((name, key, cls(specs[key], p)))
+                self.bound.append((name, key, make_extractor(cls, specs[key], p, history_s)))
 
     def process(self, window: Window) -> FeatureVector:
         fv = FeatureVector(

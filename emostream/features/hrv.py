@@ -14,7 +14,7 @@ import numpy as np
 
 from emostream.core.spec import StreamSpec
 from emostream.features import kernels
-from emostream.features.base import Extractor, ExtractorOutput
+from emostream.features.base import MAX_HISTORY_S, Extractor, ExtractorOutput
 from emostream.features.beats import BeatDetector, detector_for
 from emostream.features.common import CommonParams, in_window
 from emostream.features.dsp import history
@@ -175,8 +175,8 @@ class HrvExtractor(Extractor):
     kinds = ("ECG", "PPG", "RR")
     Params = HrvParams
 
-    def __init__(self, spec: StreamSpec, params: HrvParams):
-        super().__init__(spec, params)
+    def __init__(self, spec: StreamSpec, params: HrvParams, history_s: float = MAX_HISTORY_S):
+        super().__init__(spec, params, history_s)
         self.signal_name = spec.kind.lower()
         kernels.warm_up()
         self.reset()
@@ -186,7 +186,7 @@ class HrvExtractor(Extractor):
         if self.spec.kind != "RR":
             self._detector = detector_for(self.spec.kind, self.spec.rate_hz)
         # columns: rri_ms, template correlation
-        self._beats = history(0.0, 2)
+        self._beats = history(0.0, 2, self.history_s)
         self._last_beat = np.nan
 
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:

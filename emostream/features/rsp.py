@@ -13,7 +13,7 @@ import numpy as np
 from scipy import signal
 
 from emostream.core.spec import StreamSpec
-from emostream.features.base import Extractor, ExtractorOutput
+from emostream.features.base import MAX_HISTORY_S, Extractor, ExtractorOutput
 from emostream.features.common import CommonParams, in_window
 from emostream.features.dsp import SosFilter, butter_sos, history, hold_nonfinite
 from emostream.features.registry import register
@@ -80,14 +80,14 @@ class RspExtractor(Extractor):
     kinds = ("RSP",)
     Params = RspParams
 
-    def __init__(self, spec: StreamSpec, params: RspParams):
-        super().__init__(spec, params)
+    def __init__(self, spec: StreamSpec, params: RspParams, history_s: float = MAX_HISTORY_S):
+        super().__init__(spec, params, history_s)
         self.reset()
 
     def reset(self) -> None:
         self._filter = SosFilter(butter_sos(2, BAND_HZ, self.spec.rate_hz, "bandpass"))
         self._last = np.nan
-        self._samples = history(self.spec.rate_hz, 1)
+        self._samples = history(self.spec.rate_hz, 1, self.history_s)
 
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
         x, self._last = hold_nonfinite(data[:, 0].astype(float), self._last)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emostream.core.spec import StreamSpec
-from emostream.features.base import Extractor, ExtractorOutput
+from emostream.features.base import MAX_HISTORY_S, Extractor, ExtractorOutput
 from emostream.features.common import CommonParams, in_window, slope_per_min
 from emostream.features.dsp import history
 from emostream.features.registry import register
@@ -55,12 +55,12 @@ class TempExtractor(Extractor):
     kinds = ("TEMP",)
     Params = TempParams
 
-    def __init__(self, spec: StreamSpec, params: TempParams):
-        super().__init__(spec, params)
+    def __init__(self, spec: StreamSpec, params: TempParams, history_s: float = MAX_HISTORY_S):
+        super().__init__(spec, params, history_s)
         self.reset()
 
     def reset(self) -> None:
-        self._samples = history(self.spec.rate_hz, 1)
+        self._samples = history(self.spec.rate_hz, 1, self.history_s)
 
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:
         self._samples.write(timestamps, data[:, :1])

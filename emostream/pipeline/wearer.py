@@ -62,7 +62,10 @@ class WearerPipeline:
             self._keys[spec.source_id] = key
             if not spec.is_event_markers:
                 windowed[key] = spec
-        self.engine = FeatureEngine(feature_params, windowed)
+        # each extractor keeps a window and the hop before it (ACC slides its sums from there)
+        self.engine = FeatureEngine(
+            feature_params, windowed, history_s=window.length_s + 2 * window.hop_s
+        )
         self.staleness = StalenessTracker()
         self.model = model
         self.sinks = list(sinks)

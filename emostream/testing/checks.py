@@ -14,7 +14,9 @@ input of the extractor's first stream kind rendered from the synthetic wearer (o
 - it is deterministic: two fresh instances give the same outputs;
 - streamed in small chunks it gives what it gives when each window's samples come at once;
 - a gap in the input (samples missing for a while) never raises;
-- `reset()` forgets everything.
+- `reset()` forgets everything;
+- told to keep only a window and two hops of its stream (`history_s`, as a pipeline tells
+  it, when its constructor takes it), it gives what it gives keeping ten minutes.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from emostream.core.spec import KNOWN_KINDS, StreamSpec
-from emostream.features.base import Extractor, ExtractorOutput
+from emostream.features.base import Extractor, ExtractorOutput, make_extractor
 from emostream.synth.physiology import EEG_CHANNELS
 from emostream.synth.streams import renderer_for
 from emostream.testing.wearer import WearerSignals
@@ -163,6 +165,10 @@ def check_extractor(
     chunked = run_windows(fresh(), stream, chunk=7)
     _check_same(name, "streamed in 7-sample chunks and in one piece per window", reference, chunked)
     _check_causal(name, fresh, stream)
+    short = run_windows(make_extractor(cls, stream[0], params, LENGTH_S + 2 * HOP_S), stream)
+    _check_same(
+        name, "keeping a window and two hops (history_s) and keeping more", reference, short
+    )
     used = fresh()
     run_windows(used, stream)
     used.reset()

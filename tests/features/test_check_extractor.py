@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from emostream.core.spec import StreamSpec
-from emostream.features.base import Extractor, ExtractorOutput
+from emostream.features.base import MAX_HISTORY_S, Extractor, ExtractorOutput
 from emostream.features.common import CommonParams
 from emostream.features.dsp import history
 from emostream.features.registry import EXTRACTORS
@@ -91,10 +91,30 @@ class ForgetsNothing(MeanTemp):
             super().reset()
 
 
+class MeanTempKeepingItsWindow(MeanTemp):
+    """MeanTemp keeping only what the pipeline says its windows need."""
+
+    def __init__(self, spec: StreamSpec, params: MeanParams, history_s: float = MAX_HISTORY_S):
+        Extractor.__init__(self, spec, params, history_s)
+        self.reset()
+
+    def reset(self) -> None:
+        self._samples = history(self.spec.rate_hz, 1, self.history_s)
+
+
+class MeanSinceStart(MeanTempKeepingItsWindow):
+    """Keeps only a window and two hops, yet averages everything since the first sample."""
+
+    def window_values(self, window: Window) -> np.ndarray:
+        _, data = self._samples.between(-np.inf, window.t_end)
+        return data[:, 0]
+
+
 def test_a_correct_extractor_passes():
     check_extractor(MeanTemp)
     spec = StreamSpec("TEMP", "t", ("TEMP",), ("celsius",), 4.0, "t:temp")
     check_extractor(MeanTemp(spec, MeanParams(min_quality=0.3)))
+    check_extractor(MeanTempKeepingItsWindow)
 
 
 @pytest.mark.parametrize(
@@ -106,6 +126,7 @@ def test_a_correct_extractor_passes():
         (NotDeterministic, "not deterministic"),
         (RaisesOnGaps, "gap in the input raised"),
         (ForgetsNothing, "after reset()"),
+        (MeanSinceStart, "keeping a window and two hops"),
     ],
 )
 def test_each_check_catches_what_it_promises(broken, message):

@@ -53,3 +53,35 @@ def test_explicit_stream_binding():
     specs = {"ppg": spec("PPG", 64.0), "rr": spec("RR", 0.0, "ms")}
     engine = FeatureEngine(params, specs)
     assert [(name, key) for name, key, _ in engine.bound] == [("hrv", "rr")]
+
+
+def test_a_pipelines_extractors_keep_a_window_and_two_hops():
+    from emostream.features.eda import EdaParams
+    from emostream.features.temp import TempParams
+    from emostream.pipeline.wearer import WearerPipeline
+
+    specs = [spec("TEMP", 4.0, "celsius"), spec("EDA", 4.0, "microsiemens")]
+    pipeline = WearerPipeline(
+        WindowConfig(60, 1), specs, {"temp": TempParams(), "eda": EdaParams(scr_reference_s=300)}
+    )
+    (_, _, temp), (_, _, eda) = pipeline.engine.bound
+    assert temp.history_s == 62.0
+    assert temp._samples.capacity < 62 * 4 * 1.2 + 64  # not ten minutes
+    assert eda._samples.capacity >= 300 * 4  # its SCR reference looks back 300 s
+
+
+def test_a_window_longer_than_ten_minutes_sees_all_its_samples():
+    from emostream.core.chunk import Chunk
+    from emostream.features.temp import TempParams
+    from emostream.pipeline.wearer import WearerPipeline
+
+    fs = 4.0
+    ts = np.arange(0, 1000, 1 / fs)
+    temp_c = 30.0 + ts / 500.0  # a steady rise: the mean tells which samples were seen
+    temp = spec("TEMP", fs, "celsius")
+    pipeline = WearerPipeline(WindowConfig(900, 50), [temp], {"temp": TempParams()})
+    windows = pipeline.push(Chunk.from_arrays(temp, ts, temp_c[:, None]))
+    last = windows[-1].features
+    inside = (ts > last.t_start) & (ts <= last.t_end)
+    assert last.t_end - last.t_start == 900.0
+    assert last.values["temp_c"] == pytest.approx(temp_c[inside].mean(), rel=1e-9)
