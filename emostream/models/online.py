@@ -428,6 +428,7 @@ class OnlineStateModel(base.Classifier):
         return {
             "feature_names": list(names),
             "classes": list(self.classes),
+            "label_map": dict(self.config.labels.map),
             "learner": self.config.learner,
             "config_hash": self.config_hash,
             "trained_on": self.trained_on,
@@ -528,11 +529,15 @@ class OnlineStateModel(base.Classifier):
         The header is checked before the state is decoded; a pickled file is refused unless
         `trust_pickle`. With `adopt_classes` (the pipeline names no classes of its own), the
         file's label set replaces the default one, as the dataset's did when it was trained.
+        When the label sets agree, the file's label map (how the training data's segment
+        names became classes) fills in the names the pipeline's own map leaves out.
         """
         file = read_model_file(path, trust_pickle=trust_pickle)
         header = file.header
         if adopt_classes:
             config = _with_classes(config, header.get("classes"))
+        if header.get("classes") == list(config.labels.classes):
+            config = _with_label_map(config, header.get("label_map", {}), path)
         model = cls(config, config_hash=config_hash, feature_names=feature_names)
         problems = []
         if header.get("config_hash") != config_hash:
@@ -603,6 +608,21 @@ def _with_classes(config: ModelConfig, classes: Any) -> ModelConfig:
         labels = replace(config.labels, classes=tuple(classes))
     except ValueError:
         return config
+    return replace(config, labels=labels)
+
+
+def _with_label_map(config: ModelConfig, value: Any, path: str | Path) -> ModelConfig:
+    """`config` whose map also holds the file's `label_map` entries (segment or state name ->
+    class, "" for unlabelled) for the names it does not map itself."""
+    if not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+        raise ModelError(f"{path}: model file header is corrupt ('label_map' is malformed)")
+    merged = {**value, **config.labels.map}
+    if merged == config.labels.map:
+        return config
+    try:
+        labels = replace(config.labels, map=merged)
+    except ValueError as exc:
+        raise ModelError(f"{path}: model file header is corrupt ('label_map': {exc})") from None
     return replace(config, labels=labels)
 
 

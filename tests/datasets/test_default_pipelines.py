@@ -63,3 +63,10 @@ def test_a_model_from_train_loads_into_its_pipeline_for_a_live_run(
     assert main([*args, "--cache-dir", str(subject_root / "cache")]) == 0
     model = build_model(load_pipeline(pipeline), model_path)
     assert model is not None and model.classes == classes
+    # and the dataset's segment names still label windows live (WESAD binary: amusement is
+    # non-stress; meditation is unlabelled in every label set)
+    labels = model.config.labels
+    assert [labels.class_of(name) for name in classes] == list(classes)
+    assert labels.class_of("meditation") is None
+    if label_set == "binary":
+        assert labels.class_of("amusement") == labels.class_of("baseline") == "non-stress"

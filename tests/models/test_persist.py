@@ -153,6 +153,40 @@ def test_a_label_map_that_does_not_fit_the_files_classes_is_still_refused(saved)
         OnlineStateModel.load(path, config, config_hash="abc", adopt_classes=True)
 
 
+def test_the_files_label_map_fills_in_the_names_the_pipeline_leaves_out(tmp_path):
+    """A model trained where `baseline` and `recovery` segments meant calm keeps learning
+    from them in a pipeline whose `[labels]` table maps neither (a dataset's map, from
+    `train`, in a bundled pipeline), exactly as it did before it was saved."""
+    config = dataclasses.replace(CONFIG, drift=DriftConfig(enabled=False))
+    model, path, rest = trained(config, tmp_path)
+    no_map = dataclasses.replace(config, labels=LabelConfig(classes=("calm", "stress")))
+    loaded = OnlineStateModel.load(path, no_map, config_hash="abc", adopt_classes=True)
+    assert loaded.config.labels.map == LABELS.map
+    assert_continues_identically(model, loaded, rest)
+
+
+def test_the_pipelines_own_label_map_wins_over_the_files(saved):
+    _, path, _ = saved
+    labels = LabelConfig(classes=("calm", "stress"), map={"recovery": ""})
+    config = dataclasses.replace(CONFIG, labels=labels)
+    loaded = OnlineStateModel.load(path, config, config_hash="abc")
+    assert loaded.config.labels.class_of("recovery") is None  # the pipeline's: unlabelled
+    assert loaded.config.labels.class_of("baseline") == "calm"  # the file's
+
+
+@pytest.mark.parametrize(
+    ("label_map", "message"),
+    [(b'{"baseline": 1}', "'label_map' is malformed"), (b'{"tsst": "rest"}', "rest")],
+)
+def test_a_damaged_label_map_is_refused(saved, label_map, message):
+    _, path, _ = saved
+    raw = path.read_bytes()
+    start = raw.index(b'"label_map": ') + len(b'"label_map": ')
+    path.write_bytes(raw[:start] + label_map + raw[raw.index(b"}", start) + 1 :])
+    with pytest.raises(ModelError, match=message):
+        OnlineStateModel.load(path, CONFIG, config_hash="abc")
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
