@@ -32,15 +32,13 @@ from emostream.core.ring import RingBuffer
 from emostream.core.spec import StreamSpec
 from emostream.errors import ConfigError, StreamError
 from emostream.features import kernels
-from emostream.features.base import Extractor, ExtractorOutput
+from emostream.features.base import MAX_HISTORY_S, Extractor, ExtractorOutput
 from emostream.features.common import CommonParams
 from emostream.features.registry import register
 from emostream.windowing import Window
 
 #: a frame's samples may span at most this many nominal sample periods more than expected
 GAP_TOLERANCE_SAMPLES = 2.5
-#: the streaming extractor keeps this much of its frames: the longest voice window
-MAX_WINDOW_S = 300.0
 #: periodicity cap: HNR tops out at 40 dB (the window correction can push r past 1)
 R_MAX = 0.9999
 
@@ -394,14 +392,15 @@ def _output(
 
 @register
 class VoiceExtractor(Extractor):
-    """Streams audio into grid frames once; a window aggregates the frames inside it."""
+    """Streams audio into grid frames once, keeping `history_s` of them; a window aggregates
+    the frames inside it."""
 
     name: ClassVar[str] = "voice"
     kinds: ClassVar[tuple[str, ...]] = ("Audio",)
     Params: ClassVar[type[VoiceParams]] = VoiceParams
 
-    def __init__(self, spec: StreamSpec, params: VoiceParams):
-        super().__init__(spec, params)
+    def __init__(self, spec: StreamSpec, params: VoiceParams, history_s: float = MAX_HISTORY_S):
+        super().__init__(spec, params, history_s)
         if spec.is_irregular or params.channel >= spec.n_channels:
             raise ConfigError(
                 f"stream '{spec.name}' needs a regular rate and a channel {params.channel} "
@@ -423,7 +422,7 @@ class VoiceExtractor(Extractor):
         self._x = np.zeros(0)
         self._last_center = -np.inf
         n_fields = len(fields(VoiceFrames)) - 1
-        capacity = int(MAX_WINDOW_S / self.params.frame_step_s) + 64
+        capacity = int(self.history_s / self.params.frame_step_s) + 64
         self._frames = RingBuffer(capacity, n_fields)
 
     def update(self, timestamps: np.ndarray, data: np.ndarray) -> None:

@@ -85,3 +85,25 @@ def test_a_window_longer_than_ten_minutes_sees_all_its_samples():
     inside = (ts > last.t_start) & (ts <= last.t_end)
     assert last.t_end - last.t_start == 900.0
     assert last.values["temp_c"] == pytest.approx(temp_c[inside].mean(), rel=1e-9)
+
+
+def test_a_voice_window_longer_than_five_minutes_sees_all_its_frames():
+    from emostream.core.chunk import Chunk
+    from emostream.features.voice import VoiceParams, voice_features
+    from emostream.pipeline.wearer import WearerPipeline
+
+    fs = 2000.0
+    ts = np.arange(0, 401 * fs) / fs
+    tone = 0.3 * np.sin(2 * np.pi * 150.0 * ts)
+    noise = 1e-4 * np.random.default_rng(0).normal(size=ts.size)
+    x = (np.where(ts < 250.0, tone, 0.0) + noise).astype(np.float32)  # voiced, then quiet
+    audio = spec("Audio", fs, "normalized")
+    pipeline = WearerPipeline(WindowConfig(400, 100), [audio], {"voice": VoiceParams()})
+    windows = []
+    for idx in np.array_split(np.arange(ts.size), 40):
+        windows += pipeline.push(Chunk.from_arrays(audio, ts[idx], x[idx, None]))
+    (window,) = [w.features for w in windows]
+    inside = (ts > window.t_start) & (ts <= window.t_end)
+    whole = voice_features(ts[inside], x[inside].astype(np.float64), fs, VoiceParams())
+    assert whole.values["voice_activity_ratio"] == pytest.approx(250 / 400, abs=0.01)
+    assert window.values == pytest.approx(whole.values, rel=1e-9)
