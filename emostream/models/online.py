@@ -11,18 +11,16 @@ import copy
 import logging
 import math
 import random
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from river import base
 
 from emostream.errors import EmostreamError, ModelError
 from emostream.features.base import FeatureVector
-from emostream.labels import LabelSpan, span_covers
+from emostream.labels import LabelSpan
 from emostream.models.arousal import arousal_index
 from emostream.models.calibration import temper
 from emostream.models.config import ModelConfig
@@ -32,6 +30,7 @@ from emostream.models.encoder import SessionEncoder
 from emostream.models.learners import build_classifier
 from emostream.models.map_logistic import MapLogisticRegression
 from emostream.models.mixture import ExpertMixture
+from emostream.models.pending import PendingQueue, PendingWindow
 from emostream.models.persist import (
     PICKLE,
     decode_data,
@@ -61,64 +60,6 @@ from emostream.models.state import (
 log = logging.getLogger(__name__)
 
 UNKNOWN_STATE = "unknown"
-
-
-class PendingWindow:
-    """A predicted window waiting for a label.
-
-    Up to `max_pending_windows` of them wait (two hours of 1 s hops by default, for every
-    wearer of a run), so the inputs and the experts' probabilities are kept as arrays, with
-    the names shared between windows; `x` and `experts` rebuild the dicts when a label comes.
-    """
-
-    __slots__ = ("_classes", "_names", "_probas", "_values", "state", "t_end", "t_start")
-    t_start: float
-    t_end: float
-    state: str
-    _names: tuple[str, ...]
-    _values: np.ndarray
-    _classes: tuple[str, ...]
-    _probas: np.ndarray
-
-    def __init__(
-        self,
-        t_start: float,
-        t_end: float,
-        x: dict[str, float],
-        state: str,
-        experts: tuple[dict[str, float], ...] = (),
-        *,
-        previous: PendingWindow | None = None,
-    ):
-        self.t_start, self.t_end, self.state = t_start, t_end, state
-        self.set_inputs(x, experts, previous)
-
-    def set_inputs(
-        self,
-        x: dict[str, float],
-        experts: tuple[dict[str, float], ...],
-        previous: PendingWindow | None = None,
-    ) -> None:
-        """The learner input and, when a general model is kept, the (general, personal)
-        probabilities at prediction time."""
-        self._names = _shared(tuple(x), previous._names if previous else None)
-        self._values = np.fromiter(x.values(), np.float64, len(x))
-        classes = tuple(experts[0]) if experts else ()
-        self._classes = _shared(classes, previous._classes if previous else None)
-        self._probas = np.array([[p[c] for c in classes] for p in experts], np.float64)
-
-    @property
-    def x(self) -> dict[str, float]:
-        return dict(zip(self._names, self._values.tolist(), strict=True))
-
-    @property
-    def experts(self) -> tuple[dict[str, float], ...]:
-        return tuple(dict(zip(self._classes, row, strict=True)) for row in self._probas.tolist())
-
-
-def _shared(items: tuple[str, ...], previous: tuple[str, ...] | None) -> tuple[str, ...]:
-    """`previous` when it holds the same items (one tuple for a run of windows), else `items`."""
-    return previous if items == previous else items
 
 
 class ClassReservoir:
@@ -204,7 +145,7 @@ class OnlineStateModel(base.Classifier):
 
     def _reset_session(self) -> None:
         self.encoder = SessionEncoder(self.config, self.feature_names)
-        self.pending: deque[PendingWindow] = deque()
+        self.pending = PendingQueue(self.config.max_pending_windows)
         self.counters = ModelCounters()
         self.prequential = BalancedAccuracy()
         self.smoother = ProbabilitySmoother(self.config.smoothing_s)
@@ -296,7 +237,6 @@ class OnlineStateModel(base.Classifier):
                     enc.x,
                     state,
                     experts if len(experts) > 1 else (),
-                    previous=self.pending[-1] if self.pending else None,
                 )
             )
             n_learned = sum(self._apply_span(span, markers) for span in enc.spans)
@@ -313,19 +253,12 @@ class OnlineStateModel(base.Classifier):
 
     # -- learning -----------------------------------------------------------------------
     def _enqueue(self, window: PendingWindow) -> None:
-        if len(self.pending) >= self.config.max_pending_windows:
-            self.pending.popleft()
+        if self.pending.append(window):
             self.counters.n_dropped_unlabelled += 1
-        self.pending.append(window)
 
     def _apply_span(self, span: LabelSpan, markers: list[str]) -> int:
-        keep: deque[PendingWindow] = deque()
         learned = 0
-        min_overlap = self.config.labels.min_overlap
-        for window in self.pending:
-            if not span_covers(span, window.t_start, window.t_end, min_overlap):
-                keep.append(window)
-                continue
+        for window in self.pending.take_covered(span, self.config.labels.min_overlap):
             self._score(window, span.label, markers)
             # overlapping windows at a short hop are near copies: learn one per learn_every_s
             # (measured either way: a report can label windows older than the last learned)
@@ -334,7 +267,6 @@ class OnlineStateModel(base.Classifier):
                 self._last_fit_t = window.t_end
                 self.counters.n_learned += 1
                 learned += 1
-        self.pending = keep
         return learned
 
     def _score(self, window: PendingWindow, label: str, markers: list[str]) -> None:
