@@ -112,7 +112,8 @@ class ModelConfig:
     mix_eta: float = 0.02
     #: learn at most one labelled window per this many seconds (0: every window)
     learn_every_s: float = 0.0
-    #: windows kept while waiting for a label; the oldest are dropped beyond this
+    #: windows kept while waiting for a label; the oldest are dropped beyond this. Their
+    #: room (about 8 bytes per input per window) is reserved with the first window
     max_pending_windows: int = 7200
     #: per-class reservoir of labelled windows; each learned window is followed by one
     #: rehearsed window of every other class, so long single-class label blocks (a whole
