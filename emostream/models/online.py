@@ -414,10 +414,7 @@ class OnlineStateModel(base.Classifier):
         restore_state(self.encoder, state["encoder"], pool)
         if len(state["pending"]) > self.config.max_pending_windows:
             raise StateError(f"more than {self.config.max_pending_windows} pending windows")
-        for node in state["pending"]:
-            window = PendingWindow(0.0, 0.0, {}, UNKNOWN_STATE)
-            restore_state(window, node, pool)
-            self.pending.append(window)
+        self.pending.extend(_restored_window(node, pool) for node in state["pending"])
         for part, key in ((self.counters, "counters"), (self.prequential, "prequential"),
                           (self.smoother, "smoother"), (self._drift, "drift"),
                           (self.mixture, "mixture"), (self.reservoir, "reservoir")):  # fmt: skip
@@ -431,7 +428,7 @@ class OnlineStateModel(base.Classifier):
         return {
             "classifier": self.classifier,
             "encoder": self.encoder,
-            "pending": self.pending,
+            "pending": list(self.pending),
             "counters": self.counters,
             "prequential": self.prequential,
             "smoother": self.smoother,
@@ -508,7 +505,7 @@ class OnlineStateModel(base.Classifier):
         try:
             self.classifier = payload["classifier"]
             self.encoder = payload["encoder"]
-            self.pending = payload["pending"]
+            self.pending.extend(payload["pending"])  # a list (a deque before the queue)
             self.counters = payload["counters"]
             self.prequential = payload["prequential"]
             self.smoother = payload["smoother"]
@@ -528,6 +525,12 @@ class OnlineStateModel(base.Classifier):
     def copy(self) -> OnlineStateModel:
         """Independent deep copy (e.g. one general model personalised for many wearers)."""
         return copy.deepcopy(self)
+
+
+def _restored_window(node: Any, pool: FloatPool) -> PendingWindow:
+    window = PendingWindow(0.0, 0.0, {}, UNKNOWN_STATE)
+    restore_state(window, node, pool)
+    return window
 
 
 def _with_classes(config: ModelConfig, classes: Any) -> ModelConfig:

@@ -9,7 +9,7 @@ in their original order, only when a label takes it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -18,8 +18,6 @@ from emostream.labels import LabelSpan
 
 #: spare input columns reserved beyond the widest window so far (inputs that appear later)
 SPARE_INPUTS = 4
-#: a row's metadata: which input names, state, expert classes and how many experts
-_NAMES, _STATE, _CLASSES, _N_EXPERTS = range(4)
 
 
 class PendingWindow:
@@ -131,19 +129,17 @@ class PendingQueue:
             array[to] = array[kept]
         return taken
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {"capacity": self.capacity, "windows": list(self)}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["capacity"])  # type: ignore[misc]
-        for window in state["windows"]:
+    def extend(self, windows: Iterable[PendingWindow]) -> None:
+        """Queue each of `windows`, oldest first (a restored session's)."""
+        for window in windows:
             self.append(window)
 
     def _row(self, i: Any) -> Any:
         return (self._head + i) % self.capacity
 
     def _reserve(self) -> None:
-        """Room for `capacity` windows, written now so that it is memory already in use."""
+        """Room for `capacity` windows' times and metadata, written now so that it is memory
+        already in use (`append` widens the inputs and probabilities the same way)."""
         self._times = np.full((self.capacity, 2), np.nan)
         self._meta = np.full((self.capacity, 4), -1, dtype=np.int32)
         self._values = np.full((self.capacity, 0), np.nan)

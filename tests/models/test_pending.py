@@ -86,7 +86,7 @@ def test_its_memory_is_reserved_with_the_first_window():
     assert queue.nbytes == reserved
 
 
-def test_it_pickles_as_its_windows():
+def test_it_pickles():
     queue = PendingQueue(5)
     for k in range(7):
         queue.append(window(60.0 + k, state="stress" if k % 2 else "calm"))

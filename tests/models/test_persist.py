@@ -4,6 +4,7 @@ files."""
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 
 import pytest
 
@@ -83,6 +84,18 @@ def test_tree_learners_round_trip_through_the_pickle_opt_in(tmp_path, learner):
     with pytest.raises(ModelError, match="--trust-model-file"):
         OnlineStateModel.load(path, config, config_hash="abc")
     loaded = OnlineStateModel.load(path, config, config_hash="abc", trust_pickle=True)
+    assert_continues_identically(model, loaded, rest)
+
+
+def test_a_pickled_file_from_before_the_queue_continues_exactly(tmp_path, monkeypatch):
+    """Such files hold their waiting windows as a deque; they load into the queue."""
+    config = dataclasses.replace(CONFIG, learner="hoeffding", allow_pickle=True)
+    model, path, rest = trained(config, tmp_path)
+    payload = model._payload()
+    monkeypatch.setattr(model, "_payload", lambda: {**payload, "pending": deque(model.pending)})
+    model.save(path)
+    loaded = OnlineStateModel.load(path, config, config_hash="abc", trust_pickle=True)
+    assert len(loaded.pending) == len(model.pending) > 0
     assert_continues_identically(model, loaded, rest)
 
 
