@@ -84,6 +84,9 @@ class TimestampGuard:
         self._period_s = 1.0 / self.rate_hz if self.rate_hz > 0 else 0.0
         self._fit: RunningLineFit | None = None
         if self.dejitter and self._period_s:
+            from emostream.core import dejitter_loop  # compiled: only where it is used
+
+            dejitter_loop.warm_up()
             n_prior = self.rate_hz * DEJITTER_PRIOR_S  # x-variance·weight of n evenly spaced
             self._fit = RunningLineFit(
                 self._period_s,
@@ -105,6 +108,11 @@ class TimestampGuard:
         """Check one chunk's timestamps; `arrival_s` is when it arrived, on the same clock."""
         c = np.asarray(timestamps, dtype=np.float64) + self.offset_s
         n = c.shape[0]
+        if self._fit is not None and self._fit.n and self._gap_from is None and n:
+            stamped = self._dejitter_good(c, arrival_s)
+            if stamped is not None:
+                self._arrived(arrival_s)
+                return Guarded(stamped)
         out = np.empty(n)
         keep = np.ones(n, dtype=bool)
         self._gaps = []
@@ -138,12 +146,54 @@ class TimestampGuard:
             self.stats.n_repaired += 1  # the sample at the jump is re-stamped ...
             out[j] = self._accept(c[j : j + 1])[0]  # ... and taken as the new anchor
             i = j + 1
+        self._arrived(arrival_s)
+        gaps = tuple(self._gaps)
+        return Guarded(out, None, gaps) if keep.all() else Guarded(out[keep], keep, gaps)
+
+    def _arrived(self, arrival_s: float | None) -> None:
         if arrival_s is not None:
             self._last_arrival_s = arrival_s
             if self._first is None and math.isfinite(self.last_s):
                 self._first = (self.last_s, arrival_s)
-        gaps = tuple(self._gaps)
-        return Guarded(out, None, gaps) if keep.all() else Guarded(out[keep], keep, gaps)
+
+    def _dejitter_good(self, c: np.ndarray, arrival_s: float | None) -> np.ndarray | None:
+        """`_accept(c)` in one compiled loop when every timestamp of `c` is good and none
+        restarts the fit; else None, having changed nothing."""
+        from emostream.core.dejitter_loop import FIT_SUMS, dejitter_good_chunk
+
+        fit = self._fit
+        assert fit is not None
+        sums = np.array([getattr(fit, name) for name in FIT_SUMS])
+        out = np.empty(c.shape[0])
+        if not dejitter_good_chunk(
+            c,
+            self.last_s,
+            self.max_jump_s,
+            self._max_ahead_s(arrival_s),
+            RESTART_PERIODS * self._period_s,
+            self._period_s,
+            float(self._n),
+            fit._x0,
+            fit._y0,
+            fit.decay,
+            fit.prior_slope,
+            fit.prior_weight,
+            sums,
+            out,
+        ):
+            return None
+        for name, value in zip(FIT_SUMS, sums.tolist(), strict=True):
+            setattr(fit, name, value)
+        fit.n += c.shape[0]
+        self._n += c.shape[0]
+        self.last_s = float(out[-1])
+        return out
+
+    def _max_ahead_s(self, arrival_s: float | None) -> float:
+        """How far one timestamp may step ahead of the previous one."""
+        if arrival_s is not None and self._last_arrival_s is not None:
+            return self.max_jump_s + self._pace() * max(0.0, arrival_s - self._last_arrival_s)
+        return self.max_gap_s
 
     def _first_bad(self, c: np.ndarray, arrival_s: float | None) -> int:
         """Index of the first bad timestamp in `c` (len(c) when all are good)."""
@@ -151,9 +201,7 @@ class TimestampGuard:
         prev[0] = self.last_s if math.isfinite(self.last_s) else c[0]
         prev[1:] = c[:-1]
         step = c - prev
-        ahead_s = self.max_gap_s
-        if arrival_s is not None and self._last_arrival_s is not None:
-            ahead_s = self.max_jump_s + self._pace() * max(0.0, arrival_s - self._last_arrival_s)
+        ahead_s = self._max_ahead_s(arrival_s)
         bad = ~np.isfinite(step) | (step < -self.max_jump_s) | (step > ahead_s)
         return int(np.argmax(bad)) if bad.any() else c.shape[0]
 

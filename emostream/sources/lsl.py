@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -176,23 +177,21 @@ class LslSource(Source):
         """Subscribe now (data pushed from here on is kept); `events()` does it if needed."""
         await asyncio.to_thread(self._inlet.open_stream, timeout_s)
 
-    def _read(self, loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue, taken: Lock) -> None:
+    def _read(self, handoff: _Handoff, inbox: asyncio.Queue, taken: Lock) -> None:
         """The inlet's reader thread: every liblsl call on the inlet happens here. Blocks
         until data comes (or the pull times out), measures the clock offset when due, and
-        hands each result to the event loop, one at a time: the next pull waits until the
-        loop has taken the last, so a busy loop gets fewer, larger chunks and liblsl's buffer
-        absorbs the backlog. A liblsl error is handed on and ends the thread. When the source
-        closes, the thread closes the inlet's stream (an inlet left open would keep trying to
-        recover its stream once the outlet is gone)."""
+        hands each result to the event loop once the loop has taken the last: while a busy
+        loop has not, liblsl's buffer absorbs the backlog, and the next pull takes it as one
+        larger chunk. A liblsl error is handed on and ends the thread. When the source closes,
+        the thread closes the inlet's stream (an inlet left open would keep trying to recover
+        its stream once the outlet is gone)."""
         try:
-            self._read_until_closed(loop, inbox, taken)
+            self._read_until_closed(handoff, inbox, taken)
         finally:
             with contextlib.suppress(Exception):
                 self._inlet.close_stream()
 
-    def _read_until_closed(
-        self, loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue, taken: Lock
-    ) -> None:
+    def _read_until_closed(self, handoff: _Handoff, inbox: asyncio.Queue, taken: Lock) -> None:
         last_refresh = lsl_now_s()  # `events` measured the offset just before
         while not self._closed:
             items: list[Any] = []
@@ -205,14 +204,17 @@ class LslSource(Source):
                 items.append((data, ts, lsl_now_s()))
             except Exception as exc:
                 items.append(exc)
+            # waits only while the loop has not taken the last result: pulling first, and
+            # waiting here, spares the thread a sleep and a wake-up for every chunk
+            taken.acquire()
+            if self._closed:
+                return
             try:
-                for item in items:
-                    loop.call_soon_threadsafe(inbox.put_nowait, item)
+                handoff.put(inbox, items)
             except RuntimeError:  # the event loop has closed
                 return
             if isinstance(items[-1], Exception):
                 return
-            taken.acquire()
 
     async def events(self) -> AsyncIterator[SourceEvent]:
         await self.open()
@@ -224,11 +226,10 @@ class LslSource(Source):
         last_arrival = lsl_now_s()
         silent = False
         inbox: asyncio.Queue = asyncio.Queue()
-        taken = Lock()  # held while the loop has not taken the reader's last result
-        taken.acquire()
+        taken = Lock()  # held from a result's hand-off until the loop takes it
         reader = Thread(
             target=self._read,
-            args=(asyncio.get_running_loop(), inbox, taken),
+            args=(_Handoff.of(asyncio.get_running_loop()), inbox, taken),
             name=f"lsl-{self._spec.name}",
             daemon=True,
         )
@@ -290,7 +291,53 @@ class LslSource(Source):
         self._closed = True
 
 
+class _Handoff:
+    """Results from the reader threads of one event loop to the loop: the loop is woken once
+    for every burst of results (readers that pull at about the same moment), not once for
+    each, since each wake-up from another thread costs a system call and a thread switch."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = weakref.ref(loop)  # a closed, dropped loop takes its hand-off with it
+        self._lock = Lock()
+        self._waiting: list[tuple[asyncio.Queue, list[Any]]] = []
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _Handoff:
+        """The hand-off of `loop` (one per loop, shared by its LSL sources)."""
+        with _HANDOFFS_LOCK:
+            handoff = _HANDOFFS.get(loop)
+            if handoff is None:
+                handoff = _HANDOFFS[loop] = cls(loop)
+            return handoff
+
+    def put(self, inbox: asyncio.Queue, items: list[Any]) -> None:
+        """From a reader thread: `items` go into `inbox`, in order, on the loop (RuntimeError
+        when the loop has closed)."""
+        with self._lock:
+            self._waiting.append((inbox, items))
+            if len(self._waiting) > 1:  # a wake-up is already on its way
+                return
+        loop = self._loop()
+        if loop is None:
+            raise RuntimeError("the event loop is gone")
+        loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        for inbox, items in waiting:
+            for item in items:
+                inbox.put_nowait(item)
+
+
+_HANDOFFS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Handoff] = (
+    weakref.WeakKeyDictionary()
+)
+_HANDOFFS_LOCK = Lock()
+
+
 def _release(lock: Lock) -> None:
-    """Let the reader thread pull again (a lock, not a Semaphore: this runs for every chunk)."""
+    """Let the reader thread hand on its next result (a lock, not a Semaphore: this runs for
+    every chunk)."""
     with contextlib.suppress(RuntimeError):  # already released
         lock.release()

@@ -171,3 +171,42 @@ def test_any_timestamps_give_finite_ones(
         kept = len(ts) if out.keep is None else int(out.keep.sum())
         assert out.timestamps.shape == (kept,)
         assert np.isfinite(out.timestamps).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rate_hz=st.sampled_from([4.0, 32.0, 250.0]))
+def test_the_compiled_common_case_stamps_as_the_general_path(seed: int, rate_hz: float) -> None:
+    """A live stream's chunks (jitter, NaN runs, clock steps, a silence) through the guard
+    with its compiled common case, and through its general path alone."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    true = 1000.0 + np.arange(n) / rate_hz
+    true[n // 2 :] += 30.0  # a silence: the dejitter fit restarts
+    ts = true + rng.uniform(0.0, 0.2 / rate_hz, n)
+    start = int(rng.integers(100, n - 200))
+    ts[start : start + int(rng.integers(1, 50))] = np.nan
+    ts[int(rng.integers(100, n))] -= 5.0  # one wild sample
+    ts[int(rng.integers(100, n)) :] += float(rng.choice([-3.0, 2.0]))  # a lasting step
+    compiled = TimestampGuard(rate_hz, dejitter=True)
+    general = TimestampGuard(rate_hz, dejitter=True)
+    general._dejitter_good = lambda c, arrival_s: None  # type: ignore[method-assign]
+    by_the_loop: list[bool] = []  # per chunk that reached it: did the compiled loop stamp it?
+    dejitter_good = compiled._dejitter_good
+
+    def counted(c: np.ndarray, arrival_s: float | None) -> np.ndarray | None:
+        by_the_loop.append((stamped := dejitter_good(c, arrival_s)) is not None)
+        return stamped
+
+    compiled._dejitter_good = counted  # type: ignore[method-assign]
+    lo = 0
+    while lo < n:
+        hi = min(n, lo + int(rng.integers(0, 30)))
+        arrival_s = float(true[max(hi - 1, 0)]) + float(rng.uniform(0.001, 0.05))
+        a, b = compiled.apply(ts[lo:hi], arrival_s), general.apply(ts[lo:hi], arrival_s)
+        np.testing.assert_allclose(a.timestamps, b.timestamps, rtol=0, atol=1e-9)
+        assert (a.keep is None) == (b.keep is None) and a.gaps == b.gaps
+        if a.keep is not None:
+            assert np.array_equal(a.keep, b.keep)
+        lo = hi
+    assert compiled.stats == general.stats and compiled.stats.n_events > 0
+    assert sum(by_the_loop) > 0.9 * len(by_the_loop) and not all(by_the_loop)

@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+from threading import Thread
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from emostream.core.events import Gap
 from emostream.core.spec import StreamSpec
 from emostream.errors import ResolveError
 from emostream.sinks.lsl import StreamOutlets
-from emostream.sources.lsl import LslQuery, LslSource, dejitters
+from emostream.sources.lsl import LslQuery, LslSource, _Handoff, dejitters
 
 RATE_HZ = 100.0
 
@@ -99,3 +100,83 @@ def test_outlet_lost_and_back_gives_a_gap_and_resumes(unique_name):
     assert counters[-1] > 600
     assert source.spec.channels == ("ECG", "counter")
     assert len(source.clock_offsets) >= 1
+
+
+def test_a_busy_consumer_gets_its_backlog_in_a_few_larger_chunks(unique_name):
+    spec = make_spec(unique_name)
+    stall_s, push_every_s = 0.6, 0.01
+
+    async def scenario():
+        outlets = StreamOutlets([spec])
+        source = LslSource(LslQuery(source_id=spec.source_id), resolve_timeout_s=5.0)
+        counter = 0
+
+        async def produce():
+            nonlocal counter
+            while True:  # one sample at a time
+                data = np.array([[0.0, counter]], dtype=np.float32)
+                outlets.push(Chunk(spec, np.array([lsl_now_s()]), data))
+                counter += 1
+                await asyncio.sleep(push_every_s)
+
+        chunks: list[np.ndarray] = []
+        await source.open()
+        producer = asyncio.create_task(produce())
+        try:
+            events = source.events()
+            async for event in events:
+                if isinstance(event, Chunk):
+                    chunks.append(event.data[:, 1].astype(int))
+                    if len(chunks) == 3:
+                        break
+            await asyncio.sleep(stall_s)  # busy elsewhere: the source's events wait
+            pushed_in_stall = counter
+            after: list[np.ndarray] = []
+            async for event in events:
+                if isinstance(event, Chunk):
+                    after.append(event.data[:, 1].astype(int))
+                    if after[-1][-1] >= pushed_in_stall - 1:
+                        break
+            await events.aclose()
+        finally:
+            producer.cancel()
+            await source.aclose()
+            outlets.close()
+        return np.concatenate(chunks + after), after, pushed_in_stall
+
+    counters, after, pushed = asyncio.run(scenario())
+    assert np.array_equal(counters, np.arange(counters.size))  # nothing lost or repeated
+    assert pushed > 30  # the stall's pushes came in a few chunks, not one each
+    assert len(after) <= 4, [len(c) for c in after]
+
+
+def test_results_handed_on_together_wake_the_loop_once():
+    loop = asyncio.new_event_loop()
+    handoff = _Handoff.of(loop)
+    assert _Handoff.of(loop) is handoff  # one per loop, shared by its sources
+    inboxes: list[asyncio.Queue] = [asyncio.Queue(), asyncio.Queue()]
+    wake_ups: list[int] = []
+    deliver = handoff._deliver
+    handoff._deliver = lambda: (wake_ups.append(1), deliver())  # type: ignore[method-assign]
+
+    def readers() -> None:
+        for i in range(5):
+            for k, inbox in enumerate(inboxes):
+                handoff.put(inbox, [(k, i, "offset"), (k, i)])
+
+    try:
+        thread = Thread(target=readers)
+        thread.start()
+        thread.join()
+        loop.run_until_complete(asyncio.sleep(0.01))
+        assert wake_ups == [1]
+        for k, inbox in enumerate(inboxes):
+            got = [inbox.get_nowait() for _ in range(inbox.qsize())]
+            assert got == [item for i in range(5) for item in ((k, i, "offset"), (k, i))]
+        handoff.put(inboxes[0], ["next"])  # once delivered, the next result wakes it again
+        loop.run_until_complete(asyncio.sleep(0.01))
+        assert len(wake_ups) == 2 and inboxes[0].get_nowait() == "next"
+    finally:
+        loop.close()
+    with pytest.raises(RuntimeError):  # the reader thread then ends
+        handoff.put(inboxes[0], ["after close"])
