@@ -21,7 +21,8 @@ class RunningLineFit:
     With `prior_weight` > 0 the slope instead moves smoothly from the prior to the data's (a
     ridge penalty on the slope, worth that much weighted x-variance), so predictions never
     step when the spread crosses a threshold. x and y are stored relative to the first point
-    to keep float64 precision.
+    (`x0`, `y0`) to keep float64 precision; `sums` holds the weighted sums of 1, x, y, x² and
+    xy, in that order (`emostream.core.dejitter_loop` updates them in place).
     """
 
     def __init__(
@@ -32,9 +33,9 @@ class RunningLineFit:
         self.min_span_x = min_span_x
         self.prior_weight = prior_weight
         self.n = 0
-        self._x0 = 0.0
-        self._y0 = 0.0
-        self._w = self._sx = self._sy = self._sxx = self._sxy = 0.0
+        self.x0 = 0.0
+        self.y0 = 0.0
+        self.sums = np.zeros(5)
 
     def reset(self) -> None:
         self.__init__(  # type: ignore[misc]
@@ -43,14 +44,13 @@ class RunningLineFit:
 
     def add(self, x: float, y: float) -> None:
         if self.n == 0:
-            self._x0, self._y0 = x, y
-        dx, dy = x - self._x0, y - self._y0
+            self.x0, self.y0 = x, y
+        dx, dy = x - self.x0, y - self.y0
+        w, sx, sy, sxx, sxy = self.sums.tolist()
         d = self.decay
-        self._w = d * self._w + 1.0
-        self._sx = d * self._sx + dx
-        self._sy = d * self._sy + dy
-        self._sxx = d * self._sxx + dx * dx
-        self._sxy = d * self._sxy + dx * dy
+        self.sums[:] = (
+            d * w + 1.0, d * sx + dx, d * sy + dy, d * sxx + dx * dx, d * sxy + dx * dy
+        )  # fmt: skip
         self.n += 1
 
     def add_many(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -59,35 +59,35 @@ class RunningLineFit:
         if not m:
             return
         if self.n == 0:
-            self._x0, self._y0 = float(x[0]), float(y[0])
-        dx, dy = x - self._x0, y - self._y0
+            self.x0, self.y0 = float(x[0]), float(y[0])
+        dx, dy = x - self.x0, y - self.y0
         d = self.decay
         w = d ** np.arange(m - 1, -1, -1, dtype=np.float64)
-        dm = d**m
-        self._w = dm * self._w + float(w.sum())
-        self._sx = dm * self._sx + float(w @ dx)
-        self._sy = dm * self._sy + float(w @ dy)
-        self._sxx = dm * self._sxx + float(w @ (dx * dx))
-        self._sxy = dm * self._sxy + float(w @ (dx * dy))
+        added = (float(w.sum()), float(w @ dx), float(w @ dy), float(w @ (dx * dx)),
+                 float(w @ (dx * dy)))  # fmt: skip
+        self.sums *= d**m
+        self.sums += added
         self.n += m
 
     @property
     def slope(self) -> float:
+        w, sx, sy, sxx, sxy = self.sums.tolist()
         if self.prior_weight > 0:
-            var_w = self._sxx - self._sx * self._sx / self._w
-            cov_w = self._sxy - self._sx * self._sy / self._w
+            var_w = sxx - sx * sx / w
+            cov_w = sxy - sx * sy / w
             return (cov_w + self.prior_weight * self.prior_slope) / (var_w + self.prior_weight)
-        var = self._sxx / self._w - (self._sx / self._w) ** 2
+        var = sxx / w - (sx / w) ** 2
         if self.n < 3 or var <= 0 or np.sqrt(var) < self.min_span_x:
             return self.prior_slope
-        cov = self._sxy / self._w - (self._sx / self._w) * (self._sy / self._w)
+        cov = sxy / w - (sx / w) * (sy / w)
         return cov / var
 
     def predict(self, x: np.ndarray | float) -> np.ndarray:
         """Fitted y at x (requires at least one point)."""
         b = self.slope
-        a = self._sy / self._w - b * self._sx / self._w
-        return self._y0 + a + b * (np.asarray(x, dtype=np.float64) - self._x0)
+        w, sx, sy = self.sums.tolist()[:3]
+        a = sy / w - b * sx / w
+        return self.y0 + a + b * (np.asarray(x, dtype=np.float64) - self.x0)
 
 
 class PolarClockMap:

@@ -14,9 +14,6 @@ import functools
 import numpy as np
 from numba import njit
 
-#: the fit's weighted sums, in this order, in the array `dejitter_good_chunk` updates
-FIT_SUMS = ("_w", "_sx", "_sy", "_sxx", "_sxy")
-
 
 @njit(cache=True, nogil=True)
 def dejitter_good_chunk(
@@ -38,7 +35,8 @@ def dejitter_good_chunk(
     """Stamp `c` (n timestamps, on the stream's clock; the previous one handed on was
     `last_s`) into `out` with the running line fit of timestamp against sample number (`n0`
     the first sample's; the fit's origin (`x0`, `y0`), forgetting factor `decay`, slope prior,
-    and weighted sums `sums`, see `emostream.timing.RunningLineFit`), and add them to the fit.
+    and weighted sums `sums`, see `emostream.timing.RunningLineFit`), and add them to the fit
+    (`sums` in place).
     False, changing nothing, when a timestamp is not finite, steps back by more than
     `max_back_s` or ahead by more than `max_ahead_s`, or lies over `restart_s` ahead of the
     fit."""

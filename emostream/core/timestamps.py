@@ -87,6 +87,7 @@ class TimestampGuard:
             from emostream.core import dejitter_loop  # compiled: only where it is used
 
             dejitter_loop.warm_up()
+            self._stamp_good_chunk = dejitter_loop.dejitter_good_chunk
             n_prior = self.rate_hz * DEJITTER_PRIOR_S  # x-variance·weight of n evenly spaced
             self._fit = RunningLineFit(
                 self._period_s,
@@ -159,13 +160,10 @@ class TimestampGuard:
     def _dejitter_good(self, c: np.ndarray, arrival_s: float | None) -> np.ndarray | None:
         """`_accept(c)` in one compiled loop when every timestamp of `c` is good and none
         restarts the fit; else None, having changed nothing."""
-        from emostream.core.dejitter_loop import FIT_SUMS, dejitter_good_chunk
-
         fit = self._fit
         assert fit is not None
-        sums = np.array([getattr(fit, name) for name in FIT_SUMS])
         out = np.empty(c.shape[0])
-        if not dejitter_good_chunk(
+        if not self._stamp_good_chunk(
             c,
             self.last_s,
             self.max_jump_s,
@@ -173,17 +171,15 @@ class TimestampGuard:
             RESTART_PERIODS * self._period_s,
             self._period_s,
             float(self._n),
-            fit._x0,
-            fit._y0,
+            fit.x0,
+            fit.y0,
             fit.decay,
             fit.prior_slope,
             fit.prior_weight,
-            sums,
+            fit.sums,
             out,
         ):
             return None
-        for name, value in zip(FIT_SUMS, sums.tolist(), strict=True):
-            setattr(fit, name, value)
         fit.n += c.shape[0]
         self._n += c.shape[0]
         self.last_s = float(out[-1])
