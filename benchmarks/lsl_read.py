@@ -6,9 +6,9 @@ reads all 4·N streams for `--seconds`, in turn:
 
 - **baseline**: bare pylsl, one thread per inlet blocked in
   `pull_chunk(min_samples=1, as_numpy=True)`, counting what it gets;
-- **emostream**: one `LslSource` per stream (reader thread, clock offsets shared per host,
-  timestamp guard with dejitter, hand-off to one asyncio event loop), consumed as a run
-  consumes them.
+- **emostream**: one `LslSource` per stream (one thread polls every inlet, clock offsets
+  shared per host, timestamp guard with dejitter, one asyncio event loop), consumed as a
+  run consumes them.
 
 Each gets a fresh publisher; the first 5 s (subscribing, first clock offsets) are not counted.
 CPU = this process's user + system time, liblsl's threads included, over the counted span;

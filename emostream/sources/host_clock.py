@@ -53,7 +53,7 @@ class HostClocks:
         self, hostname: str, reader: ClockReader, measure: Callable[[], float], refresh_s: float
     ) -> tuple[float, float]:
         """(measured at, offset) in s for `reader`'s host. `reader` measures with `measure`
-        (on its own inlet, in its own thread) when it is the host's measurer and the offset
+        (on its own inlet, no other call on it meanwhile) when it is the host's measurer and the offset
         is older than `refresh_s`, or when the host has no measurer that still measures.
         Other readers wait only while a measurement is under way."""
         with self._lock:

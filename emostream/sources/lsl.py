@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from threading import Lock, Thread
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pylsl
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 CLOCK_OFFSETS_KEPT = 12
 #: kinds whose samples arrive irregularly or in bursts (BLE): never dejittered
 GAPPY_KINDS = frozenset({"RR", "HR", "Markers"})
+#: how often the poller of an event loop looks at each of its inlets (the most it adds to a
+#: chunk's way to the loop)
+POLL_PERIOD_S = 0.005
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +108,10 @@ class LslSource(Source):
     non-finite timestamp); irregular and gappy ones are not. If the outlet disappears,
     liblsl re-subscribes to the same source_id when it comes back; the silence is reported
     as a `Gap` once data resumes, and counted in `n_gaps`.
+
+    The sources of one event loop share one reader thread (`_Poller`), which pulls what
+    each inlet holds every `POLL_PERIOD_S`; a silent inlet is reported every
+    `silent_tick_s`.
     """
 
     def __init__(
@@ -111,7 +121,7 @@ class LslSource(Source):
         resolve_timeout_s: float = 5.0,
         gappy: bool = False,
         max_chunk: int = 4096,
-        pull_timeout_s: float = 0.2,
+        silent_tick_s: float = 0.2,
         clock_refresh_s: float = 5.0,
         gap_after_s: float | None = None,
         max_jump_s: float = 1.0,
@@ -124,7 +134,7 @@ class LslSource(Source):
         self._inlet = pylsl.StreamInlet(self._info, max_buflen=360, recover=True)
         self._spec = info_to_spec(self._inlet.info(resolve_timeout_s))
         self._max_chunk = max_chunk
-        self._pull_timeout_s = pull_timeout_s
+        self._silent_tick_s = silent_tick_s
         self._clock_refresh_s = clock_refresh_s
         self._gap_after_s = gap_after_s if gap_after_s is not None else silence_limit_s(self._spec)
         self._gap_step_s = GAP_PERIODS / self._spec.rate_hz if not self._spec.is_irregular else 0.0
@@ -167,54 +177,9 @@ class LslSource(Source):
         self.clock_offsets.append(measured)
         return measured
 
-    def _pull(self, timeout_s: float) -> tuple[np.ndarray, np.ndarray]:
-        data, ts = self._inlet.pull_chunk(
-            timeout=timeout_s, max_samples=self._max_chunk, min_samples=1, as_numpy=True
-        )
-        return data, np.asarray(ts, dtype=np.float64)
-
     async def open(self, timeout_s: float = 5.0) -> None:
         """Subscribe now (data pushed from here on is kept); `events()` does it if needed."""
         await asyncio.to_thread(self._inlet.open_stream, timeout_s)
-
-    def _read(self, handoff: _Handoff, inbox: asyncio.Queue, taken: Lock) -> None:
-        """The inlet's reader thread: every liblsl call on the inlet happens here. Blocks
-        until data comes (or the pull times out), measures the clock offset when due, and
-        hands each result to the event loop once the loop has taken the last: while a busy
-        loop has not, liblsl's buffer absorbs the backlog, and the next pull takes it as one
-        larger chunk. A liblsl error is handed on and ends the thread. When the source closes,
-        the thread closes the inlet's stream (an inlet left open would keep trying to recover
-        its stream once the outlet is gone)."""
-        try:
-            self._read_until_closed(handoff, inbox, taken)
-        finally:
-            with contextlib.suppress(Exception):
-                self._inlet.close_stream()
-
-    def _read_until_closed(self, handoff: _Handoff, inbox: asyncio.Queue, taken: Lock) -> None:
-        last_refresh = lsl_now_s()  # `events` measured the offset just before
-        while not self._closed:
-            items: list[Any] = []
-            try:
-                data, ts = self._pull(self._pull_timeout_s)
-                if ts.size and lsl_now_s() - last_refresh > self._clock_refresh_s:
-                    if (measured := self._refresh_offset()) is not None:
-                        items.append(measured)
-                    last_refresh = lsl_now_s()
-                items.append((data, ts, lsl_now_s()))
-            except Exception as exc:
-                items.append(exc)
-            # waits only while the loop has not taken the last result: pulling first, and
-            # waiting here, spares the thread a sleep and a wake-up for every chunk
-            taken.acquire()
-            if self._closed:
-                return
-            try:
-                handoff.put(inbox, items)
-            except RuntimeError:  # the event loop has closed
-                return
-            if isinstance(items[-1], Exception):
-                return
 
     async def events(self) -> AsyncIterator[SourceEvent]:
         await self.open()
@@ -222,34 +187,34 @@ class LslSource(Source):
         measured = await asyncio.to_thread(self._refresh_offset) or self.clock_offsets[-1]
         yield measured
         offset = measured.offset_s
+        last_refresh = last_arrival = lsl_now_s()
+        refresh: asyncio.Future[ClockOffset | None] | None = None
         last_t: float | None = None
-        last_arrival = lsl_now_s()
         silent = False
-        inbox: asyncio.Queue = asyncio.Queue()
-        taken = Lock()  # held from a result's hand-off until the loop takes it
-        reader = Thread(
-            target=self._read,
-            args=(_Handoff.of(asyncio.get_running_loop()), inbox, taken),
-            name=f"lsl-{self._spec.name}",
-            daemon=True,
-        )
-        reader.start()
+        loop = asyncio.get_running_loop()
+        reader = _Reader(self._inlet, self._max_chunk, self._silent_tick_s)
+        _Poller.of(loop).add(reader)
         try:
             while not self._closed:
-                item = await inbox.get()
-                if isinstance(item, ClockOffset):
-                    yield item
-                    offset = item.offset_s
-                    continue
-                _release(taken)
+                item = await reader.inbox.get()
+                reader.taken = True  # the poller may pull the inlet again
                 if isinstance(item, Exception):
                     raise item
+                if refresh is not None and refresh.done():
+                    refreshed, refresh = refresh.result(), None
+                    if refreshed is not None:
+                        yield refreshed
+                        offset = refreshed.offset_s
                 data, ts, now = item
                 if not ts.size:
                     if not silent and now - last_arrival > self._gap_after_s:
                         silent = True
                         log.warning("%s: no data for %.1f s", self._spec.name, now - last_arrival)
                     continue
+                if refresh is None and now - last_refresh > self._clock_refresh_s:
+                    # measured beside the poller, which leaves this inlet alone meanwhile
+                    refresh = loop.run_in_executor(None, reader.exclusive, self._refresh_offset)
+                    last_refresh = now
                 guarded = self.guard.apply(ts + offset, now)
                 for t_from, t_to in guarded.gaps:
                     yield Gap(self._spec.source_id, t_from, t_to, "timestamps not usable")
@@ -282,7 +247,7 @@ class LslSource(Source):
                 last_t = float(ts[-1])
         finally:
             self._closed = True
-            _release(taken)  # a reader waiting for its turn ends now
+            reader.closed = True  # the poller closes the inlet's stream and forgets it
 
     def timestamp_stats(self) -> dict[str, TimestampStats]:
         return {self._spec.source_id: self.guard.stats}
@@ -291,53 +256,157 @@ class LslSource(Source):
         self._closed = True
 
 
-class _Handoff:
-    """Results from the reader threads of one event loop to the loop: the loop is woken once
-    for every burst of results (readers that pull at about the same moment), not once for
-    each, since each wake-up from another thread costs a system call and a thread switch."""
+class _Reader:
+    """One inlet as its event loop's poller reads it. Every liblsl call on the inlet, from the
+    poller or from a clock measurement, holds `lock`: one at a time."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = weakref.ref(loop)  # a closed, dropped loop takes its hand-off with it
+    __slots__ = (
+        "_handed_at_s",
+        "_max_chunk",
+        "_silent_tick_s",
+        "closed",
+        "inbox",
+        "inlet",
+        "lock",
+        "taken",
+    )  # fmt: skip
+
+    def __init__(self, inlet: pylsl.StreamInlet, max_chunk: int, silent_tick_s: float) -> None:
+        self.inlet = inlet
+        self.inbox: asyncio.Queue[Any] = asyncio.Queue()
+        self.lock = Lock()
+        #: the loop has taken the last result; until then, liblsl's buffer holds what comes
+        #: (a busy loop gets the backlog as one larger chunk)
+        self.taken = True
+        #: the source has ended: close the inlet's stream and forget it
+        self.closed = False
+        self._max_chunk = max_chunk
+        self._silent_tick_s = silent_tick_s
+        self._handed_at_s = lsl_now_s()
+
+    def exclusive(self, call: Callable[[], T]) -> T:
+        """`call()` (a liblsl call on the inlet, from another thread) while the poller waits."""
+        with self.lock:
+            return call()
+
+    def poll(self) -> tuple[np.ndarray, np.ndarray, float] | Exception | None:
+        """What to hand on now: (data, timestamps, arrival) when the inlet holds samples, an
+        empty result when it has been silent for a tick, a liblsl error, or None."""
+        if not self.taken or not self.lock.acquire(blocking=False):
+            return None
+        result: tuple[np.ndarray, np.ndarray, float] | Exception
+        try:
+            data = ts = _EMPTY
+            if self.inlet.samples_available():
+                data, ts = self.inlet.pull_chunk(
+                    timeout=0.0, max_samples=self._max_chunk, as_numpy=True
+                )
+                ts = np.asarray(ts, dtype=np.float64)
+            now = lsl_now_s()
+            if not ts.size and now - self._handed_at_s < self._silent_tick_s:
+                return None
+            self._handed_at_s = now
+            result = (data, ts, now)
+        except Exception as exc:  # the source raises it and ends
+            result = exc
+        finally:
+            self.lock.release()
+        self.taken = False
+        return result
+
+    def close(self) -> bool:
+        """Close the inlet's stream (an inlet left open keeps trying to recover its stream once
+        the outlet is gone); False while a clock measurement holds the inlet."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            with contextlib.suppress(Exception):
+                self.inlet.close_stream()
+        finally:
+            self.lock.release()
+        return True
+
+
+_EMPTY = np.empty(0)
+
+
+class _Poller:
+    """One thread reads every LSL inlet of an event loop: every `POLL_PERIOD_S` it pulls what
+    each inlet holds (liblsl buffers it in between) and hands all it got to the loop in one
+    wake-up. A thread per inlet would wake, and wake the loop, for every chunk of every
+    stream: with hundreds of streams the thread switches cost more than the reading."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, period_s: float = POLL_PERIOD_S) -> None:
+        self._loop = weakref.ref(loop)  # a closed, dropped loop takes its poller with it
+        self._period_s = period_s
         self._lock = Lock()
-        self._waiting: list[tuple[asyncio.Queue, list[Any]]] = []
+        self._readers: list[_Reader] = []
+        self._thread: Thread | None = None
 
     @classmethod
-    def of(cls, loop: asyncio.AbstractEventLoop) -> _Handoff:
-        """The hand-off of `loop` (one per loop, shared by its LSL sources)."""
-        with _HANDOFFS_LOCK:
-            handoff = _HANDOFFS.get(loop)
-            if handoff is None:
-                handoff = _HANDOFFS[loop] = cls(loop)
-            return handoff
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _Poller:
+        """The poller of `loop` (one per loop, shared by its LSL sources)."""
+        with _POLLERS_LOCK:
+            poller = _POLLERS.get(loop)
+            if poller is None:
+                poller = _POLLERS[loop] = cls(loop)
+            return poller
 
-    def put(self, inbox: asyncio.Queue, items: list[Any]) -> None:
-        """From a reader thread: `items` go into `inbox`, in order, on the loop (RuntimeError
-        when the loop has closed)."""
+    def add(self, reader: _Reader) -> None:
         with self._lock:
-            self._waiting.append((inbox, items))
-            if len(self._waiting) > 1:  # a wake-up is already on its way
+            self._readers.append(reader)
+            if self._thread is None:  # it ends when its last reader has gone
+                self._thread = Thread(target=self._run, name="lsl-poller", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        next_sweep_s = time.monotonic()
+        while True:
+            with self._lock:
+                if not self._readers:
+                    self._thread = None
+                    return
+                readers = list(self._readers)
+            if not self._sweep(readers):
                 return
-        loop = self._loop()
-        if loop is None:
-            raise RuntimeError("the event loop is gone")
-        loop.call_soon_threadsafe(self._deliver)
+            next_sweep_s += self._period_s
+            wait_s = next_sweep_s - time.monotonic()
+            if wait_s > 0:
+                time.sleep(wait_s)
+            else:  # behind (a long sweep): start the next one now, not a burst of them
+                next_sweep_s = time.monotonic()
 
-    def _deliver(self) -> None:
-        with self._lock:
-            waiting, self._waiting = self._waiting, []
-        for inbox, items in waiting:
-            for item in items:
-                inbox.put_nowait(item)
+    def _sweep(self, readers: list[_Reader]) -> bool:
+        """Pull every reader once and hand the results on; False once the loop has closed."""
+        results = [
+            (r, result) for r in readers if not r.closed and (result := r.poll()) is not None
+        ]
+        ended = [r for r in readers if r.closed and r.close()]
+        if results:
+            loop = self._loop()
+            try:
+                if loop is None:
+                    raise RuntimeError("the event loop is gone")
+                loop.call_soon_threadsafe(_deliver, results)
+            except RuntimeError:  # the loop has closed: nobody reads these inlets any more
+                with self._lock:
+                    for reader in self._readers:
+                        reader.close()
+                    self._readers.clear()
+                    self._thread = None
+                return False
+        if ended:
+            with self._lock:
+                self._readers = [r for r in self._readers if r not in ended]
+        return True
 
 
-_HANDOFFS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Handoff] = (
+def _deliver(results: list[tuple[_Reader, Any]]) -> None:
+    for reader, result in results:
+        reader.inbox.put_nowait(result)
+
+
+_POLLERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Poller] = (
     weakref.WeakKeyDictionary()
 )
-_HANDOFFS_LOCK = Lock()
-
-
-def _release(lock: Lock) -> None:
-    """Let the reader thread hand on its next result (a lock, not a Semaphore: this runs for
-    every chunk)."""
-    with contextlib.suppress(RuntimeError):  # already released
-        lock.release()
+_POLLERS_LOCK = Lock()

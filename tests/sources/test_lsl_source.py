@@ -2,7 +2,7 @@
 
 import asyncio
 import gc
-from threading import Thread
+import threading
 
 import numpy as np
 import pytest
@@ -13,7 +13,8 @@ from emostream.core.events import Gap
 from emostream.core.spec import StreamSpec
 from emostream.errors import ResolveError
 from emostream.sinks.lsl import StreamOutlets
-from emostream.sources.lsl import LslQuery, LslSource, _Handoff, dejitters
+from emostream.sources import lsl
+from emostream.sources.lsl import LslQuery, LslSource, dejitters
 
 RATE_HZ = 100.0
 
@@ -151,33 +152,63 @@ def test_a_busy_consumer_gets_its_backlog_in_a_few_larger_chunks(unique_name):
     assert len(after) <= 4, [len(c) for c in after]
 
 
-def test_results_handed_on_together_wake_the_loop_once():
-    loop = asyncio.new_event_loop()
-    handoff = _Handoff.of(loop)
-    assert _Handoff.of(loop) is handoff  # one per loop, shared by its sources
-    inboxes: list[asyncio.Queue] = [asyncio.Queue(), asyncio.Queue()]
-    wake_ups: list[int] = []
-    deliver = handoff._deliver
-    handoff._deliver = lambda: (wake_ups.append(1), deliver())  # type: ignore[method-assign]
+def test_the_streams_of_one_loop_are_read_by_one_thread_that_wakes_it_once_per_sweep(
+    unique_name, monkeypatch
+):
+    specs = [make_spec(f"{unique_name}-{i}") for i in range(8)]
+    rounds = 6
+    deliveries: list[int] = []
+    deliver = lsl._deliver
 
-    def readers() -> None:
-        for i in range(5):
-            for k, inbox in enumerate(inboxes):
-                handoff.put(inbox, [(k, i, "offset"), (k, i)])
+    def counted(results):
+        deliveries.append(sum(1 for _, r in results if isinstance(r, tuple) and r[1].size))
+        deliver(results)
 
-    try:
-        thread = Thread(target=readers)
-        thread.start()
-        thread.join()
-        loop.run_until_complete(asyncio.sleep(0.01))
-        assert wake_ups == [1]
-        for k, inbox in enumerate(inboxes):
-            got = [inbox.get_nowait() for _ in range(inbox.qsize())]
-            assert got == [item for i in range(5) for item in ((k, i, "offset"), (k, i))]
-        handoff.put(inboxes[0], ["next"])  # once delivered, the next result wakes it again
-        loop.run_until_complete(asyncio.sleep(0.01))
-        assert len(wake_ups) == 2 and inboxes[0].get_nowait() == "next"
-    finally:
-        loop.close()
-    with pytest.raises(RuntimeError):  # the reader thread then ends
-        handoff.put(inboxes[0], ["after close"])
+    monkeypatch.setattr(lsl, "_deliver", counted)
+
+    def lsl_threads() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name.startswith("lsl-")]
+
+    async def scenario():
+        outlets = StreamOutlets(specs)
+        sources = [LslSource(LslQuery(source_id=s.source_id)) for s in specs]
+        got = [0] * len(sources)
+        subscribed = [asyncio.Event() for _ in sources]
+
+        async def consume(k: int, source: LslSource) -> None:
+            async for event in source.events():  # the first is the clock offset
+                subscribed[k].set()
+                if isinstance(event, Chunk):
+                    got[k] += len(event)
+
+        tasks = [asyncio.create_task(consume(k, s)) for k, s in enumerate(sources)]
+        for event in subscribed:
+            await event.wait()
+        await asyncio.sleep(0.05)
+        threads_while_reading = lsl_threads()
+        deliveries.clear()
+        for r in range(rounds):  # every stream gets a sample at the same moment
+            for spec in specs:
+                data = np.array([[0.0, r]], dtype=np.float32)
+                outlets.push(Chunk(spec, np.array([lsl_now_s()]), data))
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)
+        for source in sources:
+            await source.aclose()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        outlets.close()
+        return got, threads_while_reading
+
+    got, threads_while_reading = asyncio.run(scenario())
+    assert got == [rounds] * len(specs)  # nothing lost
+    assert threads_while_reading == ["lsl-poller"]  # not a thread per inlet
+    with_data = [n for n in deliveries if n]
+    # each round's eight chunks wake the loop together (a sweep may split a round in two)
+    assert sum(with_data) == rounds * len(specs)
+    assert len(with_data) <= 2 * rounds, with_data
+    deadline = lsl_now_s() + 2.0
+    while lsl_threads() and lsl_now_s() < deadline:  # the poller ends with its last source
+        threading.Event().wait(0.02)
+    assert lsl_threads() == []
