@@ -23,7 +23,10 @@ those are and which 0.1 s push carries the last of them (its lateness is reporte
 aligned windows that push is at `t_end` itself. The delay therefore covers the push, LSL
 transport, the run's reading, windowing, features, model and outlet, and LSL back. The run's
 own share of it (from the arrival of the chunk that closed the window at the run's reader to
-the window's outputs pushed) is read from the run's summary.
+the window's outputs pushed) is read from the run's summary. The publisher stands in for N
+devices but pushes their 4·N streams one after another, so it also notes when each wearer's
+streams of each step were pushed, and the delay is reported from that instant too
+(`delay_from_push_p50_p99_ms`: without the publisher's own lateness).
 
 Held: zero lost samples (every sample the publisher pushed is counted by the run), every
 wearer produced every window due, and no growing backlog (median delay of the last quarter
@@ -104,6 +107,7 @@ def publish(n_wearers: int, seconds: float, tag: str) -> None:
     t0 = math.ceil(pylsl.local_clock()) + 1.0
     pushed = [0] * len(outlets)
     lateness_ms: list[float] = []
+    push_lag_ms: list[list[float]] = [[] for _ in range(n_wearers)]  # per wearer, per step
     cpu0 = time.process_time()
     step = 0
     while True:
@@ -120,6 +124,10 @@ def publish(n_wearers: int, seconds: float, tag: str) -> None:
                 ts = t0 + np.arange(pushed[k], upto) / spec.rate_hz
                 outlet.push_chunk(data[pushed[k] : upto], ts.tolist())
                 pushed[k] = upto
+            if k % len(STREAMS) == len(STREAMS) - 1:  # the wearer's streams are all pushed
+                push_lag_ms[k // len(STREAMS)].append(
+                    round((pylsl.local_clock() - t_step) * 1e3, 3)
+                )
         step += 1
     cpu = time.process_time() - cpu0
     time.sleep(2.0)  # let the run receive the last samples
@@ -132,6 +140,7 @@ def publish(n_wearers: int, seconds: float, tag: str) -> None:
         "t0": t0, "pushed": counts, "cpu_s": cpu, "wall_s": seconds + 1.0,
         "lateness_p50_ms": float(np.percentile(late, 50)),
         "lateness_p99_ms": float(np.percentile(late, 99)),
+        "push_lag_ms": {slot(i, n_wearers): lags for i, lags in enumerate(push_lag_ms)},
     }), flush=True)  # fmt: skip
 
 
@@ -282,12 +291,17 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
     # the first sample not a hair after t0)
     due = int(seconds - WINDOW_S)
     first_s = t0 + WINDOW_S + 0.5
-    delays, per_wearer_windows = [], []
-    for pairs in subscriber.delays.values():
+    delays, from_push, per_wearer_windows = [], [], []
+    for name, pairs in subscriber.delays.items():
         inside = sorted((t, a) for t, a in pairs if first_s <= t < first_s + due)
         per_wearer_windows.append(len(inside))
         delays.append([a - closing_push_s(t, t0) for t, a in inside])
+        lags_ms = sent["push_lag_ms"][name.split("-")[-2]]
+        for t, a in inside:  # from when the publisher had pushed that step's samples
+            due_s = closing_push_s(t, t0)
+            from_push.append(a - due_s - lags_ms[round((due_s - t0) / STEP_S)] / 1e3)
     flat = np.asarray([d for ds in delays for d in ds]) * 1e3
+    flat_from_push = np.asarray(from_push) * 1e3
     by_time = np.asarray([np.asarray(ds) for ds in delays if len(ds) == due]) * 1e3
     growth_ms = math.nan
     if by_time.size:
@@ -320,6 +334,13 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
         "delay_p99_ms": float(np.percentile(flat, 99)) if flat.size else math.nan,
         "delay_max_ms": float(flat.max()) if flat.size else math.nan,
         "backlog_growth_ms": growth_ms,
+        # the same delays from when the publisher had pushed the wearer's closing samples: a
+        # publisher standing in for N devices pushes 4·N streams one after the other, so the
+        # last wearers' samples enter LSL later than they were due
+        "delay_from_push_p50_p99_ms": [
+            float(np.percentile(flat_from_push, q)) if flat_from_push.size else math.nan
+            for q in (50, 99)
+        ],
         # the run's own part of the delay, as it reports it: from the arrival of the chunk
         # that closed a window to the window's outputs pushed (median of the wearers' p50s,
         # largest of their p99s)
