@@ -256,6 +256,9 @@ class LslSource(Source):
         self._closed = True
 
 
+_EMPTY = np.empty(0)
+
+
 class _Reader:
     """One inlet as its event loop's poller reads it. Every liblsl call on the inlet, from the
     poller or from a clock measurement, holds `lock`: one at a time."""
@@ -269,7 +272,7 @@ class _Reader:
         "inlet",
         "lock",
         "taken",
-    )  # fmt: skip
+    )
 
     def __init__(self, inlet: pylsl.StreamInlet, max_chunk: int, silent_tick_s: float) -> None:
         self.inlet = inlet
@@ -325,9 +328,6 @@ class _Reader:
         finally:
             self.lock.release()
         return True
-
-
-_EMPTY = np.empty(0)
 
 
 class _Poller:
