@@ -292,20 +292,22 @@ class _Reader:
         with self.lock:
             return call()
 
-    def poll(self) -> tuple[np.ndarray, np.ndarray, float] | Exception | None:
+    def poll(self, sweep_s: float) -> tuple[np.ndarray, np.ndarray, float] | Exception | None:
         """What to hand on now: (data, timestamps, arrival) when the inlet holds samples, an
-        empty result when it has been silent for a tick, a liblsl error, or None."""
+        empty result when it has been silent for a tick (as of `sweep_s`, when the sweep
+        began), a liblsl error, or None."""
         if not self.taken or not self.lock.acquire(blocking=False):
             return None
         result: tuple[np.ndarray, np.ndarray, float] | Exception
         try:
             data = ts = _EMPTY
+            now = sweep_s
             if self.inlet.samples_available():
                 data, ts = self.inlet.pull_chunk(
                     timeout=0.0, max_samples=self._max_chunk, as_numpy=True
                 )
                 ts = np.asarray(ts, dtype=np.float64)
-            now = lsl_now_s()
+                now = lsl_now_s()  # the arrival, read only for what arrived
             if not ts.size and now - self._handed_at_s < self._silent_tick_s:
                 return None
             self._handed_at_s = now
@@ -378,8 +380,9 @@ class _Poller:
 
     def _sweep(self, readers: list[_Reader]) -> bool:
         """Pull every reader once and hand the results on; False once the loop has closed."""
+        sweep_s = lsl_now_s()
         results = [
-            (r, result) for r in readers if not r.closed and (result := r.poll()) is not None
+            (r, result) for r in readers if not r.closed and (result := r.poll(sweep_s)) is not None
         ]
         ended = [r for r in readers if r.closed and r.close()]
         if results:
