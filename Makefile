@@ -15,17 +15,19 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Re-install only when the declared dependencies change.
-# The compiled feature loops (numba) are compiled once here, then loaded from their cache.
-WARM_UP := $(BIN)/python -c 'from emostream.features import kernels; kernels.warm_up()'
+# The package's bytecode and its compiled feature loops (numba) are made once here, then
+# loaded from their caches, also where PYTHONDONTWRITEBYTECODE is set (as in many containers).
+WARM_UP := $(BIN)/python -m compileall -q emostream && \
+	$(BIN)/python -c 'from emostream.features import kernels; kernels.warm_up()'
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
-	@echo "compiling the feature loops (once)"; $(WARM_UP)
+	@echo "compiling the package and its feature loops (once)"; $(WARM_UP)
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,voice]'
-	@echo "compiling the feature loops (once)"; $(WARM_UP)
+	@echo "compiling the package and its feature loops (once)"; $(WARM_UP)
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed

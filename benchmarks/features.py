@@ -14,7 +14,8 @@ the recording and extrapolated to all windows (printed as such).
 
 Whole process: `emostream process <E4 folder> --out DIR --quiet --no-cache` on the same session,
 run as a subprocess (a fresh Python: imports, loading the compiled loops, reading the CSVs,
-the model and writing Parquet all count), once untimed and then `--process-runs` times; the
+the model and writing Parquet all count), with the package byte-compiled as `make` leaves it,
+once untimed and then `--process-runs` times; the
 median is compared with real time and with the NeuroKit2 baseline of the same run.
 """
 
@@ -35,6 +36,7 @@ from pathlib import Path
 import neurokit2 as nk
 import numpy as np
 
+import emostream
 from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec
 from emostream.features.engine import FeatureEngine
@@ -119,8 +121,11 @@ def time_baseline(starts: np.ndarray, work) -> float:
 
 
 def time_whole_process(folder: Path, runs: int) -> list[float]:
-    """Wall seconds of `emostream process folder` in a fresh process, `runs` times (after one
-    untimed run, which leaves the compiled loops and the files in their caches)."""
+    """Wall seconds of `emostream process folder` in a fresh process, `runs` times (after
+    byte-compiling the package as `make` does, and one untimed run, which leaves the compiled
+    loops and the files in their caches)."""
+    package_dir = Path(emostream.__file__).parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package_dir)], check=True)
     times = []
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, "-m", "emostream", "process", str(folder), "--out", out]
