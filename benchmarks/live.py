@@ -6,7 +6,10 @@ For each N in `--steps` (stopping at the first N not held), three processes run 
 - a publisher (this script with `--publish`): N synthetic wearers, each with ECG 250 Hz,
   PPG 64 Hz, EDA 4 Hz and 3-axis ACC 32 Hz LSL outlets, paced at real time for `--seconds`.
   Every stream's samples sit on whole multiples of its period from a whole second `t0`, and
-  every 0.1 s the publisher pushes each stream's samples up to and including that instant;
+  every 0.1 s the publisher pushes each stream's samples up to and including that instant.
+  By default every stream is pushed at the step's start, so all 4·N chunks arrive at once;
+  with `--push-groups G` the wearers push in G groups spread over the step (wearer i at
+  (i mod G)/G of it), as devices with their own clocks do;
 - `emostream run` on a pipeline with N `[[wearers]]` (60 s windows, 1 s hop, HRV, EDA and ACC
   features, a logistic model, Features and State outlets per wearer, `--no-record`), whose
   wearers' window ends are spread over the hop (`run`'s default; `--aligned-windows` puts
@@ -19,8 +22,8 @@ Delay of a window = arrival of its state at the subscriber (LSL clock) − the i
 publisher was due to push the window's last sample. A window (t_end − 60 s, t_end] is complete
 once every stream has a sample within half its period of `t_end` (the run's own rule);
 the window's end `t_end` is the State sample's timestamp, so the script knows which samples
-those are and which 0.1 s push carries the last of them (its lateness is reported). With
-aligned windows that push is at `t_end` itself. The delay therefore covers the push, LSL
+those are and which of the wearer's pushes carries the last of them (its lateness is
+reported). With aligned windows and one push group that push is at `t_end` itself. The delay therefore covers the push, LSL
 transport, the run's reading, windowing, features, model and outlet, and LSL back. The run's
 own share of it (from the arrival of the chunk that closed the window at the run's reader to
 the window's outputs pushed) is read from the run's summary. The publisher stands in for N
@@ -36,6 +39,7 @@ the measured span / its wall time; RSS: from /proc every 2 s.
     .venv/bin/python benchmarks/live.py --steps 10,25,50,100 --seconds 120
     .venv/bin/python benchmarks/live.py --steps 25 --seconds 90 --compare-aligned
     .venv/bin/python benchmarks/live.py --steps 50 --seconds 120 --compare-workers 2
+    .venv/bin/python benchmarks/live.py --steps 100 --seconds 90 --workers 2 --compare-push-groups 10
 """
 
 from __future__ import annotations
@@ -85,9 +89,16 @@ def render(kind: str, rate_hz: float, n_channels: int, seconds: float, seed: int
     return np.asarray(values, dtype=np.float32).reshape(n, n_channels)
 
 
-def publish(n_wearers: int, seconds: float, tag: str) -> None:
+def push_phase_s(i: int, push_groups: int) -> float:
+    """When in each 0.1 s step wearer `i` pushes, after the step's start: its group's share."""
+    return STEP_S * (i % push_groups) / push_groups
+
+
+def publish(n_wearers: int, seconds: float, tag: str, push_groups: int = 1) -> None:
     """Publish N wearers for `seconds` after every outlet has a subscriber; print a JSON line
-    with what was pushed and how late."""
+    with what was pushed and how late. The wearers push in `push_groups` groups spread over
+    each 0.1 s step, each push carrying its streams' samples up to that instant (1: all at
+    the step's start)."""
     from emostream.core.lslinfo import spec_to_info
     from emostream.core.spec import StreamSpec
 
@@ -110,24 +121,25 @@ def publish(n_wearers: int, seconds: float, tag: str) -> None:
     push_lag_ms: list[list[float]] = [[] for _ in range(n_wearers)]  # per wearer, per step
     cpu0 = time.process_time()
     step = 0
-    while True:
-        t_step = t0 + step * STEP_S
-        if t_step > t0 + seconds + 1.0 + 1e-9:  # a second more: every window due completes
-            break
-        delay = t_step - pylsl.local_clock()
-        if delay > 0:
-            time.sleep(delay)
-        lateness_ms.append((pylsl.local_clock() - t_step) * 1e3)
-        for k, ((spec, outlet), data) in enumerate(zip(outlets, signals, strict=True)):
-            upto = math.floor(round((t_step - t0) * spec.rate_hz, 6)) + 1
-            if upto > pushed[k]:
-                ts = t0 + np.arange(pushed[k], upto) / spec.rate_hz
-                outlet.push_chunk(data[pushed[k] : upto], ts.tolist())
-                pushed[k] = upto
-            if k % len(STREAMS) == len(STREAMS) - 1:  # the wearer's streams are all pushed
-                push_lag_ms[k // len(STREAMS)].append(
-                    round((pylsl.local_clock() - t_step) * 1e3, 3)
-                )
+    n_streams = len(STREAMS)
+    groups = [[i for i in range(n_wearers) if i % push_groups == g] for g in range(push_groups)]
+    while t0 + step * STEP_S <= t0 + seconds + 1.0 + 1e-9:  # a second more: windows complete
+        for g, members in enumerate(groups):
+            t_push = t0 + step * STEP_S + push_phase_s(g, push_groups)
+            delay = t_push - pylsl.local_clock()
+            if delay > 0:
+                time.sleep(delay)
+            lateness_ms.append((pylsl.local_clock() - t_push) * 1e3)
+            for i in members:
+                for k in range(i * n_streams, (i + 1) * n_streams):
+                    (spec, outlet), data = outlets[k], signals[k]
+                    upto = min(math.floor(round((t_push - t0) * spec.rate_hz, 6)) + 1, len(data))
+                    if upto > pushed[k]:
+                        ts = t0 + np.arange(pushed[k], upto) / spec.rate_hz
+                        outlet.push_chunk(data[pushed[k] : upto], ts.tolist())
+                        pushed[k] = upto
+                # the wearer's streams are all pushed
+                push_lag_ms[i].append(round((pylsl.local_clock() - t_push) * 1e3, 3))
         step += 1
     cpu = time.process_time() - cpu0
     time.sleep(2.0)  # let the run receive the last samples
@@ -141,6 +153,7 @@ def publish(n_wearers: int, seconds: float, tag: str) -> None:
         "lateness_p50_ms": float(np.percentile(late, 50)),
         "lateness_p99_ms": float(np.percentile(late, 99)),
         "push_lag_ms": {slot(i, n_wearers): lags for i, lags in enumerate(push_lag_ms)},
+        "push_phase_s": {slot(i, n_wearers): push_phase_s(i, push_groups) for i in range(n_wearers)},
     }), flush=True)  # fmt: skip
 
 
@@ -219,14 +232,14 @@ def _children(pid: int) -> list[int]:
         return [int(child) for child in fh.read().split()]
 
 
-def closing_push_s(t_end: float, t0: float) -> float:
+def closing_push_s(t_end: float, t0: float, phase_s: float = 0.0) -> float:
     """When the publisher pushes the last sample that completes the window ending at `t_end`:
-    for every stream, its first sample within half a period of `t_end`; the 0.1 s step that
-    pushes the latest of them."""
+    for every stream, its first sample within half a period of `t_end`; the wearer's push
+    (at `phase_s` into each 0.1 s step) that carries the latest of them."""
     last_s = max(
         t0 + math.ceil(round((t_end - t0 - 0.5 / rate) * rate, 6)) / rate for _, rate, _ in STREAMS
     )
-    return t0 + math.ceil(round((last_s - t0) / STEP_S, 6)) * STEP_S
+    return t0 + phase_s + math.ceil(round((last_s - t0 - phase_s) / STEP_S, 6)) * STEP_S
 
 
 def run_step(
@@ -236,6 +249,7 @@ def run_step(
     aligned: bool = False,
     workers: int = 1,
     run_args: tuple[str, ...] = (),
+    push_groups: int = 1,
 ) -> dict:
     tag = f"bl{uuid.uuid4().hex[:6]}"
     folder = Path(tempfile.mkdtemp(prefix="emostream-live-bench-"))
@@ -243,7 +257,8 @@ def run_step(
     pipeline.write_text(pipeline_text(n_wearers, tag))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     publisher = subprocess.Popen(
-        [python, __file__, "--publish", str(n_wearers), "--seconds", str(seconds), "--tag", tag],
+        [python, __file__, "--publish", str(n_wearers), "--seconds", str(seconds), "--tag", tag,
+         "--push-groups", str(push_groups)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
     )  # fmt: skip
     subscriber = Subscriber(tag, n_wearers)
@@ -268,7 +283,8 @@ def run_step(
     sent = json.loads(out.strip().splitlines()[-1])
     t0 = sent["t0"]
     result = summarise(n_wearers, seconds, sent, text, subscriber, trace, t0, run.returncode)
-    return {"windows": "aligned" if aligned else "spread", "workers": workers, **result}
+    windows = "aligned" if aligned else "spread"
+    return {"windows": windows, "workers": workers, "push_groups": push_groups, **result}
 
 
 def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
@@ -295,11 +311,13 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
     for name, pairs in subscriber.delays.items():
         inside = sorted((t, a) for t, a in pairs if first_s <= t < first_s + due)
         per_wearer_windows.append(len(inside))
-        delays.append([a - closing_push_s(t, t0) for t, a in inside])
-        lags_ms = sent["push_lag_ms"][name.split("-")[-2]]
+        wearer = name.split("-")[-2]
+        phase_s = sent["push_phase_s"][wearer]
+        delays.append([a - closing_push_s(t, t0, phase_s) for t, a in inside])
+        lags_ms = sent["push_lag_ms"][wearer]
         for t, a in inside:  # from when the publisher had pushed that step's samples
-            due_s = closing_push_s(t, t0)
-            from_push.append(a - due_s - lags_ms[round((due_s - t0) / STEP_S)] / 1e3)
+            due_s = closing_push_s(t, t0, phase_s)
+            from_push.append(a - due_s - lags_ms[round((due_s - t0 - phase_s) / STEP_S)] / 1e3)
     flat = np.asarray([d for ds in delays for d in ds]) * 1e3
     flat_from_push = np.asarray(from_push) * 1e3
     by_time = np.asarray([np.asarray(ds) for ds in delays if len(ds) == due]) * 1e3
@@ -383,11 +401,28 @@ def main() -> None:
         'with "-", e.g. --run-args="--no-lsl" (no State outlets: the delays are then not '
         "measured, only loss, CPU and RSS)",
     )
+    p.add_argument(
+        "--push-groups",
+        type=int,
+        default=1,
+        metavar="G",
+        help="the publisher's wearers push in G groups spread over each 0.1 s step, as devices "
+        "with their own clocks do (1, the default: every stream at the step's start)",
+    )
+    p.add_argument(
+        "--compare-push-groups",
+        type=int,
+        default=0,
+        metavar="G",
+        help="run each step also with G push groups, and print the ratio of the delays",
+    )
     p.add_argument("--publish", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--tag", default="", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.push_groups < 1 or args.compare_push_groups < 0:
+        p.error("--push-groups must be at least 1")
     if args.publish:
-        publish(args.publish, args.seconds, args.tag)
+        publish(args.publish, args.seconds, args.tag, args.push_groups)
         return
     run_args = tuple(args.run_args.split())
     peers: list[tuple[str, dict]] = []  # each step is run again like this, for a ratio
@@ -395,9 +430,15 @@ def main() -> None:
         peers.append(("aligned", {"aligned": True, "workers": args.workers}))
     if args.compare_workers:
         peers.append((f"workers{args.compare_workers}", {"workers": args.compare_workers}))
+    if args.compare_push_groups:
+        groups = args.compare_push_groups
+        peers.append((f"push_groups{groups}", {"push_groups": groups, "workers": args.workers}))
     results = []
     for n in (int(x) for x in args.steps.split(",")):
-        result = run_step(n, args.seconds, sys.executable, workers=args.workers, run_args=run_args)
+        result = run_step(
+            n, args.seconds, sys.executable, workers=args.workers, run_args=run_args,
+            push_groups=args.push_groups,
+        )  # fmt: skip
         results.append(result)
         print(json.dumps(result), flush=True)
         for name, options in peers:

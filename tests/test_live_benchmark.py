@@ -1,0 +1,50 @@
+"""The live benchmark's bookkeeping (`benchmarks/live.py`): for any window end and push phase,
+the push it names is the wearer's first push that carries every sample completing the
+window, so its delays are counted from the right instant."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks.live import STEP_S, STREAMS, WINDOW_S, closing_push_s, push_phase_s
+
+T0_S = 1000.0
+
+
+def _pushed_through(t_push_s: float, rate_hz: float) -> int:
+    """How many samples of a stream the publisher has pushed at `t_push_s` (its rule)."""
+    return math.floor(round((t_push_s - T0_S) * rate_hz, 6)) + 1
+
+
+def _needed(t_end_s: float, rate_hz: float) -> int:
+    """Samples a window ending at `t_end_s` needs: through the first within half a period."""
+    return math.ceil(round((t_end_s - T0_S - 0.5 / rate_hz) * rate_hz, 6)) + 1
+
+
+@pytest.mark.parametrize("groups", [1, 3, 10])
+def test_the_closing_push_is_the_wearers_first_that_completes_the_window(groups: int) -> None:
+    rng = np.random.default_rng(0)
+    for wearer in range(groups):
+        phase_s = push_phase_s(wearer, groups)
+        assert 0.0 <= phase_s < STEP_S
+        for t_end_s in T0_S + WINDOW_S + rng.uniform(0.0, 30.0, 50):
+            t_push_s = closing_push_s(t_end_s, T0_S, phase_s)
+            # on the wearer's own grid of pushes
+            steps = (t_push_s - T0_S - phase_s) / STEP_S
+            assert steps == pytest.approx(round(steps), abs=1e-6)
+            for _, rate_hz, _ in STREAMS:
+                assert _pushed_through(t_push_s, rate_hz) >= _needed(t_end_s, rate_hz)
+            # and the wearer's push before it leaves a sample out
+            assert any(
+                _pushed_through(t_push_s - STEP_S, rate_hz) < _needed(t_end_s, rate_hz)
+                for _, rate_hz, _ in STREAMS
+            )
+
+
+def test_one_push_group_pushes_at_the_steps_start() -> None:
+    assert [push_phase_s(i, 1) for i in range(5)] == [0.0] * 5
+    assert closing_push_s(T0_S + 60.5, T0_S) == pytest.approx(T0_S + 60.5)
+    assert closing_push_s(T0_S + 60.5, T0_S, 0.03) == pytest.approx(T0_S + 60.53)
