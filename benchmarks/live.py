@@ -23,10 +23,10 @@ publisher was due to push the window's last sample. A window (t_end − 60 s, t_
 once every stream has a sample within half its period of `t_end` (the run's own rule);
 the window's end `t_end` is the State sample's timestamp, so the script knows which samples
 those are and which of the wearer's pushes carries the last of them (its lateness is
-reported). With aligned windows and one push group that push is at `t_end` itself. The delay therefore covers the push, LSL
-transport, the run's reading, windowing, features, model and outlet, and LSL back. The run's
-own share of it (from the arrival of the chunk that closed the window at the run's reader to
-the window's outputs pushed) is read from the run's summary. The publisher stands in for N
+reported). With aligned windows and one push group that push is at `t_end` itself. The delay
+therefore covers the push, LSL transport, the run's reading, windowing, features, model and
+outlet, and LSL back. The run's own share of it (from the arrival of the chunk that closed
+the window at the run's reader to the window's outputs pushed) is read from the run's summary. The publisher stands in for N
 devices but pushes their 4·N streams one after another, so it also notes when each wearer's
 streams of each step were pushed, and the delay is reported from that instant too
 (`delay_from_push_p50_p99_ms`: without the publisher's own lateness).
@@ -39,7 +39,8 @@ the measured span / its wall time; RSS: from /proc every 2 s.
     .venv/bin/python benchmarks/live.py --steps 10,25,50,100 --seconds 120
     .venv/bin/python benchmarks/live.py --steps 25 --seconds 90 --compare-aligned
     .venv/bin/python benchmarks/live.py --steps 50 --seconds 120 --compare-workers 2
-    .venv/bin/python benchmarks/live.py --steps 100 --seconds 90 --workers 2 --compare-push-groups 10
+    .venv/bin/python benchmarks/live.py --steps 100 --seconds 90 --workers 2 \
+        --compare-push-groups 10
 """
 
 from __future__ import annotations
@@ -153,7 +154,8 @@ def publish(n_wearers: int, seconds: float, tag: str, push_groups: int = 1) -> N
         "lateness_p50_ms": float(np.percentile(late, 50)),
         "lateness_p99_ms": float(np.percentile(late, 99)),
         "push_lag_ms": {slot(i, n_wearers): lags for i, lags in enumerate(push_lag_ms)},
-        "push_phase_s": {slot(i, n_wearers): push_phase_s(i, push_groups) for i in range(n_wearers)},
+        "push_phase_s": {slot(i, n_wearers): push_phase_s(i, push_groups)
+                         for i in range(n_wearers)},
     }), flush=True)  # fmt: skip
 
 
