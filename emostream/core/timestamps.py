@@ -222,18 +222,20 @@ class TimestampGuard:
             return c
         x = np.arange(self._n, self._n + m, dtype=np.float64)
         out = np.empty(m)
+        restart_s = RESTART_PERIODS * self._period_s
         lo = 0
-        if self._fit.n:
-            ahead = c - self._fit.predict(x) > RESTART_PERIODS * self._period_s
-            lo = int(np.argmax(ahead)) if ahead.any() else m
-            if lo:
-                self._fit.add_many(x[:lo], c[:lo])
-                out[:lo] = self._fit.predict(x[:lo])
-            if lo < m:
+        while lo < m:  # one segment per fit: each step ahead restarts it
+            if self._fit.n:
+                ahead = c[lo:] - self._fit.predict(x[lo:]) > restart_s
+            else:  # a fresh fit: up to the next step ahead from one sample to the next
+                ahead = np.concatenate(([False], np.diff(c[lo:]) - self._period_s > restart_s))
+            hi = lo + int(np.argmax(ahead)) if ahead.any() else m
+            if hi > lo:
+                self._fit.add_many(x[lo:hi], c[lo:hi])
+                out[lo:hi] = self._fit.predict(x[lo:hi])
+            if hi < m:
                 self._fit.reset()
-        if lo < m:
-            self._fit.add_many(x[lo:], c[lo:])
-            out[lo:] = self._fit.predict(x[lo:])
+            lo = hi
         # never step back: at worst half a period after the previous sample
         floor = self.last_s + 0.5 * self._period_s * np.arange(1, m + 1)
         np.maximum(out, floor, out=out)

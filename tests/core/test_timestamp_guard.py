@@ -123,6 +123,48 @@ def test_dejitter_restarts_after_a_silence() -> None:
     assert guard.stats.n_events == 0
 
 
+def test_a_sender_faster_than_its_rate_is_floored_on_the_compiled_path_too() -> None:
+    """Timestamps 0.1 s apart on a stream declared at 4 Hz: the dejitter fit's slope falls
+    below half a period, and both paths hold each stamp half a period after the last."""
+    rate_hz = 4.0
+    ts = 1000.0 + 0.1 * np.arange(2000)
+    compiled = TimestampGuard(rate_hz, dejitter=True)
+    general = TimestampGuard(rate_hz, dejitter=True)
+    general._dejitter_good = lambda c, arrival_s: None  # type: ignore[method-assign]
+    outs = []
+    for lo in range(0, 2000, 20):
+        arrival_s = float(ts[lo + 19]) + 0.01
+        a, b = (
+            compiled.apply(ts[lo : lo + 20], arrival_s),
+            general.apply(ts[lo : lo + 20], arrival_s),
+        )
+        np.testing.assert_allclose(a.timestamps, b.timestamps, rtol=0, atol=1e-9)
+        outs.append(a.timestamps)
+    steps = np.diff(np.concatenate(outs))[20:]  # from the first chunk's last sample on
+    assert steps.min() >= 0.5 / rate_hz - 1e-9 and np.isclose(steps[-1], 0.5 / rate_hz)
+
+
+def test_two_restarts_in_one_chunk_each_start_a_fit() -> None:
+    """One chunk steps ahead twice (a clock step, then a silence the arrival vouches for):
+    each step restarts the dejitter fit, so no fit spans a step and runs ahead of the data."""
+    rate_hz = 4.0
+    guard = TimestampGuard(rate_hz, dejitter=True)
+    true = 1000.0 + np.arange(600) / rate_hz
+    for lo in range(0, 200, 10):
+        guard.apply(true[lo : lo + 10], arrival_s=float(true[lo + 9]) + 0.02)
+    ts = true.copy()
+    ts[205:] += 6.0  # a lasting step ahead, within what a 30 s silence lets arrive
+    ts[215:] += 30.0  # then the silence
+    guard.apply(ts[200:225], arrival_s=float(ts[224]) + 0.02)
+    n_jumps = guard.stats.n_jumps
+    later = []
+    for lo in range(225, 600, 15):
+        stamped = guard.apply(ts[lo : lo + 15], arrival_s=float(ts[lo + 14]) + 0.02)
+        later.append(stamped.timestamps - ts[lo : lo + 15])
+    assert guard.stats.n_jumps == n_jumps  # the fit kept the data's pace: no jump after
+    np.testing.assert_allclose(np.concatenate(later), 0.0, atol=0.5 / rate_hz)
+
+
 @settings(max_examples=40, deadline=None)
 @given(chunk=st.integers(1, 64), where=st.integers(1, 900), length=st.integers(1, 90))
 def test_chunking_does_not_change_the_repair(chunk: int, where: int, length: int) -> None:
