@@ -90,6 +90,11 @@ def render(kind: str, rate_hz: float, n_channels: int, seconds: float, seed: int
     return np.asarray(values, dtype=np.float32).reshape(n, n_channels)
 
 
+def samples_pushed_by(t_push_s: float, t0: float, rate_hz: float) -> int:
+    """How many samples of a stream a push at `t_push_s` has pushed: through that instant."""
+    return math.floor(round((t_push_s - t0) * rate_hz, 6)) + 1
+
+
 def push_phase_s(i: int, push_groups: int) -> float:
     """When in each 0.1 s step wearer `i` pushes, after the step's start: its group's share."""
     return STEP_S * (i % push_groups) / push_groups
@@ -126,7 +131,7 @@ def publish(n_wearers: int, seconds: float, tag: str, push_groups: int = 1) -> N
     groups = [[i for i in range(n_wearers) if i % push_groups == g] for g in range(push_groups)]
     while t0 + step * STEP_S <= t0 + seconds + 1.0 + 1e-9:  # a second more: windows complete
         for g, members in enumerate(groups):
-            t_push = t0 + step * STEP_S + push_phase_s(g, push_groups)
+            t_push = t0 + step * STEP_S + push_phase_s(g, push_groups)  # wearer g is in group g
             delay = t_push - pylsl.local_clock()
             if delay > 0:
                 time.sleep(delay)
@@ -134,7 +139,7 @@ def publish(n_wearers: int, seconds: float, tag: str, push_groups: int = 1) -> N
             for i in members:
                 for k in range(i * n_streams, (i + 1) * n_streams):
                     (spec, outlet), data = outlets[k], signals[k]
-                    upto = min(math.floor(round((t_push - t0) * spec.rate_hz, 6)) + 1, len(data))
+                    upto = min(samples_pushed_by(t_push, t0, spec.rate_hz), len(data))
                     if upto > pushed[k]:
                         ts = t0 + np.arange(pushed[k], upto) / spec.rate_hz
                         outlet.push_chunk(data[pushed[k] : upto], ts.tolist())

@@ -9,14 +9,16 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.live import STEP_S, STREAMS, WINDOW_S, closing_push_s, push_phase_s
+from benchmarks.live import (
+    STEP_S,
+    STREAMS,
+    WINDOW_S,
+    closing_push_s,
+    push_phase_s,
+    samples_pushed_by,
+)
 
 T0_S = 1000.0
-
-
-def _pushed_through(t_push_s: float, rate_hz: float) -> int:
-    """How many samples of a stream the publisher has pushed at `t_push_s` (its rule)."""
-    return math.floor(round((t_push_s - T0_S) * rate_hz, 6)) + 1
 
 
 def _needed(t_end_s: float, rate_hz: float) -> int:
@@ -36,10 +38,10 @@ def test_the_closing_push_is_the_wearers_first_that_completes_the_window(groups:
             steps = (t_push_s - T0_S - phase_s) / STEP_S
             assert steps == pytest.approx(round(steps), abs=1e-6)
             for _, rate_hz, _ in STREAMS:
-                assert _pushed_through(t_push_s, rate_hz) >= _needed(t_end_s, rate_hz)
+                assert samples_pushed_by(t_push_s, T0_S, rate_hz) >= _needed(t_end_s, rate_hz)
             # and the wearer's push before it leaves a sample out
             assert any(
-                _pushed_through(t_push_s - STEP_S, rate_hz) < _needed(t_end_s, rate_hz)
+                samples_pushed_by(t_push_s - STEP_S, T0_S, rate_hz) < _needed(t_end_s, rate_hz)
                 for _, rate_hz, _ in STREAMS
             )
 
