@@ -315,6 +315,7 @@ def print_table(scores: dict[str, Any]) -> None:
                     f"  {name:<28}{diff['mean']:>+7.3f}  {_ci(diff['ci95'])}  "
                     f"better in {diff['n_better']}/{diff['n_subjects']}"
                 )
+        _print_phases(scores.get("phases", {}).get(order, {}))
     for order, summary in scores.get("active", {}).items():
         print(f"label requests, {order} order (balanced accuracy on the later windows)")
         for name, run in summary["runs"].items():
@@ -336,6 +337,25 @@ def print_table(scores: dict[str, Any]) -> None:
                 )
     if "outputs" in scores:
         _print_outputs(scores["outputs"])
+
+
+def _print_phases(by_protocol: dict[str, Any]) -> None:
+    """Accuracy within each protocol phase (mean over subjects), one column per protocol."""
+    names = [p for p, summary in by_protocol.items() if summary]
+    if not names:
+        return
+    phase_order = list(dict.fromkeys(ph for p in names for ph in by_protocol[p]))
+    print("  accuracy within each phase (mean over subjects)")
+    print(f"  {'phase':<24}{'class':<12}" + "".join(f"{p[:13]:>14}" for p in names))
+    for phase in phase_order:
+        first = next(by_protocol[p][phase] for p in names if phase in by_protocol[p])
+        cells = "".join(
+            f"{by_protocol[p][phase]['accuracy_mean']:>14.3f}"
+            if phase in by_protocol[p]
+            else f"{'':>14}"
+            for p in names
+        )
+        print(f"  {phase[:23]:<24}{first['class'][:11]:<12}{cells}")
 
 
 def _mean(item: dict[str, Any]) -> str:

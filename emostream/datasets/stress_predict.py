@@ -37,7 +37,8 @@ LABELS: dict[str, object] = {
 }
 
 
-#: the protocol's declared rest baseline (after the Stroop task and the first relaxation)
+#: the protocol's declared rest baseline (3–8 min after the E4 starts, before the Stroop task;
+#: S01 alone had it after the Stroop task and the first relaxation)
 BASELINE_PHASE = "baseline-questionnaire"
 
 LABEL_SETS = {"binary": LABELS}

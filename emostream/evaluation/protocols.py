@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from emostream.datasets.windows import SubjectWindows
-from emostream.evaluation import references, stats
+from emostream.evaluation import phases, references, stats
 from emostream.evaluation.streaming import declared_baseline, stream_session
 from emostream.models.config import ModelConfig
 from emostream.models.encoder import SessionEncoder
@@ -164,6 +164,7 @@ def evaluate(
     (None: natural order only). With `model`, that model replaces the per-fold general model
     and the references are not trained. With `keep_predictions`, the result also holds the
     first seed's predicted state of every window (`predictions[order][protocol][subject]`).
+    `phases[order][protocol]` holds the accuracy within each protocol phase (see `phases`).
     """
     encoded = {s.subject: encode_labelled(config, s, train_stride) for s in subjects}
     elapsed = {
@@ -176,6 +177,7 @@ def evaluate(
     }
     orders = ORDERS if shuffled is not None else ORDERS[:1]
     runs: dict[str, dict[str, dict[str, list[dict[str, float]]]]] = {o: {} for o in orders}
+    by_phase: dict[str, dict[str, dict[str, list[Any]]]] = {o: {} for o in orders}
     kept: dict[str, dict[str, dict[str, list[str]]]] = {o: {} for o in orders}
     for seed in seeds:
         for k, subject in enumerate(subjects, 1):
@@ -203,6 +205,7 @@ def evaluate(
                 predicted = predict_session(
                     fold, session, config, seed, with_references=model is None
                 )
+                session_phases = phases.window_phases(session, config.labels, config.baseline_phase)
                 scores = {}
                 for protocol, states in predicted.items():
                     scored = _score_session(session, states)
@@ -210,6 +213,9 @@ def evaluate(
                         continue
                     scores[protocol] = scored
                     runs[order].setdefault(protocol, {}).setdefault(name, []).append(scored)
+                    by_phase[order].setdefault(protocol, {}).setdefault(name, []).append(
+                        phases.phase_accuracy(session.truth, states, session_phases)
+                    )
                     if keep_predictions and seed == seeds[0]:
                         kept[order].setdefault(protocol, {})[name] = states
                 progress(
@@ -224,6 +230,10 @@ def evaluate(
         }
         result[order] = {p: stats.summarise(s) for p, s in per_protocol.items()}
         result[order]["comparisons"] = _comparisons(per_protocol)
+    result["phases"] = {
+        order: {p: phases.summarise_phases(s) for p, s in by_phase[order].items()}
+        for order in orders
+    }
     if keep_predictions:
         result["predictions"] = kept
     return result

@@ -67,3 +67,19 @@ def test_evaluate_two_subjects(root, capsys):
         assert set(summary["per_subject"]) == {"S02", "S03"}
         assert 0.0 <= summary["balanced_accuracy_min"] <= summary["balanced_accuracy_mean"] <= 1.0
     assert "[2/2] S03" in out.err
+    # accuracy within each of the protocol's labelled phases, in the protocol's order
+    phases = scores["phases"]["natural"]["generic"]
+    assert list(phases) == [
+        "baseline-questionnaire",
+        "stroop",
+        "relax1",
+        "interview",
+        "relax2",
+        "hyperventilation",
+        "relax3",
+        "relax-baseline",
+    ]
+    assert phases["stroop"]["class"] == "stress" and phases["relax1"]["class"] == "calm"
+    for summary in phases.values():
+        assert set(summary["per_subject"]) == {"S02", "S03"}
+        assert 0.0 <= summary["accuracy_min"] <= summary["accuracy_mean"] <= 1.0
