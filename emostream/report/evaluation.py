@@ -98,6 +98,9 @@ def write_evaluation(
         parts=[html.table(["subject", "windows", "labelled windows", "balanced accuracy"], rows)],
     )
     summary.sections.append(section)
+    phases = scores.get("phases", {}).get("natural", {})
+    if phases:
+        summary.sections.append(phase_section(phases))
     figs = html.Section(
         "summary",
         "Summary figures",
@@ -125,3 +128,26 @@ def write_evaluation(
     index = out_dir / "index.html"
     write(summary, index)
     return index
+
+
+def phase_section(by_protocol: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> html.Section:
+    """Accuracy within each protocol phase (natural order), one column per protocol."""
+    names = [p for p, summary in by_protocol.items() if summary]
+    phases = list(dict.fromkeys(ph for p in names for ph in by_protocol[p]))
+    rows = []
+    for phase in phases:
+        first = next(by_protocol[p][phase] for p in names if phase in by_protocol[p])
+        rows.append(
+            [phase, first["class"], first["n_windows"], first["n_subjects"]]
+            + [
+                by_protocol[p][phase]["accuracy_mean"] if phase in by_protocol[p] else None
+                for p in names
+            ]
+        )
+    return html.Section(
+        "phases",
+        "Accuracy within each phase",
+        "The share of each protocol phase's labelled windows predicted as its class, mean over "
+        "subjects (natural order): where the model and each reference err.",
+        parts=[html.table(["phase", "class", "windows", "subjects", *names], rows)],
+    )

@@ -276,6 +276,11 @@ def test_evaluate_report_writes_a_report_per_subject(wesad_root, tmp_path, capsy
     index = (tmp_path / "index.html").read_text()
     assert all(f'href="{s}.html"' in index for s in subjects)
     assert index.count("<img") == 1  # per-subject scores of every protocol
+    # accuracy within each phase, a row per phase and a column per protocol
+    phase_table = index[index.index('id="phases"') :]
+    phase_table = phase_table[: phase_table.index("</table>")]
+    assert phase_table.count("<tr>") == 1 + len(scores["phases"]["natural"]["generic"])
+    assert "<th>generic</th>" in phase_table and "<th>time-only</th>" in phase_table
     for subject in subjects:
         page = (tmp_path / f"{subject}.html").read_text()
         assert page.count('<table class="confusion">') == 1
