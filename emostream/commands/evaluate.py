@@ -231,7 +231,8 @@ def _select(args: argparse.Namespace, data, model_config, shuffled) -> int:
             f"  {subject:<6} {fold['chosen']:<60} inner {fold['inner']:.3f}  outer {fold['outer']:.3f}"
         )
     print(f"chosen on all subjects: {result['chosen_on_all_subjects']}")
-    print(f"(the 'change' group: each input's change over change_s = {result['change_s']:g} s)")
+    lags = ", ".join(f"{lag:g}" for lag in result["change_lags_s"])
+    print(f"(the 'change' group: each input's change over change_s = {lags} s)")
     print("leave-one-subject-out, every candidate:")
     for name, mean in result["loso"].items():
         print(f"  {name:<60} {mean:.3f}")

@@ -1,7 +1,8 @@
 """Nested leave-one-subject-out choice of the model's inputs, normalisation and learner.
 
 A default chosen by its score on the subjects it is then scored on is optimistic. Here every
-candidate (a set of input groups × the z-scores' spread × a learner) is scored
+candidate (a set of input groups × the z-scores' spread × a learner, and the lag of the
+inputs' change when it has that group) is scored
 leave-one-subject-out *inside* the training subjects of each outer fold; the candidate best
 there is scored on the outer subject. The mean of those outer scores estimates what the
 selection procedure gives a new wearer; the candidate best over all subjects is what a
@@ -50,8 +51,8 @@ INPUT_GROUPS: dict[str, tuple[str, ...]] = {
     # the change over `change_s` of those of `ModelConfig.change_features` the candidate has
     "change": (CHANGE_PREFIX,),
 }
-#: the lag offered for the "change" group when the pipeline sets none (`ModelConfig.change_s`)
-DEFAULT_CHANGE_S = 120.0
+#: the lags offered for the "change" group; a pipeline's own `ModelConfig.change_s` joins them
+CHANGE_LAGS_S = (60.0, 120.0, 300.0)
 
 
 def _lda(shrinkage: float) -> Callable[[int], Any]:
@@ -84,10 +85,13 @@ class Candidate:
     #: column indices of the inputs it uses
     columns: tuple[int, ...]
     z_scale: str = "baseline"
+    #: the lag of the "change" group's inputs (0 without that group)
+    change_s: float = 0.0
 
     @property
     def name(self) -> str:
-        return f"{self.learner} + {'+'.join(self.groups) or 'core'}, z_scale={self.z_scale}"
+        lag = f", change_s={self.change_s:g}" if self.change_s else ""
+        return f"{self.learner} + {'+'.join(self.groups) or 'core'}, z_scale={self.z_scale}{lag}"
 
 
 @dataclasses.dataclass(slots=True)
@@ -104,9 +108,13 @@ class _Subject:
     tests: list[_Session]  # the natural order, then any shuffled ones
 
 
-def candidates(names: Sequence[str], z_scales: Sequence[str] = ("baseline",)) -> list[Candidate]:
+def candidates(
+    names: Sequence[str],
+    z_scales: Sequence[str] = ("baseline",),
+    change_lags_s: Sequence[float] = CHANGE_LAGS_S,
+) -> list[Candidate]:
     """Every combination of the input groups present in `names`, with every z-score spread
-    and learner."""
+    and learner, and every lag for the combinations with the "change" group."""
     grouped = {
         g: [i for i, n in enumerate(names) if n.startswith(prefixes)]
         for g, prefixes in INPUT_GROUPS.items()
@@ -123,8 +131,10 @@ def candidates(names: Sequence[str], z_scales: Sequence[str] = ("baseline",)) ->
                     i for i in grouped["change"] if names[i][len(CHANGE_PREFIX) :] in sources
                 ]
             columns = tuple(sorted(chosen))
+            lags = change_lags_s if "change" in combo else (0.0,)
             out.extend(
-                Candidate(learner, combo, columns, z_scale)
+                Candidate(learner, combo, columns, z_scale, lag)
+                for lag in lags
                 for z_scale in z_scales
                 for learner in LEARNERS
             )
@@ -168,42 +178,48 @@ def select(
 ) -> dict[str, Any]:
     """Nested LOSO over every candidate; `config.features` is ignored (all inputs offered),
     both z-score spreads are offered when the z-scores are against a declared baseline, and
-    the inputs' change over `config.change_s` (`DEFAULT_CHANGE_S` when it is 0).
+    the inputs' change over each of `CHANGE_LAGS_S` and `config.change_s`.
     `shuffled(subject, seed)` re-assembles a held-out session (seeds 0 … `seeds` - 1)."""
     z_scales = Z_SCALES if config.normalise == "baseline-phase" else (config.z_scale,)
-    change_s = config.change_s or DEFAULT_CHANGE_S
-    data: dict[tuple[str, str], _Subject] = {}  # (z_scale, subject)
+    lags = tuple(sorted({*CHANGE_LAGS_S, config.change_s} - {0.0}))
+    data: dict[tuple[str, float, str], _Subject] = {}  # (z_scale, change lag, subject)
     names: list[str] | None = None
     for s in subjects:
         if not any(s.truth):
             continue
         reordered = [shuffled(s.subject, k) for k in range(seeds)] if shuffled else []
-        for z_scale in z_scales:
-            scaled = dataclasses.replace(config, features=(), z_scale=z_scale, change_s=change_s)
-            data[z_scale, s.subject], names = _prepare(scaled, s, reordered, names, train_stride)
-    ids = sorted({subject for _, subject in data})
+        for z_scale, lag in itertools.product(z_scales, lags):
+            scaled = dataclasses.replace(config, features=(), z_scale=z_scale, change_s=lag)
+            data[z_scale, lag, s.subject], names = _prepare(
+                scaled, s, reordered, names, train_stride
+            )
+    ids = sorted({subject for *_, subject in data})
     if len(ids) < 3:
         raise ValueError("nested leave-one-subject-out needs at least three labelled subjects")
     assert names is not None
     hop_s = subjects[0].windows[1].t_end - subjects[0].windows[0].t_end
     alpha = 1.0 - np.exp(-hop_s / config.smoothing_s) if config.smoothing_s > 0 else 1.0
 
+    def inputs(candidate: Candidate, subject: str) -> _Subject:
+        # inputs other than the changes do not depend on the lag
+        return data[candidate.z_scale, candidate.change_s or lags[0], subject]
+
     def fit(candidate: Candidate, train: list[str]) -> Any:
         cols = list(candidate.columns)
-        x = np.vstack([data[candidate.z_scale, s].train_x[:, cols] for s in train])
-        y = np.concatenate([data[candidate.z_scale, s].train_y for s in train])
+        x = np.vstack([inputs(candidate, s).train_x[:, cols] for s in train])
+        y = np.concatenate([inputs(candidate, s).train_y for s in train])
         return LEARNERS[candidate.learner](len(np.unique(y))).fit(x, y)
 
     def score(model: Any, candidate: Candidate, subject: str) -> float:
         scores = []
-        for session in data[candidate.z_scale, subject].tests:
+        for session in inputs(candidate, subject).tests:
             p = model.predict_proba(session.x[:, list(candidate.columns)])
             p = lfilter([alpha], [1.0, alpha - 1.0], p, axis=0, zi=(1.0 - alpha) * p[:1])[0]
             predicted = model.classes_[p.argmax(axis=1)][session.labelled]
             scores.append(balanced_accuracy_score(session.truth, predicted))
         return float(np.mean(scores))
 
-    grid = candidates(names, z_scales)
+    grid = candidates(names, z_scales, lags)
     loso: dict[str, dict[str, float]] = {}
     without_pair: dict[tuple[str, str, str], float] = {}  # (candidate, left out, scored)
     with threadpool_limits(limits=1):
@@ -240,5 +256,5 @@ def select(
         "chosen_on_all_subjects": max(overall, key=overall.__getitem__),
         "loso": dict(sorted(overall.items(), key=lambda kv: -kv[1])),
         "inputs": {c.name: [names[i] for i in c.columns] for c in grid},
-        "change_s": change_s,
+        "change_lags_s": list(lags),
     }

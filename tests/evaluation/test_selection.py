@@ -42,13 +42,19 @@ def test_candidates_cover_every_group_combination_and_learner():
 
 def test_a_change_input_comes_with_its_own_inputs_group():
     names = ["eda_scl_us", "hr_bpm", "hrv_rmssd_ms", "change_eda_scl_us", "change_hr_bpm"]
-    grid = {c.name: [names[i] for i in c.columns] for c in candidates(names)}
-    assert len(grid) == 4 * len(LEARNERS)  # groups present: hrv, change
-    assert grid["lda shrinkage=0.2 + change, z_scale=baseline"] == [
-        "eda_scl_us",
-        "change_eda_scl_us",
-    ]
-    assert set(grid["lda shrinkage=0.2 + hrv+change, z_scale=baseline"]) == set(names)
+    grid = {
+        c.name: [names[i] for i in c.columns] for c in candidates(names, change_lags_s=(60, 300))
+    }
+    # groups present: hrv, change; the two combinations with "change" come at each lag
+    assert len(grid) == (2 + 2 * 2) * len(LEARNERS)
+    for lag in (60, 300):
+        assert grid[f"lda shrinkage=0.2 + change, z_scale=baseline, change_s={lag}"] == [
+            "eda_scl_us",
+            "change_eda_scl_us",
+        ]
+        assert set(
+            grid[f"lda shrinkage=0.2 + hrv+change, z_scale=baseline, change_s={lag}"]
+        ) == set(names)
     assert grid["lda shrinkage=0.2 + hrv, z_scale=baseline"] == names[:3]
 
 
@@ -65,10 +71,16 @@ def test_nested_scores_are_the_chosen_candidates_outer_scores():
     assert result["chosen_on_all_subjects"] == next(iter(result["loso"]))
     assert nested["balanced_accuracy_mean"] > 0.8  # SCL and HR separate the synthetic states
     # against a declared baseline, both spreads of the z-scores are candidates
-    assert {name.rsplit("z_scale=", 1)[1] for name in result["loso"]} == {"baseline", "session"}
-    # and so are the inputs' changes, over the default lag
-    assert "change_eda_scl_us" in result["inputs"]["lda shrinkage=0.2 + change, z_scale=baseline"]
-    assert result["change_s"] == 120.0
+    scales = {name.split("z_scale=")[1].split(",")[0] for name in result["loso"]}
+    assert scales == {"baseline", "session"}
+    # and so are the inputs' changes, over each lag offered
+    assert result["change_lags_s"] == [60.0, 120.0, 300.0]
+    changes = [
+        f"lda shrinkage=0.2 + change, z_scale=baseline, change_s={lag}" for lag in (60, 120, 300)
+    ]
+    assert all("change_eda_scl_us" in result["inputs"][name] for name in changes)
+    # each lag's candidate is scored on the changes over that lag
+    assert len({result["loso"][name] for name in changes}) == 3
 
 
 def test_a_subjects_own_data_never_changes_its_fold_choice():
@@ -99,3 +111,9 @@ def test_shuffled_sessions_count_in_every_subjects_score():
 
     changed = select(subjects, model_config(), shuffled=swapped)
     assert all(changed["loso"][name] < plain["loso"][name] for name in plain["loso"])
+
+
+def test_the_pipelines_own_lag_joins_the_lags_offered():
+    result = select(_subjects()[:3], model_config(change_s=90.0))
+    assert result["change_lags_s"] == [60.0, 90.0, 120.0, 300.0]
+    assert "lda shrinkage=0.2 + change, z_scale=baseline, change_s=90" in result["loso"]
