@@ -372,6 +372,8 @@ def test_evaluate_select_reports_the_nested_choice(wesad_root, capsys):
     assert all(fold["chosen"] in result["loso"] for fold in folds.values())
     assert result["chosen_on_all_subjects"] in result["loso"]
     assert main([*args, "--select"]) == 0
-    assert "nested leave-one-subject-out" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "nested leave-one-subject-out" in text
+    assert "change over change_s = 60, 120, 300 s" in text
     assert main([*args, "--select", "--active"]) == 2
     assert "--select" in capsys.readouterr().err
