@@ -342,21 +342,16 @@ def print_table(scores: dict[str, Any]) -> None:
 
 def _print_phases(by_protocol: dict[str, Any]) -> None:
     """Accuracy within each protocol phase (mean over subjects), one column per protocol."""
-    names = [p for p, summary in by_protocol.items() if summary]
-    if not names:
+    from emostream.evaluation.phases import phase_table
+
+    names, rows = phase_table(by_protocol)
+    if not rows:
         return
-    phase_order = list(dict.fromkeys(ph for p in names for ph in by_protocol[p]))
     print("  accuracy within each phase (mean over subjects)")
     print(f"  {'phase':<24}{'class':<12}" + "".join(f"{p[:13]:>14}" for p in names))
-    for phase in phase_order:
-        first = next(by_protocol[p][phase] for p in names if phase in by_protocol[p])
-        cells = "".join(
-            f"{by_protocol[p][phase]['accuracy_mean']:>14.3f}"
-            if phase in by_protocol[p]
-            else f"{'':>14}"
-            for p in names
-        )
-        print(f"  {phase[:23]:<24}{first['class'][:11]:<12}{cells}")
+    for phase, label, _, _, *cells in rows:
+        text = "".join(f"{c:>14.3f}" if c is not None else f"{'':>14}" for c in cells)
+        print(f"  {phase[:23]:<24}{label[:11]:<12}{text}")
 
 
 def _mean(item: dict[str, Any]) -> str:

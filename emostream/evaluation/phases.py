@@ -25,14 +25,9 @@ def window_phases(
 ) -> list[str | None]:
     """Name of the labelled phase (or the declared baseline) that each window lies entirely
     inside; None for windows across a phase edge or outside every such phase."""
-    seen: set[tuple[float, str]] = set()
-    markers = []
-    for fv in subject.windows:
-        for marker in fv.markers:
-            if marker not in seen:
-                seen.add(marker)
-                markers.append(marker)
-    markers.sort(key=lambda m: m[0])
+    markers = sorted(
+        dict.fromkeys(m for fv in subject.windows for m in fv.markers), key=lambda m: m[0]
+    )
     segments = labelled_segments(markers, labels, baseline_phase)
     out: list[str | None] = []
     for fv in subject.windows:
@@ -106,3 +101,17 @@ def summarise_phases(
             "per_subject": dict(zip(names, values, strict=True)),
         }
     return out
+
+
+def phase_table(
+    by_protocol: Mapping[str, Mapping[str, Mapping[str, Any]]],
+) -> tuple[list[str], list[list[Any]]]:
+    """The protocols with phase summaries, and one row per phase: name, class, windows,
+    subjects, then each protocol's mean accuracy (None where it has no such phase)."""
+    names = [p for p, summary in by_protocol.items() if summary]
+    rows = []
+    for phase in dict.fromkeys(ph for p in names for ph in by_protocol[p]):
+        first = next(by_protocol[p][phase] for p in names if phase in by_protocol[p])
+        cells = [by_protocol[p].get(phase, {}).get("accuracy_mean") for p in names]
+        rows.append([phase, first["class"], first["n_windows"], first["n_subjects"], *cells])
+    return names, rows

@@ -132,18 +132,9 @@ def write_evaluation(
 
 def phase_section(by_protocol: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> html.Section:
     """Accuracy within each protocol phase (natural order), one column per protocol."""
-    names = [p for p, summary in by_protocol.items() if summary]
-    phases = list(dict.fromkeys(ph for p in names for ph in by_protocol[p]))
-    rows = []
-    for phase in phases:
-        first = next(by_protocol[p][phase] for p in names if phase in by_protocol[p])
-        rows.append(
-            [phase, first["class"], first["n_windows"], first["n_subjects"]]
-            + [
-                by_protocol[p][phase]["accuracy_mean"] if phase in by_protocol[p] else None
-                for p in names
-            ]
-        )
+    from emostream.evaluation.phases import phase_table
+
+    names, rows = phase_table(by_protocol)
     return html.Section(
         "phases",
         "Accuracy within each phase",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from emostream.commands.evaluate import print_table
 from emostream.datasets.base import segment_markers
 from emostream.datasets.windows import SubjectWindows, attach_markers
-from emostream.evaluation.phases import phase_accuracy, summarise_phases, window_phases
+from emostream.evaluation.phases import phase_accuracy, phase_table, summarise_phases, window_phases
 from emostream.evaluation.protocols import evaluate
 from emostream.features.base import FeatureVector
 from emostream.labels import LabelConfig
@@ -114,3 +115,35 @@ def test_evaluate_reports_each_phase_from_the_predictions_it_scored():
                 expected.append(sum(hits) / len(hits))
             assert s["accuracy_mean"] == pytest.approx(sum(expected) / len(expected))
             assert s["class"] == phase and s["n_subjects"] == len(subjects)
+
+
+def _phase(label, accuracy):
+    return {"class": label, "accuracy_mean": accuracy, "n_windows": 10, "n_subjects": 2}
+
+
+BY_PROTOCOL = {
+    "generic": {"rest": _phase("calm", 0.75), "stroop": _phase("stress", 0.5)},
+    "time-only": {"stroop": _phase("stress", 1.0), "relax": _phase("calm", 0.25)},
+    "boosting": {},
+}
+
+
+def test_the_phase_table_has_a_row_per_phase_and_a_column_per_protocol():
+    names, rows = phase_table(BY_PROTOCOL)
+    assert names == ["generic", "time-only"]  # a protocol without phases has no column
+    assert rows == [
+        ["rest", "calm", 10, 2, 0.75, None],
+        ["stroop", "stress", 10, 2, 0.5, 1.0],
+        ["relax", "calm", 10, 2, None, 0.25],
+    ]
+
+
+def test_evaluate_prints_the_phase_table_after_each_order(capsys):
+    print_table({"seeds": [0], "natural": {"comparisons": {}}, "phases": {"natural": BY_PROTOCOL}})
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("  accuracy within each phase (mean over subjects)")
+    assert lines[at + 1].split() == ["phase", "class", "generic", "time-only"]
+    assert lines[at + 2].split() == ["rest", "calm", "0.750"]
+    assert lines[at + 3].split() == ["stroop", "stress", "0.500", "1.000"]
+    assert lines[at + 4].split() == ["relax", "calm", "0.250"]
+    assert lines[at + 4].index("0.250") > lines[at + 2].index("0.750")  # in its own column
