@@ -29,19 +29,10 @@ def window_phases(
         dict.fromkeys(m for fv in subject.windows for m in fv.markers), key=lambda m: m[0]
     )
     segments = labelled_segments(markers, labels, baseline_phase)
-    out: list[str | None] = []
-    for fv in subject.windows:
-        out.append(
-            next(
-                (
-                    name
-                    for t_from, t_to, name in segments
-                    if t_from <= fv.t_start and fv.t_end <= t_to
-                ),
-                None,
-            )
-        )
-    return out
+    return [
+        next((n for t_from, t_to, n in segments if t_from <= fv.t_start and fv.t_end <= t_to), None)
+        for fv in subject.windows
+    ]
 
 
 def phase_accuracy(
@@ -67,8 +58,7 @@ def summarise_phases(
 ) -> dict[str, dict[str, Any]]:
     """Per phase, over subjects: mean accuracy (each subject's mean over its runs, e.g.
     seeds) with a bootstrap 95% CI, the minimum and its subject, the windows scored, and
-    each subject's accuracy.
-    Phases in the order of their mean position in the sessions."""
+    each subject's accuracy. Phases come in the order of their mean position in the sessions."""
     accuracy: dict[str, dict[str, float]] = {}
     windows: dict[str, int] = {}
     classes: dict[str, str] = {}
