@@ -83,7 +83,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="instead of scoring the pipeline's model, choose its inputs and learner by nested "
         "leave-one-subject-out and report the nested score (see docs/evaluation.md)",
     )
-    add_cluster_args(p, "subjects' features")
+    add_cluster_args(p, "subjects' features (and --select's candidates)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.select:
         shuffled = _shuffled(args, options, cluster, config, model_config, data)
-        return _select(args, data, model_config, shuffled)
+        return _select(args, data, model_config, shuffled, cluster)
     model = None
     if args.model is not None:
         model = OnlineStateModel.load(
@@ -203,7 +203,7 @@ def _shuffled(args: argparse.Namespace, options, cluster, config, model_config, 
     return shuffled
 
 
-def _select(args: argparse.Namespace, data, model_config, shuffled) -> int:
+def _select(args: argparse.Namespace, data, model_config, shuffled, cluster) -> int:
     from emostream.evaluation.selection import select
 
     try:
@@ -214,6 +214,7 @@ def _select(args: argparse.Namespace, data, model_config, shuffled) -> int:
             shuffled=shuffled,
             seeds=args.seeds,
             progress=_progress,
+            cluster=cluster,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -21,12 +21,13 @@ and b (for a): one fit per pair.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import typing
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.signal import lfilter
@@ -35,12 +36,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from threadpoolctl import threadpool_limits
 
+from emostream.cluster import ClusterOptions, client_for
 from emostream.datasets.windows import SubjectWindows
 from emostream.evaluation import stats
 from emostream.evaluation.protocols import Progress, encode_session
 from emostream.evaluation.references import feature_matrix
 from emostream.models.config import ModelConfig, ZScale
 from emostream.models.encoder import CHANGE_PREFIX
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 #: optional groups of inputs (name prefixes); every candidate has every other input
 INPUT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -141,16 +146,21 @@ def candidates(
     return out
 
 
+def _input_names(config: ModelConfig, subject: SubjectWindows) -> list[str]:
+    """Every input the encoder gives `subject`'s session: the columns of every matrix."""
+    return sorted({k for x in encode_session(config, subject, labels=False) for k in x})
+
+
 def _prepare(
     config: ModelConfig,
     subject: SubjectWindows,
     reordered: Sequence[SubjectWindows],
-    names: list[str] | None,
+    names: list[str],
     stride: int,
-) -> tuple[_Subject, list[str]]:
-    test = encode_session(config, subject, labels=False)
-    names = names or sorted({k for x in test for k in x})
-    natural = _session(feature_matrix(test, names, 0.0), subject)
+) -> _Subject:
+    natural = _session(
+        feature_matrix(encode_session(config, subject, labels=False), names, 0.0), subject
+    )
     tests = [natural] + [
         _session(feature_matrix(encode_session(config, s, labels=False), names, 0.0), s)
         for s in reordered
@@ -158,13 +168,132 @@ def _prepare(
     rows = np.flatnonzero(natural.labelled)
     strided = rows % stride == 0
     train = feature_matrix(encode_session(config, subject, labels=True), names, 0.0)
-    return _Subject(train[rows[strided]], natural.truth[strided], tests), names
+    return _Subject(train[rows[strided]], natural.truth[strided], tests)
 
 
 def _session(x: np.ndarray, subject: SubjectWindows) -> _Session:
     truth = np.array([t or "" for t in subject.truth])
     labelled = truth != ""
     return _Session(x, truth[labelled], labelled)
+
+
+#: a candidate's LOSO score per subject, and its scores without pairs (see `candidate_scores`)
+_CandidateScores = tuple[dict[str, float], dict[tuple[str, str], float]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Scorer:
+    """Fits and scores candidates on the prepared subjects; sent whole to a cluster's workers."""
+
+    data: dict[tuple[str, float, str], _Subject]  # (z_scale, change lag, subject)
+    ids: list[str]
+    #: the lag whose inputs serve candidates without the "change" group (the others are equal)
+    first_lag_s: float
+    #: the online model's smoothing of probabilities, per window
+    alpha: float
+
+    def inputs(self, candidate: Candidate, subject: str) -> _Subject:
+        return self.data[candidate.z_scale, candidate.change_s or self.first_lag_s, subject]
+
+    def fit(self, candidate: Candidate, train: list[str]) -> Any:
+        cols = list(candidate.columns)
+        x = np.vstack([self.inputs(candidate, s).train_x[:, cols] for s in train])
+        y = np.concatenate([self.inputs(candidate, s).train_y for s in train])
+        return LEARNERS[candidate.learner](len(np.unique(y))).fit(x, y)
+
+    def score(self, model: Any, candidate: Candidate, subject: str) -> float:
+        alpha, scores = self.alpha, []
+        for session in self.inputs(candidate, subject).tests:
+            p = model.predict_proba(session.x[:, list(candidate.columns)])
+            p = lfilter([alpha], [1.0, alpha - 1.0], p, axis=0, zi=(1.0 - alpha) * p[:1])[0]
+            predicted = model.classes_[p.argmax(axis=1)][session.labelled]
+            scores.append(balanced_accuracy_score(session.truth, predicted))
+        return float(np.mean(scores))
+
+    def candidate_scores(self, candidate: Candidate) -> _CandidateScores:
+        """Each subject's score by a model trained on all the others (LOSO), and each
+        subject b's score by a model trained without a and b, keyed (a, b)."""
+        ids = self.ids
+        with threadpool_limits(limits=1):
+            loso = {
+                o: self.score(self.fit(candidate, [s for s in ids if s != o]), candidate, o)
+                for o in ids
+            }
+            without_pair: dict[tuple[str, str], float] = {}
+            for a, b in itertools.combinations(ids, 2):
+                model = self.fit(candidate, [s for s in ids if s not in (a, b)])
+                without_pair[a, b] = self.score(model, candidate, b)
+                without_pair[b, a] = self.score(model, candidate, a)
+        return loso, without_pair
+
+
+def _prepare_all(
+    settings: dict[tuple[str, float], ModelConfig],
+    sessions: dict[str, tuple[SubjectWindows, list[SubjectWindows]]],
+    names: list[str],
+    stride: int,
+    client: Client | None,
+    progress: Progress,
+) -> dict[tuple[str, float, str], _Subject]:
+    """Every subject's matrices under every (z_scale, change lag) setting: in this process,
+    or one task per subject and setting on `client`."""
+    keys = [(*setting, subject) for subject in sessions for setting in settings]
+    if client is None:
+        data = {}
+        for subject, (natural, reordered) in sessions.items():
+            for setting, config in settings.items():
+                data[(*setting, subject)] = _prepare(config, natural, reordered, names, stride)
+            progress(f"{subject}: inputs encoded under {len(settings)} settings")
+        return data
+    naturals = dict(
+        zip(sessions, client.scatter([n for n, _ in sessions.values()], hash=False), strict=True)
+    )
+    reorders = dict(
+        zip(sessions, client.scatter([r for _, r in sessions.values()], hash=False), strict=True)
+    )
+    futures = [
+        client.submit(
+            _prepare,
+            settings[z_scale, lag],
+            naturals[subject],
+            reorders[subject],
+            names,
+            stride,
+            pure=False,
+        )
+        for z_scale, lag, subject in keys
+    ]
+    progress(f"inputs of {len(sessions)} subjects under {len(settings)} settings: encoding")
+    return dict(zip(keys, client.gather(futures), strict=True))
+
+
+def _score_grid(
+    scorer: _Scorer,
+    grid: Sequence[Candidate],
+    client: Client | None,
+    progress: Progress,
+) -> list[_CandidateScores]:
+    """Every candidate's scores, in the grid's order: in this process, or one candidate per
+    task on `client`, the prepared data sent once to every worker."""
+
+    def done(k: int, candidate: Candidate, scores: _CandidateScores) -> None:
+        mean = np.mean(list(scores[0].values()))
+        progress(f"[{k}/{len(grid)}] {candidate.name}: LOSO {mean:.3f}")
+
+    if client is None:
+        out = []
+        for k, candidate in enumerate(grid, 1):
+            out.append(scorer.candidate_scores(candidate))
+            done(k, candidate, out[-1])
+        return out
+    from distributed import as_completed
+
+    [remote] = client.scatter([scorer], broadcast=True, hash=False)
+    futures = [client.submit(_Scorer.candidate_scores, remote, c, pure=False) for c in grid]
+    index = {future.key: i for i, future in enumerate(futures)}
+    for k, (future, scores) in enumerate(as_completed(futures, with_results=True), 1):
+        done(k, grid[index[future.key]], scores)
+    return client.gather(futures)
 
 
 def select(
@@ -175,66 +304,45 @@ def select(
     shuffled: Callable[[str, int], SubjectWindows] | None = None,
     seeds: int = 1,
     progress: Progress = lambda _: None,
+    cluster: ClusterOptions | None = None,
 ) -> dict[str, Any]:
     """Nested LOSO over every candidate; `config.features` is ignored (all inputs offered),
     both z-score spreads are offered when the z-scores are against a declared baseline, and
     the inputs' change over each of `CHANGE_LAGS_S` and `config.change_s`.
-    `shuffled(subject, seed)` re-assembles a held-out session (seeds 0 … `seeds` - 1)."""
+    `shuffled(subject, seed)` re-assembles a held-out session (seeds 0 … `seeds` - 1).
+    With `cluster`, the candidates are scored in parallel on Dask; the result is the same."""
     z_scales = Z_SCALES if config.normalise == "baseline-phase" else (config.z_scale,)
     lags = tuple(sorted({*CHANGE_LAGS_S, config.change_s} - {0.0}))
-    data: dict[tuple[str, float, str], _Subject] = {}  # (z_scale, change lag, subject)
-    names: list[str] | None = None
-    for s in subjects:
-        if not any(s.truth):
-            continue
-        reordered = [shuffled(s.subject, k) for k in range(seeds)] if shuffled else []
-        for z_scale, lag in itertools.product(z_scales, lags):
-            scaled = dataclasses.replace(config, features=(), z_scale=z_scale, change_s=lag)
-            data[z_scale, lag, s.subject], names = _prepare(
-                scaled, s, reordered, names, train_stride
-            )
-    ids = sorted({subject for *_, subject in data})
-    if len(ids) < 3:
+    settings = {
+        (z_scale, lag): dataclasses.replace(config, features=(), z_scale=z_scale, change_s=lag)
+        for z_scale, lag in itertools.product(z_scales, lags)
+    }
+    labelled = [s for s in subjects if any(s.truth)]
+    if len(labelled) < 3:
         raise ValueError("nested leave-one-subject-out needs at least three labelled subjects")
-    assert names is not None
+    ids = sorted(s.subject for s in labelled)
+    names = _input_names(next(iter(settings.values())), labelled[0])
     hop_s = subjects[0].windows[1].t_end - subjects[0].windows[0].t_end
     alpha = 1.0 - np.exp(-hop_s / config.smoothing_s) if config.smoothing_s > 0 else 1.0
-
-    def inputs(candidate: Candidate, subject: str) -> _Subject:
-        # inputs other than the changes do not depend on the lag
-        return data[candidate.z_scale, candidate.change_s or lags[0], subject]
-
-    def fit(candidate: Candidate, train: list[str]) -> Any:
-        cols = list(candidate.columns)
-        x = np.vstack([inputs(candidate, s).train_x[:, cols] for s in train])
-        y = np.concatenate([inputs(candidate, s).train_y for s in train])
-        return LEARNERS[candidate.learner](len(np.unique(y))).fit(x, y)
-
-    def score(model: Any, candidate: Candidate, subject: str) -> float:
-        scores = []
-        for session in inputs(candidate, subject).tests:
-            p = model.predict_proba(session.x[:, list(candidate.columns)])
-            p = lfilter([alpha], [1.0, alpha - 1.0], p, axis=0, zi=(1.0 - alpha) * p[:1])[0]
-            predicted = model.classes_[p.argmax(axis=1)][session.labelled]
-            scores.append(balanced_accuracy_score(session.truth, predicted))
-        return float(np.mean(scores))
-
     grid = candidates(names, z_scales, lags)
-    loso: dict[str, dict[str, float]] = {}
-    without_pair: dict[tuple[str, str, str], float] = {}  # (candidate, left out, scored)
-    with threadpool_limits(limits=1):
-        for k, candidate in enumerate(grid, 1):
-            loso[candidate.name] = {
-                o: score(fit(candidate, [s for s in ids if s != o]), candidate, o) for o in ids
-            }
-            for a, b in itertools.combinations(ids, 2):
-                model = fit(candidate, [s for s in ids if s not in (a, b)])
-                without_pair[(candidate.name, a, b)] = score(model, candidate, b)
-                without_pair[(candidate.name, b, a)] = score(model, candidate, a)
-            progress(
-                f"[{k}/{len(grid)}] {candidate.name}: LOSO "
-                f"{np.mean(list(loso[candidate.name].values())):.3f}"
-            )
+    with contextlib.ExitStack() as stack:
+        client = None
+        if cluster is not None and not cluster.in_process(len(grid)):
+            client = stack.enter_context(client_for(cluster, len(grid)))
+        sessions = {
+            s.subject: (s, [shuffled(s.subject, k) for k in range(seeds)] if shuffled else [])
+            for s in labelled
+        }
+        data = _prepare_all(settings, sessions, names, train_stride, client, progress)
+        scorer = _Scorer(data, ids, lags[0], alpha)
+        scored = _score_grid(scorer, grid, client, progress)
+    loso = {c.name: by_subject for c, (by_subject, _) in zip(grid, scored, strict=True)}
+    # (candidate, left out, scored) → score of a model trained without both subjects
+    without_pair = {
+        (c.name, *pair): value
+        for c, (_, by_pair) in zip(grid, scored, strict=True)
+        for pair, value in by_pair.items()
+    }
     folds: dict[str, dict[str, Any]] = {}
     for outer in ids:
         inner = {

@@ -117,3 +117,23 @@ def test_the_pipelines_own_lag_joins_the_lags_offered():
     result = select(_subjects()[:3], model_config(change_s=90.0))
     assert result["change_lags_s"] == [60.0, 90.0, 120.0, 300.0]
     assert "lda shrinkage=0.2 + change, z_scale=baseline, change_s=90" in result["loso"]
+
+
+def test_candidates_scored_on_a_dask_cluster_give_the_same_result(dask_scheduler):
+    from emostream.cluster import ClusterOptions
+
+    subjects = _subjects()[:4]
+    by_name = {s.subject: s for s in subjects}
+    lines: list[str] = []
+    serial = select(subjects, model_config(), shuffled=lambda name, seed: by_name[name])
+    parallel = select(
+        subjects,
+        model_config(),
+        shuffled=lambda name, seed: by_name[name],
+        progress=lines.append,
+        cluster=ClusterOptions(scheduler=dask_scheduler),
+    )
+    assert parallel == serial
+    # one progress line per candidate, however the workers finish
+    scored = [line.split("] ")[1].split(":")[0] for line in lines if line.startswith("[")]
+    assert sorted(scored) == sorted(serial["loso"])
