@@ -237,7 +237,6 @@ def _prepare_all(
 ) -> dict[tuple[str, float, str], _Subject]:
     """Every subject's matrices under every (z_scale, change lag) setting: in this process,
     or one task per subject and setting on `client`."""
-    keys = [(*setting, subject) for subject in sessions for setting in settings]
     if client is None:
         data = {}
         for subject, (natural, reordered) in sessions.items():
@@ -251,6 +250,7 @@ def _prepare_all(
     reorders = dict(
         zip(sessions, client.scatter([r for _, r in sessions.values()], hash=False), strict=True)
     )
+    keys = [(*setting, subject) for subject in sessions for setting in settings]
     futures = [
         client.submit(
             _prepare,
@@ -310,7 +310,8 @@ def select(
     both z-score spreads are offered when the z-scores are against a declared baseline, and
     the inputs' change over each of `CHANGE_LAGS_S` and `config.change_s`.
     `shuffled(subject, seed)` re-assembles a held-out session (seeds 0 … `seeds` - 1).
-    With `cluster`, the candidates are scored in parallel on Dask; the result is the same."""
+    With `cluster`, the inputs are encoded and the candidates scored on Dask; the result is
+    the same."""
     z_scales = Z_SCALES if config.normalise == "baseline-phase" else (config.z_scale,)
     lags = tuple(sorted({*CHANGE_LAGS_S, config.change_s} - {0.0}))
     settings = {
