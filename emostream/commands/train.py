@@ -35,7 +35,8 @@ def add_dataset_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--pipeline",
         default=None,
-        help="pipeline name or file (default: e4-wrist; e4-wrist-3class for WESAD's 3 classes)",
+        help="pipeline name or file (default: e4-wrist-stress-predict for Stress-Predict, "
+        "e4-wrist for WESAD binary, e4-wrist-3class for WESAD's 3 classes)",
     )
     p.add_argument("--subjects", default="", help="comma-separated subset, e.g. S02,S03")
     p.add_argument(

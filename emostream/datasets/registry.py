@@ -31,8 +31,9 @@ DATASETS.lazy("stress-predict", "emostream.datasets.stress_predict")
 DATASETS.lazy("wesad", "emostream.datasets.wesad")
 #: subjects one after the other, in this process
 SERIAL = ClusterOptions(workers=1)
-#: the bundled pipeline for each dataset when --pipeline is not given
-DEFAULT_PIPELINE = {"stress-predict": "e4-wrist", "wesad": "e4-wrist"}
+#: the bundled pipeline for each dataset when --pipeline is not given: Stress-Predict's
+#: protocol has one of its own, chosen by the same nested selection on its subjects
+DEFAULT_PIPELINE = {"stress-predict": "e4-wrist-stress-predict", "wesad": "e4-wrist"}
 #: label sets with a bundled pipeline of their own: inputs chosen under that label set by the
 #: same nested selection (docs/evaluation.md)
 LABEL_SET_PIPELINE = {("wesad", "3class"): "e4-wrist-3class"}

@@ -1,8 +1,9 @@
 """Nested leave-one-subject-out choice of the model's inputs, normalisation and learner.
 
 A default chosen by its score on the subjects it is then scored on is optimistic. Here every
-candidate (a set of input groups × the z-scores' spread × a learner, and the lag of the
-inputs' change when it has that group) is scored
+candidate (a set of input groups × the z-scores' spread × how the declared baseline's centre
+weighs the phase × a learner, and the lag of the inputs' change when it has that group) is
+scored
 leave-one-subject-out *inside* the training subjects of each outer fold; the candidate best
 there is scored on the outer subject. The mean of those outer scores estimates what the
 selection procedure gives a new wearer; the candidate best over all subjects is what a
@@ -58,6 +59,10 @@ INPUT_GROUPS: dict[str, tuple[str, ...]] = {
 }
 #: the lags offered for the "change" group; a pipeline's own `ModelConfig.change_s` joins them
 CHANGE_LAGS_S = (60.0, 120.0, 300.0)
+#: the declared baseline's centre: its plain mean (0), or forgetting its earlier windows with
+#: a time constant of one window length (`ModelConfig.baseline_phase_tau_s`); a pipeline's own
+#: value joins them
+BASELINE_PHASE_TAUS_S = (0.0, 60.0)
 
 
 def _lda(shrinkage: float) -> Callable[[int], Any]:
@@ -92,11 +97,16 @@ class Candidate:
     z_scale: str = "baseline"
     #: the lag of the "change" group's inputs (0 without that group)
     change_s: float = 0.0
+    #: the time constant of the declared baseline's centre (0: its plain mean)
+    baseline_phase_tau_s: float = 0.0
 
     @property
     def name(self) -> str:
         lag = f", change_s={self.change_s:g}" if self.change_s else ""
-        return f"{self.learner} + {'+'.join(self.groups) or 'core'}, z_scale={self.z_scale}{lag}"
+        tau = self.baseline_phase_tau_s
+        centre = f", baseline_phase_tau_s={tau:g}" if tau else ""
+        groups = "+".join(self.groups) or "core"
+        return f"{self.learner} + {groups}, z_scale={self.z_scale}{centre}{lag}"
 
 
 @dataclasses.dataclass(slots=True)
@@ -117,9 +127,11 @@ def candidates(
     names: Sequence[str],
     z_scales: Sequence[str] = ("baseline",),
     change_lags_s: Sequence[float] = CHANGE_LAGS_S,
+    baseline_phase_taus_s: Sequence[float] = (0.0,),
 ) -> list[Candidate]:
-    """Every combination of the input groups present in `names`, with every z-score spread
-    and learner, and every lag for the combinations with the "change" group."""
+    """Every combination of the input groups present in `names`, with every z-score spread,
+    baseline centre and learner, and every lag for the combinations with the "change"
+    group."""
     grouped = {
         g: [i for i, n in enumerate(names) if n.startswith(prefixes)]
         for g, prefixes in INPUT_GROUPS.items()
@@ -138,8 +150,9 @@ def candidates(
             columns = tuple(sorted(chosen))
             lags = change_lags_s if "change" in combo else (0.0,)
             out.extend(
-                Candidate(learner, combo, columns, z_scale, lag)
+                Candidate(learner, combo, columns, z_scale, lag, tau)
                 for lag in lags
+                for tau in baseline_phase_taus_s
                 for z_scale in z_scales
                 for learner in LEARNERS
             )
@@ -185,7 +198,7 @@ _CandidateScores = tuple[dict[str, float], dict[tuple[str, str], float]]
 class _Scorer:
     """Fits and scores candidates on the prepared subjects; sent whole to a cluster's workers."""
 
-    data: dict[tuple[str, float, str], _Subject]  # (z_scale, change lag, subject)
+    data: dict[tuple[str, float, float, str], _Subject]  # (z_scale, lag, centre's τ, subject)
     ids: list[str]
     #: the lag whose inputs serve candidates without the "change" group (the others are equal)
     first_lag_s: float
@@ -193,7 +206,8 @@ class _Scorer:
     alpha: float
 
     def inputs(self, candidate: Candidate, subject: str) -> _Subject:
-        return self.data[candidate.z_scale, candidate.change_s or self.first_lag_s, subject]
+        lag = candidate.change_s or self.first_lag_s
+        return self.data[candidate.z_scale, lag, candidate.baseline_phase_tau_s, subject]
 
     def fit(self, candidate: Candidate, train: list[str]) -> Any:
         cols = list(candidate.columns)
@@ -227,16 +241,20 @@ class _Scorer:
         return loso, without_pair
 
 
+#: an encoding setting: (z_scale, change lag, baseline_phase_tau_s)
+_Setting = tuple[str, float, float]
+
+
 def _prepare_all(
-    settings: dict[tuple[str, float], ModelConfig],
+    settings: dict[_Setting, ModelConfig],
     sessions: dict[str, tuple[SubjectWindows, list[SubjectWindows]]],
     names: list[str],
     stride: int,
     client: Client | None,
     progress: Progress,
-) -> dict[tuple[str, float, str], _Subject]:
-    """Every subject's matrices under every (z_scale, change lag) setting: in this process,
-    or one task per subject and setting on `client`."""
+) -> dict[tuple[str, float, float, str], _Subject]:
+    """Every subject's matrices under every setting: in this process, or one task per
+    subject and setting on `client`."""
     if client is None:
         data = {}
         for subject, (natural, reordered) in sessions.items():
@@ -254,14 +272,14 @@ def _prepare_all(
     futures = [
         client.submit(
             _prepare,
-            settings[z_scale, lag],
+            settings[z_scale, lag, tau],
             naturals[subject],
             reorders[subject],
             names,
             stride,
             pure=False,
         )
-        for z_scale, lag, subject in keys
+        for z_scale, lag, tau, subject in keys
     ]
     progress(f"inputs of {len(sessions)} subjects under {len(settings)} settings: encoding")
     return dict(zip(keys, client.gather(futures), strict=True))
@@ -307,16 +325,25 @@ def select(
     cluster: ClusterOptions | None = None,
 ) -> dict[str, Any]:
     """Nested LOSO over every candidate; `config.features` is ignored (all inputs offered),
-    both z-score spreads are offered when the z-scores are against a declared baseline, and
-    the inputs' change over each of `CHANGE_LAGS_S` and `config.change_s`.
+    both z-score spreads and each of `BASELINE_PHASE_TAUS_S` and `config.baseline_phase_tau_s`
+    are offered when the z-scores are against a declared baseline, and the inputs' change
+    over each of `CHANGE_LAGS_S` and `config.change_s`.
     `shuffled(subject, seed)` re-assembles a held-out session (seeds 0 … `seeds` - 1).
     With `cluster`, the inputs are encoded and the candidates scored on Dask; the result is
     the same."""
-    z_scales = Z_SCALES if config.normalise == "baseline-phase" else (config.z_scale,)
+    phase = config.normalise == "baseline-phase"
+    z_scales = Z_SCALES if phase else (config.z_scale,)
+    taus = (
+        tuple(sorted({*BASELINE_PHASE_TAUS_S, config.baseline_phase_tau_s}))
+        if phase
+        else (config.baseline_phase_tau_s,)
+    )
     lags = tuple(sorted({*CHANGE_LAGS_S, config.change_s} - {0.0}))
     settings = {
-        (z_scale, lag): dataclasses.replace(config, features=(), z_scale=z_scale, change_s=lag)
-        for z_scale, lag in itertools.product(z_scales, lags)
+        (z_scale, lag, tau): dataclasses.replace(
+            config, features=(), z_scale=z_scale, change_s=lag, baseline_phase_tau_s=tau
+        )
+        for z_scale, lag, tau in itertools.product(z_scales, lags, taus)
     }
     labelled = [s for s in subjects if any(s.truth)]
     if len(labelled) < 3:
@@ -325,7 +352,7 @@ def select(
     names = _input_names(next(iter(settings.values())), labelled[0])
     hop_s = subjects[0].windows[1].t_end - subjects[0].windows[0].t_end
     alpha = 1.0 - np.exp(-hop_s / config.smoothing_s) if config.smoothing_s > 0 else 1.0
-    grid = candidates(names, z_scales, lags)
+    grid = candidates(names, z_scales, lags, taus)
     with contextlib.ExitStack() as stack:
         client = None
         if cluster is not None and not cluster.in_process(len(grid)):
@@ -366,4 +393,5 @@ def select(
         "loso": dict(sorted(overall.items(), key=lambda kv: -kv[1])),
         "inputs": {c.name: [names[i] for i in c.columns] for c in grid},
         "change_lags_s": list(lags),
+        "baseline_phase_taus_s": list(taus),
     }

@@ -6,12 +6,16 @@ scored against the subject's windows up to and including itself (`running`), or 
 declared baseline phase once it holds enough windows (`baseline-phase`), divided by that
 phase's spread or by the session's so far (`scale`). With `tau_s` > 0 the running statistics
 forget exponentially with that time constant, so slow drifts over a long session (skin
-conductance creeping up, a warming wrist) do not read as arousal.
+conductance creeping up, a warming wrist) do not read as arousal. With `phase_tau_s` > 0
+the declared phase's centre forgets likewise, so a phase whose start is unsettled (skin
+conductance still rising after the sensor is put on, a questionnaire being filled in) is
+represented by its end; its spread stays that of the whole phase.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from river import stats
 
@@ -52,13 +56,17 @@ class SubjectBaseline:
         min_baseline_windows: int = 30,
         tau_s: float = 0.0,
         scale: ZScale = "baseline",
+        phase_tau_s: float = 0.0,
     ):
         self.mode = mode
         self.scale = scale
+        self.phase_tau_s = phase_tau_s
         self.min_baseline_windows = min_baseline_windows
         self.tau_s = tau_s
         self._running: dict[str, stats.Var | EwVar] = {}
         self._baseline: dict[str, stats.Var] = {}
+        #: the declared phase's exponentially forgetting centre (with `phase_tau_s` > 0)
+        self._baseline_recent: dict[str, EwVar] = {}
         self.n_windows = 0
         self.n_baseline_windows = 0
 
@@ -77,6 +85,11 @@ class SubjectBaseline:
             self.n_baseline_windows += 1
             for name, value in values.items():
                 self._baseline.setdefault(name, stats.Var()).update(value)
+                if self.phase_tau_s > 0:
+                    recent = self._baseline_recent.get(name)
+                    if recent is None:
+                        recent = self._baseline_recent[name] = EwVar(self.phase_tau_s)
+                    recent.update(value, t_s)
 
     @property
     def uses_baseline_phase(self) -> bool:
@@ -88,8 +101,10 @@ class SubjectBaseline:
     def zscores(self, values: dict[str, float]) -> dict[str, float]:
         """z-score of each value; absent while its feature has no spread yet."""
         phase = self.uses_baseline_phase
-        centres = self._baseline if phase else self._running
+        centres: Mapping[str, stats.Var | EwVar] = self._baseline if phase else self._running
         spreads = self._running if phase and self.scale == "session" else centres
+        if phase and self.phase_tau_s > 0:
+            centres = self._baseline_recent
         out: dict[str, float] = {}
         for name, value in values.items():
             centre, spread = centres.get(name), spreads.get(name)

@@ -83,6 +83,11 @@ class ModelConfig:
     #: own ("baseline"), or the session's so far ("session": a quiet baseline's small spread
     #: would put every later change at the clip); the centre is the baseline's mean in both
     z_scale: ZScale = "baseline"
+    #: time constant with which the declared baseline phase's centre forgets the phase's
+    #: earlier windows (0: its plain mean), so a phase that starts unsettled (skin conductance
+    #: still rising after the sensor is put on, a questionnaire) is represented by its end;
+    #: the spread is not affected
+    baseline_phase_tau_s: float = 0.0
     #: time constant with which the running baseline forgets (0: never, all windows count)
     baseline_tau_s: float = 0.0
     #: z-scores are clipped to ±z_clip: a feature that barely varied in the baseline would
@@ -134,6 +139,7 @@ class ModelConfig:
             "l2",
             "smoothing_s",
             "baseline_tau_s",
+            "baseline_phase_tau_s",
             "warmup_s",
             "mix_eta",
             "learn_every_s",

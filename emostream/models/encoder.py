@@ -47,7 +47,11 @@ class SessionEncoder:
         self._allowed = allowed
         self.labels = LabelTracker(config.labels)
         self.baseline = SubjectBaseline(
-            config.normalise, config.min_baseline_windows, config.baseline_tau_s, config.z_scale
+            config.normalise,
+            config.min_baseline_windows,
+            config.baseline_tau_s,
+            config.z_scale,
+            config.baseline_phase_tau_s,
         )
         self.feature_names_seen: set[str] = set()
         self._t0_s: float | None = None

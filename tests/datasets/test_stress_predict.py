@@ -61,6 +61,8 @@ def test_evaluate_two_subjects(root, capsys):
     out = capsys.readouterr()
     scores = json.loads(out.out)
     assert "shuffled" not in scores
+    # the protocol's own pipeline, chosen by nested selection on its subjects
+    assert scores["pipeline"]["name"] == "e4-wrist-stress-predict"
     natural = scores["natural"]
     for protocol in ("generic", "personalised", "time-only", "logistic", "boosting"):
         summary = natural[protocol]

@@ -81,6 +81,14 @@ def test_nested_scores_are_the_chosen_candidates_outer_scores():
     assert all("change_eda_scl_us" in result["inputs"][name] for name in changes)
     # each lag's candidate is scored on the changes over that lag
     assert len({result["loso"][name] for name in changes}) == 3
+    # and the declared baseline's centre, its plain mean or its recent windows', each scored
+    # on its own z-scores
+    assert result["baseline_phase_taus_s"] == [0.0, 60.0]
+    centres = [
+        f"lda shrinkage=0.2 + core, z_scale=baseline{tau}"
+        for tau in ("", ", baseline_phase_tau_s=60")
+    ]
+    assert result["loso"][centres[0]] != result["loso"][centres[1]]
 
 
 def test_a_subjects_own_data_never_changes_its_fold_choice():
@@ -111,6 +119,12 @@ def test_shuffled_sessions_count_in_every_subjects_score():
 
     changed = select(subjects, model_config(), shuffled=swapped)
     assert all(changed["loso"][name] < plain["loso"][name] for name in plain["loso"])
+
+
+def test_the_pipelines_own_baseline_centre_joins_those_offered():
+    result = select(_subjects()[:3], model_config(baseline_phase_tau_s=120.0))
+    assert result["baseline_phase_taus_s"] == [0.0, 60.0, 120.0]
+    assert "lda shrinkage=0.2 + core, z_scale=session, baseline_phase_tau_s=120" in result["loso"]
 
 
 def test_the_pipelines_own_lag_joins_the_lags_offered():

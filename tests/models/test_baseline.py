@@ -61,3 +61,22 @@ def test_session_scale_centres_on_the_baseline_and_divides_by_the_sessions_sprea
     assert by_baseline.zscores(now)["eda_scl_us"] == pytest.approx(
         (3.0 - np.mean(quiet)) / np.std(quiet, ddof=1)
     )
+
+
+def test_a_forgetting_phase_centre_is_the_phases_end_and_its_spread_the_whole_phases():
+    rng = np.random.default_rng(4)
+    # skin conductance still settling: rising for 4 minutes, then flat at 2.5 µS
+    settling = np.concatenate([np.linspace(0.6, 2.5, 240), np.full(240, 2.5)])
+    phase = settling + rng.normal(0, 0.02, settling.size)
+    plain = SubjectBaseline(mode="baseline-phase")
+    recent = SubjectBaseline(mode="baseline-phase", phase_tau_s=60.0)
+    for t, v in enumerate(phase):
+        for base in (plain, recent):
+            base.update({"eda_scl_us": float(v)}, float(t), in_baseline_phase=True)
+    for base in (plain, recent):  # after the phase: no longer part of the reference
+        base.update({"eda_scl_us": 9.0}, 500.0)
+    now = {"eda_scl_us": 2.5}
+    sd = np.std(phase, ddof=1)
+    assert plain.zscores(now)["eda_scl_us"] == pytest.approx((2.5 - np.mean(phase)) / sd)
+    assert abs(recent.zscores(now)["eda_scl_us"]) < 0.05
+    assert recent.zscores({"eda_scl_us": 2.5 + sd})["eda_scl_us"] == pytest.approx(1.0, abs=0.05)
