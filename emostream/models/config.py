@@ -81,7 +81,8 @@ class ModelConfig:
     min_baseline_windows: int = 30
     #: the spread z-scores divide by once the declared baseline phase is the reference: its
     #: own ("baseline"), or the session's so far ("session": a quiet baseline's small spread
-    #: would put every later change at the clip); the centre is the baseline's mean in both
+    #: would put every later change at the clip); the centre is the baseline's mean in both.
+    #: Only with normalise = "baseline-phase", as is `baseline_phase_tau_s`
     z_scale: ZScale = "baseline"
     #: time constant with which the declared baseline phase's centre forgets the phase's
     #: earlier windows (0: its plain mean), so a phase that starts unsettled (skin conductance
@@ -157,6 +158,13 @@ class ModelConfig:
             raise FieldError("personalise", "applies only to the 'map-logistic' learner")
         if self.change_s > 0 and self.normalise == "none":
             raise FieldError("change_s", "needs z-scores: normalise must not be 'none'")
+        if self.normalise != "baseline-phase":
+            if self.baseline_phase_tau_s > 0:
+                raise FieldError(
+                    "baseline_phase_tau_s", "applies only with normalise = 'baseline-phase'"
+                )
+            if self.z_scale != "baseline":
+                raise FieldError("z_scale", "applies only with normalise = 'baseline-phase'")
 
     def _check_learner(self) -> None:
         from emostream.models.learners import LEARNERS

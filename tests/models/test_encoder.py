@@ -85,3 +85,16 @@ def test_change_needs_zscores():
     with pytest.raises(FieldError, match="z-scores") as raised:
         ModelConfig(normalise="none", change_s=60.0)
     assert raised.value.field == "change_s"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("baseline_phase_tau_s", 60.0), ("z_scale", "session")]
+)
+@pytest.mark.parametrize("normalise", ["running", "none"])
+def test_declared_baseline_settings_need_a_declared_baseline(field, value, normalise):
+    from emostream.config import FieldError
+
+    with pytest.raises(FieldError, match="baseline-phase") as raised:
+        ModelConfig(normalise=normalise, **{field: value})
+    assert raised.value.field == field
+    ModelConfig(normalise="baseline-phase", **{field: value})
