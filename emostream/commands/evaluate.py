@@ -366,7 +366,7 @@ def _print_outputs(out: dict[str, Any]) -> None:
     print("outputs (held-out subjects, generic protocol)")
     for when in ("before", "after"):
         print(
-            f"  ECE {when} temperature scaling: pooled {cal[when]['ece_pooled']:.3f}, "
+            f"  ECE {when} calibration: pooled {cal[when]['ece_pooled']:.3f}, "
             f"per subject {_mean(cal[when]['ece_per_subject'])}"
         )
     print(f"  arousal AUROC, stress vs rest: {_mean(out['arousal_auroc'])}")

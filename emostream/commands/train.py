@@ -19,8 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=(
             "Compute the pipeline's features on every subject of DATASET, normalise each "
             "subject against its own running baseline, and train the pipeline's learner on the "
-            "labelled windows in shuffled order. The model file warm-starts `run`/`process` "
-            "with --model and `evaluate` with --model."
+            "labelled windows in shuffled order. Its confidence is calibrated on the outputs of "
+            "models trained without each eighth of the subjects, streamed over that eighth. The "
+            "model file warm-starts `run`/`process` with --model and `evaluate` with --model."
         ),
     )
     add_dataset_args(p)
@@ -75,29 +76,35 @@ def dataset_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from emostream.evaluation.protocols import encode_labelled, train_general
+    from emostream.evaluation.calibrate import calibrated_general
+    from emostream.evaluation.protocols import encode_labelled
     from emostream.pipeline.build import check_model_path
 
     if args.train_stride < 1:
         raise UsageError("--train-stride must be >= 1")
     check_model_path(args.out, read=False, write=True)
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
     config, model_config, data = prepare(
-        args.dataset,
-        args.format,
-        **dataset_options(args),
-        progress=lambda m: print(m, file=sys.stderr, flush=True),
+        args.dataset, args.format, **dataset_options(args), progress=progress
     )
     check_model_path(args.out, read=False, write=True, config=config)
-    encoded = [encode_labelled(model_config, s, args.train_stride) for s in data]
-    model = train_general(model_config, config.config_hash, encoded)
+    encoded = {s.subject: encode_labelled(model_config, s, args.train_stride) for s in data}
+    model = calibrated_general(model_config, config.config_hash, data, encoded, progress=progress)
     model.trained_on = {
         "dataset": args.format,
         "subjects": {s.subject: s.fingerprint for s in data},
     }
     model.save(args.out)
-    n = sum(len(e) for e in encoded)
+    n = sum(len(e) for e in encoded.values())
+    calibration = model.calibration
     print(
         f"wrote {args.out}: {model_config.learner} on {n} windows of {len(data)} subjects, "
-        f"classes {', '.join(model_config.labels.classes)}, config {config.config_hash}"
+        f"classes {', '.join(model_config.labels.classes)}, config {config.config_hash}; "
+        f"confidence calibration slope {calibration.slope:.3f}, "
+        f"intercept {calibration.intercept:.3f}"
+        + (" (none: fewer than 2 subjects)" if calibration.is_identity else "")
     )
     return 0

@@ -40,7 +40,7 @@ def label_efficiency(summary: dict[str, Any], title: str, path: Path) -> None:
 
 
 def reliability(calibration: dict[str, Any], title: str, path: Path) -> None:
-    """Accuracy against mean confidence per bin, before and after temperature scaling."""
+    """Accuracy against mean confidence per bin, before and after calibration."""
     fig = Figure(figsize=(4.8, 4.6))
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--")

@@ -1,17 +1,14 @@
 """Leave-one-subject-out with a calibrated general model: active learning and output checks.
 
 For every seed and held-out subject, the general model is trained on the other subjects
-(as in `protocols`), and its temperature is fitted without the held-out subject: an inner
-general model is trained on a seeded half of the training subjects, and its generic outputs
-on up to `CALIBRATION_SUBJECTS` of the other half set the temperature. The held-out session
-is then streamed to measure the
-outputs (`outputs`, natural order) and the label-request strategies (`active`: on the
-shuffled order when it is given, else on the natural order).
+(as in `protocols`), and its calibration is cross-fitted on them alone (`calibrate`). The
+held-out session is then streamed to measure the outputs (`outputs`, natural order) and the
+label-request strategies (`active`: on the shuffled order when it is given, else on the
+natural order).
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
@@ -19,32 +16,11 @@ import numpy as np
 
 from emostream.datasets.windows import SubjectWindows
 from emostream.evaluation import active, outputs
-from emostream.evaluation.protocols import Progress, encode_labelled, train_general
+from emostream.evaluation.calibrate import calibrated_general
+from emostream.evaluation.protocols import Progress, encode_labelled
 from emostream.evaluation.streaming import stream_session
+from emostream.models.calibration import TopLabelCalibration
 from emostream.models.config import ModelConfig
-from emostream.models.online import OnlineStateModel
-
-#: held-out-of-the-inner-model subjects whose outputs fit the temperature
-CALIBRATION_SUBJECTS = 4
-
-
-def calibrated_general(
-    config: ModelConfig,
-    config_hash: str,
-    others: Sequence[SubjectWindows],
-    encoded: dict[str, list],
-    seed: int,
-) -> OnlineStateModel:
-    """The general model of `others`, with a temperature fitted on an inner split of them."""
-    general = train_general(config, config_hash, [encoded[s.subject] for s in others], seed=seed)
-    shuffled = list(others)
-    random.Random(seed).shuffle(shuffled)
-    half = len(shuffled) // 2
-    fit_on, calibrate_on = shuffled[:half], shuffled[half:][:CALIBRATION_SUBJECTS]
-    if fit_on and calibrate_on:
-        inner = train_general(config, config_hash, [encoded[s.subject] for s in fit_on], seed=seed)
-        general.temperature = outputs.fit_general_temperature(inner, calibrate_on)
-    return general
 
 
 def _mean_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -75,21 +51,23 @@ def evaluate_heldout(
     orders = ["shuffled"] if shuffled is not None else ["natural"]
     active_runs: dict[str, dict[str, list[dict[str, Any]]]] = {o: {} for o in orders}
     output_items: dict[str, dict[str, Any]] = {}
-    temperatures: dict[str, float] = {}
+    calibrations: dict[str, TopLabelCalibration] = {}
     for seed in seeds:
         for k, subject in enumerate(subjects, 1):
             name = subject.subject
             others = [s for s in subjects if s.subject != name]
             if not any(subject.truth) or not others or (held_out and name not in held_out):
                 continue
-            general = calibrated_general(config, config_hash, others, encoded, seed)
-            temperature, general.temperature = general.temperature, 1.0
+            general = calibrated_general(config, config_hash, others, encoded, seed=seed)
+            calibration, general.calibration = general.calibration, TopLabelCalibration()
             generic = stream_session(general.copy(), subject, protocol="generic")
             if with_outputs and seed == seeds[0]:
                 output_items[name] = outputs.session_outputs(general, subject, generic)
-                temperatures[name] = temperature
-            general.temperature = temperature
-            note = f"T={temperature:.2f}"
+                calibrations[name] = calibration
+            general.calibration = calibration
+            note = (
+                f"calibration slope {calibration.slope:.2f} intercept {calibration.intercept:.2f}"
+            )
             for order in orders if with_active else ():
                 session = subject if order == "natural" else shuffled(name, seed)  # type: ignore[misc]
                 states = (
@@ -117,5 +95,5 @@ def evaluate_heldout(
             for order in orders
         }
     if with_outputs:
-        result["outputs"] = outputs.summarise_outputs(output_items, temperatures)
+        result["outputs"] = outputs.summarise_outputs(output_items, calibrations)
     return result

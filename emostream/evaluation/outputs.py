@@ -18,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from emostream.datasets.windows import SubjectWindows
 from emostream.evaluation import stats
 from emostream.evaluation.streaming import StreamedSession, stream_session
-from emostream.models.calibration import fit_temperature, temper
+from emostream.models.calibration import TopLabelCalibration
 from emostream.models.online import OnlineStateModel
 
 STRESS = "stress"
@@ -32,26 +32,13 @@ def labelled_probas(
     return [p for p, _ in pairs], [y for _, y in pairs]
 
 
-def fit_general_temperature(general: OnlineStateModel, held_out: Sequence[SubjectWindows]) -> float:
-    """Temperature of `general`'s generic outputs on subjects it was not trained on."""
-    probas: list[dict[str, float]] = []
-    labels: list[str] = []
-    for subject in held_out:
-        streamed = stream_session(general.copy(), subject, protocol="generic")
-        p, y = labelled_probas(streamed, subject.truth)
-        probas += p
-        labels += y
-    return fit_temperature(probas, labels)
-
-
 def calibration_error(
-    probas: Sequence[Mapping[str, float]], labels: Sequence[str], temperature: float
+    probas: Sequence[Mapping[str, float]], labels: Sequence[str]
 ) -> tuple[float, list[dict[str, float]]]:
-    """ECE and reliability bins of the top-class probability after `temperature`."""
-    tempered = [temper(p, temperature) for p in probas]
-    top = [max(p, key=p.__getitem__) for p in tempered]
+    """ECE and reliability bins of the top-class probability."""
+    top = [max(p, key=p.__getitem__) for p in probas]
     return stats.expected_calibration_error(
-        [p[c] for p, c in zip(tempered, top, strict=True)],
+        [p[c] for p, c in zip(probas, top, strict=True)],
         [c == y for c, y in zip(top, labels, strict=True)],
     )
 
@@ -130,7 +117,7 @@ def drift_alarms(subject: SubjectWindows, streamed: StreamedSession, rest: str) 
 def session_outputs(
     general: OnlineStateModel, subject: SubjectWindows, generic: StreamedSession
 ) -> dict[str, Any]:
-    """Every output check of one held-out session (`generic`: its untempered generic stream)."""
+    """Every output check of one held-out session (`generic`: its uncalibrated generic stream)."""
     rest = general.config.labels.class_of(general.config.baseline_phase) or ""
     probas, labels = labelled_probas(generic, subject.truth)
     latencies, missed = stress_latencies_s(subject, generic.states)
@@ -155,21 +142,28 @@ def _mean_ci(values: Sequence[float | None]) -> dict[str, Any]:
 
 
 def summarise_outputs(
-    per_subject: Mapping[str, Mapping[str, Any]], temperatures: Mapping[str, float]
+    per_subject: Mapping[str, Mapping[str, Any]],
+    calibrations: Mapping[str, TopLabelCalibration],
 ) -> dict[str, Any]:
-    """Pooled ECE and reliability bins before and after each fold's temperature, per-subject
+    """Pooled ECE and reliability bins before and after each fold's calibration, per-subject
     ECE with CIs, arousal/valence validity, stress-onset latency and drift alarm rates."""
     names = sorted(per_subject)
-    calibration: dict[str, Any] = {"temperature": {s: temperatures[s] for s in names}}
+    calibration: dict[str, Any] = {
+        "top_label": {
+            s: {"slope": calibrations[s].slope, "intercept": calibrations[s].intercept}
+            for s in names
+        }
+    }
     for when in ("before", "after"):
         per_ece, probas, labels = [], [], []
         for s in names:
-            t = temperatures[s] if when == "after" else 1.0
-            tempered = [temper(p, t) for p in per_subject[s]["probas"]]
-            per_ece.append(calibration_error(tempered, per_subject[s]["labels"], 1.0)[0])
-            probas += tempered
+            mapped = per_subject[s]["probas"]
+            if when == "after":
+                mapped = [calibrations[s].apply(p) for p in mapped]
+            per_ece.append(calibration_error(mapped, per_subject[s]["labels"])[0])
+            probas += mapped
             labels += per_subject[s]["labels"]
-        ece, bins = calibration_error(probas, labels, 1.0)
+        ece, bins = calibration_error(probas, labels)
         calibration[when] = {"ece_pooled": ece, "bins": bins, "ece_per_subject": _mean_ci(per_ece)}
     latencies = [x for s in names for x in per_subject[s]["latencies_s"]]
     n_onsets = len(latencies) + sum(per_subject[s]["n_missed_onsets"] for s in names)

@@ -22,7 +22,7 @@ from emostream.errors import EmostreamError, ModelError
 from emostream.features.base import FeatureVector
 from emostream.labels import LabelSpan
 from emostream.models.arousal import arousal_index
-from emostream.models.calibration import temper
+from emostream.models.calibration import TopLabelCalibration
 from emostream.models.config import ModelConfig
 from emostream.models.discriminant import GaussianDiscriminant
 from emostream.models.drift import DriftMonitor
@@ -139,8 +139,8 @@ class OnlineStateModel(base.Classifier):
         self.reservoir = ClassReservoir(config.replay_per_class, config.seed)
         #: frozen copy of the classifier at the session start (the general model)
         self.anchor: base.Classifier | None = None
-        #: temperature applied to the output probabilities (see `calibration`); 1: none
-        self.temperature = 1.0
+        #: calibration of the output probabilities' top class (see `calibration`)
+        self.calibration = TopLabelCalibration()
         self._reset_session()
 
     def _reset_session(self) -> None:
@@ -208,8 +208,10 @@ class OnlineStateModel(base.Classifier):
         experts = self._experts(enc.x)
         proba = self._combine(experts)
         if self.is_trained:
-            proba = temper(self.smoother.update(fv.t_end, proba), self.temperature)
+            proba = self.smoother.update(fv.t_end, proba)
+            # the state before calibration: a calibrated runner-up may tie with it, not pass it
             state = max(self.classes, key=proba.__getitem__)
+            proba = self.calibration.apply(proba)
             confidence = proba[state]
         else:
             state, confidence = UNKNOWN_STATE, 0.0
@@ -403,7 +405,7 @@ class OnlineStateModel(base.Classifier):
             "origin": self.origin,
             "n_trained": self.n_trained,
             "reservoir": dump_state(self.reservoir, pool),
-            "temperature": self.temperature,
+            "calibration": [self.calibration.slope, self.calibration.intercept],
         }
 
     def _restore_state(self, state: Any, pool: FloatPool) -> None:
@@ -422,7 +424,7 @@ class OnlineStateModel(base.Classifier):
         self._last_fit_t = as_number(state["last_fit_t"])
         self.origin = as_text(state["origin"])
         self.n_trained = as_count(state["n_trained"])
-        self.temperature = as_number(state.get("temperature", 1.0))
+        self.calibration = _restored_calibration(state.get("calibration", [1.0, 0.0]))
 
     def _payload(self) -> dict[str, Any]:
         return {
@@ -439,7 +441,7 @@ class OnlineStateModel(base.Classifier):
             "origin": self.origin,
             "n_trained": self.n_trained,
             "reservoir": self.reservoir,
-            "temperature": self.temperature,
+            "calibration": self.calibration,
         }
 
     @classmethod
@@ -516,7 +518,7 @@ class OnlineStateModel(base.Classifier):
             self.origin = payload["origin"]
             self.n_trained = payload["n_trained"]
             self.reservoir = payload["reservoir"]
-            self.temperature = float(payload.get("temperature", 1.0))
+            self.calibration = payload.get("calibration", TopLabelCalibration())
         except (KeyError, TypeError):
             raise ModelError(
                 f"{path}: model payload is incomplete; retrain with `emostream train`"
@@ -525,6 +527,13 @@ class OnlineStateModel(base.Classifier):
     def copy(self) -> OnlineStateModel:
         """Independent deep copy (e.g. one general model personalised for many wearers)."""
         return copy.deepcopy(self)
+
+
+def _restored_calibration(node: Any) -> TopLabelCalibration:
+    """The [slope, intercept] pair of a saved calibration."""
+    if not isinstance(node, list) or len(node) != 2:
+        raise StateError("calibration must be [slope, intercept]")
+    return TopLabelCalibration(as_number(node[0]), as_number(node[1]))
 
 
 def _restored_window(node: Any, pool: FloatPool) -> PendingWindow:

@@ -12,7 +12,8 @@ from emostream.evaluation.active import (
     schedule,
     summarise_active,
 )
-from emostream.evaluation.heldout import calibrated_general, evaluate_heldout
+from emostream.evaluation.calibrate import calibrated_general
+from emostream.evaluation.heldout import evaluate_heldout
 from emostream.evaluation.protocols import encode_labelled, train_general
 from emostream.evaluation.streaming import stream_session
 
@@ -100,14 +101,15 @@ def test_strategies_share_budget_and_scored_windows():
     assert summary["comparisons"]["uncertainty@2 - random@2"]["n_subjects"] == 2
 
 
-def test_held_out_labels_do_not_change_its_temperature():
+def test_held_out_labels_do_not_change_its_calibration():
     config = model_config()
     encoded = {s.subject: encode_labelled(config, s, 5) for s in SUBJECTS}
     changed = [_relabelled(SUBJECTS[0]), *SUBJECTS[1:]]
     encoded_changed = {s.subject: encode_labelled(config, s, 5) for s in changed}
     before = calibrated_general(config, "test", SUBJECTS[1:], encoded, seed=0)
     after = calibrated_general(config, "test", changed[1:], encoded_changed, seed=0)
-    assert before.temperature == after.temperature != 1.0
+    assert before.calibration == after.calibration
+    assert not before.calibration.is_identity
 
 
 def test_heldout_summary_has_every_strategy_and_budget():

@@ -1,17 +1,15 @@
-"""Honest outputs: temperature scaling, arousal validity, onset latency, drift alarm rates."""
+"""Honest outputs: calibrated confidence, arousal validity, onset latency, drift alarm rates."""
 
 from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import pytest
 
 from emostream.datasets.base import SamReport
 from emostream.datasets.windows import SubjectWindows
 from emostream.evaluation.outputs import (
     arousal_auroc,
-    calibration_error,
     drift_alarms,
     report_correlation,
     stress_latencies_s,
@@ -19,7 +17,7 @@ from emostream.evaluation.outputs import (
 from emostream.evaluation.protocols import encode_labelled, train_general
 from emostream.evaluation.streaming import StreamedSession, stream_session
 from emostream.features.base import FeatureVector
-from emostream.models.calibration import fit_temperature, temper
+from emostream.models.calibration import TopLabelCalibration
 from emostream.models.online import OnlineStateModel
 
 from .conftest import model_config
@@ -31,48 +29,24 @@ def _subject(truth: list[str | None], hop_s: float = 10.0) -> SubjectWindows:
     return SubjectWindows("X", windows, truth)
 
 
-def test_temper_keeps_the_top_class_and_is_identity_at_one():
-    p = {"a": 0.6, "b": 0.3, "c": 0.1}
-    assert temper(p, 1.0) == p
-    sharp, soft = temper(p, 0.5), temper(p, 2.0)
-    assert max(sharp, key=sharp.get) == max(soft, key=soft.get) == "a"
-    assert sharp["a"] > p["a"] > soft["a"]
-    assert sum(sharp.values()) == pytest.approx(1.0)
-
-
-@pytest.mark.parametrize("true_t", [0.5, 2.0])
-def test_fitted_temperature_recovers_the_one_that_generated_the_labels(true_t):
-    rng = np.random.default_rng(0)
-    probas, labels = [], []
-    for _ in range(4000):
-        p = dict(zip("abc", rng.dirichlet([1.0, 1.0, 1.0]), strict=True))
-        truth = temper(p, true_t)
-        probas.append(p)
-        labels.append(rng.choice(list(truth), p=list(truth.values())))
-    assert fit_temperature(probas, labels) == pytest.approx(true_t, rel=0.15)
-    ece_raw, _ = calibration_error(probas, labels, 1.0)
-    ece_fit, _ = calibration_error(probas, labels, fit_temperature(probas, labels))
-    assert ece_fit < ece_raw
-
-
-def test_the_model_reports_and_requests_on_the_tempered_probability(tmp_path):
+def test_the_model_reports_and_requests_on_the_calibrated_probability(tmp_path):
     config = model_config()
     general = train_general(config, "test", [encode_labelled(config, s, 5) for s in SUBJECTS[1:]])
     never = lambda request, fv: []  # noqa: E731
     plain = stream_session(general.copy(), SUBJECTS[0], protocol="generic", answer=never)
     soft = general.copy()
-    soft.temperature = 50.0
+    soft.calibration = TopLabelCalibration(slope=0.5, intercept=-1.0)  # lowers every p > 1/3
     path = tmp_path / "model.emo"
     soft.save(path)
     loaded = OnlineStateModel.load(path, config, config_hash="test")
-    assert loaded.temperature == 50.0
-    tempered = stream_session(loaded, SUBJECTS[0], protocol="generic", answer=never)
-    assert tempered.states == plain.states
-    pairs = list(zip(tempered.confidence, plain.confidence, strict=True))
+    assert loaded.calibration == soft.calibration
+    calibrated = stream_session(loaded, SUBJECTS[0], protocol="generic", answer=never)
+    assert calibrated.states == plain.states
+    pairs = list(zip(calibrated.confidence, plain.confidence, strict=True))
     assert all(t <= p + 1e-12 for t, p in pairs)
     assert sum(t < p - 0.05 for t, p in pairs) > len(pairs) // 2
     # the softened confidence falls below the request threshold more often
-    assert tempered.n_requests > plain.n_requests
+    assert calibrated.n_requests > plain.n_requests
 
 
 def test_arousal_auroc_ranks_stress_against_rest_only():
