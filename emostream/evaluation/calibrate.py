@@ -17,14 +17,14 @@ from emostream.datasets.windows import SubjectWindows
 from emostream.evaluation.outputs import labelled_probas
 from emostream.evaluation.protocols import Encoded, Progress, train_general
 from emostream.evaluation.streaming import stream_session
-from emostream.models.calibration import TopLabelCalibration, fit_top_label
+from emostream.models.calibration import fit_top_label
 from emostream.models.config import ModelConfig
 from emostream.models.online import OnlineStateModel
 
 CALIBRATION_FOLDS = 8
 
 
-def cross_fitted_calibration(
+def calibrated_general(
     config: ModelConfig,
     config_hash: str,
     subjects: Sequence[SubjectWindows],
@@ -32,8 +32,10 @@ def cross_fitted_calibration(
     *,
     seed: int = 0,
     progress: Progress = lambda _: None,
-) -> TopLabelCalibration:
-    """The top-label calibration of out-of-fold outputs (none with fewer than 2 subjects)."""
+) -> OnlineStateModel:
+    """The general model of `subjects`, with the calibration of its inner models'
+    out-of-fold outputs (none with fewer than 2 subjects)."""
+    general = train_general(config, config_hash, [encoded[s.subject] for s in subjects], seed=seed)
     dealt = [s for s in subjects if encoded[s.subject]]
     random.Random(seed).shuffle(dealt)
     folds = [
@@ -51,21 +53,5 @@ def cross_fitted_calibration(
             probas += p
             labels += y
         progress(f"calibration fold {k}/{len(folds)}: {', '.join(sorted(names))}")
-    return fit_top_label(probas, labels)
-
-
-def calibrated_general(
-    config: ModelConfig,
-    config_hash: str,
-    subjects: Sequence[SubjectWindows],
-    encoded: Mapping[str, Encoded],
-    *,
-    seed: int = 0,
-    progress: Progress = lambda _: None,
-) -> OnlineStateModel:
-    """The general model of `subjects`, with its cross-fitted calibration."""
-    general = train_general(config, config_hash, [encoded[s.subject] for s in subjects], seed=seed)
-    general.calibration = cross_fitted_calibration(
-        config, config_hash, subjects, encoded, seed=seed, progress=progress
-    )
+    general.calibration = fit_top_label(probas, labels)
     return general

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from emostream.evaluation import calibrate
-from emostream.evaluation.calibrate import CALIBRATION_FOLDS, cross_fitted_calibration
+from emostream.evaluation.calibrate import CALIBRATION_FOLDS, calibrated_general
 from emostream.evaluation.protocols import encode_labelled
 
 from .conftest import model_config
@@ -28,16 +28,17 @@ def test_each_subject_is_predicted_once_by_a_model_that_never_saw_it(monkeypatch
 
     monkeypatch.setattr(calibrate, "train_general", train)
     monkeypatch.setattr(calibrate, "stream_session", stream)
-    calibration = cross_fitted_calibration(config, "test", SUBJECTS, encoded, seed=3)
-    assert len(trained_on) == min(CALIBRATION_FOLDS, len(SUBJECTS))
+    general = calibrated_general(config, "test", SUBJECTS, encoded, seed=3)
+    assert trained_on[0] == set(encoded)  # the general model itself
+    assert len(trained_on) == 1 + min(CALIBRATION_FOLDS, len(SUBJECTS))
     assert sorted(name for name, _ in predicted) == sorted(encoded)
     for name, model in predicted:
-        assert name not in trained_on[model]
+        assert model > 0 and name not in trained_on[model]
         assert len(trained_on[model]) >= len(SUBJECTS) - 2
-    assert not calibration.is_identity
+    assert not general.calibration.is_identity
 
 
 def test_one_subject_gives_no_calibration():
     config = model_config()
     encoded = {SUBJECTS[0].subject: encode_labelled(config, SUBJECTS[0], 5)}
-    assert cross_fitted_calibration(config, "test", SUBJECTS[:1], encoded).is_identity
+    assert calibrated_general(config, "test", SUBJECTS[:1], encoded).calibration.is_identity
