@@ -24,7 +24,8 @@ class ActiveLearningConfig:
     enabled: bool = True
     #: request a label when the prediction's calibrated confidence is below this (above 1:
     #: every window); 0.7 leaves about as many windows eligible on the E4 datasets as 0.6 did
-    #: before the confidence was calibrated, when a calibrated binary model never fell below 0.6
+    #: before the confidence was calibrated (the calibrated Stress-Predict model is never
+    #: below 0.6)
     confidence_below: float = 0.7
     #: at most this many requests per session
     budget: int = 12
