@@ -12,7 +12,6 @@ from emostream.evaluation.active import (
     schedule,
     summarise_active,
 )
-from emostream.evaluation.calibrate import calibrated_general
 from emostream.evaluation.heldout import evaluate_heldout
 from emostream.evaluation.protocols import encode_labelled, train_general
 from emostream.evaluation.streaming import stream_session
@@ -102,14 +101,17 @@ def test_strategies_share_budget_and_scored_windows():
 
 
 def test_held_out_labels_do_not_change_its_calibration():
+    """The held-out subject is among those `evaluate_heldout` is given; its fold's
+    calibration must come from the others alone."""
     config = model_config()
-    encoded = {s.subject: encode_labelled(config, s, 5) for s in SUBJECTS}
     changed = [_relabelled(SUBJECTS[0]), *SUBJECTS[1:]]
-    encoded_changed = {s.subject: encode_labelled(config, s, 5) for s in changed}
-    before = calibrated_general(config, "test", SUBJECTS[1:], encoded, seed=0)
-    after = calibrated_general(config, "test", changed[1:], encoded_changed, seed=0)
-    assert before.calibration == after.calibration
-    assert not before.calibration.is_identity
+    kwargs = dict(config_hash="test", held_out=("S0",), with_active=False)
+    before = evaluate_heldout(SUBJECTS, config, **kwargs)["outputs"]["calibration"]
+    after = evaluate_heldout(changed, config, **kwargs)["outputs"]["calibration"]
+    assert before["top_label"]["S0"] == after["top_label"]["S0"]
+    assert before["top_label"]["S0"] != {"slope": 1.0, "intercept": 0.0}
+    # the relabelled session itself is scored differently, so its labels did reach the run
+    assert before["before"]["ece_pooled"] != after["before"]["ece_pooled"]
 
 
 def test_heldout_summary_has_every_strategy_and_budget():
