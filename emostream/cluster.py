@@ -5,8 +5,9 @@ there is only one item, otherwise on a LocalCluster of worker processes (one thr
 on an existing scheduler. An item whose function raises an `EmostreamError` is returned as
 an error naming it; the others still run. Results come back in the items' order, whatever
 order the workers finish in. Given the items' sizes, the workers take the largest first, so
-that a cohort does not end with one worker busy on a long session while the others wait. One
-progress bar covers all items.
+that a cohort does not end with one worker busy on a long session while the others wait.
+Data that every item needs (`shared`) is sent to each worker once. One progress bar covers
+all items.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from emostream.errors import EmostreamError, UsageError
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
 
-T = TypeVar("T")
 R = TypeVar("R")
 
 
@@ -41,6 +41,10 @@ class ClusterOptions:
 
     def local_workers(self, n_items: int) -> int:
         return max(1, min(self.workers or os.cpu_count() or 1, n_items))
+
+
+#: one item after the other, in this process
+SERIAL = ClusterOptions(workers=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +72,29 @@ def local_cluster(n_workers: int) -> LocalCluster:
     )
 
 
+#: the LocalClusters that `reused_clusters` keeps up, by worker count (None: none kept)
+_kept: dict[int, LocalCluster] | None = None
+
+
+@contextlib.contextmanager
+def reused_clusters() -> Iterator[None]:
+    """Within this block, a LocalCluster that `client_for` starts stays up for later calls
+    with the same worker count, and is closed on exit: a command that maps several times
+    (features, then folds) starts its workers once."""
+    global _kept
+    outer, _kept = _kept, {}
+    try:
+        yield
+    finally:
+        kept, _kept = _kept, outer
+        for cluster in kept.values():
+            cluster.close()
+
+
 @contextlib.contextmanager
 def client_for(options: ClusterOptions, n_items: int) -> Iterator[Client]:
-    """A client of the scheduler at `options.scheduler`, or of a new LocalCluster that is
-    closed on exit."""
+    """A client of the scheduler at `options.scheduler`, or of a LocalCluster: a new one,
+    closed on exit, or the one kept by `reused_clusters`."""
     from distributed import Client
 
     if options.scheduler is not None:
@@ -85,29 +108,43 @@ def client_for(options: ClusterOptions, n_items: int) -> Iterator[Client]:
         with client:
             yield client
         return
-    with local_cluster(options.local_workers(n_items)) as cluster, Client(cluster) as client:
+    n_workers = options.local_workers(n_items)
+    if _kept is None:
+        with local_cluster(n_workers) as cluster, Client(cluster) as client:
+            yield client
+        return
+    if n_workers not in _kept:
+        _kept[n_workers] = local_cluster(n_workers)
+    with Client(_kept[n_workers]) as client:
         yield client
 
 
-def _guarded(func: Callable[[T], R], item: T) -> tuple[R | None, str | None]:
+def _guarded(func: Callable[..., R], item: Any, *shared: Any) -> tuple[R | None, str | None]:
     try:
-        return func(item), None
+        return func(item, *shared), None
     except EmostreamError as exc:
         return None, str(exc)
 
 
+_NOTHING_SHARED = object()
+
+
 def map_named(
-    func: Callable[[T], R],
-    items: Sequence[tuple[str, T]],
+    func: Callable[..., R],
+    items: Sequence[tuple[str, Any]],
     options: ClusterOptions,
     *,
     what: str,
     progress: bool = True,
     sizes: Sequence[float] | None = None,
+    shared: Any = _NOTHING_SHARED,
+    done: Callable[[Outcome[R]], None] | None = None,
 ) -> list[Outcome[R]]:
-    """`func(item)` for every `(name, item)`, in the items' order (see the module doc).
-    `what` names the items on the progress bar ("sessions"); `sizes` (e.g. bytes on disk)
-    orders the work on a cluster, largest first."""
+    """`func(item)`, or `func(item, shared)` when `shared` is given, for every `(name, item)`,
+    in the items' order (see the module doc). `what` names the items on the progress bar
+    ("sessions"); `sizes` (e.g. bytes on disk) orders the work on a cluster, largest first;
+    `done` is called with each outcome as soon as it is known (on a cluster, in the order
+    the workers finish). Each item is read once, so `items` may build them lazily."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     bar = Progress(
@@ -118,26 +155,34 @@ def map_named(
         disable=not (progress and sys.stderr.isatty()),
     )
     task = bar.add_task(what, total=len(items))
-    results: list[tuple[R | None, str | None]] = []
+    extra = () if shared is _NOTHING_SHARED else (shared,)
+    outcomes: list[Outcome[R] | None] = [None] * len(items)
+
+    def finished(i: int, name: str, result: tuple[R | None, str | None]) -> None:
+        outcome = outcomes[i] = Outcome(name, *result)
+        if done is not None:
+            done(outcome)
+        bar.advance(task)
+
     with bar:
         if options.in_process(len(items)):
-            for _, item in items:
-                results.append(_guarded(func, item))
-                bar.advance(task)
+            for i in range(len(items)):
+                name, item = items[i]
+                finished(i, name, _guarded(func, item, *extra))
         else:
             from distributed import as_completed
 
             with client_for(options, len(items)) as client:
+                if extra:
+                    extra = (client.scatter([shared], broadcast=True, hash=False)[0],)
                 order = sorted(range(len(items)), key=lambda i: -sizes[i] if sizes else 0.0)
-                submitted = {  # in that order, each at a lower priority than the last
-                    i: client.submit(_guarded, func, items[i][1], pure=False, priority=-rank)
-                    for rank, i in enumerate(order)
-                }
-                futures = [submitted[i] for i in range(len(items))]
-                for _ in as_completed(futures):
-                    bar.advance(task)
-                results = client.gather(futures)
-    return [
-        Outcome(name, value, error)
-        for (name, _), (value, error) in zip(items, results, strict=True)
-    ]
+                futures, index = [], {}
+                for rank, i in enumerate(order):  # each at a lower priority than the last
+                    name, item = items[i]
+                    futures.append(
+                        client.submit(_guarded, func, item, *extra, pure=False, priority=-rank)
+                    )
+                    index[futures[-1].key] = (i, name)
+                for future, result in as_completed(futures, with_results=True):
+                    finished(*index[future.key], result)
+    return [o for o in outcomes if o is not None]

@@ -3,6 +3,7 @@ worker finishes first; a failing item named, the others kept."""
 
 from __future__ import annotations
 
+import os
 import time
 
 from emostream.cluster import ClusterOptions, map_named
@@ -45,3 +46,44 @@ def test_the_largest_items_start_first(dask_scheduler):
     begins = [o.value for o in outcomes]
     assert [o.name for o in outcomes] == [name for name, _ in items]
     assert max(begins[4:]) < min(begins[:4])  # the four largest all started before the rest
+
+
+def test_shared_data_reaches_every_item_and_each_outcome_is_reported_once(dask_scheduler):
+    def scaled(item: int, shared: dict[str, int]) -> int:
+        if item < 0:
+            raise StreamError("negative item")
+        return item * shared["factor"]
+
+    items = [(f"item{i}", i) for i in (3, -1, 1, 2)]
+    for options in (ClusterOptions(workers=1), ClusterOptions(scheduler=dask_scheduler)):
+        reported = []
+        outcomes = map_named(
+            scaled,
+            items,
+            options,
+            what="items",
+            progress=False,
+            shared={"factor": 10},
+            done=reported.append,
+        )
+        assert [o.value for o in outcomes] == [30, None, 10, 20]
+        assert sorted(reported, key=lambda o: o.name) == sorted(outcomes, key=lambda o: o.name)
+
+
+def _worker_pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_a_reused_cluster_serves_every_map_of_the_block_and_closes_after_it():
+    from emostream import cluster
+
+    options = ClusterOptions(workers=2)
+    items = [(f"item{i}", i) for i in range(6)]
+    with cluster.reused_clusters():
+        first = {o.value for o in map_named(_worker_pid, items, options, what="", progress=False)}
+        (kept,) = cluster._kept.values()
+        workers = {nanny.pid for nanny in kept.workers.values()}
+        second = {o.value for o in map_named(_worker_pid, items, options, what="", progress=False)}
+    assert len(workers) == 2 and os.getpid() not in workers
+    assert first <= workers and second <= workers  # both maps ran on the kept cluster's workers
+    assert kept.status.name == "closed" and cluster._kept is None

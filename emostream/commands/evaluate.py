@@ -83,7 +83,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="instead of scoring the pipeline's model, choose its inputs and learner by nested "
         "leave-one-subject-out and report the nested score (see docs/evaluation.md)",
     )
-    add_cluster_args(p, "subjects' features (and --select's candidates)")
+    add_cluster_args(p, "subjects' features and held-out folds (and --select's candidates)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
@@ -93,6 +93,13 @@ def _progress(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from emostream.cluster import reused_clusters
+
+    with reused_clusters():  # one local cluster for the features, the folds and the rest
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from emostream.datasets.registry import prepare
     from emostream.evaluation.protocols import evaluate
     from emostream.models.online import OnlineStateModel
@@ -150,9 +157,10 @@ def run(args: argparse.Namespace) -> int:
         train_stride=args.train_stride,
         keep_predictions=args.report is not None,
         progress=_progress,
+        cluster=cluster,
     )
     if args.active or args.outputs:
-        scores.update(_heldout(args, data, model_config, config.config_hash, shuffled))
+        scores.update(_heldout(args, data, model_config, config.config_hash, shuffled, cluster))
     scores["dataset"] = {
         "format": args.format,
         "label_set": options["label_set"],
@@ -254,7 +262,9 @@ def in_sample(trained_on: dict[str, Any], fmt: str, data: list[Any]) -> list[str
     ]
 
 
-def _heldout(args: argparse.Namespace, data, model_config, config_hash: str, shuffled) -> dict:
+def _heldout(
+    args: argparse.Namespace, data, model_config, config_hash: str, shuffled, cluster
+) -> dict:
     """The --active / --outputs measurements, and their figures when asked."""
     import warnings
 
@@ -273,6 +283,7 @@ def _heldout(args: argparse.Namespace, data, model_config, config_hash: str, shu
             with_outputs=args.outputs,
             held_out=[s for s in args.held_out.split(",") if s],
             progress=_progress,
+            cluster=cluster,
         )
     if args.figures is not None:
         from emostream.evaluation import figures

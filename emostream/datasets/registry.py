@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from emostream.cluster import ClusterOptions, Outcome, map_named
+from emostream.cluster import SERIAL, ClusterOptions, Outcome, map_named
 from emostream.core.registry import Registry, UnknownNameError
 from emostream.datasets import cache
 from emostream.errors import RecordingError, UsageError
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 DATASETS: Registry[ModuleType] = Registry("dataset format")
 DATASETS.lazy("stress-predict", "emostream.datasets.stress_predict")
 DATASETS.lazy("wesad", "emostream.datasets.wesad")
-#: subjects one after the other, in this process
-SERIAL = ClusterOptions(workers=1)
 #: the bundled pipeline for each dataset when --pipeline is not given: Stress-Predict's
 #: protocol has one of its own, chosen by the same nested selection on its subjects
 DEFAULT_PIPELINE = {"stress-predict": "e4-wrist-stress-predict", "wesad": "e4-wrist"}

@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from emostream.cluster import SERIAL, ClusterOptions, Outcome, map_named
 from emostream.datasets.windows import SubjectWindows
+from emostream.errors import ModelError
 from emostream.evaluation import phases, references, stats
 from emostream.evaluation.streaming import declared_baseline, stream_session
 from emostream.models.config import ModelConfig
@@ -27,6 +29,8 @@ ONLINE_PROTOCOLS = ("generic", "personalised")
 ORDERS = ("natural", "shuffled")
 
 Encoded = list[tuple[dict[str, float], str]]
+#: one fold: the seed, the held-out subject and its session in each order scored
+FoldItem = tuple[int, SubjectWindows, dict[str, SubjectWindows]]
 Progress = Callable[[str], None]
 
 
@@ -146,6 +150,98 @@ def _mean_scores(runs: Sequence[Mapping[str, float]]) -> dict[str, float]:
     return merged
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Shared:
+    """What every fold needs: the subjects' labelled learner input and elapsed times."""
+
+    config: ModelConfig
+    config_hash: str
+    model: OnlineStateModel | None
+    names: list[str]
+    encoded: dict[str, Encoded]
+    elapsed: dict[str, list[float]]
+    #: the seed whose predicted states are returned (None: no states)
+    keep_seed: int | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FoldScores:
+    """One held-out subject under one seed, per order and protocol: its scores, accuracy
+    within each phase and (for the kept seed) predicted states; and its progress lines."""
+
+    scores: dict[str, dict[str, dict[str, float]]]
+    phases: dict[str, dict[str, Any]]
+    states: dict[str, dict[str, list[str]]]
+    notes: list[str]
+
+
+def _score_fold(item: FoldItem, shared: _Shared) -> FoldScores:
+    """Train the general model and references without the held-out subject, then score every
+    order of its session (`item`: seed, subject, its session per order)."""
+    seed, subject, sessions = item
+    config, name = shared.config, subject.subject
+    others = [shared.encoded[other] for other in shared.names if other != name]
+    if shared.model is not None:
+        general = shared.model.copy()
+    elif others:
+        general = train_general(config, shared.config_hash, others, seed=seed)
+    else:
+        general = None
+    pairs = [pair for other in others for pair in other]
+    fold = Fold(
+        general,
+        sorted({key for x, _ in pairs for key in x}),
+        [x for x, _ in pairs],
+        [y for _, y in pairs],
+        [t for other in shared.names if other != name for t in shared.elapsed[other]],
+    )
+    result = FoldScores({}, {}, {}, [])
+    for order, session in sessions.items():
+        predicted = predict_session(
+            fold, session, config, seed, with_references=shared.model is None
+        )
+        session_phases = phases.window_phases(session, config.labels, config.baseline_phase)
+        for protocol, states in predicted.items():
+            scored = _score_session(session, states)
+            if scored is None:
+                continue
+            result.scores.setdefault(order, {})[protocol] = scored
+            result.phases.setdefault(order, {})[protocol] = phases.phase_accuracy(
+                session.truth, states, session_phases
+            )
+            if seed == shared.keep_seed:
+                result.states.setdefault(order, {})[protocol] = states
+        result.notes.append(
+            f"{order}: "
+            + "  ".join(
+                f"{p} {s['balanced_accuracy']:.3f}" for p, s in result.scores.get(order, {}).items()
+            )
+        )
+    return result
+
+
+class Folds(Sequence[tuple[str, FoldItem]]):
+    """Every (seed, labelled subject) as a named fold, its shuffled session read only when the
+    fold is."""
+
+    def __init__(
+        self,
+        keys: list[tuple[int, SubjectWindows]],
+        shuffled: Callable[[str, int], SubjectWindows] | None,
+    ) -> None:
+        self.keys, self._shuffled = keys, shuffled
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, i: int) -> tuple[str, FoldItem]:  # type: ignore[override]
+        seed, subject = self.keys[i]
+        sessions = {"natural": subject}
+        if self._shuffled is not None:
+            sessions["shuffled"] = self._shuffled(subject.subject, seed)
+        return f"seed {seed} {subject.subject}", (seed, subject, sessions)
+
+
 def evaluate(
     subjects: Sequence[SubjectWindows],
     config: ModelConfig,
@@ -157,6 +253,7 @@ def evaluate(
     train_stride: int = 5,
     keep_predictions: bool = False,
     progress: Progress = lambda _: None,
+    cluster: ClusterOptions = SERIAL,
 ) -> dict[str, Any]:
     """Scores of every protocol and reference, per order, with CIs and paired comparisons.
 
@@ -165,63 +262,52 @@ def evaluate(
     and the references are not trained. With `keep_predictions`, the result also holds the
     first seed's predicted state of every window (`predictions[order][protocol][subject]`).
     `phases[order][protocol]` holds the accuracy within each protocol phase (see `phases`).
+    The folds run on `cluster` (default: one after the other in this process); the result
+    is the same either way.
     """
-    encoded = {s.subject: encode_labelled(config, s, train_stride) for s in subjects}
-    elapsed = {
-        s.subject: [
-            t
-            for i, (t, label) in enumerate(zip(elapsed_s(s), s.truth, strict=True))
-            if label is not None and i % train_stride == 0
-        ]
-        for s in subjects
-    }
+    shared = _Shared(
+        config,
+        config_hash,
+        model,
+        [s.subject for s in subjects],
+        {s.subject: encode_labelled(config, s, train_stride) for s in subjects},
+        {
+            s.subject: [
+                float(t)
+                for i, (t, label) in enumerate(zip(elapsed_s(s), s.truth, strict=True))
+                if label is not None and i % train_stride == 0
+            ]
+            for s in subjects
+        },
+        seeds[0] if keep_predictions and seeds else None,
+    )
+    for k, subject in enumerate(subjects, 1):
+        if not any(subject.truth):
+            progress(f"[{k}/{len(subjects)}] {subject.subject}: no labelled windows, skipped")
+    folds = Folds([(seed, s) for seed in seeds for s in subjects if any(s.truth)], shuffled)
+
+    def report(outcome: Outcome[FoldScores]) -> None:
+        for note in outcome.value.notes if outcome.value is not None else ():
+            progress(f"{outcome.name} {note}")
+
+    outcomes = map_named(_score_fold, folds, cluster, what="folds", shared=shared, done=report)
     orders = ORDERS if shuffled is not None else ORDERS[:1]
     runs: dict[str, dict[str, dict[str, list[dict[str, float]]]]] = {o: {} for o in orders}
     by_phase: dict[str, dict[str, dict[str, list[Any]]]] = {o: {} for o in orders}
     kept: dict[str, dict[str, dict[str, list[str]]]] = {o: {} for o in orders}
-    for seed in seeds:
-        for k, subject in enumerate(subjects, 1):
-            name = subject.subject
-            if not any(subject.truth):
-                progress(f"seed {seed} [{k}/{len(subjects)}] {name}: no labelled windows, skipped")
-                continue
-            others = [encoded[s.subject] for s in subjects if s.subject != name]
-            if model is not None:
-                general = model.copy()
-            elif others:
-                general = train_general(config, config_hash, others, seed=seed)
-            else:
-                general = None
-            pairs = [pair for other in others for pair in other]
-            fold = Fold(
-                general,
-                sorted({key for x, _ in pairs for key in x}),
-                [x for x, _ in pairs],
-                [y for _, y in pairs],
-                [t for s in subjects if s.subject != name for t in elapsed[s.subject]],
-            )
-            for order in orders:
-                session = subject if order == "natural" else shuffled(name, seed)  # type: ignore[misc]
-                predicted = predict_session(
-                    fold, session, config, seed, with_references=model is None
+    for (_, subject), outcome in zip(folds.keys, outcomes, strict=True):
+        fold = outcome.value
+        if fold is None:
+            raise ModelError(f"{outcome.name}: {outcome.error}")
+        for order, scores in fold.scores.items():
+            for protocol, scored in scores.items():
+                runs[order].setdefault(protocol, {}).setdefault(subject.subject, []).append(scored)
+                by_phase[order].setdefault(protocol, {}).setdefault(subject.subject, []).append(
+                    fold.phases[order][protocol]
                 )
-                session_phases = phases.window_phases(session, config.labels, config.baseline_phase)
-                scores = {}
-                for protocol, states in predicted.items():
-                    scored = _score_session(session, states)
-                    if scored is None:
-                        continue
-                    scores[protocol] = scored
-                    runs[order].setdefault(protocol, {}).setdefault(name, []).append(scored)
-                    by_phase[order].setdefault(protocol, {}).setdefault(name, []).append(
-                        phases.phase_accuracy(session.truth, states, session_phases)
-                    )
-                    if keep_predictions and seed == seeds[0]:
-                        kept[order].setdefault(protocol, {})[name] = states
-                progress(
-                    f"seed {seed} [{k}/{len(subjects)}] {name} {order}: "
-                    + "  ".join(f"{p} {s['balanced_accuracy']:.3f}" for p, s in scores.items())
-                )
+        for order, states in fold.states.items():
+            for protocol, predicted in states.items():
+                kept[order].setdefault(protocol, {})[subject.subject] = predicted
     result: dict[str, Any] = {"seeds": list(seeds), "classes": list(config.labels.classes)}
     for order in orders:
         per_protocol = {

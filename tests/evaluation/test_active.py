@@ -145,3 +145,21 @@ def test_figures_without_a_measurement_is_a_usage_error(tmp_path, capsys):
     code = main(["evaluate", str(tmp_path), "--format", "wesad", "--figures", str(tmp_path)])
     assert code == 2
     assert "--figures needs --active or --outputs" in capsys.readouterr().err
+
+
+def test_heldout_folds_on_a_dask_cluster_give_the_same_result(dask_scheduler):
+    from emostream.cluster import ClusterOptions
+
+    kwargs = dict(config_hash="test", budgets=(2, 8), held_out=("S0", "S1", "S2"))
+    serial = evaluate_heldout(SUBJECTS[:4], model_config(), **kwargs)
+    lines: list[str] = []
+    parallel = evaluate_heldout(
+        SUBJECTS[:4],
+        model_config(),
+        **kwargs,
+        progress=lines.append,
+        cluster=ClusterOptions(scheduler=dask_scheduler),
+    )
+    assert parallel == serial
+    assert sorted(serial["outputs"]["calibration"]["top_label"]) == ["S0", "S1", "S2"]
+    assert sorted(line.split(":")[0] for line in lines) == ["seed 0 S0", "seed 0 S1", "seed 0 S2"]

@@ -77,3 +77,38 @@ def test_predictions_do_not_depend_on_absolute_time(normalise, protocol):
         assert moved.states == base.states
         for a, b in zip(moved.proba, base.proba, strict=True):
             assert a == pytest.approx(b, abs=1e-9)
+
+
+def test_folds_scored_on_a_dask_cluster_give_the_same_result(dask_scheduler):
+    from emostream.cluster import ClusterOptions
+
+    subjects = SUBJECTS[:4]
+    by_name = {s.subject: s for s in subjects}
+    reassembled = {
+        s.subject: synthetic_subject(s.subject, ("amusement", "stress")) for s in subjects
+    }
+    kwargs = dict(
+        config_hash="test",
+        shuffled=lambda name, seed: reassembled[name],
+        seeds=[0, 1],
+        keep_predictions=True,
+    )
+    serial = evaluate(subjects, model_config(), **kwargs)
+    lines: list[str] = []
+    parallel = evaluate(
+        subjects,
+        model_config(),
+        **kwargs,
+        progress=lines.append,
+        cluster=ClusterOptions(scheduler=dask_scheduler),
+    )
+    assert parallel == serial
+    assert serial["predictions"]["shuffled"]["generic"].keys() == by_name.keys()
+    # one progress line per seed, subject and order, however the workers finish
+    folds = sorted(line.split(":")[0] for line in lines)
+    assert folds == sorted(
+        f"seed {seed} {name} {order}"
+        for seed in (0, 1)
+        for name in by_name
+        for order in ("natural", "shuffled")
+    )
