@@ -64,6 +64,7 @@ NOT_FEATURE_CODE = frozenset(
         "commands",
         "sinks",
         "cli.py",
+        "cluster.py",
         "datasets/registry.py",
         "datasets/cache.py",
     }

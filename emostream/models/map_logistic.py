@@ -23,8 +23,14 @@ keeps at most `max_rows_per_class` windows of each class (a seeded uniform subsa
 
 from __future__ import annotations
 
+import functools
+from typing import TYPE_CHECKING
+
 import numpy as np
 from river import base
+
+if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
 
 from emostream.models.feature_index import FeatureIndex
 
@@ -77,21 +83,32 @@ def fit_softmax(
     start: np.ndarray,
     offset: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Weights (classes, features + 1) minimising `softmax_loss` (L-BFGS from `start`)."""
+    """Weights (classes, features + 1) minimising `softmax_loss` (L-BFGS from `start`), on
+    one BLAS thread: the matrices are too small for threads to pay, and on a busy machine
+    threads that wait for each other made a WESAD `evaluate` take twice as long."""
     from scipy import optimize  # imported at the first fit: a session that only predicts is spared
 
     penalised = np.ones_like(centre)
     if not penalise_intercept:
         penalised[:, -1] = 0.0
-    result = optimize.minimize(
-        softmax_loss,
-        start.ravel(),
-        args=(x, y, weight, n_classes, l2, centre, penalised, offset),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": MAX_ITERATIONS},
-    )
+    with _blas().limit(limits=1, user_api="blas"):
+        result = optimize.minimize(
+            softmax_loss,
+            start.ravel(),
+            args=(x, y, weight, n_classes, l2, centre, penalised, offset),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": MAX_ITERATIONS},
+        )
     return result.x.reshape(centre.shape)
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The BLAS libraries loaded (numpy's and scipy's: called after scipy is imported)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def balanced_weights(y: np.ndarray, n_classes: int) -> np.ndarray:

@@ -146,3 +146,30 @@ def test_unseen_classes_get_no_probability():
     p = model.predict_proba_one({"a": 2.0})
     assert p["fun"] == 0.0
     assert p["stress"] > p["calm"]
+
+
+def _blas_threads() -> set[int]:
+    from threadpoolctl import threadpool_info
+
+    return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+
+def test_the_fit_runs_on_one_blas_thread_and_restores_the_setting(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    from emostream.models import map_logistic
+
+    seen: list[set[int]] = []
+    loss = map_logistic.softmax_loss
+
+    def recorded(*args, **kwargs):
+        seen.append(_blas_threads())
+        return loss(*args, **kwargs)
+
+    monkeypatch.setattr(map_logistic, "softmax_loss", recorded)
+    with threadpool_limits(limits=2, user_api="blas"):  # what a 2-core machine starts with
+        x, y = _data(5)
+        _trained(x, y)
+        after = _blas_threads()
+    assert seen and all(threads == {1} for threads in seen)
+    assert after == {2}
