@@ -56,20 +56,36 @@ class Outcome(Generic[R]):
     error: str | None = None
 
 
+#: Dask's own periodic work in a worker process, turned down. Each wake-up takes the GIL from
+#: the task's thread: the statistical profiler samples every thread's stack every 10 ms (for
+#: a dashboard these clusters do not serve), the event-loop tick runs every 20 ms and the
+#: system monitor every 0.5 s. With Dask's defaults a cohort's tasks took 1.17x their serial
+#: time (docs/benchmarks.md, "Cohort").
+QUIET_WORKERS: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+}
+
+
 def local_cluster(n_workers: int) -> LocalCluster:
-    """A LocalCluster of `n_workers` processes with one thread each and no dashboard."""
+    """A LocalCluster of `n_workers` processes with one thread each, no dashboard and
+    `QUIET_WORKERS`."""
+    import dask
     from distributed import LocalCluster
 
-    return LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        # the scheduler's HTTP endpoints on a free local port, without the dashboard: two
-        # clusters on one machine never compete for Dask's default port
-        dashboard_address="127.0.0.1:0",
-        scheduler_kwargs={"dashboard": False},
-        silence_logs=logging.ERROR,
-    )
+    # the nannies take the configuration they are made under to every worker they start
+    with dask.config.set(QUIET_WORKERS):
+        return LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            # the scheduler's HTTP endpoints on a free local port, without the dashboard: two
+            # clusters on one machine never compete for Dask's default port
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
+            silence_logs=logging.ERROR,
+        )
 
 
 #: the LocalClusters that `reused_clusters` keeps up, by worker count (None: none kept)

@@ -87,3 +87,22 @@ def test_a_reused_cluster_serves_every_map_of_the_block_and_closes_after_it():
     assert len(workers) == 2 and os.getpid() not in workers
     assert first <= workers and second <= workers  # both maps ran on the kept cluster's workers
     assert kept.status.name == "closed" and cluster._kept is None
+
+
+def _periodic_work(dask_worker) -> tuple[bool, float, float]:
+    callbacks = dask_worker.periodic_callbacks
+    return (
+        "profile" in callbacks,
+        callbacks["tick"].callback_time,
+        callbacks["monitor"].callback_time,
+    )
+
+
+def test_local_workers_run_without_the_profiler_and_with_slow_ticks(dask_scheduler):
+    from distributed import Client
+
+    with Client(dask_scheduler) as client:
+        seen = client.run(_periodic_work)
+    assert len(seen) == 2
+    # no stack sample every 10 ms, a tick a second (not 20 ms), a system reading every 5 s
+    assert set(seen.values()) == {(False, 1000.0, 5000.0)}

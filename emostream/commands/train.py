@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emostream.commands.batch_args import add_cache_args
+from emostream.commands.batch_args import add_cache_args, add_cluster_args, cluster_options
 from emostream.datasets.registry import DATASETS, prepare
 from emostream.errors import UsageError
 
@@ -26,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_dataset_args(p)
     p.add_argument("--out", required=True, type=Path, metavar="FILE", help="model file to write")
+    add_cluster_args(p, "subjects' features")
     p.set_defaults(func=run)
 
 
@@ -88,7 +89,11 @@ def run(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr, flush=True)
 
     config, model_config, data = prepare(
-        args.dataset, args.format, **dataset_options(args), progress=progress
+        args.dataset,
+        args.format,
+        **dataset_options(args),
+        progress=progress,
+        cluster=cluster_options(args),
     )
     check_model_path(args.out, read=False, write=True, config=config)
     encoded = {s.subject: encode_labelled(model_config, s, args.train_stride) for s in data}
