@@ -3,9 +3,11 @@ catch it.
 
 Each mutant replaces one exact snippet of one file. They are applied one at a time in a
 temporary copy of the repository (the working tree is never touched), and the tests named
-by the mutant are run there. A mutant is caught when those tests fail. The run exits 1 if a
-mutant is missed, a snippet no longer matches exactly once, or the unmutated tests do not
-pass; 0 when every mutant is caught.
+by the mutant are run there. A mutant is caught when those tests fail, or when they hang:
+a mutant's tests still running after twice the time that all the named tests took together
+unmutated are stopped and count as failed (a stalled run is a broken promise). The run
+exits 1 if a mutant is missed, a snippet no longer matches exactly once, or the unmutated
+tests do not pass; 0 when every mutant is caught.
 
     python tests/mutants.py [--list FILE] [NAME ...]
 """
@@ -18,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,15 +76,20 @@ def copy_repository(dest: Path) -> None:
             shutil.copy2(src, dest / rel)
 
 
-def run_tests(repo: Path, tests: tuple[str, ...]) -> int:
+def run_tests(repo: Path, tests: tuple[str, ...], timeout_s: float | None = None) -> int | None:
+    """pytest's exit code, or None when it ran past `timeout_s` and was stopped."""
     env = dict(os.environ, PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ).returncode
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+            cwd=repo,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=timeout_s,
+        ).returncode
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,9 +113,12 @@ def main(argv: list[str] | None = None) -> int:
 
         all_tests = tuple(dict.fromkeys(t for m in mutants for t in m.tests))
         print(f"unmutated: running {len(all_tests)} test paths", flush=True)
+        started = time.monotonic()
         if run_tests(repo, all_tests) != 0:
             print("unmutated: the named tests do not pass; fix them first")
             return 1
+        # a mutant runs a subset of these tests: far longer than all of them means a hang
+        timeout_s = 2.0 * (time.monotonic() - started) + 60.0
 
         missed, stale = [], []
         for m in mutants:
@@ -119,10 +130,15 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             path.write_text(text.replace(m.original, m.replacement))
             try:
-                code = run_tests(repo, m.tests)
+                code = run_tests(repo, m.tests, timeout_s=timeout_s)
             finally:
                 path.write_text(text)
-            if code == PYTEST_TESTS_FAILED:
+            if code is None:
+                print(
+                    f"caught  {m.name} (its tests hung: stopped after {timeout_s:.0f} s)",
+                    flush=True,
+                )
+            elif code == PYTEST_TESTS_FAILED:
                 print(f"caught  {m.name}", flush=True)
             else:
                 missed.append(m.name)
