@@ -41,7 +41,7 @@ SUBJECTS = "S2,S3,S4,S5,S6,S7"
 RUNS = {"select": ["--select"], "scores": [], "heldout": ["--active", "--outputs"], "train": []}
 
 
-def evaluate(
+def timed_command(
     data: Path,
     label_set: str,
     subjects: str,
@@ -108,14 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as fresh:
         cache = args.cache_dir or Path(fresh)
         if args.run != "train":
-            warm_s, _ = evaluate(args.data, args.label_set, args.subjects, cache)
+            warm_s, _ = timed_command(args.data, args.label_set, args.subjects, cache)
             print(f"  features into the cache (plain evaluate)  {warm_s:8.1f} s", flush=True)
         for turn in range(1, args.rounds + 1):
             outputs, models = [], []
             for workers, times in times_s.items():
                 extra = [*RUNS[args.run], "--workers", workers]
                 model = Path(fresh) / f"model-{workers}.emo" if args.run == "train" else None
-                elapsed, output = evaluate(
+                elapsed, output = timed_command(
                     args.data, args.label_set, args.subjects, cache, *extra, train_to=model
                 )
                 times.append(elapsed)
