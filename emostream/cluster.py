@@ -6,13 +6,16 @@ on an existing scheduler. An item whose function raises an `EmostreamError` is r
 an error naming it; the others still run. Results come back in the items' order, whatever
 order the workers finish in. Given the items' sizes, the workers take the largest first, so
 that a cohort does not end with one worker busy on a long session while the others wait.
-Data that every item needs (`shared`) is sent to each worker once. One progress bar covers
+Data that every item needs (`shared`) is sent to each worker once. Items are read and sent
+as workers come free, two per worker thread ahead, so that the data of every item is never
+in this process, on the scheduler and on the workers all at once. One progress bar covers
 all items.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import sys
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from emostream.errors import EmostreamError, UsageError
 
 if TYPE_CHECKING:
-    from distributed import Client, LocalCluster
+    from distributed import Client, Future, LocalCluster
 
 R = TypeVar("R")
 
@@ -60,11 +63,13 @@ class Outcome(Generic[R]):
 #: the task's thread: the statistical profiler samples every thread's stack every 10 ms (for
 #: a dashboard these clusters do not serve), the event-loop tick runs every 20 ms and the
 #: system monitor every 0.5 s. With Dask's defaults a cohort's tasks took 1.17x their serial
-#: time (docs/benchmarks.md, "Cohort").
+#: time (docs/benchmarks.md, "Cohort"). The preload keeps Dask's shutdown race out of the
+#: command's output (`emostream.cluster_worker`).
 QUIET_WORKERS: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.preload": ["emostream.cluster_worker"],
 }
 
 
@@ -144,6 +149,10 @@ def _guarded(func: Callable[..., R], item: Any, *shared: Any) -> tuple[R | None,
 
 _NOTHING_SHARED = object()
 
+#: items submitted per worker thread at a time: one running and one waiting, so that no
+#: worker waits for this process between items
+ITEMS_PER_WORKER_THREAD = 2
+
 
 def map_named(
     func: Callable[..., R],
@@ -192,13 +201,23 @@ def map_named(
                 if extra:
                     extra = (client.scatter([shared], broadcast=True, hash=False)[0],)
                 order = sorted(range(len(items)), key=lambda i: -sizes[i] if sizes else 0.0)
-                futures, index = [], {}
-                for rank, i in enumerate(order):  # each at a lower priority than the last
-                    name, item = items[i]
-                    futures.append(
-                        client.submit(_guarded, func, item, *extra, pure=False, priority=-rank)
-                    )
-                    index[futures[-1].key] = (i, name)
-                for future, result in as_completed(futures, with_results=True):
-                    finished(*index[future.key], result)
+                index: dict[Future, tuple[int, str]] = {}  # item and name of each running
+
+                def submit(rank: int) -> Future:  # each at a lower priority than the last
+                    name, item = items[order[rank]]
+                    future = client.submit(_guarded, func, item, *extra, pure=False, priority=-rank)
+                    index[future] = (order[rank], name)
+                    return future
+
+                def room() -> int:
+                    return ITEMS_PER_WORKER_THREAD * max(1, sum(client.nthreads().values()))
+
+                ranks = iter(range(len(order)))
+                running = as_completed(
+                    [submit(rank) for rank in itertools.islice(ranks, room())], with_results=True
+                )
+                for future, result in running:
+                    finished(*index.pop(future), result)
+                    for rank in itertools.islice(ranks, max(0, room() - len(index))):
+                        running.add(submit(rank))
     return [o for o in outcomes if o is not None]

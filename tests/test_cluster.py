@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 
-from emostream.cluster import ClusterOptions, map_named
+from emostream.cluster import ClusterOptions, Outcome, map_named
 from emostream.errors import StreamError
 
 
@@ -70,6 +71,42 @@ def test_shared_data_reaches_every_item_and_each_outcome_is_reported_once(dask_s
         assert sorted(reported, key=lambda o: o.name) == sorted(outcomes, key=lambda o: o.name)
 
 
+class _BuiltWhenRead(Sequence[tuple[str, int]]):
+    """Items made when read (as an evaluation re-assembles a session), noting how many
+    outcomes were known at each read."""
+
+    def __init__(self, n: int, known: list[Outcome[int]]):
+        self.n, self.known = n, known
+        self.known_at_read: list[int] = []
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):  # type: ignore[override]
+        self.known_at_read.append(len(self.known))
+        return f"item{i}", i
+
+
+def test_items_are_read_as_workers_come_free_not_all_at_once(dask_scheduler):
+    def slow(item: int) -> int:
+        time.sleep(0.1)
+        return item
+
+    reported: list[Outcome[int]] = []
+    items = _BuiltWhenRead(12, reported)
+    outcomes = map_named(
+        slow,
+        items,
+        ClusterOptions(scheduler=dask_scheduler),
+        what="items",
+        progress=False,
+        done=reported.append,
+    )
+    assert [o.value for o in outcomes] == list(range(12))
+    # 2 workers of 1 thread, two items each: four read at the start, then one per outcome
+    assert items.known_at_read == [0, 0, 0, 0, *range(1, 9)]
+
+
 def _worker_pid(_: int) -> int:
     return os.getpid()
 
@@ -106,3 +143,37 @@ def test_local_workers_run_without_the_profiler_and_with_slow_ticks(dask_schedul
     assert len(seen) == 2
     # no stack sample every 10 ms, a tick a second (not 20 ms), a system reading every 5 s
     assert set(seen.values()) == {(False, 1000.0, 5000.0)}
+
+
+def _heartbeat_failures_logged(dask_worker) -> tuple[bool, bool, bool]:
+    """Whether this worker's logger lets through a heartbeat failure caused by the scheduler
+    closing the connection, one caused by a timeout, and another error."""
+    import logging
+
+    from distributed.comm.core import CommClosedError
+
+    from emostream.cluster_worker import HEARTBEAT_FAILED
+
+    logger = logging.getLogger("distributed.worker")
+
+    def passes(msg: str, exc: Exception) -> bool:
+        record = logger.makeRecord(
+            logger.name, logging.ERROR, __file__, 0, msg, (), (type(exc), exc, None)
+        )
+        return bool(logger.filter(record))
+
+    return (
+        passes(HEARTBEAT_FAILED, CommClosedError("in <TCP (closed)>: Stream is closed")),
+        passes(HEARTBEAT_FAILED, OSError("Timed out trying to connect")),
+        passes("Worker stream died during communication", CommClosedError("closed")),
+    )
+
+
+def test_local_workers_drop_only_the_heartbeat_failure_of_a_closing_scheduler(dask_scheduler):
+    from distributed import Client
+
+    with Client(dask_scheduler) as client:
+        seen = client.run(_heartbeat_failures_logged)
+    assert len(seen) == 2
+    # Dask's shutdown race is not printed; a heartbeat that times out, or any other error, is
+    assert set(seen.values()) == {(False, True, True)}

@@ -65,6 +65,7 @@ NOT_FEATURE_CODE = frozenset(
         "sinks",
         "cli.py",
         "cluster.py",
+        "cluster_worker.py",
         "datasets/registry.py",
         "datasets/cache.py",
     }
