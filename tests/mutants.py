@@ -5,7 +5,8 @@ Each mutant replaces one exact snippet of one file. They are applied one at a ti
 temporary copy of the repository (the working tree is never touched), and the tests named
 by the mutant are run there. A mutant is caught when those tests fail, or when they hang:
 a mutant's tests still running after twice the time that all the named tests took together
-unmutated are stopped and count as failed (a stalled run is a broken promise). The run
+unmutated, plus 60 s, are stopped with every process they started, and count as failed (a
+stalled run is a broken promise). The run
 exits 1 if a mutant is missed, a snippet no longer matches exactly once, or the unmutated
 tests do not pass; 0 when every mutant is caught.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -77,19 +79,26 @@ def copy_repository(dest: Path) -> None:
 
 
 def run_tests(repo: Path, tests: tuple[str, ...], timeout_s: float | None = None) -> int | None:
-    """pytest's exit code, or None when it ran past `timeout_s` and was stopped."""
+    """pytest's exit code, or None when it ran past `timeout_s` and was stopped. pytest runs
+    in a process group of its own, so that stopping it also stops what its tests started
+    (Dask workers, `emostream run` subprocesses), which would otherwise load the next runs."""
     env = dict(os.environ, PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1")
+    pytest = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
-        return subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
-            cwd=repo,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=timeout_s,
-        ).returncode
+        return pytest.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         return None
+    finally:
+        if pytest.poll() is None:  # timed out, or this run was interrupted
+            os.killpg(pytest.pid, signal.SIGKILL)
+            pytest.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
