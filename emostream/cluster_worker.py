@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from distributed.comm.core import CommClosedError
+
 HEARTBEAT_FAILED = "Failed to communicate with scheduler during heartbeat."
 
 
@@ -19,8 +21,6 @@ class ClosedSchedulerHeartbeat(logging.Filter):
     """Drops a worker's heartbeat failure caused by the scheduler closing the connection."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from distributed.comm.core import CommClosedError
-
         if record.msg != HEARTBEAT_FAILED or record.exc_info is None:
             return True
         return not isinstance(record.exc_info[1], CommClosedError)
