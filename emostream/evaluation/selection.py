@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import itertools
 import typing
 from collections import Counter
@@ -46,7 +47,7 @@ from emostream.models.config import ModelConfig, ZScale
 from emostream.models.encoder import CHANGE_PREFIX
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, Future
 
 #: optional groups of inputs (name prefixes); every candidate has every other input
 INPUT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -245,60 +246,54 @@ class _Scorer:
 _Setting = tuple[str, float, float]
 
 
-def _prepare_all(
+def _encoded_scorer(
     settings: dict[_Setting, ModelConfig],
-    sessions: dict[str, tuple[SubjectWindows, list[SubjectWindows]]],
+    subjects: Sequence[SubjectWindows],
+    reordered: Callable[[str], list[SubjectWindows]],
     names: list[str],
     stride: int,
+    scorer: Callable[[dict[tuple[str, float, float, str], _Subject]], _Scorer],
     client: Client | None,
     progress: Progress,
-) -> dict[tuple[str, float, float, str], _Subject]:
-    """Every subject's matrices under every setting: in this process, or one task per
-    subject and setting on `client`."""
-    if client is None:
-        data = {}
-        for subject, (natural, reordered) in sessions.items():
+) -> _Scorer | Future:
+    """`scorer` of every subject's matrices under every setting, keyed (*setting, subject):
+    built in this process, or on a worker of `client` from one task per subject and setting
+    (then a future: the matrices never come to this process). One subject's re-assembled
+    sessions are held here at a time."""
+    data: dict[tuple[str, float, float, str], Any] = {}
+    for subject in subjects:
+        others = reordered(subject.subject)
+        if client is None:
             for setting, config in settings.items():
-                data[(*setting, subject)] = _prepare(config, natural, reordered, names, stride)
-            progress(f"{subject}: inputs encoded under {len(settings)} settings")
-        return data
-    naturals = dict(
-        zip(sessions, client.scatter([n for n, _ in sessions.values()], hash=False), strict=True)
-    )
-    reorders = dict(
-        zip(sessions, client.scatter([r for _, r in sessions.values()], hash=False), strict=True)
-    )
-    keys = [(*setting, subject) for subject in sessions for setting in settings]
-    futures = [
-        client.submit(
-            _prepare,
-            settings[z_scale, lag, tau],
-            naturals[subject],
-            reorders[subject],
-            names,
-            stride,
-            pure=False,
-        )
-        for z_scale, lag, tau, subject in keys
-    ]
-    progress(f"inputs of {len(sessions)} subjects under {len(settings)} settings: encoding")
-    return dict(zip(keys, client.gather(futures), strict=True))
+                data[(*setting, subject.subject)] = _prepare(config, subject, others, names, stride)
+            progress(f"{subject.subject}: inputs encoded under {len(settings)} settings")
+            continue
+        natural, others = client.scatter([subject, others], hash=False)
+        for setting, config in settings.items():
+            data[(*setting, subject.subject)] = client.submit(
+                _prepare, config, natural, others, names, stride, pure=False
+            )
+    if client is None:
+        return scorer(data)
+    progress(f"inputs of {len(subjects)} subjects under {len(settings)} settings: encoding")
+    return client.submit(scorer, data, pure=False)
 
 
 def _score_grid(
-    scorer: _Scorer,
+    scorer: _Scorer | Future,
     grid: Sequence[Candidate],
     client: Client | None,
     progress: Progress,
 ) -> list[_CandidateScores]:
     """Every candidate's scores, in the grid's order: in this process, or one candidate per
-    task on `client`, the prepared data sent once to every worker."""
+    task on `client` (`scorer` a future there: each worker fetches it once)."""
 
     def done(k: int, candidate: Candidate, scores: _CandidateScores) -> None:
         mean = np.mean(list(scores[0].values()))
         progress(f"[{k}/{len(grid)}] {candidate.name}: LOSO {mean:.3f}")
 
     if client is None:
+        assert isinstance(scorer, _Scorer)
         out = []
         for k, candidate in enumerate(grid, 1):
             out.append(scorer.candidate_scores(candidate))
@@ -306,8 +301,7 @@ def _score_grid(
         return out
     from distributed import as_completed
 
-    [remote] = client.scatter([scorer], broadcast=True, hash=False)
-    futures = [client.submit(_Scorer.candidate_scores, remote, c, pure=False) for c in grid]
+    futures = [client.submit(_Scorer.candidate_scores, scorer, c, pure=False) for c in grid]
     index = {future.key: i for i, future in enumerate(futures)}
     for k, (future, scores) in enumerate(as_completed(futures, with_results=True), 1):
         done(k, grid[index[future.key]], scores)
@@ -357,12 +351,16 @@ def select(
         client = None
         if cluster is not None and not cluster.in_process(len(grid)):
             client = stack.enter_context(client_for(cluster, len(grid)))
-        sessions = {
-            s.subject: (s, [shuffled(s.subject, k) for k in range(seeds)] if shuffled else [])
-            for s in labelled
-        }
-        data = _prepare_all(settings, sessions, names, train_stride, client, progress)
-        scorer = _Scorer(data, ids, lags[0], alpha)
+        scorer = _encoded_scorer(
+            settings,
+            labelled,
+            lambda subject: [shuffled(subject, k) for k in range(seeds)] if shuffled else [],
+            names,
+            train_stride,
+            functools.partial(_Scorer, ids=ids, first_lag_s=lags[0], alpha=alpha),
+            client,
+            progress,
+        )
         scored = _score_grid(scorer, grid, client, progress)
     loso = {c.name: by_subject for c, (by_subject, _) in zip(grid, scored, strict=True)}
     # (candidate, left out, scored) → score of a model trained without both subjects

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import gc
 
 import numpy as np
 import pytest
 
-from emostream.evaluation.selection import LEARNERS, candidates, select
+from emostream.datasets.windows import SubjectWindows
+from emostream.evaluation.selection import LEARNERS, _Subject, candidates, select
 
 from .conftest import model_config, synthetic_subject
 
@@ -151,3 +154,36 @@ def test_candidates_scored_on_a_dask_cluster_give_the_same_result(dask_scheduler
     # one progress line per candidate, however the workers finish
     scored = [line.split("] ")[1].split(":")[0] for line in lines if line.startswith("[")]
     assert sorted(scored) == sorted(serial["loso"])
+
+
+def _alive(kind: type, test=lambda _: True) -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, kind) and test(o))
+
+
+def test_on_a_cluster_one_subjects_reordered_sessions_are_held_at_a_time_and_inputs_stay_remote(
+    dask_scheduler,
+):
+    from emostream.cluster import ClusterOptions
+
+    subjects = _subjects()[:3]
+    by_name = {s.subject: s for s in subjects}
+    held_before_each: list[int] = []
+    inputs_held_while_scoring: list[int] = []
+
+    def reordered(session) -> bool:
+        return isinstance(session, SubjectWindows) and session.fingerprint == "reordered"
+
+    def shuffled(name: str, seed: int):
+        held_before_each.append(_alive(SubjectWindows, reordered))
+        return dataclasses.replace(copy.deepcopy(by_name[name]), fingerprint="reordered")
+
+    def progress(line: str) -> None:
+        if line.startswith("[1/"):
+            inputs_held_while_scoring.append(_alive(_Subject))
+
+    cluster = ClusterOptions(scheduler=dask_scheduler)
+    select(subjects, model_config(), shuffled=shuffled, seeds=2, progress=progress, cluster=cluster)
+    # before each subject's first session, none of the subject before is held any more
+    assert held_before_each == [0, 1] * len(subjects)
+    assert inputs_held_while_scoring == [0]
