@@ -61,6 +61,9 @@ from pathlib import Path
 import numpy as np
 import pylsl
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procfs import children
+
 STREAMS = (("ECG", 250.0, 1), ("PPG", 64.0, 1), ("EDA", 4.0, 1), ("ACC", 32.0, 3))
 STEP_S = 0.1
 WINDOW_S = 60.0
@@ -220,7 +223,7 @@ def proc_stats(pid: int) -> tuple[dict[int, float], float]:
     total RSS in MB (a worker that has just ended is left out)."""
     cpu: dict[int, float] = {}
     rss = 0.0
-    for one in (pid, *_children(pid)):
+    for one in (pid, *children(pid)):
         try:
             with open(f"/proc/{one}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
@@ -232,11 +235,6 @@ def proc_stats(pid: int) -> tuple[dict[int, float], float]:
             continue
         cpu[one] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return cpu, rss
-
-
-def _children(pid: int) -> list[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as fh:
-        return [int(child) for child in fh.read().split()]
 
 
 def closing_push_s(t_end: float, t0: float, phase_s: float = 0.0) -> float:

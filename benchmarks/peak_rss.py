@@ -35,6 +35,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procfs import children, rss_mb
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_PERIOD_S = 0.5
 #: after `--until` matched, the command runs this long more before it is stopped
@@ -63,28 +66,6 @@ class Turn:
     own_peak_mb: float
     largest_child_peak_mb: float
     stdout_sha256: str | None  # None: stopped by --until
-
-
-def rss_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as listed:
-                found += [int(child) for child in listed.read().split()]
-    except OSError:
-        pass
-    return found
 
 
 def emostream_argv(command: list[str]) -> list[str]:

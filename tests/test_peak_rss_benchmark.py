@@ -26,6 +26,6 @@ def test_the_commands_own_peak_and_its_childrens_are_told_apart() -> None:
 
 
 def test_until_stops_the_command_after_its_stderr_shows_the_text() -> None:
-    waits = "import sys, time; print('ready', file=sys.stderr, flush=True); time.sleep(600)"
+    waits = "import sys, time; print('ready', file=sys.stderr, flush=True); time.sleep(60)"
     turn = run_turn([sys.executable, "-c", waits], dict(os.environ), until="ready")
     assert turn.stdout_sha256 is None
