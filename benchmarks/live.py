@@ -60,6 +60,7 @@ from pathlib import Path
 
 import numpy as np
 import pylsl
+from pylsl.util import LostError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from procfs import children
@@ -202,7 +203,9 @@ class Subscriber:
                 if info.name() in names:
                     found.setdefault(info.name(), info)
         for name, info in found.items():
-            inlet = pylsl.StreamInlet(info, max_buflen=60)
+            # recover=False: once the run has ended, an inlet left resolving its State outlet
+            # again would query every outlet of the publisher, wave after wave
+            inlet = pylsl.StreamInlet(info, max_buflen=60, recover=False)
             inlet.open_stream(30.0)
             self.delays[name] = []
             thread = threading.Thread(target=self._pull, args=(inlet, name), daemon=True)
@@ -213,7 +216,10 @@ class Subscriber:
     def _pull(self, inlet: pylsl.StreamInlet, name: str) -> None:
         out = self.delays[name]
         while not self.stop.is_set():
-            _, t_end = inlet.pull_sample(timeout=1.0)
+            try:
+                _, t_end = inlet.pull_sample(timeout=1.0)
+            except LostError:  # the run has ended
+                return
             if t_end is not None:
                 out.append((t_end, pylsl.local_clock()))
 
