@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pylsl
+from pylsl.util import LostError
+from pylsl.util import TimeoutError as LslTimeoutError
 
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
@@ -26,6 +28,7 @@ from emostream.core.timestamps import TimestampGuard, TimestampStats
 from emostream.errors import ResolveError, UsageError
 from emostream.sources.base import Source
 from emostream.sources.host_clock import HostClocks
+from emostream.sources.lsl_recovery import RESOLVE_S, Recovery, look_up, recovery_predicate
 from emostream.windowing import GAP_PERIODS
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,10 @@ GAPPY_KINDS = frozenset({"RR", "HR", "Markers"})
 #: how often the poller of an event loop looks at each of its inlets (the most it adds to a
 #: chunk's way to the loop)
 POLL_PERIOD_S = 0.005
+#: seconds of data an inlet buffers while its consumer is busy or stalled
+INLET_BUFFER_S = 360
+#: how often the poller asks which streams are silent past their limit (`lsl_recovery`)
+LOOKUP_PERIOD_S = 0.1
 
 T = TypeVar("T")
 
@@ -106,8 +113,8 @@ class LslSource(Source):
     are counted and repaired or dropped with a `Gap`, so the stream goes on. Regular streams
     are dejittered by the guard, not by liblsl (whose dejitter returns NaN for good after one
     non-finite timestamp); irregular and gappy ones are not. If the outlet disappears,
-    liblsl re-subscribes to the same source_id when it comes back; the silence is reported
-    as a `Gap` once data resumes, and counted in `n_gaps`.
+    it is found again with the same source_id (`emostream.sources.lsl_recovery`); the
+    silence is reported as a `Gap` once data resumes, and counted in `n_gaps`.
 
     The sources of one event loop share one reader thread (`_Poller`), which pulls what
     each inlet holds every `POLL_PERIOD_S`; a silent inlet is reported every
@@ -128,18 +135,21 @@ class LslSource(Source):
         host_clocks: HostClocks | None = None,
     ):
         self.query = query
-        self._info = resolve(query, resolve_timeout_s)
+        info = resolve(query, resolve_timeout_s)
         # the full info (with desc/channels) needs an inlet; open it now so specs are known
-        self._spec = info_to_spec(self._info)
-        self._inlet = pylsl.StreamInlet(self._info, max_buflen=360, recover=True)
-        self._spec = info_to_spec(self._inlet.info(resolve_timeout_s))
-        self._max_chunk = max_chunk
+        inlet = pylsl.StreamInlet(info, max_buflen=INLET_BUFFER_S, recover=True)
+        self._spec = info_to_spec(inlet.info(resolve_timeout_s))
         self._silent_tick_s = silent_tick_s
         self._clock_refresh_s = clock_refresh_s
         self._gap_after_s = gap_after_s if gap_after_s is not None else silence_limit_s(self._spec)
         self._gap_step_s = GAP_PERIODS / self._spec.rate_hz if not self._spec.is_irregular else 0.0
         self.host_clocks = host_clocks
-        self._hostname = self._info.hostname()
+        recovery = Recovery(
+            recovery_predicate(info),
+            info.source_id(),
+            silence_s=math.inf if self._spec.is_irregular else self._gap_after_s,
+        )
+        self._reader = _Reader(inlet, info, recovery, self._spec.name, max_chunk, silent_tick_s)
         self.clock_offsets: deque[ClockOffset] = deque(maxlen=CLOCK_OFFSETS_KEPT)
         self.guard = TimestampGuard(
             self._spec.rate_hz, max_jump_s=max_jump_s, dejitter=dejitters(self._spec, gappy)
@@ -160,7 +170,10 @@ class LslSource(Source):
         return self._closed
 
     def _measure_offset_s(self) -> float:
-        return float(self._inlet.time_correction(timeout=2.0))
+        inlet = self._reader.inlet
+        if inlet is None:
+            raise LostError(f"{self._spec.name}: no outlet to measure the clock of")
+        return float(inlet.time_correction(timeout=2.0))
 
     def _refresh_offset(self) -> ClockOffset | None:
         """The clock offset to use from now on, or None if it is the one in use."""
@@ -169,7 +182,7 @@ class LslSource(Source):
             measured_at_s = lsl_now_s()
         else:
             measured_at_s, offset_s = self.host_clocks.offset(
-                self._hostname, self, self._measure_offset_s, self._clock_refresh_s
+                self._reader.hostname, self, self._measure_offset_s, self._clock_refresh_s
             )
         if self.clock_offsets and self.clock_offsets[-1].measured_at_s == measured_at_s:
             return None
@@ -179,7 +192,9 @@ class LslSource(Source):
 
     async def open(self, timeout_s: float = 5.0) -> None:
         """Subscribe now (data pushed from here on is kept); `events()` does it if needed."""
-        await asyncio.to_thread(self._inlet.open_stream, timeout_s)
+        inlet = self._reader.inlet
+        if inlet is not None:
+            await asyncio.to_thread(inlet.open_stream, timeout_s)
 
     async def events(self) -> AsyncIterator[SourceEvent]:
         await self.open()
@@ -192,7 +207,8 @@ class LslSource(Source):
         last_t: float | None = None
         silent = False
         loop = asyncio.get_running_loop()
-        reader = _Reader(self._inlet, self._max_chunk, self._silent_tick_s)
+        reader = self._reader
+        generation = reader.generation
         _Poller.of(loop).add(reader)
         try:
             while not self._closed:
@@ -201,7 +217,7 @@ class LslSource(Source):
                 if isinstance(item, Exception):
                     raise item
                 if refresh is not None and refresh.done():
-                    refreshed, refresh = refresh.result(), None
+                    refreshed, refresh = _offset_or_none(refresh, self._spec.name), None
                     if refreshed is not None:
                         yield refreshed
                         offset = refreshed.offset_s
@@ -211,6 +227,8 @@ class LslSource(Source):
                         silent = True
                         log.warning("%s: no data for %.1f s", self._spec.name, now - last_arrival)
                     continue
+                if generation != reader.generation:  # a new outlet (maybe on another host)
+                    generation, last_refresh = reader.generation, -math.inf
                 if refresh is None and now - last_refresh > self._clock_refresh_s:
                     # measured beside the poller, which leaves this inlet alone meanwhile
                     refresh = loop.run_in_executor(None, reader.exclusive, self._refresh_offset)
@@ -248,6 +266,8 @@ class LslSource(Source):
         finally:
             self._closed = True
             reader.closed = True  # the poller closes the inlet's stream and forgets it
+            if refresh is not None:  # its result, or failure, is of no use any more
+                refresh.cancel()
 
     def timestamp_stats(self) -> dict[str, TimestampStats]:
         return {self._spec.source_id: self.guard.stats}
@@ -256,26 +276,56 @@ class LslSource(Source):
         self._closed = True
 
 
+def _offset_or_none(refresh: asyncio.Future[ClockOffset | None], name: str) -> ClockOffset | None:
+    """A refresh's new offset; None (the offset in use stands) if its outlet was lost or did
+    not answer meanwhile."""
+    try:
+        return refresh.result()
+    except (LostError, LslTimeoutError) as exc:
+        log.warning("%s: clock offset not refreshed (%s); the previous one stands", name, exc)
+        return None
+
+
 _EMPTY = np.empty(0)
 
 
 class _Reader:
     """One inlet as its event loop's poller reads it. Every liblsl call on the inlet, from the
-    poller or from a clock measurement, holds `lock`: one at a time."""
+    poller, a clock measurement or a recovery, holds `lock`: one at a time. While its outlet
+    is gone (`lsl_recovery`) there is no inlet, and the reader reports silence."""
 
     __slots__ = (
         "_handed_at_s",
         "_max_chunk",
         "_silent_tick_s",
+        "_uid",
         "closed",
+        "generation",
+        "hostname",
         "inbox",
         "inlet",
         "lock",
+        "name",
+        "recovery",
         "taken",
     )
 
-    def __init__(self, inlet: pylsl.StreamInlet, max_chunk: int, silent_tick_s: float) -> None:
-        self.inlet = inlet
+    def __init__(
+        self,
+        inlet: pylsl.StreamInlet,
+        info: pylsl.StreamInfo,
+        recovery: Recovery,
+        name: str,
+        max_chunk: int,
+        silent_tick_s: float,
+    ) -> None:
+        self.inlet: pylsl.StreamInlet | None = inlet
+        self._uid = info.uid()
+        self.hostname = info.hostname()
+        #: how many times the reader has subscribed to a new outlet
+        self.generation = 0
+        self.recovery = recovery
+        self.name = name
         self.inbox: asyncio.Queue[Any] = asyncio.Queue()
         self.lock = Lock()
         #: the loop has taken the last result; until then, liblsl's buffer holds what comes
@@ -302,12 +352,13 @@ class _Reader:
         try:
             data = ts = _EMPTY
             now = sweep_s
-            if self.inlet.samples_available():
+            if self.inlet is not None and self.inlet.samples_available():
                 data, ts = self.inlet.pull_chunk(
                     timeout=0.0, max_samples=self._max_chunk, as_numpy=True
                 )
                 ts = np.asarray(ts, dtype=np.float64)
                 now = lsl_now_s()  # the arrival, read only for what arrived
+                self.recovery.data_arrived(now)
             if not ts.size and now - self._handed_at_s < self._silent_tick_s:
                 return None
             self._handed_at_s = now
@@ -326,9 +377,37 @@ class _Reader:
             return False
         try:
             with contextlib.suppress(Exception):
-                self.inlet.close_stream()
+                if self.inlet is not None:
+                    self.inlet.close_stream()
         finally:
             self.lock.release()
+        return True
+
+    def outlet_uid(self) -> str | None:
+        return self._uid if self.inlet is not None else None
+
+    def replace_inlet(self, info: pylsl.StreamInfo | None) -> bool:
+        """Subscribe to `info`'s outlet, or drop the inlet (None), which ends liblsl's own
+        recovery; False, replacing nothing, if the old inlet holds data after all or the new
+        one cannot subscribe."""
+        new = None
+        if info is not None:
+            if self.closed:  # its source has ended meanwhile
+                return False
+            new = pylsl.StreamInlet(info, max_buflen=INLET_BUFFER_S, recover=True)
+            try:
+                new.open_stream(RESOLVE_S)
+            except Exception as exc:  # the next lookup tries again
+                log.warning("%s: could not subscribe to its outlet again: %s", self.name, exc)
+                return False
+        with self.lock:
+            if self.inlet is not None and self.inlet.samples_available():
+                return False
+            old, self.inlet = self.inlet, new
+            if info is not None:
+                self._uid, self.hostname = info.uid(), info.hostname()
+                self.generation += 1
+        del old  # the last reference: liblsl destroys the inlet and its recovery
         return True
 
 
@@ -344,6 +423,9 @@ class _Poller:
         self._lock = Lock()
         self._readers: list[_Reader] = []
         self._thread: Thread | None = None
+        #: the lookup of silent streams under way (`lsl_recovery`), one at a time
+        self._lookup: Thread | None = None
+        self._next_lookup_s = -math.inf
 
     @classmethod
     def of(cls, loop: asyncio.AbstractEventLoop) -> _Poller:
@@ -355,6 +437,7 @@ class _Poller:
             return poller
 
     def add(self, reader: _Reader) -> None:
+        reader.recovery.data_arrived(lsl_now_s())  # its silence counts from here
         with self._lock:
             self._readers.append(reader)
             if self._thread is None:  # it ends when its last reader has gone
@@ -385,6 +468,7 @@ class _Poller:
             (r, result) for r in readers if not r.closed and (result := r.poll(sweep_s)) is not None
         ]
         ended = [r for r in readers if r.closed and r.close()]
+        self._look_up_silent(readers, sweep_s)
         if results:
             loop = self._loop()
             try:
@@ -402,6 +486,17 @@ class _Poller:
             with self._lock:
                 self._readers = [r for r in self._readers if r not in ended]
         return True
+
+    def _look_up_silent(self, readers: list[_Reader], now_s: float) -> None:
+        """Start a lookup of every stream silent past its limit, unless one is under way
+        (asked every `LOOKUP_PERIOD_S`, not every sweep)."""
+        if now_s < self._next_lookup_s or (self._lookup is not None and self._lookup.is_alive()):
+            return
+        self._next_lookup_s = now_s + LOOKUP_PERIOD_S
+        due = [r for r in readers if not r.closed and r.recovery.due(now_s)]
+        if due:
+            self._lookup = Thread(target=look_up, args=(due,), name="lsl-lookup", daemon=True)
+            self._lookup.start()
 
 
 def _deliver(results: list[tuple[_Reader, Any]]) -> None:

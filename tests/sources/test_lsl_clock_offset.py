@@ -11,10 +11,12 @@ import asyncio
 
 import numpy as np
 import pylsl
+import pylsl.util
 import pytest
 
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
+from emostream.core.events import ClockOffset
 from emostream.core.spec import StreamSpec
 from emostream.sinks.lsl import StreamOutlets
 from emostream.sources.lsl import LslQuery, LslSource
@@ -86,3 +88,48 @@ def test_a_long_run_keeps_only_the_latest_offsets(unique_name, monkeypatch):
         outlets.close()
     assert n_offsets == 6
     assert len(source.clock_offsets) == 3
+
+
+def test_a_clock_measurement_that_times_out_keeps_the_offset_and_the_stream(
+    unique_name, monkeypatch
+):
+    """liblsl raises when the outlet does not answer a measurement in time (a host busy or
+    going away): the offset in use stands, and the stream goes on."""
+    calls = []
+
+    def measure(inlet: pylsl.StreamInlet, timeout: float = 2.0) -> float:
+        calls.append(timeout)
+        if len(calls) > 1:
+            raise pylsl.util.TimeoutError("the operation failed due to a timeout.")
+        return OFFSET_S
+
+    monkeypatch.setattr(pylsl.StreamInlet, "time_correction", measure)
+    # irregular: the received timestamps are the pushed ones, shifted, without a dejitter fit
+    spec = StreamSpec("ECG", unique_name, ("ECG",), ("millivolts",), 0.0, f"{unique_name}:t")
+    outlets = StreamOutlets([spec])
+    source = LslSource(LslQuery(source_id=spec.source_id), clock_refresh_s=0.0)
+
+    async def receive() -> tuple[list[float], int]:
+        await source.open()
+        pushed, shifts, n_offsets = [], [], 0
+        async for event in source.events():
+            n_offsets += isinstance(event, ClockOffset)
+            if isinstance(event, Chunk):
+                shifts.extend(event.timestamps - pushed[: len(event)])
+                del pushed[: len(event)]
+                if len(shifts) >= 40:
+                    break
+            t0 = lsl_now_s()
+            pushed.append(t0)
+            outlets.push(Chunk(spec, np.array([t0]), np.zeros((1, 1), np.float32)))
+            await asyncio.sleep(0.01)
+        await source.aclose()
+        return shifts, n_offsets
+
+    try:
+        shifts, n_offsets = asyncio.run(asyncio.wait_for(receive(), timeout=30.0))
+    finally:
+        outlets.close()
+    assert len(calls) > 3  # measured again and again, failing every time after the first
+    assert n_offsets == 1
+    np.testing.assert_allclose(shifts, OFFSET_S, atol=1e-6)

@@ -2,7 +2,13 @@
 
 import asyncio
 import gc
+import itertools
+import json
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,3 +218,34 @@ def test_the_streams_of_one_loop_are_read_by_one_thread_that_wakes_it_once_per_s
     while lsl_threads() and lsl_now_s() < deadline:  # the poller ends with its last source
         threading.Event().wait(0.02)
     assert lsl_threads() == []
+
+
+def test_lost_outlets_are_looked_up_one_resolve_at_a_time_and_their_inlets_dropped(
+    unique_name, tmp_path
+):
+    """`lsl_loss_scenario.py`, in its own process: resolves under this suite's LSL
+    configuration (`ResolveScope = machine`) take seconds and miss living outlets, so the
+    scenario runs with liblsl's default scope, as users have it."""
+    config = tmp_path / "lsl_api.cfg"
+    config.write_text(
+        f"[ports]\nIPv6 = disable\nPortRange = 1024\n[lab]\nSessionID = {unique_name}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("lsl_loss_scenario.py")), unique_name],
+        capture_output=True, text=True, timeout=120, check=True,
+        env={**os.environ, "LSLAPICFG": str(config)},
+    )  # fmt: skip
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["dropped"] == [True, True, True, False]  # liblsl's own recovery ended
+    assert seen["silent_kept_its_inlet"] and seen["generations"][3] == 0
+    assert seen["generations"][:3] == [1, 1, 1]  # subscribed to the new outlets
+    assert all(seen["counters_increase"]) and min(seen["last_counter"]) > 200
+    assert seen["gaps"] == [1, 1, 1, 1]
+    away_from, back_at = seen["away_from"], seen["back_at"]
+    during = sorted((a, b, p) for a, b, p in seen["lookups"] if away_from < b and a < back_at)
+    assert during, "the lost outlets were never looked up"
+    for (_, end, _), (start, _, _) in itertools.pairwise(during):
+        assert start >= end  # one lookup at a time
+    lost_ids = [f"source_id='{unique_name}-{i}:ecg'" for i in range(3)]
+    assert any(all(s in p for s in lost_ids) for _, _, p in during)  # together
+    assert not [p for a, _, p in seen["lookups"] if a > back_at + 3.0]  # none once back
