@@ -39,9 +39,9 @@ from emostream.core.clock import lsl_now_s
 from emostream.core.lslinfo import spec_to_info
 from emostream.core.spec import StreamSpec, markers_spec
 from emostream.formats import session as session_format
+from emostream.formats.session.writer import SessionFiles
 from emostream.pipeline.runner import Wearer, run_wearers
 from emostream.pipeline.wearer import WearerPipeline
-from emostream.sinks import recorder as recorder_module
 from emostream.sinks.base import Sink
 from emostream.sinks.recorder import RecorderSink
 from emostream.sources.lsl import LslQuery, LslSource
@@ -261,14 +261,14 @@ def soak(minutes: float, speed: float, every_s: float, root: Path) -> SoakResult
         presence=lambda kind, t: not active("outlet restart", kind, t),
     )
     slow = {"on": False}
-    plain_flush = recorder_module._Files.flush
+    plain_flush = SessionFiles.flush
 
-    def slow_flush(files: recorder_module._Files) -> None:  # the disk stalls on each flush
+    def slow_flush(files: SessionFiles) -> None:  # the disk stalls on each flush
         if slow["on"]:
             time.sleep(0.5)
         plain_flush(files)
 
-    recorder_module._Files.flush = slow_flush  # type: ignore[method-assign]
+    SessionFiles.flush = slow_flush  # type: ignore[method-assign]
     sources = [LslSource(LslQuery(source_id=s.source_id), gap_after_s=1.0) for s in specs]
     received = _Received(
         {s.kind: int(minutes * 60.0 * max(s.rate_hz, 0.1) * 1.1) + 1000 for s in specs}
@@ -307,7 +307,7 @@ def soak(minutes: float, speed: float, every_s: float, root: Path) -> SoakResult
         asyncio.run(run())
     finally:
         recorder.close()
-        recorder_module._Files.flush = plain_flush  # type: ignore[method-assign]
+        SessionFiles.flush = plain_flush  # type: ignore[method-assign]
     result.rss_growth_ratio = result.rss_end_mb / result.rss_quarter_mb
     _account(result, publisher, received, faults, specs)
     result.windows_produced = n_windows[0]
