@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import pylsl
+from pylsl.info import string2fmt
 
 from emostream.core.clock import lsl_now_s
 
@@ -44,7 +45,8 @@ LOOKUP_BATCH = 8
 #: lookups in a row that must find no outlet before the inlet is destroyed
 MISSES_BEFORE_LOST = 2
 
-_FORMATS = ("undefined", "float32", "double64", "string", "int32", "int16", "int8", "int64")
+#: liblsl's name of each channel format, as its queries spell them
+_FORMAT_NAMES = {code: name for name, code in string2fmt.items()}
 
 
 def recovery_predicate(info: pylsl.StreamInfo) -> str:
@@ -53,7 +55,7 @@ def recovery_predicate(info: pylsl.StreamInfo) -> str:
     return (
         f"channel_count='{info.channel_count()}' and name='{info.name()}' and "
         f"type='{info.type()}' and source_id='{info.source_id()}' and "
-        f"channel_format='{_FORMATS[info.channel_format()]}'"
+        f"channel_format='{_FORMAT_NAMES[info.channel_format()]}'"
     )
 
 
