@@ -187,8 +187,8 @@ def pipeline_text(n_wearers: int, tag: str) -> str:
 class Subscriber:
     """One thread per State outlet, blocked in pull_sample: (t_end, arrival) per window."""
 
-    def __init__(self, tag: str, n_wearers: int):
-        self.tag, self.n = tag, n_wearers
+    def __init__(self, tag: str, n_wearers: int, nice: int = 0):
+        self.tag, self.n, self.nice = tag, n_wearers, nice
         self.delays: dict[str, list[tuple[float, float]]] = {}
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -196,6 +196,9 @@ class Subscriber:
         threading.Thread(target=self._resolve, daemon=True).start()
 
     def _resolve(self) -> None:
+        # Linux threads inherit their creator's niceness: liblsl's threads for these inlets,
+        # and the pulling threads, run at this one's
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
         names = {f"{self.tag}-{slot(i, self.n)}-State" for i in range(self.n)}
         found: dict[str, pylsl.StreamInfo] = {}
         while len(found) < self.n and not self.stop.is_set():
@@ -261,6 +264,7 @@ def run_step(
     workers: int = 1,
     run_args: tuple[str, ...] = (),
     push_groups: int = 1,
+    others_nice: int = 0,
 ) -> dict:
     tag = f"bl{uuid.uuid4().hex[:6]}"
     folder = Path(tempfile.mkdtemp(prefix="emostream-live-bench-"))
@@ -271,8 +275,9 @@ def run_step(
         [python, __file__, "--publish", str(n_wearers), "--seconds", str(seconds), "--tag", tag,
          "--push-groups", str(push_groups)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        preexec_fn=lambda: os.nice(others_nice),
     )  # fmt: skip
-    subscriber = Subscriber(tag, n_wearers)
+    subscriber = Subscriber(tag, n_wearers, others_nice)
     log = (folder / "run.log").open("w")
     run = subprocess.Popen(
         [python, "-m", "emostream.cli", "run", str(pipeline), "--no-record",
@@ -295,7 +300,10 @@ def run_step(
     t0 = sent["t0"]
     result = summarise(n_wearers, seconds, sent, text, subscriber, trace, t0, run.returncode)
     windows = "aligned" if aligned else "spread"
-    return {"windows": windows, "workers": workers, "push_groups": push_groups, **result}
+    return {
+        "windows": windows, "workers": workers, "push_groups": push_groups,
+        "others_nice": others_nice, **result,
+    }  # fmt: skip
 
 
 def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
@@ -427,6 +435,15 @@ def main() -> None:
         metavar="G",
         help="run each step also with G push groups, and print the ratio of the delays",
     )
+    p.add_argument(
+        "--others-nice",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the publisher and the subscriber at niceness N (e.g. 19), so that the run "
+        "has the cores first, as when the devices and the apps are other machines; their "
+        "own lateness then grows, so read the delay in the run",
+    )
     p.add_argument("--publish", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--tag", default="", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -448,12 +465,15 @@ def main() -> None:
     for n in (int(x) for x in args.steps.split(",")):
         result = run_step(
             n, args.seconds, sys.executable, workers=args.workers, run_args=run_args,
-            push_groups=args.push_groups,
+            push_groups=args.push_groups, others_nice=args.others_nice,
         )  # fmt: skip
         results.append(result)
         print(json.dumps(result), flush=True)
         for name, options in peers:
-            peer = run_step(n, args.seconds, sys.executable, run_args=run_args, **options)
+            peer = run_step(
+                n, args.seconds, sys.executable, run_args=run_args,
+                others_nice=args.others_nice, **options,
+            )  # fmt: skip
             print(json.dumps(peer), flush=True)
             print(json.dumps({
                 "wearers": n,
