@@ -12,8 +12,8 @@ publish nothing, as a run's State outlets do: every query a resolver sends reach
 
 Each reader runs in its own process, with its own publisher. CPU = the reading process's
 user + system time (liblsl's threads included) over wall time: while the outlets are there
-(from 2 s after subscribing until they vanish) and while they are gone (from 8 s after they
-vanished to 1 s before they return). Back after = the first sample's arrival
+(from 2 s after subscribing until they vanish) and while they are gone (from 14 s after they
+vanished, when emostream has left liblsl's recovery, to 1 s before they return). Back after = the first sample's arrival
 after the return − the moment the publisher began pushing again (median and largest over
 the streams). `--rounds` repeats the pair; the ratio is of the medians.
 
@@ -38,8 +38,9 @@ import numpy as np
 import pylsl
 
 RATE_HZ = 100.0
-#: the CPU span begins this long after the outlets vanished (liblsl or emostream has noticed)
-SETTLE_S = 8.0
+#: the CPU span begins this long after the outlets vanished: emostream leaves a stream to
+#: liblsl's recovery for `lsl_recovery.LOST_AFTER_S` (10 s), then drops its inlet
+SETTLE_S = 14.0
 
 
 def publish(tag: str, n: int, present_s: float, away_s: float, back_s: float) -> None:

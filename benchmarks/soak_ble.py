@@ -16,8 +16,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
+import sys
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pylsl
@@ -33,13 +36,8 @@ from emostream.sources.supervisor import BackoffPolicy
 from emostream.testing.peripherals import VirtualPolarH10
 from emostream.testing.virtual_air import VirtualAir
 
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procfs import rss_mb
 
 
 @dataclass
@@ -118,7 +116,7 @@ async def soak(
     while loop.time() < t_end or dropouts < min_dropouts:
         await asyncio.sleep(0.05)
         drain()
-        rss.append(rss_mb())
+        rss.append(rss_mb(os.getpid()))
         if loop.time() >= next_dropout:
             dropouts += 1
             n_gaps = len(gaps)

@@ -24,6 +24,8 @@ import argparse
 import asyncio
 import gc
 import json
+import os
+import sys
 import tempfile
 import time
 import uuid
@@ -47,6 +49,9 @@ from emostream.sinks.recorder import RecorderSink
 from emostream.sources.lsl import LslQuery, LslSource
 from emostream.windowing import WindowConfig
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procfs import rss_mb
+
 #: (kind, counters, timestamps, stream seconds since start) -> timestamps to push
 Fault = Callable[[str, np.ndarray, np.ndarray, float], np.ndarray]
 #: (kind, stream seconds since start) -> whether the outlet is up
@@ -60,14 +65,6 @@ def counter_spec(name: str, kind: str, rate_hz: float, n_signal: int = 1) -> Str
     return StreamSpec(
         kind, f"{name}-{kind}", labels, ("",) * n_signal + ("count",), rate_hz, f"{name}:{kind}"
     )
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class Publisher:
@@ -284,16 +281,18 @@ def soak(minutes: float, speed: float, every_s: float, root: Path) -> SoakResult
     def tick(t_s: float) -> None:
         slow["on"] = active("slow disk", "all", t_s)
         if not result.rss_quarter_mb and t_s >= minutes * 15.0:
-            result.rss_quarter_mb = rss_mb()
+            result.rss_quarter_mb = rss_mb(os.getpid())
         if t_s >= 300.0 * len(result.rss_trace_mb):
-            result.rss_trace_mb.append(round(rss_mb(), 1))
+            result.rss_trace_mb.append(round(rss_mb(os.getpid()), 1))
 
     async def run() -> None:
         await asyncio.gather(*(s.open() for s in sources))
         stop = asyncio.Event()
         runner = asyncio.create_task(run_wearers([wearer], stop))
         await publisher.run(minutes * 60.0, tick)
-        result.rss_end_mb = rss_mb()  # before the recorder finalises the session to Parquet
+        result.rss_end_mb = rss_mb(
+            os.getpid()
+        )  # before the recorder finalises the session to Parquet
         deadline = time.monotonic() + 30.0
         while time.monotonic() < deadline and any(
             received.last[k] < n - 1 for k, n in publisher.pushed.items() if k != "Markers"

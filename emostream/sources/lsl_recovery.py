@@ -10,9 +10,13 @@ streams of its event loop, `LOOKUP_BATCH` streams per resolve, one resolve at a 
 - its outlet is still there (the same uid): it is only silent; it is looked up again after
   1, 2, 4 … up to `ALIVE_RECHECK_S` seconds;
 - another outlet now has its source_id: the stream subscribes to it;
-- no outlet has its source_id, `MISSES_BEFORE_LOST` lookups in a row (one missed reply must
-  not cost a silent stream its inlet): the inlet is destroyed, which ends liblsl's own
-  recovery. The stream is then looked up every `RETRY_S` until its outlet returns.
+- no outlet has its source_id: it is looked up again after `RETRY_S`. After
+  `MISSES_BEFORE_LOST` such lookups in a row (one missed reply must not cost a silent stream
+  its inlet), once the stream has been silent for `LOST_AFTER_S`, the inlet is destroyed,
+  which ends liblsl's own recovery. Until then liblsl's recovery runs beside the lookups: it
+  finds an outlet back from a short outage within about a second even where resolves are
+  slow and miss outlets (`ResolveScope = machine`). The stream is then looked up every
+  `RETRY_S` until its outlet returns.
 
 Irregular streams (markers) and text are left to liblsl: their silence is normal, and a
 marker must not fall into the moment without an inlet.
@@ -44,6 +48,8 @@ RESOLVE_S = 0.25
 LOOKUP_BATCH = 8
 #: lookups in a row that must find no outlet before the inlet is destroyed
 MISSES_BEFORE_LOST = 2
+#: silence before a stream's inlet may be destroyed: a short outage is left to liblsl
+LOST_AFTER_S = 10.0
 
 #: liblsl's name of each channel format, as its queries spell them
 _FORMAT_NAMES = {code: name for name, code in string2fmt.items()}
@@ -128,5 +134,11 @@ def _act(stream: Resubscribable, infos: list[pylsl.StreamInfo]) -> None:
         log.warning("%s: %d outlets share its source_id; waiting until one is left",
                     stream.name, len(others))  # fmt: skip
     rec.misses += 1
-    if uid is not None and rec.misses >= MISSES_BEFORE_LOST and stream.replace_inlet(None):
+    long_gone = now_s - rec.last_data_s >= LOST_AFTER_S
+    if (
+        uid is not None
+        and long_gone
+        and rec.misses >= MISSES_BEFORE_LOST
+        and stream.replace_inlet(None)
+    ):
         log.warning("%s: its outlet is gone; looking for it every %g s", stream.name, RETRY_S)

@@ -25,7 +25,7 @@ from emostream.sources import lsl_recovery
 from emostream.sources.lsl import LslQuery, LslSource
 
 RATE_HZ = 100.0
-AWAY_S = 20.0
+AWAY_S = 25.0
 BACK_S = 20.0
 
 
@@ -80,10 +80,12 @@ def main(name: str) -> None:
             outlets.pop(spec.source_id).close()
         gc.collect()
         away_from = lsl_now_s()
-        all_dropped_at = None
+        all_dropped_at = first_dropped_at = None
         while lsl_now_s() - away_from < AWAY_S:  # the silent one pushes nothing either
             await asyncio.sleep(0.1)
             dropped = [d or s._reader.inlet is None for d, s in zip(dropped, sources, strict=True)]
+            if first_dropped_at is None and any(dropped):
+                first_dropped_at = lsl_now_s()
             if all_dropped_at is None and all(dropped[:3]):
                 all_dropped_at = lsl_now_s()
             if all_dropped_at is not None and lsl_now_s() - all_dropped_at > 1.0:
@@ -108,6 +110,7 @@ def main(name: str) -> None:
             "last_counter": [c[-1] if c else -1 for c in counters],
             "gaps": gaps,
             "away_from": away_from,
+            "first_dropped_at": first_dropped_at,
             "back_at": back_at,
             "lookups": lookups,
         }
