@@ -293,8 +293,16 @@ def run_step(
             break
         time.sleep(2.0)
     run.wait()
-    out, _ = publisher.communicate(timeout=120)
     subscriber.stop.set()
+    try:
+        out, _ = publisher.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        publisher.kill()
+        publisher.communicate()
+        sys.exit(
+            f"{n_wearers} wearers: the publisher had not finished 120 s after the run ended, "
+            "so it fell behind real time; this machine cannot publish them beside the run"
+        )
     text = (folder / "run.log").read_text()
     sent = json.loads(out.strip().splitlines()[-1])
     t0 = sent["t0"]
