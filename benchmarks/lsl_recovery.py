@@ -13,9 +13,9 @@ publish nothing, as a run's State outlets do: every query a resolver sends reach
 Each reader runs in its own process, with its own publisher. CPU = the reading process's
 user + system time (liblsl's threads included) over wall time: while the outlets are there
 (from 2 s after subscribing until they vanish) and while they are gone (from 14 s after they
-vanished, when emostream has left liblsl's recovery, to 1 s before they return). Back after = the first sample's arrival
-after the return − the moment the publisher began pushing again (median and largest over
-the streams). `--rounds` repeats the pair; the ratio is of the medians.
+vanished, when emostream has left liblsl's recovery, to 1 s before they return). Back after
+= the first sample's arrival after the return − the moment the publisher began pushing again
+(median and largest over the streams). `--rounds` repeats the pair; the ratio is of the medians.
 
     .venv/bin/python benchmarks/lsl_recovery.py --streams 100 --idle-outlets 50 --rounds 2
 """

@@ -290,9 +290,8 @@ def soak(minutes: float, speed: float, every_s: float, root: Path) -> SoakResult
         stop = asyncio.Event()
         runner = asyncio.create_task(run_wearers([wearer], stop))
         await publisher.run(minutes * 60.0, tick)
-        result.rss_end_mb = rss_mb(
-            os.getpid()
-        )  # before the recorder finalises the session to Parquet
+        # before the recorder finalises the session to Parquet
+        result.rss_end_mb = rss_mb(os.getpid())
         deadline = time.monotonic() + 30.0
         while time.monotonic() < deadline and any(
             received.last[k] < n - 1 for k, n in publisher.pushed.items() if k != "Markers"
