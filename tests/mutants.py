@@ -78,17 +78,21 @@ def copy_repository(dest: Path) -> None:
             shutil.copy2(src, dest / rel)
 
 
-def run_tests(repo: Path, tests: tuple[str, ...], timeout_s: float | None = None) -> int | None:
-    """pytest's exit code, or None when it ran past `timeout_s` and was stopped. pytest runs
-    in a process group of its own, so that stopping it also stops what its tests started
-    (Dask workers, `emostream run` subprocesses), which would otherwise load the next runs."""
+def run_tests(
+    repo: Path, tests: tuple[str, ...], timeout_s: float | None = None, log: Path | None = None
+) -> int | None:
+    """pytest's exit code, or None when it ran past `timeout_s` and was stopped; its output
+    goes to `log` (default: nowhere). pytest runs in a process group of its own, so that
+    stopping it also stops what its tests started (Dask workers, `emostream run`
+    subprocesses), which would otherwise load the next runs."""
     env = dict(os.environ, PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1")
+    output = log.open("w") if log is not None else subprocess.DEVNULL
     pytest = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
         cwd=repo,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -99,6 +103,8 @@ def run_tests(repo: Path, tests: tuple[str, ...], timeout_s: float | None = None
         if pytest.poll() is None:  # timed out, or this run was interrupted
             os.killpg(pytest.pid, signal.SIGKILL)
             pytest.wait()
+        if log is not None:
+            output.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         all_tests = tuple(dict.fromkeys(t for m in mutants for t in m.tests))
         print(f"unmutated: running {len(all_tests)} test paths", flush=True)
         started = time.monotonic()
-        if run_tests(repo, all_tests) != 0:
-            print("unmutated: the named tests do not pass; fix them first")
+        log = Path(tmp) / "unmutated.log"
+        if run_tests(repo, all_tests, log=log) != 0:
+            print(log.read_text()[-6000:])
+            print("unmutated: the named tests do not pass (their output above); fix them first")
             return 1
         # a mutant runs a subset of these tests: far longer than all of them means a hang
         timeout_s = 2.0 * (time.monotonic() - started) + 60.0
