@@ -86,25 +86,23 @@ def run_tests(
     stopping it also stops what its tests started (Dask workers, `emostream run`
     subprocesses), which would otherwise load the next runs."""
     env = dict(os.environ, PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1")
-    output = log.open("w") if log is not None else subprocess.DEVNULL
-    pytest = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
-        cwd=repo,
-        env=env,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        return pytest.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        return None
-    finally:
-        if pytest.poll() is None:  # timed out, or this run was interrupted
-            os.killpg(pytest.pid, signal.SIGKILL)
-            pytest.wait()
-        if log is not None:
-            output.close()
+    with open(log if log is not None else os.devnull, "w") as output:
+        pytest = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+            cwd=repo,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            return pytest.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            if pytest.poll() is None:  # timed out, or this run was interrupted
+                os.killpg(pytest.pid, signal.SIGKILL)
+                pytest.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
