@@ -37,10 +37,12 @@ import uuid
 import numpy as np
 import pylsl
 
+from emostream.sources.lsl_recovery import LOST_AFTER_S
+
 RATE_HZ = 100.0
 #: the CPU span begins this long after the outlets vanished: emostream leaves a stream to
-#: liblsl's recovery for `lsl_recovery.LOST_AFTER_S` (10 s), then drops its inlet
-SETTLE_S = 14.0
+#: liblsl's recovery for `LOST_AFTER_S`, then drops its inlet within a few lookups
+SETTLE_S = LOST_AFTER_S + 4.0
 
 
 def publish(tag: str, n: int, present_s: float, away_s: float, back_s: float) -> None:
