@@ -6,15 +6,17 @@
   libfaketime, Chromium with its WebDriver) are fixtures: a test whose prerequisite is missing skips, and the run ends
   with a line listing them; `EMOSTREAM_REQUIRE=shared,espeak,faketime` (as CI sets it) makes
   those tests fail instead.
-- Caches go to a temporary folder (`XDG_CACHE_HOME`), never to the user's; `process` and
-  `evaluate` run in-process (`EMOSTREAM_WORKERS=1`) unless a test passes `--scheduler` with
-  the address of the one Dask LocalCluster of the run (`dask_scheduler`).
+- Caches go to a temporary folder (`XDG_CACHE_HOME`), never to the user's; it and the LSL
+  configuration are removed when the run ends. `process` and `evaluate` run in-process
+  (`EMOSTREAM_WORKERS=1`) unless a test passes `--scheduler` with the address of the one
+  Dask LocalCluster of the run (`dask_scheduler`).
 - Hypothesis: under `CI=true` the `ci` profile runs without deadlines, since a loaded
   machine makes example timings meaningless.
 """
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import re
@@ -41,15 +43,19 @@ ResolveScope = machine
 SessionID = emostream-test-{uuid.uuid4().hex}
 """
 
+#: the run's own files (LSL configuration, caches), removed when the run ends
+_RUN_DIR = Path(tempfile.mkdtemp(prefix="emostream-tests-"))
+atexit.register(shutil.rmtree, _RUN_DIR, ignore_errors=True)
+
 # liblsl reads LSLAPICFG when it loads, so this must run before anything imports pylsl.
 if "EMOSTREAM_KEEP_LSLAPICFG" not in os.environ:
-    _cfg = Path(tempfile.mkdtemp(prefix="emostream-lsl-")) / "lsl_api.cfg"
+    _cfg = _RUN_DIR / "lsl_api.cfg"
     _cfg.write_text(_LSL_CONFIG)
     os.environ["LSLAPICFG"] = str(_cfg)
 
 # `process` caches each session's results under $XDG_CACHE_HOME: keep the user's cache out of
 # the tests (and the tests' entries out of it); set before any worker process starts.
-os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="emostream-cache-")
+os.environ["XDG_CACHE_HOME"] = str(_RUN_DIR / "cache")
 # sessions and subjects run in-process unless a test asks for Dask (`dask_scheduler`)
 os.environ["EMOSTREAM_WORKERS"] = "1"
 
