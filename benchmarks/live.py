@@ -346,6 +346,10 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
             due_s = closing_push_s(t, t0, phase_s)
             from_push.append(a - due_s - lags_ms[round((due_s - t0 - phase_s) / STEP_S)] / 1e3)
     flat = np.asarray([d for ds in delays for d in ds]) * 1e3
+    # each wearer's first window also pays what a run does once per wearer (its Features
+    # outlet, the first minute of beats): its delays apart from the later windows'
+    first = np.asarray([ds[0] for ds in delays if ds]) * 1e3
+    later = np.asarray([d for ds in delays for d in ds[1:]]) * 1e3
     flat_from_push = np.asarray(from_push) * 1e3
     by_time = np.asarray([np.asarray(ds) for ds in delays if len(ds) == due]) * 1e3
     growth_ms = math.nan
@@ -379,6 +383,11 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
         "delay_p99_ms": float(np.percentile(flat, 99)) if flat.size else math.nan,
         "delay_max_ms": float(flat.max()) if flat.size else math.nan,
         "backlog_growth_ms": growth_ms,
+        "first_window_delay_p50_max_ms": [
+            float(np.percentile(first, 50)) if first.size else math.nan,
+            float(first.max()) if first.size else math.nan,
+        ],
+        "later_windows_delay_p99_ms": float(np.percentile(later, 99)) if later.size else math.nan,
         # the same delays from when the publisher had pushed the wearer's closing samples: a
         # publisher standing in for N devices pushes 4·N streams one after the other, so the
         # last wearers' samples enter LSL later than they were due
