@@ -13,6 +13,7 @@ from emostream.labels import LabelConfig
 
 Normalise = Literal["running", "baseline-phase", "none"]
 Personalise = Literal["weights", "intercepts"]
+PersonalWhere = Literal["everywhere", "unsure"]
 ZScale = Literal["baseline", "session"]
 ZSquash = Literal["clip", "log"]
 
@@ -74,6 +75,10 @@ class ModelConfig:
     #: weight and intercept ("weights"), or the intercepts alone ("intercepts": the
     #: population's class boundaries shifted for this wearer, not turned)
     personalise: Personalise = "weights"
+    #: where the wearer's model is mixed in with the general one: on every window, or only
+    #: where the general model's calibrated confidence is below `active.confidence_below`
+    #: (the windows where it would ask); elsewhere the general model speaks alone
+    personal_where: PersonalWhere = "everywhere"
     #: learning rate of the linear learners' SGD optimiser
     learning_rate: float = 0.05
     l2: float = 1e-4

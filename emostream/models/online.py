@@ -179,7 +179,13 @@ class OnlineStateModel(base.Classifier):
         return self._combine(self._experts(x))
 
     def _combine(self, experts: tuple[dict[str, float], ...]) -> dict[str, float]:
-        return self.mixture.combine(experts) if len(experts) > 1 else experts[0]
+        if len(experts) == 1:
+            return experts[0]
+        if self.config.personal_where == "unsure":
+            general = self.calibration.apply(experts[0])
+            if max(general.values()) >= self.config.active.confidence_below:
+                return experts[0]
+        return self.mixture.combine(experts)
 
     def _experts(self, x: dict[str, float]) -> tuple[dict[str, float], ...]:
         """(general, personal) probabilities when a general model is kept, else (personal,)."""

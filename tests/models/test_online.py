@@ -326,3 +326,42 @@ def test_only_reports_that_give_a_class_are_learned_between_windows():
                    "report:120s:arousal=7", "not a marker"):  # fmt: skip
         assert model.learn_reports([(t_s, marker)]) == (0, [])
     assert model.counters.n_learned == 0
+
+
+class _Always(base.Classifier):
+    """A wearer's model as far from the general one as can be: one class, always."""
+
+    def __init__(self, label: str):
+        self.label = label
+
+    def learn_one(self, x, y):
+        pass
+
+    def predict_proba_one(self, x):
+        return {self.label: 1.0}
+
+
+@pytest.mark.parametrize("where", ["everywhere", "unsure"])
+def test_the_wearer_model_is_mixed_in_everywhere_or_only_where_the_general_one_is_unsure(where):
+    config = _config(personal_where=where)
+    model = OnlineStateModel(config, config_hash="h")
+    for fv in make_session(PHASES, seed=1):
+        model.step(fv)
+    model.new_session()  # the general model is kept, frozen, beside the wearer's
+    general = model.anchor
+    assert general is not None
+    model.classifier = _Always("stress")
+    w_general, w_wearer = model.mixture.weights()
+    n_sure = n_unsure = 0
+    for fv in make_session(PHASES, seed=2):
+        x = model.encoder.encode(fv).x
+        raw = general.predict_proba_one(x)
+        g = {c: raw.get(c, 0.0) / sum(raw.values()) for c in LABELS.classes}
+        mixed = {c: w_general * g[c] + w_wearer * (c == "stress") for c in LABELS.classes}
+        # calibration is the identity here, so the general model's confidence is its top p
+        sure = max(g.values()) >= config.active.confidence_below
+        n_sure += sure
+        n_unsure += not sure
+        expected = g if sure and where == "unsure" else mixed
+        assert model.predict_proba(x) == pytest.approx(expected)
+    assert n_sure > 10 and n_unsure > 10
