@@ -351,6 +351,7 @@ def test_the_wearer_model_is_mixed_in_everywhere_or_only_where_the_general_one_i
     general = model.anchor
     assert general is not None
     model.classifier = _Always("stress")
+    assert model.calibration.is_identity  # so the general model's confidence is its top p
     w_general, w_wearer = model.mixture.weights()
     n_sure = n_unsure = 0
     for fv in make_session(PHASES, seed=2):
@@ -358,7 +359,6 @@ def test_the_wearer_model_is_mixed_in_everywhere_or_only_where_the_general_one_i
         raw = general.predict_proba_one(x)
         g = {c: raw.get(c, 0.0) / sum(raw.values()) for c in LABELS.classes}
         mixed = {c: w_general * g[c] + w_wearer * (c == "stress") for c in LABELS.classes}
-        # calibration is the identity here, so the general model's confidence is its top p
         sure = max(g.values()) >= config.active.confidence_below
         n_sure += sure
         n_unsure += not sure
