@@ -50,6 +50,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -293,6 +294,7 @@ def run_step(
             break
         time.sleep(2.0)
     run.wait()
+    log.close()
     subscriber.stop.set()
     try:
         out, _ = publisher.communicate(timeout=120)
@@ -307,6 +309,10 @@ def run_step(
     sent = json.loads(out.strip().splitlines()[-1])
     t0 = sent["t0"]
     result = summarise(n_wearers, seconds, sent, text, subscriber, trace, t0, run.returncode)
+    if run.returncode == 0:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:  # kept for a look at what went wrong
+        print(f"{n_wearers} wearers: the run's log is {folder / 'run.log'}", file=sys.stderr)
     windows = "aligned" if aligned else "spread"
     return {
         "windows": windows, "workers": workers, "push_groups": push_groups,
