@@ -229,17 +229,25 @@ def _select(args: argparse.Namespace, data, model_config, shuffled, cluster) -> 
     if args.json:
         print(json.dumps(result))
         return 0
-    nested = result["nested"]
-    print(
-        "nested leave-one-subject-out (balanced accuracy of the candidate chosen on the inner "
-        f"folds): {nested['balanced_accuracy_mean']:.3f} {_ci(nested['balanced_accuracy_ci95'])}, "
-        f"worst {nested['balanced_accuracy_min']:.3f}"
-    )
-    for subject, fold in nested["folds"].items():
+    for title, nested, chosen in (
+        ("the best", result["nested"], result["chosen_on_all_subjects"]),
+        (
+            "by the one-standard-error rule",
+            result["nested_one_se"],
+            result["nested_one_se"]["chosen_on_all_subjects"],
+        ),
+    ):
         print(
-            f"  {subject:<6} {fold['chosen']:<60} inner {fold['inner']:.3f}  outer {fold['outer']:.3f}"
+            f"nested leave-one-subject-out, {title} on the inner folds (balanced accuracy of "
+            f"the candidate chosen): {nested['balanced_accuracy_mean']:.3f} "
+            f"{_ci(nested['balanced_accuracy_ci95'])}, worst {nested['balanced_accuracy_min']:.3f}"
         )
-    print(f"chosen on all subjects: {result['chosen_on_all_subjects']}")
+        for subject, fold in nested["folds"].items():
+            print(
+                f"  {subject:<6} {fold['chosen']:<60} inner {fold['inner']:.3f}  "
+                f"outer {fold['outer']:.3f}"
+            )
+        print(f"chosen on all subjects: {chosen}")
     lags = ", ".join(f"{lag:g}" for lag in result["change_lags_s"])
     print(f"(the 'change' group: each input's change over change_s = {lags} s)")
     print("leave-one-subject-out, every candidate:")

@@ -102,6 +102,12 @@ class Candidate:
     baseline_phase_tau_s: float = 0.0
 
     @property
+    def n_choices(self) -> int:
+        """How many optional choices it makes: its input groups, a spread other than the
+        baseline's own and a centre other than the baseline's plain mean."""
+        return len(self.groups) + (self.z_scale != "baseline") + (self.baseline_phase_tau_s != 0)
+
+    @property
     def name(self) -> str:
         lag = f", change_s={self.change_s:g}" if self.change_s else ""
         tau = self.baseline_phase_tau_s
@@ -369,27 +375,70 @@ def select(
         for c, (_, by_pair) in zip(grid, scored, strict=True)
         for pair, value in by_pair.items()
     }
-    folds: dict[str, dict[str, Any]] = {}
-    for outer in ids:
-        inner = {
-            c.name: float(np.mean([without_pair[(c.name, outer, i)] for i in ids if i != outer]))
-            for c in grid
-        }
-        best = max(inner, key=inner.__getitem__)
-        folds[outer] = {"chosen": best, "inner": inner[best], "outer": loso[best][outer]}
-    outer_scores = [float(folds[s]["outer"]) for s in ids]
-    overall = {name: float(np.mean(list(by.values()))) for name, by in loso.items()}
+    n_choices = {c.name: c.n_choices for c in grid}
+    inner_scores = {
+        outer: {c.name: [without_pair[(c.name, outer, i)] for i in ids if i != outer] for c in grid}
+        for outer in ids
+    }
+    overall_scores = {name: [by[s] for s in ids] for name, by in loso.items()}
+    overall = {name: float(np.mean(scores)) for name, scores in overall_scores.items()}
+    nested = {
+        rule: _nested(choose, inner_scores, loso, n_choices)
+        for rule, choose in (("best", _best), ("one-se", _one_se))
+    }
     return {
-        "nested": {
-            "balanced_accuracy_mean": float(np.mean(outer_scores)),
-            "balanced_accuracy_ci95": stats.bootstrap_ci(outer_scores),
-            "balanced_accuracy_min": float(np.min(outer_scores)),
-            "folds": folds,
-            "times_chosen": dict(Counter(f["chosen"] for f in folds.values()).most_common()),
-        },
+        "nested": nested["best"],
         "chosen_on_all_subjects": max(overall, key=overall.__getitem__),
+        "nested_one_se": {
+            **nested["one-se"],
+            "chosen_on_all_subjects": _one_se(overall_scores, n_choices),
+        },
         "loso": dict(sorted(overall.items(), key=lambda kv: -kv[1])),
         "inputs": {c.name: [names[i] for i in c.columns] for c in grid},
         "change_lags_s": list(lags),
         "baseline_phase_taus_s": list(taus),
+    }
+
+
+#: a selection rule: (each candidate's scores over subjects, its optional choices) → its choice
+Rule = Callable[[dict[str, list[float]], dict[str, int]], str]
+
+
+def _best(scores: dict[str, list[float]], n_choices: dict[str, int]) -> str:
+    """The candidate with the highest mean score."""
+    return max(scores, key=lambda name: np.mean(scores[name]))
+
+
+def _one_se(scores: dict[str, list[float]], n_choices: dict[str, int]) -> str:
+    """The one-standard-error rule: of the candidates whose mean score is within one standard
+    error (over subjects) of the best's, the one with the fewest optional choices, the
+    higher mean among those."""
+    best = scores[_best(scores, n_choices)]
+    floor = np.mean(best) - np.std(best, ddof=1) / np.sqrt(len(best))
+    close = [name for name, by in scores.items() if np.mean(by) >= floor]
+    return min(close, key=lambda name: (n_choices[name], -np.mean(scores[name])))
+
+
+def _nested(
+    rule: Rule,
+    inner_scores: dict[str, dict[str, list[float]]],
+    loso: dict[str, dict[str, float]],
+    n_choices: dict[str, int],
+) -> dict[str, Any]:
+    """Each outer subject's score by the candidate `rule` chooses on its inner folds."""
+    folds: dict[str, dict[str, Any]] = {}
+    for outer, scores in inner_scores.items():
+        chosen = rule(scores, n_choices)
+        folds[outer] = {
+            "chosen": chosen,
+            "inner": float(np.mean(scores[chosen])),
+            "outer": loso[chosen][outer],
+        }
+    outer_scores = [float(fold["outer"]) for fold in folds.values()]
+    return {
+        "balanced_accuracy_mean": float(np.mean(outer_scores)),
+        "balanced_accuracy_ci95": stats.bootstrap_ci(outer_scores),
+        "balanced_accuracy_min": float(np.min(outer_scores)),
+        "folds": folds,
+        "times_chosen": dict(Counter(f["chosen"] for f in folds.values()).most_common()),
     }

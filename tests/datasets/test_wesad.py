@@ -371,9 +371,12 @@ def test_evaluate_select_reports_the_nested_choice(wesad_root, capsys):
     assert set(folds) == {"S2", "S3", "S4"}
     assert all(fold["chosen"] in result["loso"] for fold in folds.values())
     assert result["chosen_on_all_subjects"] in result["loso"]
+    assert set(result["nested_one_se"]["folds"]) == {"S2", "S3", "S4"}
+    assert result["nested_one_se"]["chosen_on_all_subjects"] in result["loso"]
     assert main([*args, "--select"]) == 0
     text = capsys.readouterr().out
-    assert "nested leave-one-subject-out" in text
+    assert "nested leave-one-subject-out, the best on the inner folds" in text
+    assert "nested leave-one-subject-out, by the one-standard-error rule" in text
     assert "change over change_s = 60, 120, 300 s" in text
     assert main([*args, "--select", "--active"]) == 2
     assert "--select" in capsys.readouterr().err

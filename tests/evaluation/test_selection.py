@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from emostream.datasets.windows import SubjectWindows
-from emostream.evaluation.selection import LEARNERS, _Subject, candidates, select
+from emostream.evaluation.selection import LEARNERS, _one_se, _Subject, candidates, select
 
 from .conftest import model_config, synthetic_subject
 
@@ -92,6 +92,30 @@ def test_nested_scores_are_the_chosen_candidates_outer_scores():
         for tau in ("", ", baseline_phase_tau_s=60")
     ]
     assert result["loso"][centres[0]] != result["loso"][centres[1]]
+    # the one-standard-error rule scores its own choices the same way
+    one_se = result["nested_one_se"]
+    assert set(one_se["folds"]) == set(NAMES)
+    assert one_se["balanced_accuracy_mean"] == pytest.approx(
+        np.mean([f["outer"] for f in one_se["folds"].values()])
+    )
+    names = sorted({name for inputs in result["inputs"].values() for name in inputs})
+    grid = candidates(names, ("baseline", "session"), result["change_lags_s"],
+                      result["baseline_phase_taus_s"])  # fmt: skip
+    n_choices = {c.name: c.n_choices for c in grid}
+    assert set(n_choices) == set(result["loso"])
+    for subject, fold in one_se["folds"].items():
+        best = nested["folds"][subject]
+        assert fold["inner"] <= best["inner"]
+        assert n_choices[fold["chosen"]] <= n_choices[best["chosen"]]
+    assert one_se["chosen_on_all_subjects"] in result["loso"]
+
+
+def test_the_one_standard_error_rule_takes_the_fewest_choices_close_to_the_best():
+    # "a": mean 0.9, standard error 0.058 → the floor is 0.842
+    scores = {"a": [0.9, 0.8, 1.0], "b": [0.86, 0.86, 0.86], "c": [0.84, 0.84, 0.84]}
+    assert _one_se(scores, {"a": 3, "b": 1, "c": 0}) == "b"  # "c" is below the floor
+    assert _one_se(scores, {"a": 1, "b": 1, "c": 0}) == "a"  # a tie: the higher mean
+    assert _one_se(scores, {"a": 0, "b": 1, "c": 0}) == "a"
 
 
 def test_a_subjects_own_data_never_changes_its_fold_choice():
