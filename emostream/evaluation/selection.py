@@ -7,7 +7,10 @@ scored
 leave-one-subject-out *inside* the training subjects of each outer fold; the candidate best
 there is scored on the outer subject. The mean of those outer scores estimates what the
 selection procedure gives a new wearer; the candidate best over all subjects is what a
-pipeline would then ship.
+pipeline would then ship. The same is reported for the one-standard-error rule (Breiman et
+al. 1984; Hastie et al., *The Elements of Statistical Learning*, 7.10): of the candidates
+within one standard error of the best, the one with the fewest optional choices, which
+fits the inner folds by luck less often than the best of many.
 
 Candidates are scored as the generic protocol predicts (the general model frozen, the
 wearer's declared-baseline z-scores, probabilities smoothed like the online model's), on the
