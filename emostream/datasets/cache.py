@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,11 @@ import numpy as np
 import emostream
 from emostream import __version__
 from emostream.datasets.base import SamReport
+from emostream.datasets.window_table import NUMERIC, WindowTable, as_table
 from emostream.features.base import FeatureVector
 
 #: bumped when the file layout changes
 LAYOUT = 1
-#: FeatureVector fields of str -> float, stored as matrices
-_NUMERIC = ("values", "quality", "coverage", "staleness")
 
 
 class CacheMiss(Exception):
@@ -68,6 +67,7 @@ NOT_FEATURE_CODE = frozenset(
         "cluster_worker.py",
         "datasets/registry.py",
         "datasets/cache.py",
+        "datasets/window_table.py",
     }
 )
 
@@ -109,30 +109,20 @@ def cache_key(
 
 
 def save(
-    path: Path, key: dict[str, Any], windows: list[FeatureVector], reports: list[SamReport]
+    path: Path, key: dict[str, Any], windows: Sequence[FeatureVector], reports: list[SamReport]
 ) -> None:
     """Write an entry atomically (a reader never sees half a file)."""
-    arrays: dict[str, np.ndarray] = {
-        "t": np.array([(w.t_start, w.t_end) for w in windows], dtype=np.float64).reshape(-1, 2)
-    }
-    columns: dict[str, list[str]] = {}
-    for group in _NUMERIC:
-        names = list(dict.fromkeys(k for w in windows for k in getattr(w, group)))
-        matrix = np.full((len(windows), len(names)), np.nan)
-        present = np.zeros(matrix.shape, dtype=bool)
-        index = {name: j for j, name in enumerate(names)}
-        for i, w in enumerate(windows):
-            for name, value in getattr(w, group).items():
-                matrix[i, index[name]] = value
-                present[i, index[name]] = True
-        columns[group] = names
-        arrays[group], arrays[f"{group}_present"] = matrix, present
+    table = as_table(windows)
+    arrays: dict[str, np.ndarray] = {"t": table.t}
+    for field in NUMERIC:
+        arrays[field], arrays[f"{field}_present"] = table.matrices[field], table.present[field]
+    n = len(table)
     header = {
         "key": key,
-        "columns": columns,
-        "flags": [{k: list(v) for k, v in w.flags.items()} for w in windows],
-        "reasons": [w.reasons for w in windows],
-        "markers": [w.markers for w in windows],
+        "columns": {field: list(table.names[field]) for field in NUMERIC},
+        "flags": [{k: list(v) for k, v in table.flags.get(i, {}).items()} for i in range(n)],
+        "reasons": [table.reasons.get(i, {}) for i in range(n)],
+        "markers": [table.markers.get(i, []) for i in range(n)],
         "reports": [list(r) for r in reports],
     }
     arrays["header"] = np.array(json.dumps(header))
@@ -143,7 +133,7 @@ def save(
     os.replace(partial, path)
 
 
-def load(path: Path, key: dict[str, Any]) -> tuple[list[FeatureVector], list[SamReport]]:
+def load(path: Path, key: dict[str, Any]) -> tuple[WindowTable, list[SamReport]]:
     """The windows and self-reports of an entry computed for `key`; CacheMiss otherwise."""
     if not path.is_file():
         raise CacheMiss("not cached")
@@ -161,30 +151,20 @@ def load(path: Path, key: dict[str, Any]) -> tuple[list[FeatureVector], list[Sam
         raise CacheMiss("unreadable") from None
 
 
-def _windows(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> list[FeatureVector]:
-    t = arrays["t"]
-    n = len(t)
+def _windows(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> WindowTable:
+    n = len(arrays["t"])
     if not all(len(header[part]) == n for part in ("flags", "reasons", "markers")):
         raise ValueError("header and arrays disagree on the number of windows")
-    groups = {}
-    for group in _NUMERIC:
-        names, matrix, present = header["columns"][group], arrays[group], arrays[f"{group}_present"]
-        if matrix.shape != (n, len(names)) or present.shape != matrix.shape:
-            raise ValueError(f"'{group}' has the wrong shape")
-        groups[group] = [
-            {names[j]: float(matrix[i, j]) for j in np.flatnonzero(present[i])} for i in range(n)
-        ]
-    return [
-        FeatureVector(
-            float(t[i, 0]),
-            float(t[i, 1]),
-            values=groups["values"][i],
-            quality=groups["quality"][i],
-            coverage=groups["coverage"][i],
-            flags={k: tuple(v) for k, v in header["flags"][i].items()},
-            reasons=header["reasons"][i],
-            markers=[(float(ts), str(text)) for ts, text in header["markers"][i]],
-            staleness=groups["staleness"][i],
-        )
-        for i in range(n)
-    ]
+    return WindowTable(
+        arrays["t"],
+        {field: tuple(header["columns"][field]) for field in NUMERIC},
+        {field: arrays[field] for field in NUMERIC},
+        {field: arrays[f"{field}_present"] for field in NUMERIC},
+        {i: {k: tuple(v) for k, v in f.items()} for i, f in enumerate(header["flags"]) if f},
+        {i: r for i, r in enumerate(header["reasons"]) if r},
+        {
+            i: [(float(ts), str(text)) for ts, text in m]
+            for i, m in enumerate(header["markers"])
+            if m
+        },
+    )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from emostream.cluster import SERIAL, ClusterOptions, Outcome, map_named
 from emostream.core.registry import Registry, UnknownNameError
 from emostream.datasets import cache
+from emostream.datasets.window_table import WindowTable
 from emostream.errors import RecordingError, UsageError
 from emostream.models.config import ModelConfig
 from emostream.pipeline.config import PipelineConfig, load_pipeline
@@ -24,7 +25,6 @@ from emostream.pipeline.config import PipelineConfig, load_pipeline
 if TYPE_CHECKING:
     from emostream.datasets.base import Dataset, LabelledRecording, SamReport
     from emostream.datasets.windows import SubjectWindows
-    from emostream.features.base import FeatureVector
 
 #: --format name -> its module (imported on first use)
 DATASETS: Registry[ModuleType] = Registry("dataset format")
@@ -153,7 +153,7 @@ class _SubjectTask:
 
 def _subject_windows(
     task: _SubjectTask,
-) -> tuple[list[FeatureVector], list[SamReport], list[str]]:
+) -> tuple[WindowTable, list[SamReport], list[str]]:
     """The windows and reports of one subject, and the progress notes of getting them."""
     notes: list[str] = []
     windows, reports = cached_windows(
@@ -181,14 +181,14 @@ def cached_windows(
     pipeline: PipelineConfig,
     load: Callable[[], LabelledRecording],
     progress: Callable[[str], None],
-) -> tuple[list[FeatureVector], list[SamReport]]:
+) -> tuple[WindowTable, list[SamReport]]:
     """A subject's feature windows and reports, from the cache or computed (and stored)."""
     from emostream.datasets.windows import feature_windows
 
     if slot.folder is None:
         progress("computing features")
         item = load()
-        return feature_windows(pipeline, item), item.reports
+        return WindowTable.from_vectors(feature_windows(pipeline, item)), item.reports
     key = cache.cache_key(pipeline.features_hash, slot.fingerprint)
     entry = cache.entry_path(slot.folder, slot.fmt, slot.root, slot.name, pipeline.features_hash)
     try:
@@ -199,7 +199,7 @@ def cached_windows(
         note = "" if miss.reason == "not cached" else f" (cache entry {miss.reason})"
     progress(f"computing features{note}")
     item = load()
-    computed = feature_windows(pipeline, item), item.reports
+    computed = WindowTable.from_vectors(feature_windows(pipeline, item)), item.reports
     try:
         cache.save(entry, key, *computed)
     except OSError as exc:

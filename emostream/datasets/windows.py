@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from emostream.datasets.base import LabelledRecording, SamReport
+from emostream.datasets.window_table import as_table
 from emostream.features.base import FeatureVector
 from emostream.labels import LabelConfig, LabelTracker
 from emostream.models.encoder import label_windows
@@ -18,7 +20,8 @@ from emostream.sources.recording import RecordingSource
 class SubjectWindows:
     subject: str
     #: feature vectors in time order; `markers` holds the label markers new in each window
-    windows: list[FeatureVector]
+    #: (a `WindowTable` when made by `labelled_windows`)
+    windows: Sequence[FeatureVector]
     #: each window's true class (None: not inside a labelled span)
     truth: list[str | None]
     #: the subject's self-reports per condition, on the recording clock
@@ -56,13 +59,15 @@ def feature_windows(pipeline: PipelineConfig, item: LabelledRecording) -> list[F
 
 def labelled_windows(
     subject: str,
-    windows: list[FeatureVector],
+    windows: Sequence[FeatureVector],
     labels: LabelConfig,
     *,
     reports: list[SamReport] | None = None,
     fingerprint: str = "",
 ) -> SubjectWindows:
-    """Each window's true class under `labels`, from the markers the windows hold."""
-    spans = LabelTracker(labels).feed([m for w in windows for m in w.markers])
-    truth = label_windows([(w.t_start, w.t_end) for w in windows], spans, labels.min_overlap)
-    return SubjectWindows(subject, windows, truth, list(reports or []), fingerprint)
+    """Each window's true class under `labels`, from the markers the windows hold; the
+    windows are held as a `WindowTable`."""
+    table = as_table(windows)
+    spans = LabelTracker(labels).feed([m for i in sorted(table.markers) for m in table.markers[i]])
+    truth = label_windows([tuple(t) for t in table.t.tolist()], spans, labels.min_overlap)
+    return SubjectWindows(subject, table, truth, list(reports or []), fingerprint)

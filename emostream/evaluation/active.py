@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from emostream.datasets.window_table import window_times
 from emostream.datasets.windows import SubjectWindows
 from emostream.evaluation import stats
 from emostream.evaluation.streaming import stream_session
@@ -42,7 +43,7 @@ class SimulatedWearer:
     """Answers label requests with the true class of the requested span (see module doc)."""
 
     def __init__(self, subject: SubjectWindows):
-        self._t_end = np.array([fv.t_end for fv in subject.windows])
+        self._t_end = window_times(subject.windows)[:, 1]
         self._truth = subject.truth
 
     def __call__(self, request: str, fv: FeatureVector) -> list[tuple[float, str]]:

@@ -15,6 +15,7 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
+from emostream.datasets.window_table import window_times
 from emostream.datasets.windows import SubjectWindows
 from emostream.evaluation import stats
 from emostream.evaluation.streaming import StreamedSession, stream_session
@@ -62,7 +63,7 @@ def report_correlation(
 ) -> float | None:
     """Spearman correlation, across the subject's rated conditions, between the SAM
     `rating` (arousal or valence) and the mean output over the condition's windows."""
-    t_end = np.array([fv.t_end for fv in subject.windows])
+    t_end = window_times(subject.windows)[:, 1]
     means, ratings = [], []
     for report in subject.reports:
         inside = [
@@ -103,7 +104,7 @@ def stress_latencies_s(subject: SubjectWindows, states: Sequence[str]) -> tuple[
 def drift_alarms(subject: SubjectWindows, streamed: StreamedSession, rest: str) -> dict[str, float]:
     """Drift alarms flagged at windows of the `rest` class, and the hours of such windows
     (each window counts for one hop)."""
-    t_end = np.array([fv.t_end for fv in subject.windows])
+    t_end = window_times(subject.windows)[:, 1]
     hop_s = float(np.median(np.diff(t_end))) if t_end.size > 1 else 0.0
     at_rest = [i for i, y in enumerate(subject.truth) if y == rest]
     return {

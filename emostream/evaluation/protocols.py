@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from emostream.cluster import SERIAL, ClusterOptions, Outcome, map_named
+from emostream.datasets.window_table import window_times
 from emostream.datasets.windows import SubjectWindows
 from emostream.errors import ModelError
 from emostream.evaluation import phases, references, stats
@@ -83,8 +84,8 @@ def train_general(
 
 def elapsed_s(subject: SubjectWindows) -> np.ndarray:
     """Time of each window's end since the session's first window started."""
-    t0 = subject.windows[0].t_start if subject.windows else 0.0
-    return np.array([fv.t_end - t0 for fv in subject.windows])
+    times = window_times(subject.windows)
+    return times[:, 1] - (times[0, 0] if len(times) else 0.0)
 
 
 @dataclasses.dataclass(slots=True)
@@ -126,7 +127,7 @@ def predict_session(
             out[protocol] = stream_session(fold.general.copy(), subject, protocol=protocol).states
     if not with_references or len(set(fold.y)) < 2:
         return out
-    t_end = [fv.t_end for fv in subject.windows]
+    t_end = window_times(subject.windows)[:, 1].tolist()
     test_x = encode_session(config, subject, labels=False)
     for name in references.REFERENCES:
         if name == "time-only":
