@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import pickle
+import tracemalloc
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from emostream.features.base import FeatureVector
 from emostream.synth.physiology import StreamRenderer, make_timeline
 from emostream.synth.protocol import Protocol
 
@@ -161,3 +164,36 @@ def feature_cache_home(tmp_path_factory, monkeypatch) -> Path:
     home = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(home))
     return home
+
+
+def every_field_windows() -> list[FeatureVector]:
+    """Windows using every FeatureVector field, with features absent from some of them."""
+    return [
+        FeatureVector(
+            0.0,
+            60.0,
+            values={"hr_bpm": 71.25, "eda_scl_us": 0.1 + 0.2},
+            quality={"ppg": 0.5},
+            coverage={"ppg": 1.0, "eda": 0.75},
+            flags={"ppg": ("gap", "clipped")},
+            reasons={"hrv": "quality_ppg 0.31 < 0.50"},
+            markers=[(12.5, "phase:baseline:start"), (30.0, "report:60s:state=calm")],
+            staleness={"ppg": 0.015625},
+        ),
+        FeatureVector(1.0, 61.0, values={"temp_c": 33.0}),
+        FeatureVector(2.0, 62.0),
+        FeatureVector(3.0, 63.0, values={"eda_scl_us": -0.0, "hr_bpm": 1e-300}),
+    ]
+
+
+def traced_growth(make):
+    """What `make()` returns, and the bytes it leaves allocated."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        made = make()
+        gc.collect()
+        return made, tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()

@@ -9,9 +9,8 @@ import pytest
 
 from emostream.datasets import cache, windows
 from emostream.datasets.registry import prepare
-from emostream.features.base import FeatureVector
 
-from .conftest import write_e4_subject
+from .conftest import every_field_windows, write_e4_subject
 from .test_wesad import PIPELINE
 
 
@@ -121,20 +120,7 @@ def test_no_cache_neither_reads_nor_writes(dataset):
 
 
 def test_an_entry_round_trips_every_field(tmp_path):
-    windows_in = [
-        FeatureVector(
-            0.0,
-            60.0,
-            values={"hr_bpm": 71.25, "eda_scl_us": 0.1 + 0.2},
-            quality={"ppg": 0.5},
-            coverage={"ppg": 1.0, "eda": 0.75},
-            flags={"ppg": ("gap", "clipped")},
-            reasons={"hrv": "quality_ppg 0.31 < 0.50"},
-            markers=[(12.5, "phase:baseline:start")],
-            staleness={"ppg": 0.015625},
-        ),
-        FeatureVector(1.0, 61.0, values={"temp_c": 33.0}),
-    ]
+    windows_in = every_field_windows()
     key = cache.cache_key("abc", "def")
     path = tmp_path / "e.npz"
     cache.save(path, key, windows_in, [])

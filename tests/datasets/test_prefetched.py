@@ -4,15 +4,14 @@ a new copy, and all of them together take a fraction of their room as objects.""
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
-
 import numpy as np
 
 from emostream.cluster import ClusterOptions
 from emostream.datasets.registry import prefetched
 from emostream.datasets.windows import SubjectWindows
 from emostream.features.base import FeatureVector
+
+from .conftest import traced_growth
 
 KEYS = [(f"S{k}", seed) for k in range(2) for seed in range(2)]
 
@@ -32,24 +31,11 @@ def synthetic_session(subject: str, seed: int) -> SubjectWindows:
     return SubjectWindows(subject, windows, ["calm"] * len(windows))
 
 
-def _traced_growth(make) -> tuple[object, int]:
-    """What `make()` returns, and the bytes it leaves allocated."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        made = make()
-        gc.collect()
-        return made, tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
-
-
 def test_prefetched_sessions_are_held_compactly_and_handed_out_as_new_copies(dask_scheduler):
     cluster = ClusterOptions(scheduler=dask_scheduler)
     prefetched(synthetic_session, KEYS[:1], cluster)  # the client's first connection, untraced
-    windows, held_bytes = _traced_growth(lambda: prefetched(synthetic_session, KEYS, cluster))
-    _, as_objects_bytes = _traced_growth(lambda: [synthetic_session(*key) for key in KEYS])
+    windows, held_bytes = traced_growth(lambda: prefetched(synthetic_session, KEYS, cluster))
+    _, as_objects_bytes = traced_growth(lambda: [synthetic_session(*key) for key in KEYS])
     assert held_bytes < as_objects_bytes / 3
     for subject, seed in KEYS:
         first, again = windows(subject, seed), windows(subject, seed)
