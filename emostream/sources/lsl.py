@@ -28,7 +28,13 @@ from emostream.core.timestamps import TimestampGuard, TimestampStats
 from emostream.errors import ResolveError, UsageError
 from emostream.sources.base import Source
 from emostream.sources.host_clock import HostClocks
-from emostream.sources.lsl_recovery import RESOLVE_S, Recovery, look_up, recovery_predicate
+from emostream.sources.lsl_recovery import (
+    RESOLVE_S,
+    Recovery,
+    due_now,
+    look_up,
+    recovery_predicate,
+)
 from emostream.windowing import GAP_PERIODS
 
 log = logging.getLogger(__name__)
@@ -488,12 +494,14 @@ class _Poller:
         return True
 
     def _look_up_silent(self, readers: list[_Reader], now_s: float) -> None:
-        """Start a lookup of every stream silent past its limit, unless one is under way
-        (asked every `LOOKUP_PERIOD_S`, not every sweep)."""
+        """Start a lookup of every stream silent past its limit (with those about to be:
+        `lsl_recovery.due_now`), unless one is under way (asked every `LOOKUP_PERIOD_S`, not
+        every sweep)."""
         if now_s < self._next_lookup_s or (self._lookup is not None and self._lookup.is_alive()):
             return
         self._next_lookup_s = now_s + LOOKUP_PERIOD_S
-        due = [r for r in readers if not r.closed and r.recovery.due(now_s)]
+        open_readers = [r for r in readers if not r.closed]
+        due = [open_readers[k] for k in due_now([r.recovery for r in open_readers], now_s)]
         if due:
             self._lookup = Thread(target=look_up, args=(due,), name="lsl-lookup", daemon=True)
             self._lookup.start()

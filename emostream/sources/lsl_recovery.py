@@ -5,7 +5,9 @@ again, wave after wave, until the outlet returns. Every wave is a query that eve
 the network receives and matches, so the cost grows as lost inlets × outlets: one wearer's
 four streams lost beside the 300 outlets of a 100-wearer run cost 21-27 % of a core. So a
 regular stream that has been silent past its limit is looked up here, with the other such
-streams of its event loop, `LOOKUP_BATCH` streams per resolve, one resolve at a time:
+streams of its event loop, `LOOKUP_BATCH` streams per resolve, one resolve at a time (a
+lookup also takes the streams due within `MERGE_WITHIN_S`, so that streams that fell silent
+a moment apart share their resolves from then on):
 
 - its outlet is still there (the same uid): it is only silent; it is looked up again after
   1, 2, 4 … up to `ALIVE_RECHECK_S` seconds;
@@ -50,6 +52,9 @@ LOOKUP_BATCH = 8
 MISSES_BEFORE_LOST = 2
 #: silence before a stream's inlet may be destroyed: a short outage is left to liblsl
 LOST_AFTER_S = 10.0
+#: a lookup also takes the streams that would be due within this long, so that streams lost
+#: a sweep apart share resolves instead of each keeping its own phase
+MERGE_WITHIN_S = RETRY_S / 2
 
 #: liblsl's name of each channel format, as its queries spell them
 _FORMAT_NAMES = {code: name for name, code in string2fmt.items()}
@@ -86,6 +91,14 @@ class Recovery:
 
     def due(self, now_s: float) -> bool:
         return now_s - self.last_data_s >= self.silence_s and now_s >= self.next_check_s
+
+
+def due_now(recoveries: Sequence[Recovery], now_s: float) -> list[int]:
+    """Indices of the streams to look up now: none unless one is due, and then every one
+    due within `MERGE_WITHIN_S`."""
+    if not any(r.due(now_s) for r in recoveries):
+        return []
+    return [k for k, r in enumerate(recoveries) if r.due(now_s + MERGE_WITHIN_S)]
 
 
 class Resubscribable(Protocol):

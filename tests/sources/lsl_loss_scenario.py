@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import math
 import sys
 
 import numpy as np
@@ -63,6 +64,8 @@ def main(name: str) -> None:
                 elif isinstance(event, Chunk):
                     counters[k].extend(event.data[:, 1].astype(int).tolist())
 
+        pushed_at = [math.nan]  # when the last chunk was pushed
+
         async def push(which: list[StreamSpec], seconds: float, start: int) -> int:
             count = start
             for _ in range(int(seconds / 0.05)):
@@ -70,12 +73,15 @@ def main(name: str) -> None:
                 data = np.column_stack((np.zeros(5), np.arange(count, count + 5)))
                 for spec in which:
                     outlets[spec.source_id].push(Chunk(spec, ts, data.astype(np.float32)))
+                pushed_at[0] = lsl_now_s()
                 count += 5
                 await asyncio.sleep(0.05)
             return count
 
         tasks = [asyncio.create_task(consume(k)) for k in range(len(specs))]
         count = await push(specs, 1.0, 0)
+        # a stream's silence starts with the last data its reader took, no sooner than this
+        last_pushed_at = pushed_at[0]
         for spec in lost:
             outlets.pop(spec.source_id).close()
         gc.collect()
@@ -110,6 +116,7 @@ def main(name: str) -> None:
             "last_counter": [c[-1] if c else -1 for c in counters],
             "gaps": gaps,
             "away_from": away_from,
+            "last_pushed_at": last_pushed_at,
             "first_dropped_at": first_dropped_at,
             "back_at": back_at,
             "lookups": lookups,

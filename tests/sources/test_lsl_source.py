@@ -220,6 +220,23 @@ def test_the_streams_of_one_loop_are_read_by_one_thread_that_wakes_it_once_per_s
     assert lsl_threads() == []
 
 
+def test_streams_about_to_be_due_join_a_lookup_and_then_share_its_phase():
+    def silent(next_check_s: float) -> lsl_recovery.Recovery:
+        return lsl_recovery.Recovery("", "", silence_s=1.0, last_data_s=0.0,
+                                     next_check_s=next_check_s)  # fmt: skip
+
+    now_s = 20.0
+    merge_s = lsl_recovery.MERGE_WITHIN_S
+    waiting = [silent(now_s + 0.3 * merge_s), silent(now_s + 2.0 * merge_s)]
+    assert lsl_recovery.due_now(waiting, now_s) == []  # none is due yet
+    recoveries = [silent(now_s), *waiting, lsl_recovery.Recovery("", "", silence_s=1.0)]
+    # the due one, and the one due a moment later; not the one due later, nor a reading one
+    assert lsl_recovery.due_now(recoveries, now_s) == [0, 1]
+    # a stream silent for just under its limit joins too
+    nearly = lsl_recovery.Recovery("", "", silence_s=1.0, last_data_s=now_s - 1.0 + merge_s / 2)
+    assert lsl_recovery.due_now([recoveries[0], nearly], now_s) == [0, 1]
+
+
 def test_lost_outlets_are_looked_up_one_resolve_at_a_time_and_their_inlets_dropped(
     unique_name, tmp_path
 ):
@@ -242,8 +259,10 @@ def test_lost_outlets_are_looked_up_one_resolve_at_a_time_and_their_inlets_dropp
     assert all(seen["counters_increase"]) and min(seen["last_counter"]) > 200
     assert seen["gaps"] == [1, 1, 1, 1]
     away_from, back_at = seen["away_from"], seen["back_at"]
-    # liblsl's recovery is left running for a short outage
-    assert seen["first_dropped_at"] - away_from >= lsl_recovery.LOST_AFTER_S
+    # liblsl's recovery is left running for a short outage: no inlet is dropped before its
+    # stream has been silent LOST_AFTER_S, counted from its last data (pushed before the
+    # outlets went away, so `away_from` is later than the silence's start)
+    assert seen["first_dropped_at"] - seen["last_pushed_at"] >= lsl_recovery.LOST_AFTER_S
     during = sorted((a, b, p) for a, b, p in seen["lookups"] if away_from < b and a < back_at)
     assert during, "the lost outlets were never looked up"
     for (_, end, _), (start, _, _) in itertools.pairwise(during):
