@@ -391,7 +391,7 @@ def select(
     }
     return {
         "nested": nested["best"],
-        "chosen_on_all_subjects": max(overall, key=overall.__getitem__),
+        "chosen_on_all_subjects": _best(overall_scores, n_choices),
         "nested_one_se": {
             **nested["one-se"],
             "chosen_on_all_subjects": _one_se(overall_scores, n_choices),
@@ -408,8 +408,9 @@ Rule = Callable[[dict[str, list[float]], dict[str, int]], str]
 
 
 def _best(scores: dict[str, list[float]], n_choices: dict[str, int]) -> str:
-    """The candidate with the highest mean score."""
-    return max(scores, key=lambda name: np.mean(scores[name]))
+    """The candidate with the highest mean score (the first of a tie)."""
+    means = {name: float(np.mean(by)) for name, by in scores.items()}
+    return max(means, key=means.__getitem__)
 
 
 def _one_se(scores: dict[str, list[float]], n_choices: dict[str, int]) -> str:
@@ -417,9 +418,10 @@ def _one_se(scores: dict[str, list[float]], n_choices: dict[str, int]) -> str:
     error (over subjects) of the best's, the one with the fewest optional choices, the
     higher mean among those."""
     best = scores[_best(scores, n_choices)]
+    means = {name: float(np.mean(by)) for name, by in scores.items()}
     floor = np.mean(best) - np.std(best, ddof=1) / np.sqrt(len(best))
-    close = [name for name, by in scores.items() if np.mean(by) >= floor]
-    return min(close, key=lambda name: (n_choices[name], -np.mean(scores[name])))
+    close = [name for name, mean in means.items() if mean >= floor]
+    return min(close, key=lambda name: (n_choices[name], -means[name]))
 
 
 def _nested(
