@@ -1,7 +1,7 @@
 """Peak memory of one `emostream` command: this checkout against another revision, in turns.
 
     .venv/bin/python benchmarks/peak_rss.py [--baseline REV] [--rounds 2] [--until TEXT]
-        [-- emostream ARGS...]
+        [--own-caches] [-- emostream ARGS...]
 
 The command runs with this checkout's `emostream` and with REV's (checked out into a
 temporary git worktree), taking turns for `--rounds` rounds, each from this checkout's
@@ -12,6 +12,12 @@ its stderr contains TEXT, for commands whose memory has settled long before they
 candidates of `--select` once the first is scored: `--until LOSO`). Without a command, it
 measures the nested selection on six WESAD subjects until its first candidate is scored;
 the baseline is HEAD unless given.
+
+Both versions share the user's feature cache, which keys each subject's windows by a hash of
+the feature code: when that code differs between them, each turn would overwrite the other
+version's entries and compute every feature again. `--own-caches` gives each version a cache
+of its own (`XDG_CACHE_HOME` in the temporary folder), filled by one unmeasured warm-up run
+per version before the rounds.
 
 Prints, per turn, the peak of the command's own process, the largest peak of the processes
 under it and the wall time; then the ratio of the medians of the command's own peaks (this
@@ -116,11 +122,24 @@ def run_turn(argv: list[str], env: dict[str, str], until: str | None) -> Turn:
     return Turn(wall_s, own, max(peaks.values(), default=0.0), digest)
 
 
+def version_env(root: Path, cache_home: Path | None) -> dict[str, str]:
+    """The environment that runs the emostream of `root`, with its own `XDG_CACHE_HOME` when
+    `cache_home` is given."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    if cache_home is not None:
+        env["XDG_CACHE_HOME"] = str(cache_home)
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default="HEAD", help="the git revision to compare with")
     parser.add_argument("--rounds", type=int, default=2, help="turns of each version")
     parser.add_argument("--until", help="stop the command 5 s after its stderr shows this")
+    parser.add_argument(
+        "--own-caches", action="store_true",
+        help="a feature cache per version, filled by an unmeasured warm-up run of each",
+    )  # fmt: skip
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- emostream ARGS...")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -139,10 +158,18 @@ def main(argv: list[str] | None = None) -> int:
             ["git", "-C", str(REPO), "worktree", "add", "--detach", str(baseline), args.baseline],
             check=True, capture_output=True,
         )  # fmt: skip
+        versions = {"this checkout": REPO, args.baseline: baseline}
+        envs = {
+            name: version_env(root, Path(folder) / f"cache-{k}" if args.own_caches else None)
+            for k, (name, root) in enumerate(versions.items())
+        }
         try:
+            if args.own_caches:
+                for name, env in envs.items():
+                    t = run_turn(emostream_argv(command), env, args.until)
+                    print(f"  warm-up, {name:<14} {t.wall_s:7.1f} s (not counted)", flush=True)
             for turn in range(1, args.rounds + 1):
-                for name, root in (("this checkout", REPO), (args.baseline, baseline)):
-                    env = {**os.environ, "PYTHONPATH": str(root)}
+                for name, env in envs.items():
                     t = run_turn(emostream_argv(command), env, args.until)
                     turns[name].append(t)
                     print(
