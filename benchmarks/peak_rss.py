@@ -151,7 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average before the run: {load} on {os.cpu_count()} cores")
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     print(f"command: {' '.join(command)}" + (f" (until {args.until!r})" if args.until else ""))
-    turns: dict[str, list[Turn]] = {"this checkout": [], args.baseline: []}
     with tempfile.TemporaryDirectory() as folder:
         baseline = Path(folder) / "baseline"
         subprocess.run(
@@ -163,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             name: version_env(root, Path(folder) / f"cache-{k}" if args.own_caches else None)
             for k, (name, root) in enumerate(versions.items())
         }
+        turns: dict[str, list[Turn]] = {name: [] for name in envs}
         try:
             if args.own_caches:
                 for name, env in envs.items():

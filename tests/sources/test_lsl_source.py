@@ -220,7 +220,7 @@ def test_the_streams_of_one_loop_are_read_by_one_thread_that_wakes_it_once_per_s
     assert lsl_threads() == []
 
 
-def test_streams_about_to_be_due_join_a_lookup_and_then_share_its_phase():
+def test_a_lookup_also_takes_the_streams_due_within_the_merge_window():
     def silent(next_check_s: float) -> lsl_recovery.Recovery:
         return lsl_recovery.Recovery("", "", silence_s=1.0, last_data_s=0.0,
                                      next_check_s=next_check_s)  # fmt: skip
