@@ -173,6 +173,8 @@ class Windower:
         self._late_markers: list[tuple[float, str]] = []
         self._next_end: float | None = None
         self._prev_end: float = -math.inf
+        #: samples after this time have not been handed out (fresh in a window or a lead-in)
+        self._fresh_from_s: float = -math.inf
         self._index = 0
         self.n_windows_skipped = 0
 
@@ -289,15 +291,41 @@ class Windower:
         if pending > self.config.max_catchup_windows:
             skip = pending - self.config.max_catchup_windows
             self._next_end += skip * hop
-            self._prev_end = self._next_end - hop
+            self._prev_end = self._fresh_from_s = self._next_end - hop
             self.n_windows_skipped += skip
         out: list[Window] = []
         while self._next_end <= watermark + 1e-9:
             out.append(self._build(self._next_end))
-            self._prev_end = self._next_end
+            self._prev_end = self._fresh_from_s = self._next_end
             self._index += 1
             self._next_end = self._grid_end(round(self._grid_index(self._next_end)) + 1)
         return out
+
+    def pop_lead_in(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Before the first window closes: each stream's samples up to the last window end
+        on the grid that the data has passed, not handed out before (empty otherwise).
+
+        The first window would otherwise hand its extractors its whole length at once. Fed
+        a hop at a time as the data arrives, its cost is that of a later window, and the
+        windows' features are the same. Markers are not affected.
+        """
+        if self._index or self._next_end is None:
+            return {}
+        hop = self.config.hop_s
+        t_until = min(
+            self._grid_end(math.floor(self._grid_index(self._watermark()) + 1e-9)),
+            self._next_end - hop,
+        )
+        if not t_until > self._fresh_from_s:
+            return {}
+        bounds = np.array((self._fresh_from_s, t_until))
+        self._fresh_from_s = t_until
+        lead_in = {}
+        for key, state in self._streams.items():
+            lo, hi = state.buffer.indices_at(bounds, side="right").tolist()
+            if hi > lo:
+                lead_in[key] = state.buffer.gather(lo, hi)
+        return lead_in
 
     def _grid_index(self, t_s: float) -> float:
         """Where `t_s` lies on the grid of window ends, in hops (whole at a window end)."""
@@ -313,7 +341,7 @@ class Windower:
         coverage: dict[str, float] = {}
         flags: dict[str, tuple[str, ...]] = {}
         # window start, previous window end (fresh samples begin after it), window end
-        bounds = np.array((t_start, self._prev_end, t_end))
+        bounds = np.array((t_start, self._fresh_from_s, t_end))
         for key, state in self._streams.items():
             buf = state.buffer
             if buf.n_written and buf.oldest_s > t_start and buf.first_index > 0:

@@ -203,3 +203,45 @@ def test_a_window_closes_with_its_slowest_streams_last_sample():
     (window,) = w.pop_ready()
     assert window.t_end == 10.0
     assert window.streams["eda"].timestamps[-1] == d_ts[-1]  # 10 s minus a hair: inside
+
+
+def test_before_the_first_window_its_samples_are_handed_out_a_hop_at_a_time():
+    """Live: a lead-in per hop that the data has passed, up to the hop before the first
+    window's end; that window's fresh part is its last hop; markers wait for the window."""
+    w = Windower(WindowConfig(length_s=10.0, hop_s=2.0))
+    w.push(Chunk.from_arrays(MARKERS, [3.0], ["phase:baseline:start"]))
+    ts, x = stream(ECG, 13.0)
+    lead_ins, windows = [], []
+    for lo in range(0, ts.size, 50):  # 0.5 s chunks
+        w.push(Chunk(ECG, ts[lo : lo + 50], x[lo : lo + 50]))
+        closed = w.pop_ready()
+        windows += closed
+        if not closed:
+            lead_ins.append(w.pop_lead_in())
+    handed = [part["ecg"][0] for part in lead_ins if part]
+    assert [float(t[-1]) for t in handed] == [0.0, 2.0, 4.0, 6.0, 8.0]
+    first = windows[0]
+    assert first.t_end == 10.0
+    np.testing.assert_array_equal(first.streams["ecg"].fresh_timestamps, ts[(ts > 8) & (ts <= 10)])
+    assert first.streams["ecg"].data.shape[0] == 1000  # the window itself is whole
+    assert [m for _, m in first.fresh_markers] == ["phase:baseline:start"]
+    every = np.concatenate(handed + [win.streams["ecg"].fresh_timestamps for win in windows])
+    np.testing.assert_array_equal(every, ts[ts <= windows[-1].t_end])  # each sample once
+    assert w.pop_lead_in() == {}  # only before the first window
+
+
+def test_a_lead_in_stops_a_hop_before_the_first_window_even_when_it_could_close():
+    w = Windower(WindowConfig(length_s=10.0, hop_s=2.0))
+    ts, x = stream(ECG, 13.0)
+    w.push(Chunk(ECG, ts, x))
+    assert w.pop_lead_in() == {}  # no window end known before pop_ready
+    assert w.pop_ready()[0].streams["ecg"].fresh_timestamps.size == 1001  # 0 .. 10 s
+
+    w = Windower(WindowConfig(length_s=10.0, hop_s=2.0))
+    w.push(Chunk(ECG, ts[:500], x[:500]))
+    assert w.pop_ready() == []
+    w.push(Chunk(ECG, ts[500:], x[500:]))
+    (lead_in,) = w.pop_lead_in().values()
+    assert float(lead_in[0][-1]) == 8.0
+    first = w.pop_ready()[0]
+    np.testing.assert_array_equal(first.streams["ecg"].fresh_timestamps, ts[(ts > 8) & (ts <= 10)])

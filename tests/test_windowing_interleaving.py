@@ -1,7 +1,8 @@
 """Windowing under any cross-stream interleaving of chunks, with and without lag-triggered
 closing: a window closes once every stream has delivered data up to its end, or once a stream
 lags the newest one by more than `max_lag_s`, and never before; a window closed with all its
-data equals the one built from the whole recording; each sample is fresh at most once."""
+data equals the one built from the whole recording; each sample is handed out at most once
+(fresh in a window, or before the first window in a lead-in, once final)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ def test_windows_close_by_data_and_lag_under_any_interleaving(
     w.add_stream(EDA)
     newest = {"ecg": -np.inf, "eda": -np.inf}
     got = []
+    led: list[np.ndarray] = []  # ECG samples handed out before the first window
     for key in picks:
         if not queues[key]:
             continue
@@ -61,7 +63,13 @@ def test_windows_close_by_data_and_lag_under_any_interleaving(
         w.push(chunk)
         newest[key] = float(chunk.timestamps[-1])
         closable = max(min(newest.values()), max(newest.values()) - max_lag_s)
-        for window in w.pop_ready():
+        windows = w.pop_ready()
+        if not windows:
+            for key, (ts, _) in w.pop_lead_in().items():
+                assert ts[-1] <= closable + 1e-9, "a lead-in handed out samples not yet final"
+                if key == "ecg":
+                    led.append(ts)
+        for window in windows:
             assert window.t_end <= closable + 1e-9, "a window closed before its time"
             complete = all(newest[k] >= window.t_end for k in newest)
             if complete:  # closed with all its data: as if built from the whole recording
@@ -80,7 +88,7 @@ def test_windows_close_by_data_and_lag_under_any_interleaving(
             break
     got += w.pop_ready(flush=True)
     assert [x.t_end for x in got] == sorted(expected)  # each window once, in order
-    fresh = np.concatenate([x.streams["ecg"].fresh_timestamps for x in got])
+    fresh = np.concatenate(led + [x.streams["ecg"].fresh_timestamps for x in got])
     assert np.all(np.diff(fresh) > 0), "a sample is fresh in more than one window"
     if max_lag_s >= DURATION_S:  # nothing closes by lag: every windowed sample is fresh once
         ts = _stream(ECG)[0]

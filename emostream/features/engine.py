@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from emostream.core.spec import StreamSpec
 from emostream.features.base import MAX_HISTORY_S, Extractor, FeatureVector, make_extractor
@@ -51,6 +54,14 @@ class FeatureEngine:
                 self.unbound[name] = f"no input stream ({want})"
             else:
                 self.bound.append((name, key, make_extractor(cls, specs[key], p, history_s)))
+
+    def feed(self, fresh: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Hand the extractors samples before the window that holds them closes
+        (`Windower.pop_lead_in`); that window then carries only the rest as fresh."""
+        for _, key, extractor in self.bound:
+            part = fresh.get(key)
+            if part is not None:
+                extractor.update(*part)
 
     def process(self, window: Window) -> FeatureVector:
         fv = FeatureVector(

@@ -90,6 +90,9 @@ class WearerPipeline:
         self._take_chunk(event)
         windows = self.windower.pop_ready()
         if not windows:
+            lead_in = self.windower.pop_lead_in()
+            if lead_in:
+                self.engine.feed(lead_in)
             return []
         results = self._process(windows)
         if event.arrival_s is not None and len(event.arrival_s):
