@@ -32,27 +32,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from live import STEP_S, STREAMS, WINDOW_S
+from live import STEP_S, STREAMS, WINDOW_S, pipeline_text
 
 REPO = Path(__file__).resolve().parent.parent
 LATER_WINDOWS = 29
-PIPELINE = f"""
-[pipeline]
-name = "first-window"
-[window]
-length_s = {WINDOW_S}
-hop_s = 1.0
-[[sources]]
-device = "lsl-generic"
-name = "first-window"
-[features.hrv]
-[features.eda]
-[features.acc]
-[model]
-learner = "logistic"
-[labels]
-classes = ["calm", "stress"]
-"""
 
 
 def streams(wearer: int, seconds: float) -> list[tuple[object, np.ndarray, np.ndarray]]:
@@ -81,18 +64,17 @@ def streams(wearer: int, seconds: float) -> list[tuple[object, np.ndarray, np.nd
 
 def measure(n_wearers: int) -> dict:
     """Runs in a fresh process: the timings of every push that closed a window."""
-    from emostream.config import load_toml
     from emostream.core.chunk import Chunk
     from emostream.pipeline.build import build_model
-    from emostream.pipeline.config import parse_pipeline, pipeline_tables
     from emostream.pipeline.wearer import WearerPipeline
+    from emostream.pipeline.wearers import load_live
     from emostream.sinks.outputs import FeatureOutletSink
     from emostream.sinks.state import StateOutletSink
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "first-window.toml"
-        path.write_text(PIPELINE)
-        config = parse_pipeline(pipeline_tables(load_toml(path), path), path)
+        path.write_text(pipeline_text(1, "first-window"))
+        config, _ = load_live(path)
     seconds = WINDOW_S + LATER_WINDOWS + 1.0
     wearers = []
     for w in range(n_wearers):
