@@ -306,8 +306,8 @@ class Windower:
         on the grid that the data has passed, not handed out before (empty otherwise).
 
         The first window would otherwise hand its extractors its whole length at once. Fed
-        a hop at a time as the data arrives, its cost is that of a later window, and the
-        windows' features are the same. Markers are not affected.
+        a hop at a time as the data arrives, it costs about what a later window costs, and
+        the windows' features are the same. Markers are not affected.
         """
         if self._index or self._next_end is None:
             return {}
@@ -340,7 +340,7 @@ class Windower:
         streams: dict[str, StreamSlice] = {}
         coverage: dict[str, float] = {}
         flags: dict[str, tuple[str, ...]] = {}
-        # window start, previous window end (fresh samples begin after it), window end
+        # window start, end of what was handed out (fresh samples begin after it), window end
         bounds = np.array((t_start, self._fresh_from_s, t_end))
         for key, state in self._streams.items():
             buf = state.buffer
