@@ -247,6 +247,14 @@ def proc_stats(pid: int) -> tuple[dict[int, float], float]:
     return cpu, rss
 
 
+def rss_slope_mb_per_min(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, MB) points, in MB a minute (NaN for fewer than 2)."""
+    if len(points) < 2:
+        return math.nan
+    t_s, rss_mb = np.asarray(points).T
+    return float(np.polyfit(t_s - t_s[0], rss_mb, 1)[0] * 60.0)
+
+
 def closing_push_s(t_end: float, t0: float, phase_s: float = 0.0) -> float:
     """When the publisher pushes the last sample that completes the window ending at `t_end`:
     for every stream, its first sample within half a period of `t_end`; the wearer's push
@@ -372,6 +380,7 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
     cpu_pct = 100 * cpu_s / span if span > 0 else math.nan
     rss = [r for t, _, r in trace if t <= t0 + seconds]
     after_warmup = [r for t, _, r in trace if t0 + WINDOW_S + 20 <= t <= t0 + seconds] or rss
+    late = [(t, r) for t, _, r in trace if t0 + (WINDOW_S + 20 + seconds) / 2 <= t <= t0 + seconds]
     held = (
         code == 0 and lost == 0 and len(per_wearer_windows) == n
         and min(per_wearer_windows, default=0) >= due and abs(growth_ms) < 100.0
@@ -411,6 +420,9 @@ def summarise(n, seconds, sent, text, subscriber, trace, t0, code) -> dict:
         "run_rss_mb_end": rss[-1],
         "run_rss_mb_per_wearer": rss[-1] / n,
         "run_rss_mb_after_warmup_and_end": [after_warmup[0], after_warmup[-1]],
+        # flat means this is about 0: the least-squares slope over the last half of the span
+        # after warm-up, where anything bounded (queues, caches) has had time to fill
+        "run_rss_mb_per_min_late": rss_slope_mb_per_min(late),
         "publisher_cpu_pct_of_one_core": 100 * sent["cpu_s"] / sent["wall_s"],
         "publisher_lateness_p50_p99_ms": [sent["lateness_p50_ms"], sent["lateness_p99_ms"]],
     }

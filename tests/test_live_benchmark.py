@@ -15,6 +15,7 @@ from benchmarks.live import (
     WINDOW_S,
     closing_push_s,
     push_phase_s,
+    rss_slope_mb_per_min,
     samples_pushed_by,
 )
 
@@ -50,3 +51,14 @@ def test_one_push_group_pushes_at_the_steps_start() -> None:
     assert [push_phase_s(i, 1) for i in range(5)] == [0.0] * 5
     assert closing_push_s(T0_S + 60.5, T0_S) == pytest.approx(T0_S + 60.5)
     assert closing_push_s(T0_S + 60.5, T0_S, 0.03) == pytest.approx(T0_S + 60.53)
+
+
+def test_the_rss_slope_is_in_mb_a_minute_and_ignores_noise() -> None:
+    rng = np.random.default_rng(1)
+    t_s = T0_S + np.arange(0.0, 900.0, 2.0)
+    rss_mb = 400.0 + 0.5 * (t_s - T0_S) / 60.0 + rng.normal(0.0, 0.3, t_s.size)
+    rising = list(zip(t_s, rss_mb, strict=True))
+    assert rss_slope_mb_per_min(rising) == pytest.approx(0.5, abs=0.02)
+    flat = [(t, 400.0 + (i % 2) * 0.5) for i, t in enumerate(t_s)]
+    assert rss_slope_mb_per_min(flat) == pytest.approx(0.0, abs=1e-3)
+    assert math.isnan(rss_slope_mb_per_min([(T0_S, 400.0)]))
