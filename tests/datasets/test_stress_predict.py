@@ -80,7 +80,7 @@ def test_a_tasks_boundaries_pair_with_the_tags_that_shift_them_least():
         (0.0, 300.0, "baseline-questionnaire"),
         (360.0, 660.0, "stroop"),  # tags at 380 and 640: both move
         (660.0, 960.0, "relax1"),  # met the Stroop task: its start moves back with it
-        (1000.0, 1120.0, "hyperventilation"),  # tags at 1059, 1207 (1059 nearer its end too)
+        (1000.0, 1120.0, "hyperventilation"),  # tags 1059, 1207: 1059 nearest both ends
         (1180.0, 1480.0, "relax3"),  # 60 s after it: cut where the moved task overlaps it
         (1500.0, 2100.0, "interview"),  # a tag 400 s off its start stays unpaired
     ]
