@@ -29,29 +29,27 @@ from emostream.formats.registry import read_recording
 PHASE_TABLE = Path("Processed_data") / "time_logs_utc.csv"
 RAW_DIR = Path("Raw_data")
 
-LABELS: dict[str, object] = {
-    "classes": ["calm", "stress"],
-    "map": {
-        "stroop": "stress",
-        "interview": "stress",
-        "hyperventilation": "stress",
-        "relax1": "calm",
-        "relax2": "calm",
-        "relax3": "calm",
-        "baseline-questionnaire": "calm",
-        "relax-baseline": "calm",
-        "consent": "",
-        "questionnaire": "",
-    },
+PHASE_CLASSES = {
+    "stroop": "stress",
+    "interview": "stress",
+    "hyperventilation": "stress",
+    "relax1": "calm",
+    "relax2": "calm",
+    "relax3": "calm",
+    "baseline-questionnaire": "calm",
+    "relax-baseline": "calm",
+    "consent": "",
+    "questionnaire": "",
 }
+LABELS: dict[str, object] = {"classes": ["calm", "stress"], "map": PHASE_CLASSES}
 
 
 #: the protocol's declared rest baseline (3–8 min after the E4 starts, before the Stroop task;
 #: S01 alone had it after the Stroop task and the first relaxation)
 BASELINE_PHASE = "baseline-questionnaire"
 
-#: the phases whose start and end the E4 tags mark
-TASK_PHASES = frozenset({"stroop", "interview", "hyperventilation"})
+#: the phases whose start and end the E4 tags mark: the stress tasks
+TASK_PHASES = frozenset(phase for phase, label in PHASE_CLASSES.items() if label == "stress")
 
 #: farthest a tag may lie from a task's logged boundary to replace it (s). The table's
 #: boundaries lie up to 163 s from the presses that match them, and a subject's task
