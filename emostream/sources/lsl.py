@@ -242,8 +242,10 @@ class LslSource(Source):
                 guarded = self.guard.apply(ts + offset, now)
                 for t_from, t_to in guarded.gaps:
                     yield Gap(self._spec.source_id, t_from, t_to, "timestamps not usable")
-                silent_before, silent = silent, False
-                last_arrival = now
+                # silent: seen so by an empty poll, or by the arrival after a silent stretch
+                # that no poll reported (a loaded machine's poller may come only with the data)
+                silent_before = silent or now - last_arrival > self._gap_after_s
+                silent, last_arrival = False, now
                 ts = guarded.timestamps
                 if guarded.keep is not None:
                     data = data[guarded.keep]

@@ -66,11 +66,17 @@ def run_live(
     record_root: Path | None = None,
     window: WindowConfig | None = None,
     settle_s: float = 20.0,
+    silent_tick_s: float = 0.2,
 ) -> LiveRun:
     """Push `specs` for `seconds` through real outlets; read them until the last sample of each
     has arrived (or `settle_s` passed), then stop."""
     producer = Publisher(specs, fault=fault, presence=presence)
-    sources = {s.kind: LslSource(LslQuery(source_id=s.source_id), gap_after_s=0.3) for s in specs}
+    sources = {
+        s.kind: LslSource(
+            LslQuery(source_id=s.source_id), gap_after_s=0.3, silent_tick_s=silent_tick_s
+        )
+        for s in specs
+    }
     collected = _Collect()
     sinks: list[Sink] = [collected]
     recorder = None
