@@ -20,8 +20,8 @@ of its own (`XDG_CACHE_HOME` in the temporary folder), filled by one unmeasured 
 per version before the rounds.
 
 Prints, per turn, the peak of the command's own process, the largest peak of the processes
-under it and the wall time; then the ratio of the medians of the command's own peaks (this
-checkout / REV), and whether the two versions wrote the same stdout (commands run to their
+under it and the wall time; then the ratios of the medians of the command's own peaks and
+of the wall times (this checkout / REV), and whether the two versions wrote the same stdout (commands run to their
 end only).
 """
 
@@ -187,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ratio of the command's own peak, this checkout / {args.baseline}: {ratio:.2f}x")
     else:
         print("  the command ended before its memory could be sampled")
+    mine_s, theirs_s = (statistics.median(t.wall_s for t in ts) for ts in turns.values())
+    print(f"  ratio of the wall times, this checkout / {args.baseline}: {mine_s / theirs_s:.2f}x")
     digests = {t.stdout_sha256 for ts in turns.values() for t in ts}
     if None not in digests:
         print(f"  stdout identical: {'yes' if len(digests) == 1 else 'NO'}")

@@ -38,7 +38,6 @@ import numpy as np
 from scipy.signal import lfilter
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import balanced_accuracy_score
 from threadpoolctl import threadpool_limits
 
 from emostream.cluster import ClusterOptions, client_for
@@ -231,7 +230,7 @@ class _Scorer:
             p = model.predict_proba(session.x[:, list(candidate.columns)])
             p = lfilter([alpha], [1.0, alpha - 1.0], p, axis=0, zi=(1.0 - alpha) * p[:1])[0]
             predicted = model.classes_[p.argmax(axis=1)][session.labelled]
-            scores.append(balanced_accuracy_score(session.truth, predicted))
+            scores.append(stats.balanced_accuracy(session.truth, predicted))
         return float(np.mean(scores))
 
     def candidate_scores(self, candidate: Candidate) -> _CandidateScores:

@@ -31,6 +31,12 @@ def _subjects():
     return [_with_noise_axis(synthetic_subject(n), k) for k, n in enumerate(NAMES)]
 
 
+@pytest.fixture(scope="module")
+def plain() -> dict:
+    """The selection over the five subjects, natural order only (made once: it is slow)."""
+    return select(_subjects(), model_config())
+
+
 def test_candidates_cover_every_group_combination_and_learner():
     names = ["eda_scl_us", "hr_bpm", "hrv_rmssd_ms", "acc_x_mean_g", "acc_magnitude_sd_g"]
     grid = candidates(names)
@@ -61,8 +67,8 @@ def test_a_change_input_comes_with_its_own_inputs_group():
     assert grid["lda shrinkage=0.2 + hrv, z_scale=baseline"] == names[:3]
 
 
-def test_nested_scores_are_the_chosen_candidates_outer_scores():
-    result = select(_subjects(), model_config())
+def test_nested_scores_are_the_chosen_candidates_outer_scores(plain):
+    result = plain
     nested = result["nested"]
     assert set(nested["folds"]) == set(NAMES)
     for fold in nested["folds"].values():
@@ -118,8 +124,7 @@ def test_the_one_standard_error_rule_takes_the_fewest_choices_close_to_the_best(
     assert _one_se(scores, {"a": 0, "b": 1, "c": 0}) == "a"
 
 
-def test_a_subjects_own_data_never_changes_its_fold_choice():
-    plain = select(_subjects(), model_config())
+def test_a_subjects_own_data_never_changes_its_fold_choice(plain):
     subjects = _subjects()
     # S3's labels swap stress and amusement: its own scores change, its fold's choice may not
     swap = {"stress": "amusement", "amusement": "stress"}
@@ -132,10 +137,9 @@ def test_a_subjects_own_data_never_changes_its_fold_choice():
     assert fold["inner"] == pytest.approx(before["inner"])
 
 
-def test_shuffled_sessions_count_in_every_subjects_score():
+def test_shuffled_sessions_count_in_every_subjects_score(plain):
     subjects = _subjects()
     by_name = {s.subject: s for s in subjects}
-    plain = select(subjects, model_config())
     same = select(subjects, model_config(), shuffled=lambda name, seed: by_name[name], seeds=2)
     assert same["loso"] == pytest.approx(plain["loso"])
     swap = {"stress": "amusement", "amusement": "stress"}
@@ -149,13 +153,16 @@ def test_shuffled_sessions_count_in_every_subjects_score():
 
 
 def test_the_pipelines_own_baseline_centre_joins_those_offered():
-    result = select(_subjects()[:3], model_config(baseline_phase_tau_s=120.0))
+    # without the noise axis, half the candidates: enough to see which centres are offered
+    subjects = [synthetic_subject(n) for n in NAMES[:3]]
+    result = select(subjects, model_config(baseline_phase_tau_s=120.0))
     assert result["baseline_phase_taus_s"] == [0.0, 60.0, 120.0]
     assert "lda shrinkage=0.2 + core, z_scale=session, baseline_phase_tau_s=120" in result["loso"]
 
 
 def test_the_pipelines_own_lag_joins_the_lags_offered():
-    result = select(_subjects()[:3], model_config(change_s=90.0))
+    subjects = [synthetic_subject(n) for n in NAMES[:3]]
+    result = select(subjects, model_config(change_s=90.0))
     assert result["change_lags_s"] == [60.0, 90.0, 120.0, 300.0]
     assert "lda shrinkage=0.2 + change, z_scale=baseline, change_s=90" in result["loso"]
 

@@ -16,6 +16,23 @@ def test_score_of_a_perfect_and_a_constant_prediction():
     assert constant["accuracy"] == pytest.approx(0.8)
 
 
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
+def test_balanced_accuracy_equals_scikit_learns():
+    from sklearn.metrics import balanced_accuracy_score
+
+    rng = np.random.default_rng(7)
+    classes = np.array(["baseline", "stress", "amusement", "meditation"])
+    for n_classes in (2, 3, 4):
+        for _ in range(50):
+            n = int(rng.integers(1, 300))
+            truth = classes[rng.integers(0, n_classes, n)]
+            # predictions also name classes the truth lacks, as a general model's may
+            predicted = np.where(rng.random(n) < 0.6, truth, classes[rng.integers(0, 4, n)])
+            assert stats.balanced_accuracy(truth, predicted) == pytest.approx(
+                balanced_accuracy_score(truth, predicted), abs=1e-12
+            )
+
+
 def test_bootstrap_interval_brackets_the_mean_and_narrows_with_agreement():
     rng = np.random.default_rng(3)
     spread = rng.normal(0.7, 0.1, 20)
