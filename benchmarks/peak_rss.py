@@ -21,8 +21,8 @@ per version before the rounds.
 
 Prints, per turn, the peak of the command's own process, the largest peak of the processes
 under it and the wall time; then the ratios of the medians of the command's own peaks and
-of the wall times (this checkout / REV), and whether the two versions wrote the same stdout (commands run to their
-end only).
+of the wall times (this checkout / REV), and whether the two versions wrote the same stdout
+(commands run to their end only).
 """
 
 from __future__ import annotations
