@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 N_BOOTSTRAP = 2000
 #: reliability-diagram bins of the expected calibration error
@@ -20,6 +19,8 @@ N_CALIBRATION_BINS = 10
 
 def score(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
     """Balanced accuracy, plain accuracy and macro-F1 of one subject's labelled windows."""
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+
     labels = sorted(set(truth))
     return {
         "balanced_accuracy": float(balanced_accuracy_score(truth, predicted)),
@@ -32,7 +33,7 @@ def score(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
 def balanced_accuracy(truth: np.ndarray, predicted: np.ndarray) -> float:
     """Mean recall over the classes present in `truth`: scikit-learn's
     `balanced_accuracy_score` without its input checks, which cost far more than the score
-    on the many small sessions of a selection."""
+    on the many small sessions of a selection, and without importing scikit-learn."""
     classes, index = np.unique(truth, return_inverse=True)
     hits = np.bincount(index, weights=predicted == truth, minlength=classes.size)
     return float(np.mean(hits / np.bincount(index, minlength=classes.size)))

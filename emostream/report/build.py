@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from emostream.errors import UsageError
+from emostream.evaluation.stats import balanced_accuracy
 from emostream.report import figures, html
 from emostream.report.confusion import confusion
 from emostream.report.quality import stream_quality, window_quality
@@ -121,9 +122,9 @@ def _states(
     s.parts.append(
         html.table(["label \\ predicted", *matrix.predicted], rows, css_class="confusion")
     )
-    hits = np.asarray(truth) == np.asarray(predicted)
-    recalls = [float(np.mean(hits[np.asarray(truth) == c])) for c in sorted(set(truth))]
-    accuracy, balanced = float(np.mean(hits)), float(np.mean(recalls))
+    truth_array, predicted_array = np.asarray(truth), np.asarray(predicted)
+    accuracy = float(np.mean(truth_array == predicted_array))
+    balanced = balanced_accuracy(truth_array, predicted_array)
     s.parts.append(
         html.table(
             ["labelled windows", "accuracy", "balanced accuracy"],

@@ -10,6 +10,7 @@ import shutil
 from collections import Counter
 
 import pandas as pd
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 from emostream.cli import main
 from emostream.testing.browser import console_errors
@@ -43,6 +44,18 @@ def test_the_confusion_matrix_counts_the_labelled_predictions(recorded, report):
     }
     assert {k: v for k, v in shown.items() if v} == dict(expected)
     assert sum(shown.values()) == len(labelled)
+    # and beside it the scores, as scikit-learn computes them from the same predictions
+    rows = [
+        re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)
+        for row in re.findall(r"<tr>(.*?)</tr>", report[2])
+    ]
+    scores = rows[rows.index(["labelled windows", "accuracy", "balanced accuracy"]) + 1]
+    truth, state = labelled["label"].astype(str), labelled["state"].astype(str)
+    assert [float(x) for x in scores] == [
+        len(labelled),
+        round(accuracy_score(truth, state), 3),
+        round(balanced_accuracy_score(truth, state), 3),
+    ]
 
 
 def test_png_writes_each_embedded_figure(report):
