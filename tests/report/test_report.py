@@ -9,10 +9,13 @@ import re
 import shutil
 from collections import Counter
 
+import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 from emostream.cli import main
+from emostream.report.build import build
+from emostream.report.session import load
 from emostream.testing.browser import console_errors
 
 IMG_RE = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)">')
@@ -44,18 +47,37 @@ def test_the_confusion_matrix_counts_the_labelled_predictions(recorded, report):
     }
     assert {k: v for k, v in shown.items() if v} == dict(expected)
     assert sum(shown.values()) == len(labelled)
-    # and beside it the scores, as scikit-learn computes them from the same predictions
+
+
+def _scores(page: str) -> list[float]:
+    """The cells of the row below the "labelled windows, accuracy, balanced accuracy" head."""
     rows = [
-        re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)
-        for row in re.findall(r"<tr>(.*?)</tr>", report[2])
+        re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row) for row in re.findall(r"<tr>(.*?)</tr>", page)
     ]
-    scores = rows[rows.index(["labelled windows", "accuracy", "balanced accuracy"]) + 1]
-    truth, state = labelled["label"].astype(str), labelled["state"].astype(str)
-    assert [float(x) for x in scores] == [
-        len(labelled),
-        round(accuracy_score(truth, state), 3),
-        round(balanced_accuracy_score(truth, state), 3),
+    return [
+        float(x)
+        for x in rows[rows.index(["labelled windows", "accuracy", "balanced accuracy"]) + 1]
     ]
+
+
+def test_the_scores_beside_the_matrix_are_scikit_learns(recorded):
+    """Plain and balanced accuracy of predictions right on most calm windows and on a third of
+    the stress ones, so that the two scores differ."""
+    data = load(recorded)
+    predictions = data.predictions.copy()
+    labelled = predictions["label"].notna().to_numpy()
+    truth = predictions.loc[labelled, "label"].astype(str).to_numpy()
+    state = truth.copy()
+    stress = np.flatnonzero(truth == "stress")
+    state[stress[len(stress) // 3 :]] = "calm"
+    state[np.flatnonzero(truth == "calm")[:2]] = "stress"
+    predictions.loc[labelled, "state"] = state
+    data.predictions = predictions
+    report = build(data)
+    expected = [len(truth), accuracy_score(truth, state), balanced_accuracy_score(truth, state)]
+    assert abs(expected[1] - expected[2]) > 0.05  # the two scores tell each other apart
+    assert _scores(report.page()) == [expected[0], *(round(x, 3) for x in expected[1:])]
+    assert report.summary["balanced accuracy"] == round(expected[2], 3)
 
 
 def test_png_writes_each_embedded_figure(report):
