@@ -274,25 +274,21 @@ def _heldout(
     args: argparse.Namespace, data, model_config, config_hash: str, shuffled, cluster
 ) -> dict:
     """The --active / --outputs measurements, and their figures when asked."""
-    import warnings
-
     from emostream.evaluation.heldout import evaluate_heldout
 
-    with warnings.catch_warnings():  # "unknown" predictions are scored as wrong, on purpose
-        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
-        result = evaluate_heldout(
-            data,
-            model_config,
-            config_hash=config_hash,
-            shuffled=shuffled,
-            seeds=range(args.seeds),
-            train_stride=args.train_stride,
-            with_active=args.active,
-            with_outputs=args.outputs,
-            held_out=[s for s in args.held_out.split(",") if s],
-            progress=_progress,
-            cluster=cluster,
-        )
+    result = evaluate_heldout(
+        data,
+        model_config,
+        config_hash=config_hash,
+        shuffled=shuffled,
+        seeds=range(args.seeds),
+        train_stride=args.train_stride,
+        with_active=args.active,
+        with_outputs=args.outputs,
+        held_out=[s for s in args.held_out.split(",") if s],
+        progress=_progress,
+        cluster=cluster,
+    )
     if args.figures is not None:
         from emostream.evaluation import figures
 

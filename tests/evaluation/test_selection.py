@@ -68,52 +68,51 @@ def test_a_change_input_comes_with_its_own_inputs_group():
 
 
 def test_nested_scores_are_the_chosen_candidates_outer_scores(plain):
-    result = plain
-    nested = result["nested"]
+    nested = plain["nested"]
     assert set(nested["folds"]) == set(NAMES)
     for fold in nested["folds"].values():
-        assert fold["chosen"] in result["loso"]
+        assert fold["chosen"] in plain["loso"]
         assert 0.0 <= fold["outer"] <= 1.0
     assert nested["balanced_accuracy_mean"] == pytest.approx(
         np.mean([f["outer"] for f in nested["folds"].values()])
     )
-    assert result["chosen_on_all_subjects"] == next(iter(result["loso"]))
+    assert plain["chosen_on_all_subjects"] == next(iter(plain["loso"]))
     assert nested["balanced_accuracy_mean"] > 0.8  # SCL and HR separate the synthetic states
     # against a declared baseline, both spreads of the z-scores are candidates
-    scales = {name.split("z_scale=")[1].split(",")[0] for name in result["loso"]}
+    scales = {name.split("z_scale=")[1].split(",")[0] for name in plain["loso"]}
     assert scales == {"baseline", "session"}
     # and so are the inputs' changes, over each lag offered
-    assert result["change_lags_s"] == [60.0, 120.0, 300.0]
+    assert plain["change_lags_s"] == [60.0, 120.0, 300.0]
     changes = [
         f"lda shrinkage=0.2 + change, z_scale=baseline, change_s={lag}" for lag in (60, 120, 300)
     ]
-    assert all("change_eda_scl_us" in result["inputs"][name] for name in changes)
+    assert all("change_eda_scl_us" in plain["inputs"][name] for name in changes)
     # each lag's candidate is scored on the changes over that lag
-    assert len({result["loso"][name] for name in changes}) == 3
+    assert len({plain["loso"][name] for name in changes}) == 3
     # and the declared baseline's centre, its plain mean or its recent windows', each scored
     # on its own z-scores
-    assert result["baseline_phase_taus_s"] == [0.0, 60.0]
+    assert plain["baseline_phase_taus_s"] == [0.0, 60.0]
     centres = [
         f"lda shrinkage=0.2 + core, z_scale=baseline{tau}"
         for tau in ("", ", baseline_phase_tau_s=60")
     ]
-    assert result["loso"][centres[0]] != result["loso"][centres[1]]
+    assert plain["loso"][centres[0]] != plain["loso"][centres[1]]
     # the one-standard-error rule scores its own choices the same way
-    one_se = result["nested_one_se"]
+    one_se = plain["nested_one_se"]
     assert set(one_se["folds"]) == set(NAMES)
     assert one_se["balanced_accuracy_mean"] == pytest.approx(
         np.mean([f["outer"] for f in one_se["folds"].values()])
     )
-    names = sorted({name for inputs in result["inputs"].values() for name in inputs})
-    grid = candidates(names, ("baseline", "session"), result["change_lags_s"],
-                      result["baseline_phase_taus_s"])  # fmt: skip
+    names = sorted({name for inputs in plain["inputs"].values() for name in inputs})
+    grid = candidates(names, ("baseline", "session"), plain["change_lags_s"],
+                      plain["baseline_phase_taus_s"])  # fmt: skip
     n_choices = {c.name: c.n_choices for c in grid}
-    assert set(n_choices) == set(result["loso"])
+    assert set(n_choices) == set(plain["loso"])
     for subject, fold in one_se["folds"].items():
         best = nested["folds"][subject]
         assert fold["inner"] <= best["inner"]
         assert n_choices[fold["chosen"]] <= n_choices[best["chosen"]]
-    assert one_se["chosen_on_all_subjects"] in result["loso"]
+    assert one_se["chosen_on_all_subjects"] in plain["loso"]
 
 
 def test_the_one_standard_error_rule_takes_the_fewest_choices_close_to_the_best():
