@@ -384,6 +384,10 @@ def _print_outputs(out: dict[str, Any]) -> None:
             f"  ECE {when} calibration: pooled {cal[when]['ece_pooled']:.3f}, "
             f"per subject {_mean(cal[when]['ece_per_subject'])}"
         )
+        print(
+            f"  Brier score {when} calibration: pooled {cal[when]['brier_pooled']:.4f}, "
+            f"per subject {_mean(cal[when]['brier_per_subject'])}"
+        )
     print(f"  arousal AUROC, stress vs rest: {_mean(out['arousal_auroc'])}")
     print(f"  arousal vs SAM arousal (Spearman): {_mean(out['arousal_sam_spearman'])}")
     print(f"  valence vs SAM valence (Spearman): {_mean(out['valence_sam_spearman'])}")

@@ -33,15 +33,27 @@ def labelled_probas(
     return [p for p, _ in pairs], [y for _, y in pairs]
 
 
+def top_label(
+    probas: Sequence[Mapping[str, float]],
+    labels: Sequence[str],
+    calibration: TopLabelCalibration | None = None,
+) -> tuple[list[float], list[bool]]:
+    """Each window's state (its top class), the state's probability through `calibration`,
+    and whether the state is the true class. The state is chosen before the calibration, as
+    the model does: a calibrated runner-up may tie with it (at the floor), not replace it."""
+    top = [max(p, key=p.__getitem__) for p in probas]
+    mapped = probas if calibration is None else [calibration.apply(p) for p in probas]
+    return (
+        [p[c] for p, c in zip(mapped, top, strict=True)],
+        [c == y for c, y in zip(top, labels, strict=True)],
+    )
+
+
 def calibration_error(
     probas: Sequence[Mapping[str, float]], labels: Sequence[str]
 ) -> tuple[float, list[dict[str, float]]]:
     """ECE and reliability bins of the top-class probability."""
-    top = [max(p, key=p.__getitem__) for p in probas]
-    return stats.expected_calibration_error(
-        [p[c] for p, c in zip(probas, top, strict=True)],
-        [c == y for c, y in zip(top, labels, strict=True)],
-    )
+    return stats.expected_calibration_error(*top_label(probas, labels))
 
 
 def arousal_auroc(
@@ -146,8 +158,9 @@ def summarise_outputs(
     per_subject: Mapping[str, Mapping[str, Any]],
     calibrations: Mapping[str, TopLabelCalibration],
 ) -> dict[str, Any]:
-    """Pooled ECE and reliability bins before and after each fold's calibration, per-subject
-    ECE with CIs, arousal/valence validity, stress-onset latency and drift alarm rates."""
+    """Pooled ECE, Brier score and reliability bins before and after each fold's calibration,
+    per-subject ECE and Brier score with CIs, arousal/valence validity, stress-onset latency
+    and drift alarm rates."""
     names = sorted(per_subject)
     calibration: dict[str, Any] = {
         "top_label": {
@@ -156,16 +169,22 @@ def summarise_outputs(
         }
     }
     for when in ("before", "after"):
-        per_ece, probas, labels = [], [], []
+        per_ece, per_brier, confidence, correct = [], [], [], []
         for s in names:
-            mapped = per_subject[s]["probas"]
-            if when == "after":
-                mapped = [calibrations[s].apply(p) for p in mapped]
-            per_ece.append(calibration_error(mapped, per_subject[s]["labels"])[0])
-            probas += mapped
-            labels += per_subject[s]["labels"]
-        ece, bins = calibration_error(probas, labels)
-        calibration[when] = {"ece_pooled": ece, "bins": bins, "ece_per_subject": _mean_ci(per_ece)}
+            pair = calibrations[s] if when == "after" else None
+            conf, hit = top_label(per_subject[s]["probas"], per_subject[s]["labels"], pair)
+            per_ece.append(stats.expected_calibration_error(conf, hit)[0])
+            per_brier.append(stats.brier_score(conf, hit))
+            confidence += conf
+            correct += hit
+        ece, bins = stats.expected_calibration_error(confidence, correct)
+        calibration[when] = {
+            "ece_pooled": ece,
+            "bins": bins,
+            "ece_per_subject": _mean_ci(per_ece),
+            "brier_pooled": stats.brier_score(confidence, correct),
+            "brier_per_subject": _mean_ci(per_brier),
+        }
     latencies = [x for s in names for x in per_subject[s]["latencies_s"]]
     n_onsets = len(latencies) + sum(per_subject[s]["n_missed_onsets"] for s in names)
     rest_hours = sum(per_subject[s]["rest_hours"] for s in names)

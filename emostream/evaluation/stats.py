@@ -87,6 +87,17 @@ def paired_difference(
     }
 
 
+def brier_score(confidence: Sequence[float], correct: Sequence[bool]) -> float:
+    """Mean squared gap between the top-class probability and whether that class was right
+    (scikit-learn's `brier_score_loss` of the correctness). A proper score: it rewards a
+    confidence that tells right windows from wrong ones, which the ECE does not (a constant
+    at the accuracy has an ECE of 0)."""
+    conf = np.asarray(confidence, dtype=float)
+    if conf.size == 0:
+        return float("nan")
+    return float(np.mean((conf - np.asarray(correct, dtype=float)) ** 2))
+
+
 def expected_calibration_error(
     confidence: Sequence[float], correct: Sequence[bool], n_bins: int = N_CALIBRATION_BINS
 ) -> tuple[float, list[dict[str, float]]]:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
+from sklearn.metrics import brier_score_loss
 
 from emostream.datasets.base import SamReport
 from emostream.datasets.windows import SubjectWindows
+from emostream.evaluation import stats
 from emostream.evaluation.outputs import (
     arousal_auroc,
     drift_alarms,
     report_correlation,
     stress_latencies_s,
+    summarise_outputs,
 )
 from emostream.evaluation.protocols import encode_labelled, train_general
 from emostream.evaluation.streaming import StreamedSession, stream_session
@@ -84,3 +88,62 @@ def test_drift_alarms_are_counted_at_rest_per_hour():
     streamed = dataclasses.replace(StreamedSession(), drift_windows=[10, 400, 500])
     rates = drift_alarms(subject, streamed, "baseline")
     assert rates == {"alarms_at_rest": 1, "rest_hours": 1.0, "alarms": 3, "hours": 2.0}
+
+
+def _outputs_of(probas: list[dict[str, float]], labels: list[str]) -> dict:
+    """A held-out session's outputs as `session_outputs` returns them, with no arousal,
+    valence, latency or drift to speak of."""
+    return {
+        "probas": probas,
+        "labels": labels,
+        "arousal_auroc": None,
+        "arousal_spearman": None,
+        "valence_spearman": None,
+        "latencies_s": [],
+        "n_missed_onsets": 0,
+        "alarms_at_rest": 0,
+        "rest_hours": 0.0,
+        "alarms": 0,
+        "hours": 0.0,
+    }
+
+
+def test_calibration_summary_scores_each_fold_with_its_own_pair():
+    """ECE and Brier score pooled over windows and per subject, before and after each
+    subject's own calibration; the Brier score is scikit-learn's of the top class's
+    correctness."""
+    rng = np.random.default_rng(3)
+    per_subject, calibrations, raw, right = {}, {}, [], []
+    for k, (name, pair) in enumerate({"A": (0.4, 0.5), "B": (2.0, -0.3)}.items()):
+        stress = rng.uniform(0.05, 0.95, 300)
+        probas = [{"calm": 1.0 - q, "stress": q} for q in stress]
+        # subject A is right far less often than its confidence says, subject B more often
+        hit = rng.random(300) < (0.55 if k == 0 else 0.97)
+        labels = [
+            max(p, key=p.__getitem__) if h else min(p, key=p.__getitem__)
+            for p, h in zip(probas, hit, strict=True)
+        ]
+        per_subject[name] = _outputs_of(probas, labels)
+        calibrations[name] = TopLabelCalibration(*pair)
+        raw.append(probas)
+        right.append(hit)
+    summary = summarise_outputs(per_subject, calibrations)["calibration"]
+    for when in ("before", "after"):
+        conf, hits = [], []
+        per_ece, per_brier = [], []
+        for name, probas, hit in zip("AB", raw, right, strict=True):
+            mapped = probas if when == "before" else [calibrations[name].apply(p) for p in probas]
+            c = [max(p.values()) for p in mapped]
+            per_ece.append(stats.expected_calibration_error(c, hit)[0])
+            per_brier.append(brier_score_loss(hit, c))
+            conf += c
+            hits += list(hit)
+        got = summary[when]
+        assert got["ece_pooled"] == pytest.approx(stats.expected_calibration_error(conf, hits)[0])
+        assert got["brier_pooled"] == pytest.approx(brier_score_loss(hits, conf))
+        assert got["ece_per_subject"]["mean"] == pytest.approx(np.mean(per_ece))
+        assert got["brier_per_subject"]["mean"] == pytest.approx(np.mean(per_brier))
+        assert got["brier_per_subject"]["n_subjects"] == 2
+    # each subject's pair was applied to its own windows: the scores moved
+    assert summary["after"]["brier_pooled"] != pytest.approx(summary["before"]["brier_pooled"])
+    assert summary["top_label"]["B"] == {"slope": 2.0, "intercept": -0.3}
