@@ -111,7 +111,8 @@ def _outputs_of(probas: list[dict[str, float]], labels: list[str]) -> dict:
 def test_calibration_summary_scores_each_fold_with_its_own_pair():
     """ECE and Brier score pooled over windows and per subject, before and after each
     subject's own calibration; the Brier score is scikit-learn's of the top class's
-    correctness."""
+    correctness. B's pair takes its weakest windows' confidence to the floor (0.5), where the
+    runner-up ties with the state: the state is what is scored, not the class listed first."""
     rng = np.random.default_rng(3)
     per_subject, calibrations, raw, right = {}, {}, [], []
     for k, (name, pair) in enumerate({"A": (0.4, 0.5), "B": (2.0, -0.3)}.items()):
@@ -144,6 +145,5 @@ def test_calibration_summary_scores_each_fold_with_its_own_pair():
         assert got["ece_per_subject"]["mean"] == pytest.approx(np.mean(per_ece))
         assert got["brier_per_subject"]["mean"] == pytest.approx(np.mean(per_brier))
         assert got["brier_per_subject"]["n_subjects"] == 2
-    # each subject's pair was applied to its own windows: the scores moved
     assert summary["after"]["brier_pooled"] != pytest.approx(summary["before"]["brier_pooled"])
     assert summary["top_label"]["B"] == {"slope": 2.0, "intercept": -0.3}
