@@ -49,13 +49,6 @@ def top_label(
     )
 
 
-def calibration_error(
-    probas: Sequence[Mapping[str, float]], labels: Sequence[str]
-) -> tuple[float, list[dict[str, float]]]:
-    """ECE and reliability bins of the top-class probability."""
-    return stats.expected_calibration_error(*top_label(probas, labels))
-
-
 def arousal_auroc(
     arousal: Sequence[float | None], truth: Sequence[str | None], rest: str
 ) -> float | None:

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from emostream.evaluation.outputs import calibration_error
+from emostream.evaluation.outputs import top_label
+from emostream.evaluation.stats import expected_calibration_error
 from emostream.models.calibration import TopLabelCalibration, fit_top_label
 
 
@@ -45,8 +46,8 @@ def test_fit_recovers_the_miscalibration_that_generated_the_outcomes(slope, inte
     fitted = fit_top_label(probas, labels)
     assert fitted.slope == pytest.approx(slope, rel=0.15)
     assert fitted.intercept == pytest.approx(intercept, abs=0.15)
-    ece_raw, _ = calibration_error(probas, labels)
-    ece_fit, _ = calibration_error([fitted.apply(p) for p in probas], labels)
+    ece_raw, _ = expected_calibration_error(*top_label(probas, labels))
+    ece_fit, _ = expected_calibration_error(*top_label(probas, labels, fitted))
     assert ece_fit < ece_raw / 2
 
 
