@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
+from emostream.commands.evaluate import print_table
 from emostream.evaluation.active import (
     SimulatedWearer,
     active_session,
@@ -112,6 +113,19 @@ def test_held_out_labels_do_not_change_its_calibration():
     assert before["top_label"]["S0"] != {"slope": 1.0, "intercept": 0.0}
     # the relabelled session itself is scored differently, so its labels did reach the run
     assert before["before"]["ece_pooled"] != after["before"]["ece_pooled"]
+
+
+def test_the_printed_outputs_give_each_calibrations_ece_and_brier_score(capsys):
+    outputs = evaluate_heldout(
+        SUBJECTS, model_config(), config_hash="test", held_out=("S0",), with_active=False
+    )["outputs"]
+    print_table({"outputs": outputs})
+    text = capsys.readouterr().out
+    before, after = (outputs["calibration"][when] for when in ("before", "after"))
+    assert f"{before['brier_pooled']:.4f}" != f"{after['brier_pooled']:.4f}"
+    for when, cal in (("before", before), ("after", after)):
+        assert f"ECE {when} calibration: pooled {cal['ece_pooled']:.3f}," in text
+        assert f"Brier score {when} calibration: pooled {cal['brier_pooled']:.4f}," in text
 
 
 def test_heldout_summary_has_every_strategy_and_budget():
