@@ -38,14 +38,13 @@ def top_label(
     labels: Sequence[str],
     calibration: TopLabelCalibration | None = None,
 ) -> tuple[list[float], list[bool]]:
-    """Each window's state (its top class), the state's probability through `calibration`,
-    and whether the state is the true class. The state is chosen before the calibration, as
-    the model does: a calibrated runner-up may tie with it (at the floor), not replace it."""
-    top = [max(p, key=p.__getitem__) for p in probas]
-    mapped = probas if calibration is None else [calibration.apply(p) for p in probas]
+    """Each window's state's probability through `calibration` (none by default), and whether
+    the state is the true class: the state and confidence the model reports."""
+    calibration = calibration or TopLabelCalibration()
+    pairs = [calibration.apply_with_state(p) for p in probas]
     return (
-        [p[c] for p, c in zip(mapped, top, strict=True)],
-        [c == y for c, y in zip(top, labels, strict=True)],
+        [calibrated[state] for state, calibrated in pairs],
+        [state == y for (state, _), y in zip(pairs, labels, strict=True)],
     )
 
 

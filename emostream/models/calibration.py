@@ -34,6 +34,11 @@ class TopLabelCalibration:
     def is_identity(self) -> bool:
         return self.slope == 1.0 and self.intercept == 0.0
 
+    def apply_with_state(self, proba: Mapping[str, float]) -> tuple[str, dict[str, float]]:
+        """The state (the top class of `proba`, chosen before the calibration: a calibrated
+        runner-up may tie with it at the floor, never replace it) and `apply(proba)`."""
+        return max(proba, key=proba.__getitem__), self.apply(proba)
+
     def apply(self, proba: Mapping[str, float]) -> dict[str, float]:
         """`proba` with its top class's probability calibrated and the others rescaled."""
         if self.is_identity or len(proba) < 2:

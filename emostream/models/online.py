@@ -215,9 +215,7 @@ class OnlineStateModel(base.Classifier):
         proba = self._combine(experts)
         if self.is_trained:
             proba = self.smoother.update(fv.t_end, proba)
-            # the state before calibration: a calibrated runner-up may tie with it, not pass it
-            state = max(self.classes, key=proba.__getitem__)
-            proba = self.calibration.apply(proba)
+            state, proba = self.calibration.apply_with_state(proba)
             confidence = proba[state]
         else:
             state, confidence = UNKNOWN_STATE, 0.0
