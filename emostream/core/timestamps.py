@@ -7,17 +7,22 @@ timestamps have been running against the arrival clock (so that senders replayin
 real time pass), or `MAX_SPEED` times it until `PACE_SPAN_S` of arrivals have been seen.
 Without an arrival clock, as in a recording, or for a source's first chunk, a step ahead of
 more than `max_gap_s` is a jump. Every bad sample is
-counted. A regular stream's bad samples get the time its rate predicts, and at a jump its clock
-is re-anchored there, so the samples after a lasting clock step continue seamlessly and those
-after a single wild sample return to their own clock. An irregular stream's bad samples are
-dropped and the time they covered is reported as a gap. The next good sample always resumes
-the stream. Good samples keep their timestamps, unless `dejitter`.
+counted. A regular stream's bad samples get the time its rate predicts. A lone outlier (one
+sample off its clock by more than `max_jump_s`, the next sample in its chunk back on it) is
+only re-stamped. At any other jump the clock is re-anchored, so the samples after a lasting
+clock step continue seamlessly; after a re-anchoring the next sample may step ahead by no more
+than `max_jump_s`, so a wild sample that ended its chunk is a jump away and one back. (A wild
+sample ahead that ends its chunk, within what the arrival clock allows, passes as a silence.)
+An irregular stream's bad samples are dropped and the time they covered is reported as a gap.
+The next good sample always resumes the stream. Good samples keep their timestamps, unless
+`dejitter`.
 
 With `dejitter`, a regular stream's good samples are stamped by a running line fit of
 timestamp against sample number, as liblsl's dejitter does, but blind to bad samples (liblsl's
 turns every later timestamp NaN after one non-finite one), with a slope that moves smoothly
-from the nominal rate, restarted when a silence shows as a step ahead (which the arrival clock
-has vouched for), and never stepping back.
+from the nominal rate, restarted when a silence shows as a step ahead of the fit (by
+`RESTART_PERIODS` sample periods, or by `max_jump_s` if that is less: a slow stream's fit never
+spans a silence), and never stepping back.
 """
 
 from __future__ import annotations
@@ -83,6 +88,9 @@ class TimestampGuard:
     def __post_init__(self) -> None:
         self._period_s = 1.0 / self.rate_hz if self.rate_hz > 0 else 0.0
         self._fit: RunningLineFit | None = None
+        # a step ahead of the fit restarts it: by RESTART_PERIODS, or at a slow rate by
+        # `max_jump_s` (no fit spans a silence the arrival clock vouched for)
+        self._restart_s = min(RESTART_PERIODS * self._period_s, self.max_jump_s)
         if self.dejitter and self._period_s:
             from emostream.core import dejitter_loop  # compiled: only where it is used
 
@@ -100,6 +108,7 @@ class TimestampGuard:
         self._gaps: list[tuple[float, float]] = []  # dropped spans ended in this chunk
         self._last_arrival_s: float | None = None
         self._first: tuple[float, float] | None = None  # (timestamp, arrival) of the first
+        self._anchored = False  # the last sample handed on was re-anchored at a jump
 
     @property
     def regular(self) -> bool:
@@ -119,11 +128,17 @@ class TimestampGuard:
         self._gaps = []
         i = 0
         while i < n:
-            j = i + self._first_bad(c[i:], arrival_s)
+            j, lone = self._first_bad(c[i:], arrival_s)
+            j += i
             if j > i:
                 out[i:j] = self._accept(c[i:j])
             if j >= n:
                 break
+            if lone:  # re-stamped from the rate; the clock stays as it was
+                self.stats.n_jumps += 1
+                out[j] = self._repair(1)[0]
+                i = j + 1
+                continue
             if not math.isfinite(c[j]):
                 k = j + 1 + int(np.argmax(np.append(np.isfinite(c[j + 1 :]), True)))
                 self.stats.n_nonfinite += k - j
@@ -146,6 +161,7 @@ class TimestampGuard:
             self.offset_s += delta
             self.stats.n_repaired += 1  # the sample at the jump is re-stamped ...
             out[j] = self._accept(c[j : j + 1])[0]  # ... and taken as the new anchor
+            self._anchored = True
             i = j + 1
         self._arrived(arrival_s)
         gaps = tuple(self._gaps)
@@ -168,7 +184,7 @@ class TimestampGuard:
             self.last_s,
             self.max_jump_s,
             self._max_ahead_s(arrival_s),
-            RESTART_PERIODS * self._period_s,
+            self._restart_s,
             self._period_s,
             float(self._n),
             fit.x0,
@@ -183,6 +199,7 @@ class TimestampGuard:
         fit.n += c.shape[0]
         self._n += c.shape[0]
         self.last_s = float(out[-1])
+        self._anchored = False
         return out
 
     def _max_ahead_s(self, arrival_s: float | None) -> float:
@@ -191,15 +208,27 @@ class TimestampGuard:
             return self.max_jump_s + self._pace() * max(0.0, arrival_s - self._last_arrival_s)
         return self.max_gap_s
 
-    def _first_bad(self, c: np.ndarray, arrival_s: float | None) -> int:
-        """Index of the first bad timestamp in `c` (len(c) when all are good)."""
+    def _first_bad(self, c: np.ndarray, arrival_s: float | None) -> tuple[int, bool]:
+        """Index of the first bad timestamp in `c` (len(c) when all are good), and whether
+        it is a regular stream's lone outlier: off its clock by over `max_jump_s`, while the
+        next sample is back on it."""
         prev = np.empty_like(c)
         prev[0] = self.last_s if math.isfinite(self.last_s) else c[0]
         prev[1:] = c[:-1]
         step = c - prev
         ahead_s = self._max_ahead_s(arrival_s)
         bad = ~np.isfinite(step) | (step < -self.max_jump_s) | (step > ahead_s)
-        return int(np.argmax(bad)) if bad.any() else c.shape[0]
+        if self._anchored:  # after a re-anchoring, a wild sample's clock returning is a jump
+            bad[0] |= step[0] - self._period_s > self.max_jump_s
+        lone = np.zeros_like(bad)
+        if self.regular:
+            off = np.abs(step[:-1] - self._period_s) > self.max_jump_s
+            off &= np.isfinite(step[:-1])  # a non-finite one is counted as such
+            back = np.abs(c[1:] - prev[:-1] - 2.0 * self._period_s) <= self.max_jump_s
+            lone[:-1] = off & back
+        bad |= lone
+        j = int(np.argmax(bad)) if bad.any() else c.shape[0]
+        return j, j < c.shape[0] and bool(lone[j])
 
     def _pace(self) -> float:
         """How many times faster than the arrival clock the timestamps may advance."""
@@ -215,6 +244,7 @@ class TimestampGuard:
         if self._gap_from is not None:
             self._gaps.append((self._gap_from, float(c[0])))
             self._gap_from = None
+        self._anchored = False
         m = c.shape[0]
         if self._fit is None:
             self._n += m
@@ -222,7 +252,7 @@ class TimestampGuard:
             return c
         x = np.arange(self._n, self._n + m, dtype=np.float64)
         out = np.empty(m)
-        restart_s = RESTART_PERIODS * self._period_s
+        restart_s = self._restart_s
         lo = 0
         while lo < m:  # one segment per fit: each step ahead restarts it
             if self._fit.n:
