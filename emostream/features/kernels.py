@@ -407,6 +407,23 @@ def _peak_near(x: np.ndarray, start: int, width: int, lo: int, hi: int) -> tuple
 
 
 @njit(cache=True, nogil=True)
+def _hann_rms(x: np.ndarray, t: float, left: float, right: float, lo: int, hi: int) -> float:
+    """RMS of x around sample position t under a Hann window reaching `left` samples back and
+    `right` ahead (Praat's amplitude of a glottal pulse), within [lo, hi); 0 if under 3
+    samples."""
+    first = max(int(np.ceil(t - left)), lo, 0)
+    last = min(int(np.floor(t + right)), hi - 1, x.size - 1)
+    if last - first < 2 or left <= 0 or right <= 0:
+        return 0.0
+    sum_sq = sum_w = 0.0
+    for i in range(first, last + 1):
+        w = 0.5 + 0.5 * np.cos(np.pi * (i - t) / (left if i < t else right))
+        sum_sq += (x[i] * w) ** 2
+        sum_w += w * w
+    return np.sqrt(sum_sq / sum_w)
+
+
+@njit(cache=True, nogil=True)
 def pulse_sums(
     x: np.ndarray,
     centres: np.ndarray,
@@ -439,9 +456,9 @@ def pulse_sums(
             pos[k + 1], ok = _peak_near(x, a, b - a + 1, lo, hi)
             alive[k + 1] = alive[k] and ok and b < hi
         for k in range(n_steps + 1):
-            base = min(max(int(np.floor(pos[k])), 0), x.size - 2)
-            frac = pos[k] - base
-            amp[k] = x[base] * (1 - frac) + x[base + 1] * frac
+            left = pos[k] - pos[k - 1] if k > 0 else p
+            right = pos[k + 1] - pos[k] if k < n_steps else p
+            amp[k] = _hann_rms(x, pos[k], 0.2 * left, 0.2 * right, lo, hi)
         for k in range(n_steps):
             p0 = (pos[k + 1] - pos[k]) / fs_hz
             valid0 = alive[k] and alive[k + 1] and min_period_s <= p0 <= max_period_s

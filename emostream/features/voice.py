@@ -3,7 +3,8 @@
 The math follows Praat (Boersma 1993): short-time autocorrelation of a Hann-windowed frame,
 divided by the window's own autocorrelation, gives the periodicity `r` at each candidate lag;
 the best lag is the pitch period and `10·log10(r / (1 − r))` the harmonics-to-noise ratio.
-Glottal pulses for jitter and shimmer are waveform peaks chained one period apart.
+Glottal pulses for jitter and shimmer are waveform peaks chained one period apart; a pulse's
+amplitude is Praat's, the Hann-windowed RMS over a fifth of the periods on either side.
 
 Frames sit on a fixed grid of the stream clock (centres at multiples of `frame_step_s`) and
 each depends only on the samples of its own support, so the streaming extractor (frames
@@ -39,7 +40,7 @@ from emostream.windowing import Window
 
 #: a frame's samples may span at most this many nominal sample periods more than expected
 GAP_TOLERANCE_SAMPLES = 2.5
-#: periodicity cap: HNR tops out at 40 dB (the window correction can push r past 1)
+#: periodicity cap: HNR tops out at 40 dB
 R_MAX = 0.9999
 
 
@@ -243,7 +244,9 @@ def _periodicity(
     y0, y1, y2 = r[rows, lag - 1], r[rows, lag], r[rows, lag + 1]
     denom = y0 - 2 * y1 + y2
     shift = np.where(denom < 0, 0.5 * (y0 - y2) / np.where(denom < 0, denom, -1.0), 0.0)
-    r_peak = np.minimum(y1 - 0.25 * (y0 - y2) * shift, R_MAX)
+    r_peak = y1 - 0.25 * (y0 - y2) * shift
+    # as Praat: a periodicity over 1 (the window correction on a short window) is reflected
+    r_peak = np.minimum(np.where(r_peak > 1.0, 1.0 / r_peak, r_peak), R_MAX)
     # a true period shows a deep dip before the peak; slowly decaying (low-pass) noise does not
     dip = np.minimum.accumulate(r[:, 1:], axis=1)[rows, lag - 1]
     periodic = (
