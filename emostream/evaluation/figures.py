@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from emostream.evaluation.active import STRATEGIES
 
 
-def label_efficiency(summary: dict[str, Any], title: str, path: Path) -> None:
+def label_efficiency(summary: dict[str, Any], title: str, path: Path) -> Figure:
     """Balanced accuracy on the later windows against the mean answers a session used, per
     strategy, with the 95% CIs as error bars and generic as a band."""
     runs = summary["runs"]
@@ -37,10 +37,12 @@ def label_efficiency(summary: dict[str, Any], title: str, path: Path) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    return fig
 
 
-def reliability(calibration: dict[str, Any], title: str, path: Path) -> None:
-    """Accuracy against mean confidence per bin, before and after calibration."""
+def reliability(calibration: dict[str, Any], title: str, path: Path) -> Figure:
+    """Accuracy against mean confidence per bin, before and after calibration; the legend
+    gives each one's pooled ECE and Brier score."""
     fig = Figure(figsize=(4.8, 4.6))
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--")
@@ -50,7 +52,10 @@ def reliability(calibration: dict[str, Any], title: str, path: Path) -> None:
             [b["confidence"] for b in bins],
             [b["accuracy"] for b in bins],
             marker="o",
-            label=f"{when} (ECE {calibration[when]['ece_pooled']:.3f})",
+            label=(
+                f"{when} (ECE {calibration[when]['ece_pooled']:.3f}, "
+                f"Brier {calibration[when]['brier_pooled']:.4f})"
+            ),
         )
     ax.set_xlabel("confidence (top-class probability)")
     ax.set_ylabel("accuracy")
@@ -60,3 +65,4 @@ def reliability(calibration: dict[str, Any], title: str, path: Path) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    return fig
