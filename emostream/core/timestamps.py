@@ -11,7 +11,8 @@ counted. A regular stream's bad samples get the time its rate predicts. A lone o
 sample off its clock by more than `max_jump_s`, the next sample in its chunk back on it) is
 only re-stamped. At any other jump the clock is re-anchored, so the samples after a lasting
 clock step continue seamlessly; after a re-anchoring the next sample may step ahead by no more
-than `max_jump_s`, so a wild sample that ended its chunk is a jump away and one back. (A wild
+than `max_jump_s`, so a wild sample that ended its chunk is a jump away and one back, where
+the clock takes its offset from before the jump again if that puts the sample on it. (A wild
 sample ahead that ends its chunk, within what the arrival clock allows, passes as a silence.)
 An irregular stream's bad samples are dropped and the time they covered is reported as a gap.
 The next good sample always resumes the stream. Good samples keep their timestamps, unless
@@ -108,7 +109,8 @@ class TimestampGuard:
         self._gaps: list[tuple[float, float]] = []  # dropped spans ended in this chunk
         self._last_arrival_s: float | None = None
         self._first: tuple[float, float] | None = None  # (timestamp, arrival) of the first
-        self._anchored = False  # the last sample handed on was re-anchored at a jump
+        # the offset before the last sample handed on was re-anchored at a jump (else None)
+        self._offset_before_anchor: float | None = None
 
     @property
     def regular(self) -> bool:
@@ -149,7 +151,11 @@ class TimestampGuard:
                 i = k
                 continue
             self.stats.n_jumps += 1
-            if self.regular and math.isfinite(self.last_s):
+            before = self._offset_before_anchor
+            returned = before is not None and self._on_clock(c[j] + before - self.offset_s)
+            if before is not None and returned:
+                delta = before - self.offset_s  # a wild sample's clock returns: as it was
+            elif self.regular and math.isfinite(self.last_s):
                 delta = self._predict(1)[0] - c[j]
             elif arrival_s is not None:
                 delta = arrival_s - c[j]
@@ -159,9 +165,10 @@ class TimestampGuard:
                 continue
             c[j:] += delta
             self.offset_s += delta
-            self.stats.n_repaired += 1  # the sample at the jump is re-stamped ...
-            out[j] = self._accept(c[j : j + 1])[0]  # ... and taken as the new anchor
-            self._anchored = True
+            out[j] = self._accept(c[j : j + 1])[0]
+            if not returned:  # the sample at the jump is re-stamped and taken as the new anchor
+                self.stats.n_repaired += 1
+                self._offset_before_anchor = self.offset_s - delta
             i = j + 1
         self._arrived(arrival_s)
         gaps = tuple(self._gaps)
@@ -199,8 +206,13 @@ class TimestampGuard:
         fit.n += c.shape[0]
         self._n += c.shape[0]
         self.last_s = float(out[-1])
-        self._anchored = False
+        self._offset_before_anchor = None
         return out
+
+    def _on_clock(self, t_s: float) -> bool:
+        """Whether a timestamp lies within `max_jump_s` of where the stream's clock puts the
+        next sample."""
+        return abs(t_s - self._predict(1)[0]) <= self.max_jump_s
 
     def _max_ahead_s(self, arrival_s: float | None) -> float:
         """How far one timestamp may step ahead of the previous one."""
@@ -218,7 +230,7 @@ class TimestampGuard:
         step = c - prev
         ahead_s = self._max_ahead_s(arrival_s)
         bad = ~np.isfinite(step) | (step < -self.max_jump_s) | (step > ahead_s)
-        if self._anchored:  # after a re-anchoring, a wild sample's clock returning is a jump
+        if self._offset_before_anchor is not None:  # a wild sample's clock returning is a jump
             bad[0] |= step[0] - self._period_s > self.max_jump_s
         lone = np.zeros_like(bad)
         if self.regular:
@@ -244,7 +256,7 @@ class TimestampGuard:
         if self._gap_from is not None:
             self._gaps.append((self._gap_from, float(c[0])))
             self._gap_from = None
-        self._anchored = False
+        self._offset_before_anchor = None
         m = c.shape[0]
         if self._fit is None:
             self._n += m
