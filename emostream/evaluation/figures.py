@@ -22,6 +22,8 @@ def label_efficiency(summary: dict[str, Any], title: str, path: Path) -> Figure:
     ax.axhline(generic["balanced_accuracy_mean"], color="0.4", lw=1)
     for strategy in STRATEGIES:
         names = [f"{strategy}@{b}" for b in summary["budgets"] if f"{strategy}@{b}" in runs]
+        if not names:  # a strategy not run
+            continue
         if strategy != "scratch" and "baseline-only" in runs:
             names = ["baseline-only", *names]
         xs = [runs[n].get("n_answers_mean", 0.0) for n in names]
