@@ -151,10 +151,10 @@ class TimestampGuard:
                 i = k
                 continue
             self.stats.n_jumps += 1
-            before = self._offset_before_anchor
-            returned = before is not None and self._on_clock(c[j] + before - self.offset_s)
-            if before is not None and returned:
-                delta = before - self.offset_s  # a wild sample's clock returns: as it was
+            before, returned = self._offset_before_anchor, False
+            back = None if before is None else before - self.offset_s  # to the offset before
+            if back is not None and self._on_clock(c[j] + back):
+                delta, returned = back, True  # a wild sample's clock returns: as it was
             elif self.regular and math.isfinite(self.last_s):
                 delta = self._predict(1)[0] - c[j]
             elif arrival_s is not None:
