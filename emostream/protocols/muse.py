@@ -118,6 +118,11 @@ class PacketAssembler:
         self._pending.clear()
         self._released = None
 
+    @property
+    def n_pending(self) -> int:
+        """Packet indices waiting for a channel (at most `max_pending` after every `add`)."""
+        return len(self._pending)
+
     def add(
         self, channel: int, index: int, packet: EegPacket, arrival_s: float
     ) -> list[AssembledPacket]:
