@@ -14,7 +14,11 @@ clock step continue seamlessly; after a re-anchoring the next sample may step ah
 than `max_jump_s`, so a wild sample that ended its chunk is a jump away and one back, where
 the clock takes its offset from before the jump again if that puts the sample on it. (A wild
 sample ahead that ends its chunk, within what the arrival clock allows, passes as a silence.)
-An irregular stream's bad samples are dropped and the time they covered is reported as a gap.
+An irregular stream's bad samples are dropped and the time they covered is reported as a gap;
+its lone outlier is a spike (the next sample jumps the other way, back to the clock before it),
+and live it is re-anchored to the arrival clock (its chunk's last sample to the chunk's
+arrival), after which the next chunk may end no later than `max_jump_s` after it arrived (plus
+how far a sender faster than real time runs ahead).
 The next good sample always resumes the stream. Good samples keep their timestamps, unless
 `dejitter`.
 
@@ -136,9 +140,12 @@ class TimestampGuard:
                 out[i:j] = self._accept(c[i:j])
             if j >= n:
                 break
-            if lone:  # re-stamped from the rate; the clock stays as it was
+            if lone:  # re-stamped from the rate, or dropped; the clock stays as it was
                 self.stats.n_jumps += 1
-                out[j] = self._repair(1)[0]
+                if self.regular:
+                    out[j] = self._repair(1)[0]
+                else:
+                    self._drop(keep, j, j + 1)
                 i = j + 1
                 continue
             if not math.isfinite(c[j]):
@@ -153,12 +160,16 @@ class TimestampGuard:
             self.stats.n_jumps += 1
             before, returned = self._offset_before_anchor, False
             back = None if before is None else before - self.offset_s  # to the offset before
-            if back is not None and self._on_clock(c[j] + back):
+            if back is not None and self._on_clock(c[j] + back, arrival_s):
                 delta, returned = back, True  # a wild sample's clock returns: as it was
             elif self.regular and math.isfinite(self.last_s):
                 delta = self._predict(1)[0] - c[j]
-            elif arrival_s is not None:
-                delta = arrival_s - c[j]
+            elif arrival_s is not None:  # the chunk's last sample arrived at `arrival_s`
+                span_s = c[-1] - c[j]
+                on_one_clock = self._last_arrival_s is not None and (
+                    0.0 <= span_s <= self.max_jump_s + self._run_s(arrival_s)
+                )
+                delta = arrival_s - (c[-1] if on_one_clock else c[j])
             else:
                 self._drop(keep, j, j + 1)
                 i = j + 1
@@ -209,10 +220,17 @@ class TimestampGuard:
         self._offset_before_anchor = None
         return out
 
-    def _on_clock(self, t_s: float) -> bool:
+    def _on_clock(self, t_s: float, arrival_s: float | None) -> bool:
         """Whether a timestamp lies within `max_jump_s` of where the stream's clock puts the
-        next sample."""
-        return abs(t_s - self._predict(1)[0]) <= self.max_jump_s
+        next sample (for an irregular stream: not back by more, nor ahead by a jump)."""
+        if self.regular:
+            return abs(t_s - self._predict(1)[0]) <= self.max_jump_s
+        return -self.max_jump_s <= t_s - self.last_s <= self._max_ahead_s(arrival_s)
+
+    def _run_s(self, arrival_s: float) -> float:
+        """How far the timestamps advance, at the stream's pace, since the previous chunk."""
+        assert self._last_arrival_s is not None
+        return 0.5 * self._pace() * max(0.0, arrival_s - self._last_arrival_s)
 
     def _max_ahead_s(self, arrival_s: float | None) -> float:
         """How far one timestamp may step ahead of the previous one."""
@@ -231,13 +249,27 @@ class TimestampGuard:
         ahead_s = self._max_ahead_s(arrival_s)
         bad = ~np.isfinite(step) | (step < -self.max_jump_s) | (step > ahead_s)
         if self._offset_before_anchor is not None:  # a wild sample's clock returning is a jump
-            bad[0] |= step[0] - self._period_s > self.max_jump_s
+            if self.regular:
+                bad[0] |= step[0] - self._period_s > self.max_jump_s
+            elif arrival_s is not None and self._last_arrival_s is not None:
+                # anchored to the arrival clock: a chunk cannot end after it arrived
+                since_s = max(0.0, arrival_s - self._last_arrival_s)
+                ahead_s = self.max_jump_s + self._run_s(arrival_s) - since_s
+                bad[0] |= c[-1] - arrival_s > ahead_s
         lone = np.zeros_like(bad)
         if self.regular:
             off = np.abs(step[:-1] - self._period_s) > self.max_jump_s
             off &= np.isfinite(step[:-1])  # a non-finite one is counted as such
             back = np.abs(c[1:] - prev[:-1] - 2.0 * self._period_s) <= self.max_jump_s
             lone[:-1] = off & back
+        else:  # a spike: the next sample jumps the other way, back to the clock before it
+            spike = np.abs(step[:-1]) > self.max_jump_s
+            spike &= np.abs(step[1:]) > self.max_jump_s
+            spike &= np.sign(step[1:]) == -np.sign(step[:-1])
+            bridge = c[1:] - prev[:-1]  # the step left when the sample is taken out
+            lone[:-1] = spike & (bridge >= -self.max_jump_s)
+            # two neighbours that could each be the spike: the one whose bridge is longer
+            lone[:-2] &= ~(lone[1:-1] & (bridge[:-1] < bridge[1:]))
         bad |= lone
         j = int(np.argmax(bad)) if bad.any() else c.shape[0]
         return j, j < c.shape[0] and bool(lone[j])

@@ -3,6 +3,8 @@ stream resumes with the next good sample."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -125,6 +127,69 @@ def test_irregular_stream_drops_bad_samples_with_a_gap() -> None:
     np.testing.assert_array_equal(out, beats[keep])
     assert gaps == [(beats[19], beats[25]), (beats[39], beats[41])]
     assert guard.stats.n_dropped == 6 and guard.stats.n_nonfinite == 5
+
+
+def _read_beats_live(
+    sent: np.ndarray, true: np.ndarray, chunk: int
+) -> tuple[np.ndarray, np.ndarray, TimestampGuard]:
+    """An irregular stream read live: `sent` stamps in chunks of `chunk` beats, each chunk
+    arriving 50 ms after its last beat's `true` time. Stamps, mask of kept beats, guard."""
+    guard = TimestampGuard(0.0)
+    out, keeps = [], []
+    for lo in range(0, sent.shape[0], chunk):
+        part = guard.apply(sent[lo : lo + chunk], float(true[lo : lo + chunk][-1]) + 0.05)
+        out.append(part.timestamps)
+        keeps.append(part.keep if part.keep is not None else np.ones(part.timestamps.size, bool))
+    return np.concatenate(out), np.concatenate(keeps), guard
+
+
+@pytest.mark.parametrize("beat_s", [0.8, 1.3, 1.8])
+@pytest.mark.parametrize("wild_s", [-5.0, 10.0, 100.0])
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_an_irregular_live_streams_wild_beat_leaves_its_clock_as_it_was(
+    beat_s: float, wild_s: float, chunk: int
+) -> None:
+    """Beats slower than `max_jump_s` apart (heart rate below 60 bpm) once made every beat
+    after a wild one a jump, each re-anchored to its arrival."""
+    rng = np.random.default_rng(1)
+    true = 1000.0 + np.cumsum(beat_s + rng.normal(0.0, 0.05, 200))
+    sent = true.copy()
+    sent[100] += wild_s
+    out, keep, guard = _read_beats_live(sent, true, chunk)
+    inside = chunk == 3  # beat 100 is the middle of its chunk: a spike, dropped
+    assert np.flatnonzero(~keep).tolist() == ([100] if inside else [])
+    assert guard.stats.n_jumps == (1 if inside else 2)
+    np.testing.assert_allclose(out[-99:], true[101:], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("beat_s", [0.8, 1.3, 1.8])
+@pytest.mark.parametrize("step_s", [-30.0, 30.0])
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_an_irregular_live_streams_clock_step_is_one_jump(
+    beat_s: float, step_s: float, chunk: int
+) -> None:
+    rng = np.random.default_rng(2)
+    true = 1000.0 + np.cumsum(beat_s + rng.normal(0.0, 0.05, 200))
+    sent = true.copy()
+    sent[99:] += step_s  # a beat that starts a chunk of 3
+    out, keep, guard = _read_beats_live(sent, true, chunk)
+    assert keep.all() and guard.stats.n_jumps == 1
+    np.testing.assert_allclose(np.diff(out[100:]), np.diff(true[100:]), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("wild_s", [10.0, 100.0, 3000.0])
+def test_a_recorded_irregular_streams_spike_ahead_costs_one_beat(wild_s: float) -> None:
+    """In a recording (no arrival clock) a spike ahead once passed as a silence, and every beat
+    until the stream caught up with it was dropped."""
+    beats = 10.0 + np.cumsum(np.full(300, 0.8))
+    sent = beats.copy()
+    sent[100] += wild_s
+    guard = TimestampGuard(0.0)
+    guarded = guard.apply(sent)
+    assert guarded.keep is not None and np.flatnonzero(~guarded.keep).tolist() == [100]
+    np.testing.assert_array_equal(guarded.timestamps, np.delete(beats, 100))
+    assert guarded.gaps == ((beats[99], beats[101]),)
+    assert guard.stats.n_jumps == 1 and guard.stats.n_dropped == 1
 
 
 def test_live_silence_is_kept_but_a_future_stamp_is_not() -> None:
@@ -340,3 +405,40 @@ def test_one_wild_sample_anywhere_leaves_the_later_stamps_as_they_were(
         if dejitter:
             assert np.all(np.diff(stamped[-1]) > 0)
     np.testing.assert_allclose(stamped[1][where + 2 :], stamped[0][where + 2 :], rtol=0, atol=0.01)
+
+
+#: (read live, wild beat's error in s). Live, a beat at a chunk's edge that is off by about a
+#: beat interval cannot be told from its neighbours, and one ahead of its place is a silence.
+WILD_BEATS = [(True, w) for w in (-1e6, -30.0, -5.0, 30.0, 1e6)] + [
+    (False, w) for w in (-1e6, -30.0, -5.0, -2.5, 3.0, 30.0, 1e6)
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), case=st.sampled_from(WILD_BEATS))
+def test_one_wild_beat_anywhere_leaves_the_other_beats_as_they_were(
+    seed: int, case: tuple[bool, float]
+) -> None:
+    """An irregular stream (beats 0.3–2 s apart), read live in chunks of 1–4 beats or as a
+    recording: one wild beat costs at most itself, and the other beats keep their times."""
+    live, wild_s = case
+    rng = np.random.default_rng(seed)
+    n = 400
+    true = 1000.0 + np.cumsum(rng.uniform(0.3, 2.0, n))
+    where = int(rng.integers(50, n - 10))
+    sent = true.copy()
+    sent[where] += wild_s
+    if live:
+        bounds = np.unique(np.concatenate(([0], np.cumsum(rng.integers(1, 5, n)), [n])))
+        bounds = bounds[bounds <= n]
+    else:
+        bounds = np.array([0, n])
+    guard = TimestampGuard(0.0)
+    stamps = np.full(n, np.nan)
+    for lo, hi in pairwise(bounds):
+        part = guard.apply(sent[lo:hi], float(true[hi - 1]) + 0.05 if live else None)
+        kept = np.arange(lo, hi) if part.keep is None else np.arange(lo, hi)[part.keep]
+        stamps[kept] = part.timestamps
+    others = np.delete(np.arange(n), where)
+    np.testing.assert_allclose(stamps[others], true[others], rtol=0, atol=1e-9)
+    assert guard.stats.n_jumps <= 2

@@ -205,3 +205,21 @@ def test_e4_line_with_a_wild_timestamp_keeps_the_stream() -> None:
     np.testing.assert_allclose(bvp.timestamps, t, atol=1e-5)
     checks = client.timestamp_stats()[bvp.spec.source_id]
     assert checks.n_jumps == 1 and checks.n_repaired == 1  # a lone outlier, re-stamped alone
+
+
+@pytest.mark.parametrize("wild_s", [-5.0, 100.0])
+def test_e4_ibi_at_48_bpm_with_a_wild_timestamp_keeps_its_clock(wild_s: float) -> None:
+    """Beats 1.25 s apart, each line arriving 50 ms after its beat: one wild timestamp once
+    made every later beat a jump, stamped at its arrival."""
+    client = E4StreamingClient(load_profile("empatica-e4"), "9ff167")
+    beats = 1000.0 + 1.25 * np.arange(60)
+    sent = beats.copy()
+    sent[30] += wild_s
+    stamps = []
+    for beat_s, stamp_s in zip(beats, sent, strict=True):
+        line = f"E4_Ibi {stamp_s:.6f} 1.250000".encode()
+        (rr,) = [c for c in client._decode([line], beat_s + 0.05, 0.0) if c.spec.kind == "RR"]
+        stamps.append(rr.timestamps[0])
+    np.testing.assert_allclose(stamps[31:], beats[31:], rtol=0, atol=1e-6)
+    checks = client.timestamp_stats()[rr.spec.source_id]
+    assert checks.n_jumps == 2 and checks.n_dropped == 0
