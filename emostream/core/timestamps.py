@@ -262,14 +262,14 @@ class TimestampGuard:
             off &= np.isfinite(step[:-1])  # a non-finite one is counted as such
             back = np.abs(c[1:] - prev[:-1] - 2.0 * self._period_s) <= self.max_jump_s
             lone[:-1] = off & back
-        else:  # a spike: the next sample jumps the other way, back to the clock before it
-            spike = np.abs(step[:-1]) > self.max_jump_s
-            spike &= np.abs(step[1:]) > self.max_jump_s
-            spike &= np.sign(step[1:]) == -np.sign(step[:-1])
-            bridge = c[1:] - prev[:-1]  # the step left when the sample is taken out
-            lone[:-1] = spike & (bridge >= -self.max_jump_s)
-            # two neighbours that could each be the spike: the one whose bridge is longer
-            lone[:-2] &= ~(lone[1:-1] & (bridge[:-1] < bridge[1:]))
+        elif c.shape[0] > 1:  # a spike: the next sample jumps the other way, to the clock before
+            spike = (np.abs(step[:-1]) > self.max_jump_s) & (np.abs(step[1:]) > self.max_jump_s)
+            if spike.any():
+                spike &= np.sign(step[1:]) == -np.sign(step[:-1])
+                bridge = c[1:] - prev[:-1]  # the step left when the sample is taken out
+                lone[:-1] = spike & (bridge >= -self.max_jump_s)
+                # two neighbours that could each be the spike: the one whose bridge is longer
+                lone[:-2] &= ~(lone[1:-1] & (bridge[:-1] < bridge[1:]))
         bad |= lone
         j = int(np.argmax(bad)) if bad.any() else c.shape[0]
         return j, j < c.shape[0] and bool(lone[j])

@@ -192,6 +192,19 @@ def test_a_recorded_irregular_streams_spike_ahead_costs_one_beat(wild_s: float) 
     assert guard.stats.n_jumps == 1 and guard.stats.n_dropped == 1
 
 
+def test_a_recorded_spike_back_is_told_from_the_long_beat_before_it() -> None:
+    """A beat 1.8 s after its predecessor, then one 0.4 s later but stamped 2.5 s early: each
+    could be the spike. Taking the early one out leaves a 1.2 s interval, the other −0.3 s."""
+    intervals = np.full(100, 0.8)
+    intervals[49], intervals[50] = 1.8, 0.4
+    beats = 10.0 + np.cumsum(intervals)
+    sent = beats.copy()
+    sent[50] -= 2.5
+    guarded = TimestampGuard(0.0).apply(sent)
+    assert guarded.keep is not None and np.flatnonzero(~guarded.keep).tolist() == [50]
+    np.testing.assert_array_equal(guarded.timestamps, np.delete(beats, 50))
+
+
 def test_live_silence_is_kept_but_a_future_stamp_is_not() -> None:
     guard = TimestampGuard(RATE_HZ)
     first = _true_times(500)
