@@ -11,7 +11,7 @@ counted. A regular stream's bad samples get the time its rate predicts. A lone o
 sample off its clock by more than `max_jump_s`, the next sample in its chunk back on it) is
 only re-stamped. At any other jump the clock is re-anchored, so the samples after a lasting
 clock step continue seamlessly; after a re-anchoring the next sample may step ahead by no more
-than `max_jump_s`, so a wild sample that ended its chunk is a jump away and one back, where
+than a period plus `max_jump_s`, so a wild sample that ended its chunk is a jump away and one back, where
 the clock takes its offset from before the jump again if that puts the sample on it. (A wild
 sample ahead that ends its chunk, within what the arrival clock allows, passes as a silence.)
 An irregular stream's bad samples are dropped and the time they covered is reported as a gap;
