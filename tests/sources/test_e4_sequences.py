@@ -5,7 +5,7 @@ finite and strictly increasing."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from emostream.profiles import load_profile
@@ -30,6 +30,7 @@ READS = st.lists(
 
 @settings(max_examples=200, deadline=None)
 @given(READS, st.floats(1e6, 2e9))
+@example([("E4_Ibi", 3, -0.95, False)], 1e6)  # a beat 0.05 s before the one before: no jump
 def test_e4_reads_with_bad_lines_lose_nothing_uncounted(
     reads: list[tuple[str, int, float, bool]], start_unix_s: float
 ) -> None:

@@ -8,7 +8,7 @@ notifications that were sent for its index.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from emostream.profiles import load_profile
@@ -33,6 +33,7 @@ MEASUREMENTS = {"ECG": (pmd.Measurement.ECG, 0, 1), "ACC": (pmd.Measurement.ACC,
 
 @settings(max_examples=300, deadline=None)
 @given(FRAMES, st.floats(0, 1e6), st.integers(0, 2**62))
+@example([("ACC", 5, 0.0, 0.0, False), ("ECG", 5, 1e7, 0.0, False)], 100.0, 10**12)
 def test_polar_frames_with_bad_times_lose_nothing_uncounted(
     frames: list[tuple[str, int, float, float, bool]], start_s: float, device_start_ns: int
 ) -> None:
@@ -74,6 +75,8 @@ NOTIFICATIONS = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 40)), max_s
 
 @settings(max_examples=300, deadline=None)
 @given(NOTIFICATIONS, st.integers(1, 8))
+@example([(channel, 1) for channel in range(5)] + [(0, 0)], 2)  # a late notification
+@example([(0, index) for index in range(10)], 1)  # incomplete packets pile up
 def test_muse_packets_hold_exactly_the_notifications_sent(
     notifications: list[tuple[int, int]], max_pending: int
 ) -> None:
