@@ -47,8 +47,11 @@ def test_dejitter_only_for_regular_streams(unique_name):
 async def _produce(
     spec: StreamSpec, outlets: StreamOutlets | None, phases: list[tuple[float, bool]]
 ):
-    """Push 50 ms chunks with a counter channel; each phase is (seconds, outlet present)."""
-    counter = 0
+    """Push 50 ms chunks with a counter channel; each phase is (seconds, outlet present).
+
+    Samples are stamped on the sender's sample clock, which runs on while the outlet is away,
+    so that a late wake-up of this task (a loaded machine) leaves no hole in the timestamps."""
+    counter, n_due, t0 = 0, 0, lsl_now_s()
     for seconds, present in phases:
         if present and outlets is None:
             outlets = StreamOutlets([spec])
@@ -58,13 +61,13 @@ async def _produce(
             gc.collect()
         steps = int(seconds / 0.05)
         for _ in range(steps):
+            n = int(RATE_HZ * 0.05)
             if outlets is not None:
-                n = int(RATE_HZ * 0.05)
-                t_last = lsl_now_s()
-                ts = t_last - (np.arange(n)[::-1]) / RATE_HZ
+                ts = t0 + (n_due + np.arange(n)) / RATE_HZ
                 data = np.column_stack((np.zeros(n), np.arange(counter, counter + n)))
                 outlets.push(Chunk(spec, ts, data.astype(np.float32)))
                 counter += n
+            n_due += n
             await asyncio.sleep(0.05)
     return counter
 
