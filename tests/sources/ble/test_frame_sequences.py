@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from emostream.profiles import load_profile
 from emostream.protocols import muse, pmd
 from emostream.sources.ble import PolarH10
+from tests.sources.stamped_chunks import StampedChunks
 
 #: one PMD frame: (ECG or ACC, samples, error of its device time in s, arrival delay in s,
 #: truncated)
@@ -40,8 +41,7 @@ def test_polar_frames_with_bad_times_lose_nothing_uncounted(
     polar = PolarH10(load_profile("polar-h10"), "F2:00:00:00:80:09")
     elapsed_s = dict.fromkeys(MEASUREMENTS, 0.0)
     n_sent = dict.fromkeys(MEASUREMENTS, 0)
-    n_received = dict.fromkeys(MEASUREMENTS, 0)
-    last_s = dict.fromkeys(MEASUREMENTS, -np.inf)
+    received = StampedChunks()
     for kind, n, error_s, delay_s, truncated in frames:
         measurement, frame_type, n_channels = MEASUREMENTS[kind]
         spec = polar.spec(kind)
@@ -55,17 +55,12 @@ def test_polar_frames_with_bad_times_lose_nothing_uncounted(
         else:
             n_sent[kind] += n
         for chunk in polar.decode("pmd", start_s + elapsed_s[kind] + delay_s, payload):
-            stream = chunk.spec.kind
-            assert np.all(np.isfinite(chunk.timestamps))
-            assert chunk.timestamps[0] > last_s[stream]
-            assert np.all(np.diff(chunk.timestamps) > 0)
-            last_s[stream] = chunk.timestamps[-1]
-            n_received[stream] += len(chunk)
+            received.add(chunk.spec.kind, chunk)
     stats = polar.timestamp_stats()
     for kind in MEASUREMENTS:
         spec = polar.spec(kind)
         assert spec is not None
-        assert n_received[kind] + stats[spec.source_id].n_dropped == n_sent[kind]
+        assert received.n_received[kind] + stats[spec.source_id].n_dropped == n_sent[kind]
     assert polar.stats["pmd"].rejected == sum(frame[4] for frame in frames)
 
 
