@@ -9,16 +9,19 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
 
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_to_unix_offset_s
+from emostream.core.events import Gap, SourceEvent
 from emostream.core.spec import StreamSpec
 from emostream.features.face import ACTION_UNITS, face_channels
 from emostream.profiles import load_profile
 from emostream.sinks.lsl import StreamOutlets
+from emostream.sources.base import Source
 from emostream.sources.lsl import LslQuery, LslSource
 from emostream.sync import LatencyCorrected, StalenessTracker, correct_latency, modality_of
 from emostream.windowing import WindowConfig, Windower
@@ -162,6 +165,40 @@ def test_latency_correction_keeps_arrival_and_data():
     assert moved.timestamps == pytest.approx([9.88, 10.38])
     assert moved.arrival_s is chunk.arrival_s and moved.data is chunk.data
     assert correct_latency(chunk, 0.0) is chunk
+
+
+class _Replayed(Source):
+    """Yields the given events, as a device's source would."""
+
+    def __init__(self, spec: StreamSpec, events: list[SourceEvent]):
+        self._spec, self._events = spec, events
+
+    @property
+    def specs(self) -> tuple[StreamSpec, ...]:
+        return (self._spec,)
+
+    async def events(self) -> AsyncIterator[SourceEvent]:
+        for event in self._events:
+            yield event
+
+
+def test_a_latency_corrected_streams_gap_moves_with_its_samples():
+    """A face tracker that drops out: its gap lies between the samples on either side of it,
+    on the corrected clock as on the producer's."""
+    spec = StreamSpec("Face", "f", ("confidence", "AU12"), ("", ""), FACE_HZ, "f:face")
+    before = Chunk(spec, np.array([10.0, 10.5]), np.ones((2, 2)))
+    after = Chunk(spec, np.array([14.0, 14.5]), np.ones((2, 2)))
+    gap = Gap("f:face", 10.5, 14.0, "tracker lost the face")
+
+    async def corrected() -> list[SourceEvent]:
+        source = LatencyCorrected(_Replayed(spec, [before, gap, after]), 0.12)
+        return [event async for event in source.events()]
+
+    first, moved_gap, last = asyncio.run(corrected())
+    assert isinstance(first, Chunk) and isinstance(last, Chunk) and isinstance(moved_gap, Gap)
+    assert moved_gap.t_from_s == pytest.approx(first.timestamps[-1])
+    assert moved_gap.t_to_s == pytest.approx(last.timestamps[0])
+    assert (moved_gap.source_id, moved_gap.reason) == (gap.source_id, gap.reason)
 
 
 def _spec(kind: str, rate_hz: float) -> StreamSpec:

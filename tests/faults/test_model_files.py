@@ -169,20 +169,24 @@ def _compressed_npz(**arrays) -> bytes:
 @pytest.mark.parametrize(
     "make_body",
     [
-        # an object array is a pickle inside the archive
-        lambda p: _npz(state=np.array([p], dtype=object), floats=np.zeros(1)),
-        lambda p: _npz(state=np.frombuffer(b"{}", np.uint8), floats=np.array([p], dtype=object)),
-        lambda p: _compressed_npz(state=np.frombuffer(b"{}", np.uint8), floats=np.zeros(1)),
-        lambda p: p,
-        lambda p: _npz(state=np.frombuffer(b"[" * 100_000, np.uint8), floats=np.zeros(1)),
-        lambda p: _npz(state=np.frombuffer(b'{"classifier": 1}', np.uint8), floats=np.zeros(1)),
+        # an object array is a pickle inside the archive: of an object that runs code
+        lambda p, ran: _npz(state=np.array([_Touch(ran)], dtype=object), floats=np.zeros(1)),
+        lambda p, ran: _npz(
+            state=np.frombuffer(b"{}", np.uint8), floats=np.array([_Touch(ran)], dtype=object)
+        ),
+        lambda p, ran: _compressed_npz(state=np.frombuffer(b"{}", np.uint8), floats=np.zeros(1)),
+        lambda p, ran: p,
+        lambda p, ran: _npz(state=np.frombuffer(b"[" * 100_000, np.uint8), floats=np.zeros(1)),
+        lambda p, ran: _npz(
+            state=np.frombuffer(b'{"classifier": 1}', np.uint8), floats=np.zeros(1)
+        ),
     ],
     ids=["object-state", "object-floats", "compressed", "raw-pickle", "deep-json", "bad-state"],
 )
 def test_hostile_data_bodies_are_refused_and_run_nothing(tmp_path, hostile, make_body):
     payload, ran = hostile
     path = tmp_path / "evil.emo"
-    path.write_bytes(model_file(header(encoding="data"), make_body(payload)))
+    path.write_bytes(model_file(header(encoding="data"), make_body(payload, ran)))
     with pytest.raises(ModelError, match="model state"):
         OnlineStateModel.load(path, CONFIG, config_hash=CONFIG_HASH)
     assert not ran.exists()

@@ -195,6 +195,34 @@ def test_recording_source_salvages_a_recording_built_in_memory() -> None:
     assert source.recording.meta["timestamps"]["ecg"]["n_nonfinite"] == 2
 
 
+def test_a_replayed_sessions_chunks_stay_as_they_arrived_around_a_dropped_beat(
+    tmp_path: Path,
+) -> None:
+    """A recorded RR stream with one wild beat: salvage drops it, and the replay still hands
+    out every other beat in the chunk it arrived in live (the arrival log is adjusted)."""
+    rr = StreamSpec("RR", "f-RR", ("RR",), ("ms",), 0.0, "f-rr", "double64")
+    beats_s = 100.0 + 0.8 * np.arange(40)
+    sink = RecorderSink(tmp_path / "rec", subject="F01", live=False, fsync=False)
+    sink.open(None)
+    for lo in range(0, 40, 2):  # two beats a notification
+        sink.on_chunk(Chunk(rr, beats_s[lo : lo + 2], np.arange(lo, lo + 2.0)[:, None]))  # beat no.
+    sink.close()
+    assert sink.path is not None
+    wild = 13
+    bad = _with_bad_timestamp(sink.path, tmp_path / "bad", "rr", wild, beats_s[wild] + 1e6)
+    _, recording = read_recording(bad)
+    assert recording.meta["timestamps"]["rr"]["n_dropped"] == 1
+
+    async def replay() -> list[Chunk]:
+        source = RecordingSource(recording)
+        return [e async for e in source.events() if isinstance(e, Chunk)]
+
+    chunks = asyncio.run(replay())
+    kept = [[i for i in (lo, lo + 1) if i != wild] for lo in range(0, 40, 2)]
+    assert [c.timestamps.tolist() for c in chunks] == [beats_s[k].tolist() for k in kept]
+    assert [c.data[:, 0].tolist() for c in chunks] == kept
+
+
 def test_e4_line_with_a_wild_timestamp_keeps_the_stream() -> None:
     client = E4StreamingClient(load_profile("empatica-e4"), "9ff167")
     t = 999.0 + np.arange(64) / 64.0  # one second of BVP, arriving at t = 1000 s

@@ -32,6 +32,16 @@ def _pull_until(inlet: pylsl.StreamInlet, n: int, timeout_s: float = 10.0):
     return samples, stamps
 
 
+def _channel_labels(info: pylsl.StreamInfo) -> list[str]:
+    """The channel labels a downstream app reads from the stream's meta-data."""
+    labels = []
+    channel = info.desc().child("channels").child("channel")
+    while not channel.empty():
+        labels.append(channel.child_value("label"))
+        channel = channel.next_sibling("channel")
+    return labels
+
+
 def test_state_sample_encodes_unknown_values_as_nan():
     row = {
         "t_end": 5.0,
@@ -60,6 +70,7 @@ def test_state_and_markers_reach_an_inlet(unique_name):
                 "p_calm": 0.2,
                 "p_stress": 0.8,
                 "arousal": 1.5,
+                "valence": -0.4 if i else math.nan,
                 "confidence": 0.8,
                 "model_version": f"logistic-new+{i // 2}",
             }
@@ -74,6 +85,13 @@ def test_state_and_markers_reach_an_inlet(unique_name):
         assert np.allclose(stamps, [10.0, 11.0, 12.0, 13.0])
         first = samples[0]
         assert first[:3] == [1.0, 0.2, 0.8] and first[3] == 1.5 and math.isnan(first[4])
+        # a downstream app finds each value under its documented channel label
+        labels = _channel_labels(info)
+        assert labels == [
+            "state", "p_calm", "p_stress", "arousal", "valence", "confidence", "model_version"
+        ]  # fmt: skip
+        second = dict(zip(labels, samples[1], strict=True))
+        assert (second["arousal"], second["valence"], second["confidence"]) == (1.5, -0.4, 0.8)
         assert [s[-1] for s in samples] == [0.0, 0.0, 1.0, 1.0]
         markers, _ = _pull_until(marker_in, 3)
         assert [m[0] for m in markers] == [

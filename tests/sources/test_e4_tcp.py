@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pylsl
 import pytest
@@ -62,9 +64,13 @@ def test_unknown_device_and_absent_server_are_clear_errors() -> None:
                 pass
         await server.stop()
         client = E4StreamingClient(load_profile("empatica-e4"), port=server.port, timeout_s=1.0)
-        with pytest.raises(DeviceNotFoundError, match="streaming server"):
+
+        async def drain() -> None:
             async for _ in client.events():
                 pass
+
+        with pytest.raises(DeviceNotFoundError, match="streaming server"):  # at once, no retries
+            await asyncio.wait_for(drain(), timeout=30.0)
 
     run(body())
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pylsl
 import pytest
@@ -79,9 +81,14 @@ def test_absent_device_is_not_found() -> None:
             backend=air.backend(),
             scan_timeout_s=0.5,
         )
-        with pytest.raises(DeviceNotFoundError) as info:
+
+        async def drain() -> None:
             async for _ in driver.events():
                 pass
+
+        # raised at once, not retried: the user asked for a device that is not there
+        with pytest.raises(DeviceNotFoundError) as info:
+            await asyncio.wait_for(drain(), timeout=30.0)
         assert info.value.address == "F2:00:00:00:10:99"
 
     run(body())
