@@ -45,6 +45,13 @@ def test_wearer_does_not_know_a_mixed_or_unlabelled_span():
     assert wearer(request, subject.windows[mixed]) == []
     unlabelled = subject.truth.index(None)
     assert wearer(request, subject.windows[unlabelled]) == []
+    # two classes back to back, every window labelled: still a mixed span
+    n = len(subject.truth)
+    edge = n // 2
+    two = dataclasses.replace(subject, truth=["baseline"] * edge + ["stress"] * (n - edge))
+    wearer = SimulatedWearer(two)
+    assert wearer(request, two.windows[edge]) == []
+    assert wearer(request, two.windows[edge + 11])[0][1] == f"report:{SPAN_S:g}s:state=stress"
 
 
 def test_schedules_are_seeded_and_fit_their_span():

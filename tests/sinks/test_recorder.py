@@ -45,7 +45,8 @@ def _record_some(sink: RecorderSink) -> list[Chunk]:
     sink.open(None)
     sent = []
     for i in range(20):
-        sent.append(_ecg_chunk(i * 25, 25))
+        ecg = _ecg_chunk(i * 25, 25)  # each sample with its own raw arrival time
+        sent.append(Chunk(ECG, ecg.timestamps, ecg.data, ecg.timestamps + 0.040))
         sink.on_chunk(sent[-1])
         if i % 5 == 0:
             sent.append(Chunk.from_arrays(EDA, [100.0 + i * 0.05], [[0.5 + i]]))
@@ -71,6 +72,9 @@ def test_round_trip_keeps_values_dtypes_and_arrival_order(tmp_path: Path) -> Non
     ecg = np.concatenate([c.data for c in sent if c.spec == ECG])
     np.testing.assert_array_equal(rec.streams["ecg"].data, ecg)
     assert rec.streams["ecg"].data.dtype == np.float32
+    arrivals = pq.read_table(sink.path / "streams" / "ecg.parquet").column("arrival_s")
+    expected_arrivals = np.concatenate([c.arrival_s for c in sent if c.spec == ECG])
+    np.testing.assert_array_equal(arrivals.to_numpy(), expected_arrivals)
     assert rec.streams["markers"].data[0, 0] == "stress"
     log = rec.meta[ARRIVAL_LOG_KEY]
     order = [
