@@ -322,6 +322,25 @@ def test_train_binary_on_trusted_pickles(tmp_path, capsys):
     assert "cached" not in out.err
 
 
+def test_a_training_subject_under_another_name_is_still_in_sample(tmp_path, capsys):
+    """A cohort folder that links a training subject's files under a new pseudonym: the
+    same input files, so scoring them needs --allow-overlap too."""
+    for k in range(2):
+        write_pickle_subject(tmp_path / "data", f"S{k + 2}", seed=20 + k, chest=False)
+    (tmp_path / "p.toml").write_text(PIPELINE)
+    args = ["--format", "wesad", "--pipeline", str(tmp_path / "p.toml"), "--trust-pickle"]
+    model = tmp_path / "m.emo"
+    assert main(["train", str(tmp_path / "data"), *args, "--out", str(model)]) == 0
+    renamed = tmp_path / "cohort" / "S9"
+    renamed.mkdir(parents=True)
+    (renamed / "S9.pkl").symlink_to(tmp_path / "data" / "S3" / "S3.pkl")
+    capsys.readouterr()
+    scoring = ["evaluate", str(tmp_path / "cohort"), *args, "--model", str(model), "--json"]
+    assert main(scoring) == 2
+    assert "trained on S9" in capsys.readouterr().err
+    assert main([*scoring, "--allow-overlap"]) == 0
+
+
 def test_evaluate_refuses_a_model_of_another_pipeline(wesad_root, tmp_path, capsys):
     data, pipeline = wesad_root / "data", wesad_root / "p.toml"
     other = tmp_path / "other.toml"
