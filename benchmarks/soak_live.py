@@ -69,8 +69,9 @@ def counter_spec(name: str, kind: str, rate_hz: float, n_signal: int = 1) -> Str
 
 class Publisher:
     """Pushes counter streams through real outlets, each sample stamped with its sampling
-    time on a clock that runs `speed` times faster than the LSL clock from `t0`. `fault`
-    rewrites timestamps; `presence` takes outlets away (no samples are due while away)."""
+    time on a clock that runs `speed` times faster than the LSL clock from `t0` (an irregular
+    stream at `irregular_hz`). `fault` rewrites timestamps; `presence` takes outlets away (no
+    samples are due while away)."""
 
     def __init__(
         self,
@@ -79,9 +80,11 @@ class Publisher:
         speed: float = 1.0,
         fault: Fault | None = None,
         presence: Presence | None = None,
+        irregular_hz: float = 0.1,
     ) -> None:
         self.specs = specs
         self.speed = speed
+        self.irregular_hz = irregular_hz
         self.fault = fault
         self.presence = presence
         self.outlets: dict[str, pylsl.StreamOutlet | None] = {
@@ -108,7 +111,7 @@ class Publisher:
 
     def _step(self, spec: StreamSpec, elapsed: float) -> None:
         kind = spec.kind
-        rate = spec.rate_hz if spec.rate_hz > 0 else 0.1
+        rate = spec.rate_hz if spec.rate_hz > 0 else self.irregular_hz
         target = int(elapsed * rate)
         if not (self.presence is None or self.presence(kind, elapsed)):
             if self.outlets[kind] is not None:

@@ -13,7 +13,9 @@ only re-stamped. At any other jump the clock is re-anchored, so the samples afte
 clock step continue seamlessly; after a re-anchoring the next sample may step ahead by no more
 than a period plus `max_jump_s`, so a wild sample that ended its chunk is a jump away and one back, where
 the clock takes its offset from before the jump again if that puts the sample on it. (A wild
-sample ahead that ends its chunk, within what the arrival clock allows, passes as a silence.)
+sample ahead that ends its chunk, within what the arrival clock allows, passes as a silence;
+in an irregular stream read live, if it was stamped over `max_jump_s` after it arrived and the
+next chunk starts back between it and the sample before it, that sample keeps its time.)
 An irregular stream's bad samples are dropped and the time they covered is reported as a gap;
 its lone outlier is a spike (the next sample jumps the other way, back to the clock before it),
 and live it is re-anchored to the arrival clock (its chunk's last sample to the chunk's
@@ -115,6 +117,11 @@ class TimestampGuard:
         self._first: tuple[float, float] | None = None  # (timestamp, arrival) of the first
         # the offset before the last sample handed on was re-anchored at a jump (else None)
         self._offset_before_anchor: float | None = None
+        # irregular, live: the sample before the last one handed on, when that one stepped
+        # ahead by more than `max_jump_s` and was stamped that much after it arrived (a wild
+        # sample ahead, passed as a silence; else None)
+        self._before_step_s: float | None = None
+        self._before_last_s = -math.inf  # the sample handed on before the last one
 
     @property
     def regular(self) -> bool:
@@ -140,7 +147,9 @@ class TimestampGuard:
                 out[i:j] = self._accept(c[i:j])
             if j >= n:
                 break
-            if lone:  # re-stamped from the rate, or dropped; the clock stays as it was
+            back = self._back_to_clock(c[j], arrival_s, first=j == 0)
+            # a chunk's first sample back on the clock: the step back to it is the wild one's
+            if lone and not (j == 0 and back is not None):  # re-stamped, or dropped
                 self.stats.n_jumps += 1
                 if self.regular:
                     out[j] = self._repair(1)[0]
@@ -158,10 +167,9 @@ class TimestampGuard:
                 i = k
                 continue
             self.stats.n_jumps += 1
-            before, returned = self._offset_before_anchor, False
-            back = None if before is None else before - self.offset_s  # to the offset before
-            if back is not None and self._on_clock(c[j] + back, arrival_s):
-                delta, returned = back, True  # a wild sample's clock returns: as it was
+            returned = back is not None
+            if back is not None:  # a wild sample's clock returns: as it was
+                delta = back
             elif self.regular and math.isfinite(self.last_s):
                 delta = self._predict(1)[0] - c[j]
             elif arrival_s is not None:  # the chunk's last sample arrived at `arrival_s`
@@ -181,6 +189,8 @@ class TimestampGuard:
                 self.stats.n_repaired += 1
                 self._offset_before_anchor = self.offset_s - delta
             i = j + 1
+        if not self.regular:
+            self._before_step_s = self._before_wild_step(arrival_s)
         self._arrived(arrival_s)
         gaps = tuple(self._gaps)
         return Guarded(out, None, gaps) if keep.all() else Guarded(out[keep], keep, gaps)
@@ -226,6 +236,27 @@ class TimestampGuard:
         if self.regular:
             return abs(t_s - self._predict(1)[0]) <= self.max_jump_s
         return -self.max_jump_s <= t_s - self.last_s <= self._max_ahead_s(arrival_s)
+
+    def _back_to_clock(self, t_s: float, arrival_s: float | None, first: bool) -> float | None:
+        """The shift that puts a sample that jumped back on the clock from before a wild
+        sample: one re-anchored at a jump, or (at the start of an irregular stream's chunk)
+        one passed as a silence; None when the sample is not back on it."""
+        if self._offset_before_anchor is not None:
+            back = self._offset_before_anchor - self.offset_s
+            return back if self._on_clock(t_s + back, arrival_s) else None
+        before = self._before_step_s  # back between the samples either side of that step
+        if first and before is not None and before < t_s < self.last_s - self.max_jump_s:
+            return 0.0
+        return None
+
+    def _before_wild_step(self, arrival_s: float | None) -> float | None:
+        """Live, the sample before the last one handed on when that one stepped ahead by more
+        than `max_jump_s` and was stamped as much after it arrived: a silence, or a wild
+        sample ahead whose next sample will tell."""
+        if arrival_s is None or self.last_s - arrival_s <= self.max_jump_s:
+            return None
+        before = self._before_last_s
+        return before if self.last_s - before > self.max_jump_s else None
 
     def _run_s(self, arrival_s: float) -> float:
         """How far the timestamps advance, at the stream's pace, since the previous chunk."""
@@ -291,6 +322,7 @@ class TimestampGuard:
         self._offset_before_anchor = None
         m = c.shape[0]
         if self._fit is None:
+            self._before_last_s = float(c[-2]) if m > 1 else self.last_s
             self._n += m
             self.last_s = float(c[-1])
             return c

@@ -162,6 +162,49 @@ def test_an_irregular_live_streams_wild_beat_leaves_its_clock_as_it_was(
     np.testing.assert_allclose(out[-99:], true[101:], rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("beat_s", "wild", "wild_s", "chunks"),
+    [
+        # within the stream's first seconds its pace is unknown: +100 s passes as a silence
+        (1.25, 5, 100.0, [[0], [1], [2], [3], [4, 5], *([k] for k in range(6, 40))]),
+        # further on, within what the pace allows, ending a chunk, the next one starting back
+        (1.2, 21, 3.0, [*([k, k + 1] for k in range(0, 22, 2)), *([k] for k in range(22, 40))]),
+        (1.2, 21, 2.5, [*([k] for k in range(20)), [20, 21], [22, 23], *([k] for k in range(24, 40))]),
+    ],
+)  # fmt: skip
+def test_a_wild_beat_ahead_passed_as_a_silence_costs_only_itself(
+    beat_s: float, wild: int, wild_s: float, chunks: list[list[int]]
+) -> None:
+    """Live, a beat stamped ahead within what the arrival clock allows is taken for a silence;
+    the beat after it, back on the clock from before, keeps its time, and so do the rest."""
+    true = 1000.0 + beat_s * np.arange(40)
+    sent = true.copy()
+    sent[wild] += wild_s
+    guard = TimestampGuard(0.0)
+    out = np.full(true.size, np.nan)
+    for ks in chunks:
+        part = guard.apply(sent[ks], float(true[ks[-1]]) + 0.05)
+        assert part.keep is None
+        out[ks] = part.timestamps
+    np.testing.assert_allclose(np.delete(out, wild), np.delete(true, wild), rtol=0, atol=1e-9)
+    assert guard.stats.n_jumps <= 2
+
+
+def test_a_beat_stamped_back_between_the_two_before_it_is_no_return_of_the_clock() -> None:
+    """Beats over 1 s apart, each stamped before it arrived: a beat stamped back to between
+    the two before it is the wild one (stamped at its arrival), not the clock returning."""
+    true = 1000.0 + 1.2 * np.arange(40)
+    sent = true.copy()
+    sent[21] = true[19] + 0.1
+    guard = TimestampGuard(0.0)
+    out = np.full(true.size, np.nan)
+    for ks in [*([k, k + 1] for k in range(0, 20, 2)), *([k] for k in range(20, 40))]:
+        part = guard.apply(sent[ks], float(true[ks[-1]]) + 0.05)
+        out[ks] = part.timestamps
+    assert out[21] == pytest.approx(true[21] + 0.05)
+    np.testing.assert_allclose(np.delete(out, 21), np.delete(true, 21), rtol=0, atol=1e-9)
+
+
 @pytest.mark.parametrize("beat_s", [0.8, 1.3, 1.8])
 @pytest.mark.parametrize("step_s", [-30.0, 30.0])
 @pytest.mark.parametrize("chunk", [1, 3])
@@ -421,8 +464,8 @@ def test_one_wild_sample_anywhere_leaves_the_later_stamps_as_they_were(
 
 
 #: (read live, wild beat's error in s). Live, a beat at a chunk's edge that is off by about a
-#: beat interval cannot be told from its neighbours, and one ahead of its place is a silence.
-WILD_BEATS = [(True, w) for w in (-1e6, -30.0, -5.0, 30.0, 1e6)] + [
+#: beat interval back cannot be told from its neighbours.
+WILD_BEATS = [(True, w) for w in (-1e6, -30.0, -5.0, 3.0, 30.0, 1e6)] + [
     (False, w) for w in (-1e6, -30.0, -5.0, -2.5, 3.0, 30.0, 1e6)
 ]
 

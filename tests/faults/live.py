@@ -67,10 +67,11 @@ def run_live(
     window: WindowConfig | None = None,
     settle_s: float = 20.0,
     silent_tick_s: float = 0.2,
+    irregular_hz: float = 0.1,
 ) -> LiveRun:
-    """Push `specs` for `seconds` through real outlets; read them until the last sample of each
-    has arrived (or `settle_s` passed), then stop."""
-    producer = Publisher(specs, fault=fault, presence=presence)
+    """Push `specs` (an irregular one at `irregular_hz`) for `seconds` through real outlets;
+    read them until the last sample of each has arrived (or `settle_s` passed), then stop."""
+    producer = Publisher(specs, fault=fault, presence=presence, irregular_hz=irregular_hz)
     sources = {
         s.kind: LslSource(
             LslQuery(source_id=s.source_id), gap_after_s=0.3, silent_tick_s=silent_tick_s

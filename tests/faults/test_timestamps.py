@@ -183,6 +183,33 @@ def test_live_jump_keeps_ecg_in_order_and_eda_features(unique_name: str, lasting
     assert all(r.features.coverage["ecg"] > 0.9 for r in run.results)
 
 
+@pytest.mark.parametrize(("wild", "wild_s"), [(7, -5.0), (7, 100.0), (3, 100.0)])
+def test_live_rr_at_48_bpm_with_a_wild_beat_keeps_its_clock(
+    unique_name: str, wild: int, wild_s: float
+) -> None:
+    """An irregular LSL stream, one beat every 1.25 s (each pushed once its interval is over),
+    one beat stamped wild: every other beat keeps its time. Past the stream's first seconds
+    the wild beat is stamped when it arrived; before, while the stream's pace is unknown, a
+    beat far ahead passes as a silence."""
+    beat_s = 1.25
+
+    def one_wild_beat(kind: str, counters: np.ndarray, ts: np.ndarray, _: float) -> np.ndarray:
+        return np.where(counters == wild, ts + wild_s, ts)
+
+    rr = counter_spec(unique_name, "RR", 0.0)
+    run = run_live([rr], 15.0, fault=one_wild_beat, irregular_hz=1.0 / beat_s)
+    n = run.pushed["RR"]
+    np.testing.assert_array_equal(run.counters("RR"), np.arange(n))
+    assert n >= 10
+    offsets_s = run.timestamps("RR") - beat_s * np.arange(n)  # constant on the beat grid
+    assert np.ptp(np.delete(offsets_s, wild)) < 1e-3
+    assert run.sources["RR"].guard.stats.n_jumps <= 2
+    if wild > 5:
+        (at_wild,) = [c for c in run.collected.chunks["RR"] if wild in c.data[:, -1]]
+        assert at_wild.arrival_s is not None
+        assert at_wild.timestamps[-1] == pytest.approx(at_wild.arrival_s[-1], abs=1e-6)
+
+
 def test_recording_source_salvages_a_recording_built_in_memory() -> None:
     rec = _signals()
     ecg = rec.streams["ecg"]
