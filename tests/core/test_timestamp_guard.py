@@ -130,14 +130,20 @@ def test_irregular_stream_drops_bad_samples_with_a_gap() -> None:
 
 
 def _read_beats_live(
-    sent: np.ndarray, true: np.ndarray, chunk: int
+    sent: np.ndarray, true: np.ndarray, chunks: int | list[list[int]]
 ) -> tuple[np.ndarray, np.ndarray, TimestampGuard]:
-    """An irregular stream read live: `sent` stamps in chunks of `chunk` beats, each chunk
-    arriving 50 ms after its last beat's `true` time. Stamps, mask of kept beats, guard."""
+    """An irregular stream read live: `sent` stamps in chunks of `chunks` beats (or in the
+    listed chunks of beat numbers), each chunk arriving 50 ms after its last beat's `true`
+    time. Stamps, mask of kept beats, guard."""
+    if isinstance(chunks, int):
+        chunks = [
+            list(range(lo, min(lo + chunks, sent.shape[0])))
+            for lo in range(0, sent.shape[0], chunks)
+        ]
     guard = TimestampGuard(0.0)
     out, keeps = [], []
-    for lo in range(0, sent.shape[0], chunk):
-        part = guard.apply(sent[lo : lo + chunk], float(true[lo : lo + chunk][-1]) + 0.05)
+    for ks in chunks:
+        part = guard.apply(sent[ks], float(true[ks[-1]]) + 0.05)
         out.append(part.timestamps)
         keeps.append(part.keep if part.keep is not None else np.ones(part.timestamps.size, bool))
     return np.concatenate(out), np.concatenate(keeps), guard
@@ -180,12 +186,8 @@ def test_a_wild_beat_ahead_passed_as_a_silence_costs_only_itself(
     true = 1000.0 + beat_s * np.arange(40)
     sent = true.copy()
     sent[wild] += wild_s
-    guard = TimestampGuard(0.0)
-    out = np.full(true.size, np.nan)
-    for ks in chunks:
-        part = guard.apply(sent[ks], float(true[ks[-1]]) + 0.05)
-        assert part.keep is None
-        out[ks] = part.timestamps
+    out, keep, guard = _read_beats_live(sent, true, chunks)
+    assert keep.all()
     np.testing.assert_allclose(np.delete(out, wild), np.delete(true, wild), rtol=0, atol=1e-9)
     assert guard.stats.n_jumps <= 2
 
@@ -196,11 +198,9 @@ def test_a_beat_stamped_back_between_the_two_before_it_is_no_return_of_the_clock
     true = 1000.0 + 1.2 * np.arange(40)
     sent = true.copy()
     sent[21] = true[19] + 0.1
-    guard = TimestampGuard(0.0)
-    out = np.full(true.size, np.nan)
-    for ks in [*([k, k + 1] for k in range(0, 20, 2)), *([k] for k in range(20, 40))]:
-        part = guard.apply(sent[ks], float(true[ks[-1]]) + 0.05)
-        out[ks] = part.timestamps
+    chunks = [*([k, k + 1] for k in range(0, 20, 2)), *([k] for k in range(20, 40))]
+    out, keep, _ = _read_beats_live(sent, true, chunks)
+    assert keep.all()
     assert out[21] == pytest.approx(true[21] + 0.05)
     np.testing.assert_allclose(np.delete(out, 21), np.delete(true, 21), rtol=0, atol=1e-9)
 
