@@ -19,6 +19,8 @@ def test_timestamps_must_match_samples_and_be_finite():
         Chunk(EEG, np.arange(5, dtype=np.float64), np.zeros((4, 2)))
     with pytest.raises(StreamError, match="finite"):
         Chunk(EEG, np.array([0.0, np.nan]), np.zeros((2, 2)))
+    with pytest.raises(StreamError, match="finite"):
+        Chunk(EEG, np.array([0.0, np.inf]), np.zeros((2, 2)))
     with pytest.raises(StreamError, match="float64"):
         Chunk(EEG, np.arange(2, dtype=np.float32), np.zeros((2, 2)))
 

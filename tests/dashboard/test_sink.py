@@ -1,12 +1,17 @@
 """The dashboard sink, fed directly: deltas carry each point once, flags name the stream."""
 
+import asyncio
+
 import numpy as np
+import pytest
 
 from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec
-from emostream.dashboard.inbox import MarkerInbox
+from emostream.dashboard.answers import report_markers
+from emostream.dashboard.inbox import InboxUnavailable, MarkerInbox
 from emostream.dashboard.sink import Cursor, DashboardSink
 from emostream.features.base import FeatureVector
+from emostream.labels import LabelConfig, LabelSpan, LabelTracker
 
 ECG = StreamSpec("ECG", "e", ("ECG",), ("mV",), 250.0, "e")
 
@@ -46,3 +51,33 @@ def test_flags_name_missing_poor_and_low_coverage_streams():
     assert sorted(latest["flags"]) == ["ecg quality 0.30", "eda missing", "rsp coverage 40%"]
     assert latest["state"] == {"state": "calm", "confidence": 0.8}
     assert latest["features"] == {"hr_bpm": 70.0}
+
+
+def test_an_answer_enters_the_pipeline_stamped_with_the_newest_data_time():
+    inbox = MarkerInbox("console", "console-0")
+    sink = DashboardSink(0, classes=("calm", "stress"), inbox=inbox)
+    t = np.arange(1000.0, 1004.0, 1 / 250)
+    newest = float(t[-1])
+
+    async def scenario() -> list[tuple[float, str]]:
+        events = inbox.events()
+        first = asyncio.ensure_future(anext(events))
+        await asyncio.sleep(0)  # the inbox now listens, as the running pipeline's source
+        with pytest.raises(InboxUnavailable, match="no data yet"):
+            sink.submit(["report:120s:state=stress"])
+        sink.on_chunk(Chunk(ECG, t, np.ones((len(t), 1), np.float32)))
+        sink.on_marker(1003.0, "label-request:120s:confidence=0.41")
+        assert sink.open_request()[0]["span_s"] == 120.0
+        answer = report_markers({"state": "stress"}, sink.classes, sink.report_span_s)
+        # the web server's thread hands it over
+        stamped = await asyncio.to_thread(sink.submit, answer, answers_request=True)
+        assert stamped == newest
+        chunk = await asyncio.wait_for(first, 5.0)
+        await events.aclose()
+        return chunk.markers()
+
+    markers = asyncio.run(scenario())
+    assert markers == [(newest, "report:120s:state=stress")]
+    assert sink.open_request() == (None, False)  # the request is answered
+    tracker = LabelTracker(LabelConfig(classes=("calm", "stress")))
+    assert tracker.feed(markers) == [LabelSpan(newest - 120.0, newest, "stress", "report")]

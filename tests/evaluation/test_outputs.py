@@ -81,6 +81,10 @@ def test_latency_counts_from_each_stress_onset_and_misses():
     latencies, missed = stress_latencies_s(_subject(truth), states)
     assert latencies == [20.0]
     assert missed == 1
+    # a stress prediction only after its segment ended does not detect that onset
+    truth = ["baseline"] * 2 + ["stress"] * 2 + ["baseline"] * 2 + ["stress"] * 2
+    states = ["baseline"] * 4 + ["stress"] + ["baseline"] * 2 + ["stress"]
+    assert stress_latencies_s(_subject(truth), states) == ([10.0], 1)
 
 
 def test_drift_alarms_are_counted_at_rest_per_hour():

@@ -47,9 +47,19 @@ def test_held_out_labels_do_not_change_its_generic_predictions():
     assert after["generic"]["S1"] != before["generic"]["S1"]
 
 
-def test_the_model_separates_the_synthetic_states():
+def test_only_the_personalised_protocol_learns_from_the_held_out_subject():
+    config = model_config()
+    general = train_general(config, "test", [encode_labelled(config, s, 1) for s in SUBJECTS[1:]])
+    generic = stream_session(general.copy(), SUBJECTS[0], protocol="generic")
+    personalised = stream_session(general.copy(), SUBJECTS[0], protocol="personalised")
+    assert generic.n_learned == 0  # its declared baseline only adapts the wearer's statistics
+    assert personalised.n_learned > 0
+
+
+def test_the_model_and_the_feature_references_separate_the_synthetic_states():
     result = evaluate(SUBJECTS, model_config(), config_hash="test", seeds=[0])
-    assert result["natural"]["generic"]["balanced_accuracy_mean"] > 0.9
+    for protocol in ("generic", "logistic", "boosting"):
+        assert result["natural"][protocol]["balanced_accuracy_mean"] > 0.9, protocol
 
 
 def _shifted(subject: SubjectWindows, dt_s: float) -> SubjectWindows:

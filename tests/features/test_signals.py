@@ -49,6 +49,18 @@ def test_temp_off_skin_is_absent_with_reason():
     assert out.values == {} and out.quality["temp"] == 0.0 and "temp" in out.reasons
 
 
+def test_temp_contact_jumps_are_left_out_of_level_and_slope():
+    ts = np.arange(0, 60, 0.25)
+    temp = np.full(ts.size, 33.0)
+    temp[100] = 33.5  # up 0.5 °C in 0.25 s and back: 2 °C/s, a contact artifact
+    out = temp_features(ts, temp, 0, 60, TempParams())
+    n = ts.size - 1  # the window is (0, 60]
+    # the spike and the sample after it (the fall back) are both left out
+    assert out.quality["temp"] == pytest.approx((n - 2) / n)
+    assert out.values["temp_c"] == pytest.approx(33.0, abs=1e-12)
+    assert out.values["temp_slope_c_per_min"] == pytest.approx(0.0, abs=1e-9)
+
+
 def test_acc_streamed_equals_pure():
     rng = np.random.default_rng(0)
     ts = np.arange(0, 90, 1 / 32)

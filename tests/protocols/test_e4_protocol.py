@@ -38,7 +38,20 @@ def test_replies_and_commands() -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["", "R", "E4_Gsr 1.0", "E4_Gsr x 1", "E4_Foo 1 2", b"\xff\xfe", "E4_Hr 1 nan"]
+    "line",
+    [
+        "",
+        "R",
+        "E4_Gsr 1.0",
+        "E4_Gsr x 1",
+        "E4_Foo 1 2",
+        b"\xff\xfe",
+        "E4_Hr 1 nan",
+        # more values than the stream carries: never a sample with the wrong channel count
+        "E4_Gsr 1.0 0.5 0.7",
+        "E4_Acc 1.0 -5 12 63 0",
+        "E4_Tag 1.0 7",
+    ],
 )
 def test_malformed(line: str | bytes) -> None:
     assert isinstance(decode_line(line), MalformedPacket)

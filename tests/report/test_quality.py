@@ -1,9 +1,10 @@
 """Per-stream quality counts and display envelopes on hand-made signals."""
 
 import numpy as np
+import pandas as pd
 
 from emostream.report.decimate import envelope
-from emostream.report.quality import stream_quality
+from emostream.report.quality import stream_quality, window_quality
 
 
 def test_gaps_non_finite_values_and_steps_back_are_counted():
@@ -34,3 +35,19 @@ def test_an_envelope_keeps_every_extreme_and_skips_non_finite_values():
     assert np.all(np.isfinite(rest[0])) and np.all(rest[0] <= rest[1])
     short = envelope(np.arange(10.0), values[:10], 1000)
     assert np.array_equal(short.low, values[:10])
+
+
+def test_window_quality_gives_the_mean_and_the_worst_window_of_each_stream():
+    features = pd.DataFrame(
+        {
+            "t_end": [60.0, 65.0, 70.0, 75.0],
+            "coverage_ecg": [1.0, 1.0, 0.0, 1.0],  # one window lost the stream
+            "coverage_eda": [1.0, 0.9, 1.0, 1.0],
+            "staleness_ecg_s": [0.1, 0.2, 9.0, 0.1],
+        }
+    )
+    ecg, eda = window_quality(features)
+    assert (ecg.key, eda.key) == ("ecg", "eda")
+    assert (ecg.coverage_mean, ecg.coverage_min) == (0.75, 0.0)
+    assert ecg.staleness_max_s == 9.0 and abs(ecg.staleness_mean_s - 2.35) < 1e-9
+    assert eda.coverage_min == 0.9 and eda.staleness_mean_s is None

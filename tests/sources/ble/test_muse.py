@@ -44,3 +44,29 @@ def test_eeg_reaches_a_plain_inlet_assembled_by_index() -> None:
         assert driver.stats["eeg"].rejected == 0 and driver.n_dropped == 0
 
     run(body())
+
+
+def test_decode_times_every_sample_across_the_index_wrap() -> None:
+    """The driver's decoding alone (no radio, no LSL): 30 s of notifications crossing the
+    uint16 packet-index wrap, the five channels of each packet arriving in shuffled order,
+    give every sample once, assembled by index and stamped at its own time."""
+    driver = Muse(load_profile("muse"), "F3:00:00:00:20:02")
+    rng = np.random.default_rng(7)
+    latency_s, t0 = 0.015, 1000.0
+    n_packets = int(30 * muse.FS_HZ / muse.SAMPLES_PER_PACKET)
+    first_index = muse.INDEX_MODULO - n_packets // 2
+    chunks = []
+    for index in range(first_index, first_index + n_packets):
+        sample = index * muse.SAMPLES_PER_PACKET + np.arange(muse.SAMPLES_PER_PACKET)
+        arrival_s = t0 + sample[-1] / muse.FS_HZ + latency_s
+        for channel in rng.permutation(5):
+            payload = muse.encode_eeg(index, (sample + 256 * channel) % 4096)
+            chunks += driver.decode(channel, arrival_s, payload)
+    ts = np.concatenate([c.timestamps for c in chunks])
+    data = np.concatenate([c.data for c in chunks])
+    sample = first_index * muse.SAMPLES_PER_PACKET + np.arange(n_packets * muse.SAMPLES_PER_PACKET)
+    assert data.shape == (sample.size, 5)
+    for channel in range(5):
+        np.testing.assert_allclose(data[:, channel], _expected_uv(sample, channel), atol=1e-3)
+    np.testing.assert_allclose(ts, t0 + sample / muse.FS_HZ + latency_s, atol=1e-3)
+    assert driver.stats["eeg"].rejected == 0
