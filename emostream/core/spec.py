@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 
@@ -45,8 +46,11 @@ class StreamSpec:
             )
         if self.channel_types and len(self.channel_types) != len(self.channels):
             raise StreamError(f"stream '{self.name}': channel_types must match channels")
-        if self.rate_hz < 0:
-            raise StreamError(f"stream '{self.name}': rate_hz must be >= 0 (0 = irregular)")
+        if not (math.isfinite(self.rate_hz) and self.rate_hz >= 0):
+            raise StreamError(
+                f"stream '{self.name}': rate_hz must be a finite number >= 0 (0 = irregular), "
+                f"not {self.rate_hz}"
+            )
         if self.channel_format not in (STRING_FORMAT, *NUMERIC_FORMATS):
             raise StreamError(
                 f"stream '{self.name}': unknown channel_format {self.channel_format!r}"

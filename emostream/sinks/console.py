@@ -105,7 +105,10 @@ class ConsoleView(Sink):
         for _, marker in features.markers:
             parts = marker.split(":")
             if marker.startswith(PHASE_PREFIX) and len(parts) == 3:
-                self._phase = parts[1] if parts[2] == "start" else self._phase
+                if parts[2] == "start":
+                    self._phase = parts[1]
+                elif parts[2] == "end" and parts[1] == self._phase:
+                    self._phase = "-"  # between phases: the pause is no phase's
         if self._first_t is None:
             self._first_t = features.t_end
         self._n_windows += 1

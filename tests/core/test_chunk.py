@@ -50,3 +50,6 @@ def test_spec_validation():
         StreamSpec("ECG", "x", ("a", "b"), ("mV",), 100.0, "s")
     with pytest.raises(StreamError, match="source_id"):
         StreamSpec("ECG", "x", ("a",), ("mV",), 100.0, "has space")
+    for rate_hz in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(StreamError, match="rate_hz must be a finite number"):
+            StreamSpec("ECG", "x", ("a",), ("mV",), rate_hz, "s")

@@ -54,3 +54,19 @@ def test_each_wearer_has_its_own_row_and_prefixed_lines():
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("w0 [00:00] phase=stress") and "HR bpm=61" in lines[0]
     assert lines[1].startswith("w1 [00:00] phase=-") and "HR bpm=92" in lines[1]
+
+
+def test_a_phase_ends_at_its_end_marker_and_the_pause_after_it_is_no_phases():
+    console, _ = _console()
+    view = ConsoleView(console, line_every_s=0.0)
+    view.on_window(_window(60.0, 60.0, [(1.0, "phase:stress:start")]), None)
+    view.on_window(_window(65.0, 90.0), None)
+    view.on_window(_window(70.0, 70.0, [(66.0, "phase:stress:end")]), None)
+    assert view.cells()[1] == "-"
+    view.on_window(
+        _window(75.0, 64.0, [(71.0, "phase:calm:end"), (72.0, "phase:calm:start")]), None
+    )
+    assert view.cells()[1] == "calm"
+    phase, windows, hr = view.summary().columns[:3]
+    rows = dict(zip(phase._cells, zip(windows._cells, hr._cells, strict=True), strict=True))
+    assert rows == {"stress": ("2", "75"), "-": ("1", "70"), "calm": ("1", "64")}
