@@ -86,3 +86,18 @@ def test_demo_with_face_and_voice(capsys):
     assert code == 0
     assert "face:100%" in out and "audio:100%" in out
     assert "Smile" in out and "F0 Hz" in out
+
+
+def test_seed_chooses_the_synthetic_wearer(capsys, tmp_path):
+    import pyarrow.parquet as pq
+
+    def ecg(seed: int, run: str):
+        args = ["demo", "--speed", "0", "--duration", "90", "--seed", str(seed)]
+        assert main([*args, "--no-lsl", "--no-dashboard", "--record", str(tmp_path / run)]) == 0
+        (session,) = (tmp_path / run).iterdir()
+        return pq.read_table(session / "streams" / "ecg.parquet").column("ECG").to_numpy()
+
+    first, again, other = ecg(5, "a"), ecg(5, "b"), ecg(6, "c")
+    capsys.readouterr()
+    assert first.size == again.size == other.size == 90 * 250
+    assert (first == again).all() and not (first == other).all()

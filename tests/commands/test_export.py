@@ -68,3 +68,12 @@ def test_refuses_to_overwrite_and_bad_format(
     assert main(["export", str(session), "--format", "edf", "--out", str(target)]) == 2
     assert "exists" in capsys.readouterr().err and target.read_bytes() == b"keep me"
     assert main(["export", str(session), "--format", "pdf"]) == 2
+
+
+def test_without_out_the_export_is_written_next_to_the_input(session: Path) -> None:
+    before = sorted(p.relative_to(session) for p in session.rglob("*"))
+    assert main(["export", str(session), "--format", "csv"]) == 0
+    assert main(["export", str(session), "--format", "edf"]) == 0
+    assert (session.parent / f"{session.name}-csv" / "ecg.csv").is_file()
+    assert (session.parent / f"{session.name}-edf.edf").is_file()
+    assert sorted(p.relative_to(session) for p in session.rglob("*")) == before  # untouched

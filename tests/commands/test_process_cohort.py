@@ -146,3 +146,11 @@ def test_an_unreachable_scheduler_is_a_usage_error(cohort, tmp_path, capsys):
     assert "Traceback" not in err and not (tmp_path / "P02").exists()
     code, _, err = process(capsys, sessions[0], "--out", tmp_path / "one", "--scheduler", address)
     assert code == 0 and "one session, processed in this process (--scheduler not used)" in err
+
+
+@pytest.mark.parametrize("workers", ["0", "-2", "two"])
+def test_workers_must_be_auto_or_a_whole_number(cohort, tmp_path, capsys, workers):
+    sessions = [cohort / "P02", cohort / "P03"]
+    code, _, err = process(capsys, *sessions, "--out", tmp_path, "--workers", workers)
+    assert code == 2 and f"--workers {workers}: give 'auto' or a whole number >= 1" in err
+    assert "Traceback" not in err and not (tmp_path / "cohort.json").exists()

@@ -3,6 +3,7 @@
 import asyncio
 
 import numpy as np
+import pylsl
 import pytest
 
 from emostream.core.chunk import Chunk
@@ -81,3 +82,34 @@ def test_an_answer_enters_the_pipeline_stamped_with_the_newest_data_time():
     assert sink.open_request() == (None, False)  # the request is answered
     tracker = LabelTracker(LabelConfig(classes=("calm", "stress")))
     assert tracker.feed(markers) == [LabelSpan(newest - 120.0, newest, "stress", "report")]
+
+
+def test_a_published_inbox_pushes_each_marker_to_its_lsl_outlet(unique_name):
+    inbox = MarkerInbox(f"{unique_name}-M", f"{unique_name}-m", publish=True)
+
+    def subscribe() -> pylsl.StreamInlet:
+        found = pylsl.resolve_byprop("source_id", f"{unique_name}-m", 1, 10.0)
+        assert found, "the inbox published no Markers outlet"
+        inlet = pylsl.StreamInlet(found[0], processing_flags=0)
+        inlet.open_stream(10.0)
+        return inlet
+
+    async def scenario() -> tuple[pylsl.StreamInlet, list[tuple[float, str]]]:
+        events = inbox.events()
+        first = asyncio.ensure_future(anext(events))
+        await asyncio.sleep(0)  # the inbox listens and has opened its outlet
+        inlet = await asyncio.to_thread(subscribe)
+        t_s = pylsl.local_clock()
+        await asyncio.to_thread(inbox.put_threadsafe, t_s, "report:60s:state=calm")
+        chunk = await asyncio.wait_for(first, 5.0)
+        await events.aclose()
+        return inlet, chunk.markers()
+
+    inlet, markers = asyncio.run(scenario())
+    try:
+        sample, stamp = inlet.pull_sample(timeout=10.0)
+        assert sample == ["report:60s:state=calm"] and [(stamp, sample[0])] == markers
+        assert inbox.n_markers == 1
+    finally:
+        asyncio.run(inbox.aclose())
+        inlet.close_stream()

@@ -15,6 +15,9 @@ def test_reads_known_columns_at_given_rate(tmp_path):
         "microsiemens",
     )
     np.testing.assert_allclose(rec.streams["ecg"].timestamps, [0.0, 0.01, 0.02])
+    # each stream holds its own column
+    np.testing.assert_array_equal(rec.streams["ecg"].data[:, 0], [0.1, 0.2, 0.3])
+    np.testing.assert_array_equal(rec.streams["eda"].data[:, 0], [5.0, 5.1, 5.2])
     assert rec.meta["skipped_columns"] == ["Photosensor"]
 
 

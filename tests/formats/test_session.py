@@ -171,3 +171,25 @@ def test_stream_not_yet_listed_in_session_json_is_recovered(tmp_path: Path) -> N
     rec = session.read(path)
     np.testing.assert_array_equal(rec.streams["ecg"].data[:, 0], np.arange(50_000))
     assert any("not yet listed" in note for note in rec.meta["recovery"])
+
+
+def test_streams_of_one_kind_each_keep_their_own_file_and_arrival_dtype(tmp_path: Path) -> None:
+    # three wearers' ECG (one kind, three files); float64 values in a float32 stream are kept
+    # as they arrived, so a replay hands back the very values the live run saw
+    specs = [
+        StreamSpec("ECG", f"w{w}-ECG", ("ECG",), ("mV",), 100.0, f"w{w}-ecg", "float32")
+        for w in range(3)
+    ]
+    sink = RecorderSink(tmp_path, subject="P01", live=False, fsync=False)
+    sink.open(None)
+    sent = {}
+    for w, spec in enumerate(specs):
+        ts = np.arange(50) / 100.0
+        sent[spec.source_id] = w + np.arange(50)[:, None] * (1.0 + 1e-12)
+        sink.on_chunk(Chunk(spec, ts, sent[spec.source_id]))
+    sink.close()
+    rec = session.read(sink.path)
+    assert sorted(rec.streams) == ["ecg", "ecg-2", "ecg-3"]
+    for stream in rec.streams.values():
+        assert stream.data.dtype == np.float64
+        np.testing.assert_array_equal(stream.data, sent[stream.spec.source_id])

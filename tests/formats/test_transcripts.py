@@ -83,6 +83,20 @@ def test_malformed_csv_rows_are_counted_and_a_missing_column_named(tmp_path):
         read_recording(_write(tmp_path, "c.vtt", "WEBVTT\n\n"))
 
 
+def test_a_csv_row_ending_before_it_starts_is_skipped_and_counted(tmp_path):
+    path = _write(tmp_path, "a.csv", "start,end,text\n5,4,backwards\n6,7,forwards\n")
+    _, recording = read_recording(path)
+    assert recording.meta["n_skipped_cues"] == 1
+    assert recording.streams["text"].data[:, 0].tolist() == ["forwards"]
+
+
+def test_webvtt_cues_past_the_first_hour_keep_their_hours(tmp_path):
+    vtt = "WEBVTT\n\n00:59:59.000 --> 01:00:02.500\nStill here.\n\n"
+    vtt += "01:02:03.000 --> 01:02:04.250\nAn hour in.\n"
+    _, recording = read_recording(_write(tmp_path, "long.vtt", vtt))
+    assert recording.streams["text"].timestamps.tolist() == [3602.5, 3724.25]
+
+
 def test_invalid_utf8_cues_are_skipped_and_counted_by_the_extractor(tmp_path, capsys):
     path = tmp_path / "broken.srt"
     path.write_bytes(

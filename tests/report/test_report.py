@@ -115,6 +115,17 @@ def test_a_folder_of_sessions_gets_a_report_each_and_an_index(sessions, reports,
     assert written == sorted([*(f"{n}.html" for n in names), "index.html"])
     index = (reports / "html" / "index.html").read_text()
     assert all(f'href="{n}.html"' in index for n in names)
+    # a row per session: its windows, labelled windows and balanced accuracy, under their heads
+    head, *rows = _table(index.replace("<table>", '<table class="index">', 1), "index")
+    assert head == ["session", "windows", "labelled windows", "balanced accuracy"]
+    by_name = {re.sub(r"<[^>]+>", "", row[0]): row[1:] for row in rows}
+    assert sorted(by_name) == names
+    summary = build(load(sessions / names[-1])).summary
+    assert by_name[names[-1]] == [
+        str(summary["windows"]),
+        str(summary["labelled windows"]),
+        f"{summary['balanced accuracy']:.3g}",
+    ]
     # `process` output of a pipeline without a model: the report says what is absent
     page = (reports / "html" / "processed.html").read_text()
     states = _section(page, "states")
@@ -147,6 +158,15 @@ def test_bad_paths_name_the_path_and_exit_2_or_1(recorded, tmp_path, capsys):
     assert main(["report", str(broken), "--out", str(tmp_path / "r.html")]) == 1
     assert str(features) in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_one_session_into_an_existing_folder_asks_for_the_file_name(recorded, tmp_path, capsys):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    assert main(["report", str(recorded), "--out", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {folder}: a folder; name the report file" in err and "Traceback" not in err
+    assert list(folder.iterdir()) == []
 
 
 def test_the_report_renders_every_figure_offline(report, browser, artifacts_dir):

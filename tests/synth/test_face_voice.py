@@ -62,6 +62,7 @@ def test_face_follows_the_protocol(timeline):
         for phase in ("baseline", "stress", "amusement")
     }
     assert out["amusement"]["face_au12_mean"] > 2 * out["baseline"]["face_au12_mean"]
+    assert out["amusement"]["face_au12_mean"] > 2 * out["stress"]["face_au12_mean"]
     assert out["amusement"]["face_happiness_mean"] > out["baseline"]["face_happiness_mean"]
     assert out["stress"]["face_au04_mean"] > 5 * out["baseline"]["face_au04_mean"]
     assert out["stress"]["face_anger_mean"] > out["amusement"]["face_anger_mean"]

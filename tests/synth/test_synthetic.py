@@ -118,6 +118,26 @@ def test_markers_follow_the_protocol():
     ]
 
 
+def test_a_session_longer_than_the_protocol_repeats_it():
+    protocol = Protocol((("baseline", 60.0), ("stress", 60.0)))
+    events = collect(
+        SyntheticWearerSource(seed=2, duration_s=300.0, protocol=protocol, kinds=("Markers",))
+    )
+    markers = [
+        (float(t), m) for e in events for t, m in zip(e.timestamps, e.data[:, 0], strict=True)
+    ]
+    assert [(t, m) for t, m in markers if m.endswith(":start")] == [
+        (0.0, "phase:baseline:start"),
+        (60.0, "phase:stress:start"),
+        (120.0, "phase:baseline:start"),
+        (180.0, "phase:stress:start"),
+        (240.0, "phase:baseline:start"),
+    ]
+    assert (240.0, "phase:stress:end") in markers
+    hr = protocol.setpoint("hr_bpm", np.array([170.0, 230.0, 290.0]), 300.0)
+    assert hr[0] < 75.0 < 85.0 < hr[1] and hr[2] < 75.0  # the second pass has its phases too
+
+
 def test_an_hour_renders_in_blocks():
     tl = make_timeline(Protocol(), 3600.0, seed=2)
     r = StreamRenderer(tl, "ECG", 250.0, seed=2)

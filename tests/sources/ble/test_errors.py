@@ -46,3 +46,11 @@ def test_translation(exc: Exception, expected: type, text: str) -> None:
 
 def test_bugs_are_not_disguised_as_device_errors() -> None:
     assert to_device_error(TypeError("bug"), "AA:BB") is None
+
+
+def test_a_device_not_found_says_how_to_find_it() -> None:
+    error = to_device_error(BleakDeviceNotFoundError("AA:BB", "gone"), "AA:BB")
+    assert isinstance(error, DeviceNotFoundError) and error.address == "AA:BB"
+    message = str(error)
+    assert message.startswith("device AA:BB ")
+    assert "within a few metres" in message and "`emostream devices scan`" in message
