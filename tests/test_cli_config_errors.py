@@ -115,3 +115,12 @@ def test_a_wrong_personalise_setting_names_the_file_and_key(tmp_path, model_tabl
         load_pipeline(pipeline)
     message = str(error.value)
     assert "p.toml" in message and "model.personalise" in message and says in message
+
+
+def test_an_extractor_is_fed_by_any_kind_it_accepts_and_refused_when_none_is_given(tmp_path):
+    only_ppg = GOOD.replace("speed = 0.0", 'speed = 0.0\nkinds = ["PPG"]')
+    assert "hrv" in load_pipeline(write(tmp_path, only_ppg)).features  # HRV from ECG, PPG or RR
+    with pytest.raises(ConfigError) as error:
+        load_pipeline(write(tmp_path, only_ppg + "[features.eda]\n"))
+    assert error.value.key == "features.eda"
+    assert "needs a EDA stream, but the sources give only PPG" in str(error.value)

@@ -1,9 +1,11 @@
 """End to end: the demo runs the full pipeline with no hardware and ends with a summary."""
 
+import json
 import re
 
 import pylsl
 
+from emostream import __version__
 from emostream.cli import main
 
 
@@ -19,6 +21,10 @@ def test_demo_runs_to_the_end_with_a_summary(capsys, tmp_path):
     assert "summary:" in out and "stress" in out and "baseline" in out
     assert "HR bpm=" in out and "SCL µS=" in out
     assert "windows, config" in out
+    # provenance: the recording and the summary name the software that produced them
+    run = json.loads((sessions[0] / "session.json").read_text())["run"]
+    assert run["software_version"] == __version__ and run["config_hash"]
+    assert f"config {run['config_hash']}, emostream {__version__}" in out.replace("\n", "")
     # the prequential accuracy climbs as the phase markers teach the model
     accuracy_pct = [int(a) for a in re.findall(r"acc=(\d+)%", out)]
     assert len(accuracy_pct) >= 3, "the live view shows no prequential accuracy"

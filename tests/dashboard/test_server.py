@@ -29,6 +29,13 @@ def test_a_full_client_is_dropped_and_the_others_keep_receiving():
     asyncio.run(scenario())
 
 
+def test_each_console_wearer_is_a_person_of_their_own():
+    """Wearers differ (their own seed), so their streams never share a source_id."""
+    session = ConsoleSession(DashboardServer(), n_wearers=3, speed=None, duration_s=60.0)
+    ids = [spec.source_id for w in session.wearers for spec in w.source.specs]
+    assert len(ids) > 3 and len(set(ids)) == len(ids)
+
+
 def _post(url: str, body: object, token: str | None) -> tuple[int, dict]:
     headers = {"Content-Type": "application/json"}
     if token is not None:

@@ -49,6 +49,8 @@ def test_reads_every_stream(tmp_path, gz):
     assert rr.spec.channels == ("rri_ms",) and rr.spec.rate_hz == 0.0
     assert rr.timestamps.tolist() == [1.5, 2.35] and rr.data[:, 0].tolist() == [850.0, 850.0]
     assert rec.streams["markers"].timestamps.tolist() == [4.0, 7.5]
+    # the recording spans every stream: from the first samples to the late-starting HR's last
+    assert (rec.t_start_s, rec.t_end_s, rec.duration_s) == (0.0, 12.0, 12.0)
     ids = {s.spec.source_id for s in rec.streams.values()}
     assert len(ids) == len(rec.streams) and all(i.startswith("e4-") for i in ids)
 

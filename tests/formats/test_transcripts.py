@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from emostream.cli import main
-from emostream.errors import RecordingError
+from emostream.errors import RecordingError, UsageError
 from emostream.formats.registry import DEFAULT_PIPELINES, detect_format, read_recording
 
 VTT = """WEBVTT
@@ -61,6 +61,14 @@ def test_each_format_reads_utterances_stamped_at_their_end(tmp_path, name, conte
     texts = stream.data[:, 0].tolist()
     assert texts[0] == "Hello there, I love this!"
     assert "hate" in texts[1] and "<i>" not in "".join(texts)
+
+
+def test_an_option_that_does_not_apply_to_the_format_is_refused_naming_its_flag(tmp_path):
+    path = _write(tmp_path, "talk.srt", SRT)
+    with pytest.raises(UsageError, match=r"talk\.srt: --fs-hz does not apply to the 'srt' format"):
+        read_recording(path, fs_hz=100.0)
+    with pytest.raises(UsageError, match="--fs-hz does not apply to the 'webvtt' format"):
+        read_recording(_write(tmp_path, "talk.vtt", VTT), fmt="webvtt", t0_s=5.0, fs_hz=100.0)
 
 
 def test_speakers_come_from_voice_spans_and_the_speaker_column(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -85,6 +86,26 @@ def test_every_window_is_predicted_before_it_is_learned():
             n_learned += 1
     # rehearsal re-learns stored windows; each window is learned from its label once
     assert len({c[1] for c in spy.calls if c[0] == "learn"}) == model.counters.n_learned > 0
+
+
+def test_prequential_accuracy_scores_the_state_reported_before_learning():
+    """Each labelled window is scored with the state the model reported when the window
+    closed, not with what the model predicts once it has learned that window's segment."""
+    model = OnlineStateModel(_config(), config_hash="h")
+    reported: Counter[tuple[str, str]] = Counter()
+    for fv in make_session(PHASES, seed=1):
+        state = model.step(fv).prediction["state"]
+        truth = _truth(fv)
+        if truth is not None and state != UNKNOWN_STATE:
+            reported[truth, state] += 1
+    scored = {
+        (truth, state): n
+        for truth, row in model.prequential.counts.items()
+        for state, n in row.items()
+        if n
+    }
+    assert ("stress", "calm") in reported  # stress is first met by a model that knows only calm
+    assert scored == dict(reported)
 
 
 @pytest.mark.parametrize("gap", [None, (420.0, 480.0)])

@@ -14,7 +14,7 @@ from scipy.io import wavfile
 import emostream.features.voice  # noqa: F401  (registers the voice extractor)
 from emostream.core.chunk import Chunk
 from emostream.core.clock import lsl_now_s
-from emostream.errors import DeviceError, RecordingError
+from emostream.errors import DeviceError, RecordingError, StreamError
 from emostream.features.registry import parse_feature_tables
 from emostream.formats import wav
 from emostream.pipeline.wearer import WearerPipeline
@@ -129,6 +129,16 @@ def test_lsl_audio_outlet_to_source(unique_name):
     outlets.close()
     data = np.concatenate([c.data[:, 0] for c in got])
     assert np.array_equal(data, counter)
+
+
+def test_lsl_audio_outlet_without_a_nominal_rate_is_refused_naming_it(unique_name):
+    spec = audio.audio_spec(unique_name, f"{unique_name}:audio", 0.0)
+    outlets = StreamOutlets([spec])
+    try:
+        with pytest.raises(StreamError, match=f"'{unique_name}' must have a nominal rate"):
+            audio.lsl_audio_source(name=unique_name)
+    finally:
+        outlets.close()
 
 
 def test_microphone_without_device_is_a_clean_device_error():

@@ -46,6 +46,20 @@ def test_same_seed_same_data_any_chunking():
     assert not np.array_equal(ecg_a, ecg_c)
 
 
+def test_the_counter_channel_numbers_every_sample_of_the_session():
+    events = collect(
+        SyntheticWearerSource(
+            seed=2, duration_s=20.0, chunk_s=0.7, counter_channel=True, kinds=("ECG", "EDA")
+        )
+    )
+    for kind in ("ECG", "EDA"):
+        chunks = [e for e in events if e.spec.kind == kind]
+        assert len(chunks) > 10 and chunks[0].spec.channels[-1] == "counter"
+        rate_hz = chunks[0].spec.rate_hz
+        counter = np.concatenate([c.data[:, -1] for c in chunks])
+        np.testing.assert_array_equal(counter, np.arange(round(20.0 * rate_hz)))
+
+
 def test_heart_rate_and_hrv_follow_the_phases(timeline):
     beats = timeline.beat_t_s
     hr, rmssd = {}, {}

@@ -32,6 +32,7 @@ R = BleakBluetoothNotAvailableReason
             "Privacy",
         ),
         (FileNotFoundError(2, "No such file or directory"), NoAdapterError, "bluetooth"),
+        (PermissionError(13, "Permission denied"), BluetoothPermissionError, "permission"),
         (BleakError("No Bluetooth adapters found."), NoAdapterError, "adapter"),
         (BleakError("[org.bluez.Error.NotPermitted] x"), BluetoothPermissionError, "group"),
         (BleakDeviceNotFoundError("AA:BB", "gone"), DeviceNotFoundError, "AA:BB"),

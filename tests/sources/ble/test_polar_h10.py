@@ -57,6 +57,24 @@ def test_ecg_reaches_a_plain_inlet_with_the_right_values() -> None:
     run(body())
 
 
+def test_the_address_is_found_in_any_letter_case() -> None:
+    async def body() -> None:
+        air = VirtualAir()
+        h10 = VirtualPolarH10(air, address="F2:AB:CD:00:10:03")
+        await h10.start()
+        driver = PolarH10(
+            load_profile("polar-h10"),
+            "f2:ab:cd:00:10:03",
+            backend=air.backend(),
+            scan_timeout_s=2.0,
+        )
+        async with pumping(driver) as pump:
+            await pump.until(lambda: bool(pump.chunks("ECG")))
+        await h10.close()
+
+    run(body())
+
+
 def test_in_charger_is_a_clear_error() -> None:
     async def body() -> None:
         air = VirtualAir()
