@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,14 @@ from emostream.features.base import FeatureVector
 from emostream.features.engine import FeatureEngine
 from emostream.formats import wfdb
 from emostream.windowing import WindowConfig, Windower
+
+
+@dataclass(frozen=True)
+class Span:
+    """A window's time span, as extractors' `compute` reads it."""
+
+    t_start: float
+    t_end: float
 
 
 def spec(kind: str, rate_hz: float, unit: str = "", channels: tuple[str, ...] = ()) -> StreamSpec:

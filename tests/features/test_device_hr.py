@@ -7,12 +7,7 @@ import pytest
 
 from emostream.features.hr import HrExtractor, HrParams, hr_features
 
-from .conftest import spec
-
-
-class _Span:
-    def __init__(self, t_start: float, t_end: float):
-        self.t_start, self.t_end = t_start, t_end
+from .conftest import Span, spec
 
 
 def test_implausible_readings_are_left_out_of_mean_and_spread():
@@ -33,7 +28,7 @@ def test_implausible_readings_are_left_out_of_mean_and_spread():
     extractor = HrExtractor(spec("HR", 1.0, "bpm"), HrParams())
     for i in range(0, ts.size, 7):
         extractor.update(ts[i : i + 7], reported[i : i + 7, None])
-    assert extractor.compute(_Span(0.0, 60.0), "hr").values == out.values
+    assert extractor.compute(Span(0.0, 60.0), "hr").values == out.values
 
 
 def test_a_window_of_mostly_lost_pulse_has_no_heart_rate():

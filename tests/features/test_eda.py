@@ -16,17 +16,12 @@ from scipy import signal
 from emostream.features.eda import EdaExtractor, EdaParams, eda_quality
 from emostream.formats import e4
 
-from .conftest import neurokit_column, spec
+from .conftest import Span, neurokit_column, spec
 
 WINDOW_S = 60.0
 #: hop of the Stress-Predict comparison: 13,127 quality-passing windows over the 20 subjects
 E4_HOP_S = 5.0
 E4_SUBJECTS = tuple(f"S{i:02d}" for i in range(1, 21))
-
-
-class _Span:
-    def __init__(self, t_start: float, t_end: float):
-        self.t_start, self.t_end = t_start, t_end
 
 
 def _stream(x: np.ndarray, fs: float, hop_s: float) -> Iterator[tuple[slice, dict[str, float]]]:
@@ -39,7 +34,7 @@ def _stream(x: np.ndarray, fs: float, hop_s: float) -> Iterator[tuple[slice, dic
         lo, hi = np.searchsorted(ts, (t_end - WINDOW_S, t_end), side="right")
         extractor.update(ts[fed:hi], x[fed:hi, None])
         fed = hi
-        out = extractor.compute(_Span(t_end - WINDOW_S, t_end), "eda").values
+        out = extractor.compute(Span(t_end - WINDOW_S, t_end), "eda").values
         if "eda_scl_us" in out:
             yield slice(int(lo), int(hi)), out
 
@@ -250,7 +245,7 @@ def test_quiet_window_is_judged_against_the_running_scr_reference():
     def counts(params: EdaParams, windows: list[tuple[float, float]]) -> list[float]:
         extractor = EdaExtractor(spec("EDA", fs, "microsiemens"), params)
         extractor.update(ts, x[:, None])
-        return [extractor.compute(_Span(*w), "eda").values["eda_scr_count"] for w in windows]
+        return [extractor.compute(Span(*w), "eda").values["eda_scr_count"] for w in windows]
 
     quiet, scr = (180.0, 240.0), (0.0, 60.0)
     assert counts(EdaParams(), [quiet]) == [0]  # the look-back holds the SCR

@@ -17,7 +17,7 @@ from emostream.features.hrv import (
     rr_artifacts,
 )
 
-from .conftest import drive05_ecg, neurokit_column, spec
+from .conftest import Span, drive05_ecg, neurokit_column, spec
 
 TOLERANCE_S = 0.05
 
@@ -126,11 +126,6 @@ _ECG = nk.ecg_simulate(duration=60, sampling_rate=250, heart_rate=70, random_sta
 _PPG = nk.ppg_simulate(duration=60, sampling_rate=250, heart_rate=70, random_state=3)
 
 
-class _Span:
-    def __init__(self, t_start: float, t_end: float):
-        self.t_start, self.t_end = t_start, t_end
-
-
 @settings(max_examples=10, deadline=None)
 @given(st.lists(st.integers(20, 2000), min_size=1, max_size=20))
 def test_extractor_streamed_equals_pure_function(sizes):
@@ -146,7 +141,7 @@ def test_extractor_streamed_equals_pure_function(sizes):
             n = sizes[k % len(sizes)]
             extractor.update(ts[i : min(i + n, hi)], _ECG[i : min(i + n, hi), None])
             i, k = min(i + n, hi), k + 1
-        got = extractor.compute(_Span(t_end - 25.0, t_end), "ecg")
+        got = extractor.compute(Span(t_end - 25.0, t_end), "ecg")
         beats, corr = detector_for("ECG", fs).update(ts[:hi], _ECG[:hi])
         rri = np.diff(beats, prepend=np.nan) * 1000.0
         want = hrv_features(beats, rri, corr, t_end - 25.0, t_end, HrvParams(), "ecg")

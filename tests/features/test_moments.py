@@ -16,16 +16,11 @@ from emostream.features.acc import (
 from emostream.features.moments import SlidingMoments
 from emostream.formats import e4
 
-from .conftest import spec
+from .conftest import Span, spec
 
 WINDOW_S, HOP_S = 60.0, 1.0
 #: sums slid instead of recomputed: the batch statistics to this relative error (or 1e-12 g)
 REL, ABS_G = 1e-9, 1e-12
-
-
-class _Span:
-    def __init__(self, t_start: float, t_end: float):
-        self.t_start, self.t_end = t_start, t_end
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +40,7 @@ def test_acc_extractor_equals_batch_on_every_window_of_a_session(s02_acc):
         fresh = int(np.searchsorted(ts, t_end, side="right"))
         extractor.update(ts[written:fresh], xyz[written:fresh])
         written = fresh
-        got = extractor.compute(_Span(t_end - WINDOW_S, t_end), "acc").values
+        got = extractor.compute(Span(t_end - WINDOW_S, t_end), "acc").values
         want = acc_features(ts, xyz, t_end - WINDOW_S, t_end, params).values
         assert got == pytest.approx(want, rel=REL, abs=ABS_G), t_end
         n_windows += 1
@@ -85,9 +80,9 @@ def test_acc_rows_arriving_inside_the_last_window_are_summed_afresh():
     extractor = AccExtractor(spec("ACC", 32.0, "g", ("x", "y", "z")), AccParams(per_axis=True))
     first = ts <= 50.0
     extractor.update(ts[first], xyz[first])
-    extractor.compute(_Span(0.0, 60.0), "acc")
+    extractor.compute(Span(0.0, 60.0), "acc")
     extractor.update(ts[~first], xyz[~first])
-    got = extractor.compute(_Span(1.0, 61.0), "acc").values
+    got = extractor.compute(Span(1.0, 61.0), "acc").values
     want = acc_features(ts, xyz, 1.0, 61.0, AccParams(per_axis=True)).values
     assert got == pytest.approx(want, rel=REL, abs=ABS_G)
 

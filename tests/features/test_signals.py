@@ -17,18 +17,13 @@ from emostream.features.eeg import BANDS_HZ, EegExtractor, EegParams, eeg_featur
 from emostream.features.rsp import RspExtractor, RspParams
 from emostream.features.temp import TempExtractor, TempParams, temp_features
 
-from .conftest import neurokit_column, spec
-
-
-class _Span:
-    def __init__(self, t_start: float, t_end: float):
-        self.t_start, self.t_end = t_start, t_end
+from .conftest import Span, neurokit_column, spec
 
 
 def _stream_then_compute(extractor, ts, data, t_start, t_end):
     for i in range(0, ts.size, 37):
         extractor.update(ts[i : i + 37], data[i : i + 37])
-    return extractor.compute(_Span(t_start, t_end), "x")
+    return extractor.compute(Span(t_start, t_end), "x")
 
 
 def test_temp_streamed_equals_pure_and_slope():
@@ -136,7 +131,7 @@ def test_eeg_streamed_equals_scipy_welch_on_every_window(hop_s):
         hi = int(np.searchsorted(ts, t_end, side="right"))
         extractor.update(ts[fed:hi], x[fed:hi])
         fed = hi
-        out = extractor.compute(_Span(t_end - 20.0, t_end), "eeg").values
+        out = extractor.compute(Span(t_end - 20.0, t_end), "eeg").values
         assert out == eeg_features(ts, x, channels, fs, t_end - 20.0, t_end, params).values
         window = x[(ts > t_end - 20.0) & (ts <= t_end)]
         f, psd = signal.welch(window, fs=fs, nperseg=512, axis=0)
@@ -168,7 +163,7 @@ def test_eeg_analyses_each_segment_once_on_a_whole_second_hop(monkeypatch):
         hi = int(np.searchsorted(ts, t_end, side="right"))
         extractor.update(ts[fed:hi], x[fed:hi])
         fed = hi
-        assert extractor.compute(_Span(t_end - 30.0, t_end), "eeg").values
+        assert extractor.compute(Span(t_end - 30.0, t_end), "eeg").values
     # 2 s segments every second from (0, 2] to (88, 90]: 89 in all, each analysed once
     assert sum(analysed) == 89 and analysed[0] == 29 and set(analysed[1:]) == {1}
 
@@ -203,7 +198,7 @@ def test_rsp_rate_close_to_neurokit(shared_data, name):
         hi = int(np.searchsorted(ts, t_end, side="right"))
         extractor.update(ts[fed:hi], x[fed:hi, None])
         fed = hi
-        out = extractor.compute(_Span(t_end - 60, t_end), "rsp").values
+        out = extractor.compute(Span(t_end - 60, t_end), "rsp").values
         inside = (ts > t_end - 60) & (ts <= t_end)
         if "rsp_rate_bpm" in out:
             diffs.append(out["rsp_rate_bpm"] - np.nanmean(rate[inside]))
