@@ -1,12 +1,13 @@
 """End to end: the demo runs the full pipeline with no hardware and ends with a summary."""
 
-import json
 import re
 
 import pylsl
 
 from emostream import __version__
 from emostream.cli import main
+from emostream.formats import session
+from emostream.formats.session.files import read_session_json
 
 
 def test_demo_runs_to_the_end_with_a_summary(capsys, tmp_path):
@@ -22,7 +23,7 @@ def test_demo_runs_to_the_end_with_a_summary(capsys, tmp_path):
     assert "HR bpm=" in out and "SCL µS=" in out
     assert "windows, config" in out
     # provenance: the recording and the summary name the software that produced them
-    run = json.loads((sessions[0] / "session.json").read_text())["run"]
+    run = read_session_json(sessions[0])["run"]
     assert run["software_version"] == __version__ and run["config_hash"]
     assert f"config {run['config_hash']}, emostream {__version__}" in out.replace("\n", "")
     # the prequential accuracy climbs as the phase markers teach the model
@@ -95,13 +96,11 @@ def test_demo_with_face_and_voice(capsys):
 
 
 def test_seed_chooses_the_synthetic_wearer(capsys, tmp_path):
-    import pyarrow.parquet as pq
-
     def ecg(seed: int, run: str):
         args = ["demo", "--speed", "0", "--duration", "90", "--seed", str(seed)]
         assert main([*args, "--no-lsl", "--no-dashboard", "--record", str(tmp_path / run)]) == 0
-        (session,) = (tmp_path / run).iterdir()
-        return pq.read_table(session / "streams" / "ecg.parquet").column("ECG").to_numpy()
+        (folder,) = (tmp_path / run).iterdir()
+        return session.read(folder).streams["ecg"].data[:, 0]
 
     first, again, other = ecg(5, "a"), ecg(5, "b"), ecg(6, "c")
     capsys.readouterr()

@@ -68,5 +68,5 @@ def test_a_phase_ends_at_its_end_marker_and_the_pause_after_it_is_no_phases():
     )
     assert view.cells()[1] == "calm"
     phase, windows, hr = view.summary().columns[:3]
-    rows = dict(zip(phase._cells, zip(windows._cells, hr._cells, strict=True), strict=True))
+    rows = dict(zip(phase.cells, zip(windows.cells, hr.cells, strict=True), strict=True))
     assert rows == {"stress": ("2", "75"), "-": ("1", "70"), "calm": ("1", "64")}

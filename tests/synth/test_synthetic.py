@@ -115,16 +115,21 @@ def test_respiration_rate_and_temperature(timeline):
     assert in_stress[-40:].mean() < in_stress[:40].mean()  # peripheral cooling under stress
 
 
-def test_markers_follow_the_protocol():
-    events = collect(
-        SyntheticWearerSource(seed=1, duration_s=TOTAL_S, protocol=PROTOCOL, chunk_s=5.0)
-    )
-    markers = [
+def _markers(events) -> list[tuple[float, str]]:
+    """(time, text) of every marker the source sent, in order."""
+    return [
         (float(t), m)
         for e in events
         if e.spec.is_markers
         for t, m in zip(e.timestamps, e.data[:, 0], strict=True)
     ]
+
+
+def test_markers_follow_the_protocol():
+    events = collect(
+        SyntheticWearerSource(seed=1, duration_s=TOTAL_S, protocol=PROTOCOL, chunk_s=5.0)
+    )
+    markers = _markers(events)
     assert markers[0] == (0.0, "phase:baseline:start")
     assert markers[1] == (240.0, "phase:baseline:end")
     assert [m for _, m in markers if m.endswith(":start")] == [
@@ -137,9 +142,7 @@ def test_a_session_longer_than_the_protocol_repeats_it():
     events = collect(
         SyntheticWearerSource(seed=2, duration_s=300.0, protocol=protocol, kinds=("Markers",))
     )
-    markers = [
-        (float(t), m) for e in events for t, m in zip(e.timestamps, e.data[:, 0], strict=True)
-    ]
+    markers = _markers(events)
     assert [(t, m) for t, m in markers if m.endswith(":start")] == [
         (0.0, "phase:baseline:start"),
         (60.0, "phase:stress:start"),
