@@ -301,6 +301,16 @@ class Windower:
             self._next_end = self._grid_end(round(self._grid_index(self._next_end)) + 1)
         return out
 
+    def pop_undelivered_markers(self) -> list[tuple[float, str]]:
+        """Markers that no window has delivered: those after the last window's end, which no
+        window will carry once the stream has ended (the end of its last phase, say)."""
+        out = self._late_markers + [m for m in self._markers if m[0] > self._prev_end]
+        self._late_markers = []
+        self._markers = deque(
+            (m for m in self._markers if m[0] <= self._prev_end), maxlen=MARKER_CAPACITY
+        )
+        return sorted(out)
+
     def pop_lead_in(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Before the first window closes: each stream's samples up to the last window end
         on the grid that the data has passed, not handed out before (empty otherwise).

@@ -2,6 +2,9 @@
 
 import asyncio
 import doctest
+import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -41,13 +44,14 @@ def test_simulate_gives_the_wearer_and_its_phase_markers(recording):
     assert {"ecg", "eda", "rsp", "temp", "eeg", "markers"} <= set(recording.streams)
     assert recording.duration_s == pytest.approx(360.0, abs=0.1)
     markers = recording.streams["markers"]
-    assert markers.timestamps.tolist() == [0.0, 120.0, 120.0, 240.0, 240.0]
+    assert markers.timestamps.tolist() == [0.0, 120.0, 120.0, 240.0, 240.0, 360.0]
     assert markers.data[:, 0].tolist() == [
         "phase:baseline:start",
         "phase:baseline:end",
         "phase:stress:start",
         "phase:stress:end",
         "phase:amusement:start",
+        "phase:amusement:end",
     ]
 
 
@@ -100,6 +104,15 @@ def test_process_returns_the_cli_columns_as_dataframes(recording):
     )
     assert (features["t_end"] - features["t_start"] == 60.0).all()
     assert set(predictions["state"]) - {"unknown"}  # the markers taught it
+
+
+def test_the_last_phase_is_learned_though_it_ends_after_the_last_window(recording):
+    """`phase:amusement:end` comes at 360 s, after the last window (350 s) has closed."""
+    p = pipeline()
+    p.process(recording)
+    scored = p.model.prequential.counts  # true class -> predicted class -> windows
+    assert "amusement" in scored
+    assert all(w.t_start < 240.0 for w in p.model.pending)  # only windows across a phase change
 
 
 def test_process_works_inside_a_running_event_loop(recording):
@@ -214,3 +227,17 @@ def test_a_recorded_session_reads_back_and_processes_like_the_live_run(tmp_path,
     features, _ = es.Pipeline.from_toml("demo").process(session)
     assert features["t_end"].tolist() == live["t_end"].tolist()
     pd.testing.assert_series_equal(features["hr_bpm"], live["hr_bpm"])
+
+
+def test_import_emostream_loads_the_api_only_when_it_is_used():
+    """`import emostream` (and so every command) stays fast: the API is imported on first use."""
+    code = (
+        "import json, sys, emostream as es\n"
+        "loaded = lambda: sorted({'emostream.api', 'emostream.formats.base', 'numpy'} & set(sys.modules))\n"
+        "before = loaded()\n"
+        "es.Recording, es.read\n"
+        "print(json.dumps([before, loaded(), dir(es)]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after, names = json.loads(done.stdout)
+    assert before == [] and "emostream.api" in after and names == sorted(es.__all__)

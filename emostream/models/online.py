@@ -310,6 +310,14 @@ class OnlineStateModel(base.Classifier):
                 n_learned += self._apply_span(span, out)
         return n_learned, out
 
+    def learn_markers(self, markers: Sequence[tuple[float, str]]) -> tuple[int, list[str]]:
+        """Markers that no window will carry (after the last one, at the end of a stream): the
+        label tracker takes them now, and the queued windows their spans cover are learned.
+        Returns the windows learned and the markers this emitted (drift)."""
+        out: list[str] = []
+        spans = self.encoder.labels.feed(list(markers))
+        return sum(self._apply_span(span, out) for span in spans), out
+
     def learn_encoded(self, x: dict[str, float], label: str) -> None:
         """Learn one already-encoded window offline (building a general model)."""
         if label not in self.classes:

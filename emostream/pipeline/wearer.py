@@ -100,8 +100,14 @@ class WearerPipeline:
         return results
 
     def finish(self) -> list[WindowResult]:
-        """Close every window the data allows (end of a recording)."""
-        return self._process(self.windower.pop_ready(flush=True))
+        """Close every window the data allows (end of a recording), then learn from the markers
+        after the last window, such as the end of the last phase."""
+        results = self._process(self.windower.pop_ready(flush=True))
+        trailing = self.windower.pop_undelivered_markers()
+        if self.model is not None and trailing:
+            _, emitted = self.model.learn_markers(trailing)
+            self._emit(trailing[-1][0], emitted)
+        return results
 
     def _take_chunk(self, chunk: Chunk) -> None:
         self.counters.n_chunks += 1
@@ -112,10 +118,14 @@ class WearerPipeline:
         if self.model is not None and chunk.spec.is_event_markers and len(chunk):
             # a self-report reaches the model now, not when the next window closes
             _, emitted = self.model.learn_reports(chunk.markers())
-            for sink in self.sinks:
-                for marker in emitted:
-                    sink.on_marker(chunk.t_last, marker)
-            self.counters.n_markers_out += len(emitted)
+            self._emit(chunk.t_last, emitted)
+
+    def _emit(self, t_s: float, markers: list[str]) -> None:
+        """Hand the markers the model emitted between windows (drift) to the sinks."""
+        for sink in self.sinks:
+            for marker in markers:
+                sink.on_marker(t_s, marker)
+        self.counters.n_markers_out += len(markers)
 
     def _process(self, windows: list) -> list[WindowResult]:
         results = []

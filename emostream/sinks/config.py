@@ -21,5 +21,5 @@ class RecordConfig:
 
     enabled: bool = True
     dir: str = "recordings"
-    #: consent given for this recording, e.g. "research" (required to record a live person)
+    #: consent given for this recording, e.g. "record,research" (required to record a live person)
     consent: str = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -123,9 +124,11 @@ class SyntheticWearerSource(Source):
                         (values, np.arange(first, first + n, dtype=np.float64))
                     )
                 yield Chunk(spec, self.t0_s + t_s, values.astype(np.float32))
+            # the last tick sends what is left: the end of the last phase, at the session's end
+            due_before_s = t_tick if tick < n_ticks else math.inf
             for k, (spec, events) in enumerate(timed):
                 first = next_due[k]
-                while next_due[k] < len(events) and events[next_due[k]][0] < t_tick:
+                while next_due[k] < len(events) and events[next_due[k]][0] < due_before_s:
                     next_due[k] += 1
                 if next_due[k] > first:
                     due = events[first : next_due[k]]

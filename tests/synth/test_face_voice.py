@@ -8,9 +8,10 @@ import pytest
 
 from emostream.features.face import FaceLayout, FaceParams, face_channels, face_features
 from emostream.features.voice import VoiceParams, voice_features
-from emostream.synth.face import FaceRenderer, face_stream
+from emostream.synth.face import face_stream
 from emostream.synth.physiology import make_timeline
 from emostream.synth.protocol import Protocol
+from emostream.synth.streams import renderer_for
 from emostream.synth.voice import VoiceRenderer, voice_stream
 
 PROTOCOL = Protocol((("baseline", 90.0), ("stress", 90.0), ("amusement", 90.0)))
@@ -45,11 +46,12 @@ def test_face_frames_have_the_tracker_channels_and_ranges(timeline):
 
 
 def test_face_is_deterministic_and_block_invariant(timeline):
+    """Rendered in blocks by the renderer a synthetic source picks for a Face stream."""
     _, once = face_stream(timeline, seed=3)
     _, again = face_stream(timeline, seed=3)
     _, other = face_stream(timeline, seed=4)
     assert np.array_equal(once, again) and not np.array_equal(once, other)
-    renderer = FaceRenderer(timeline, 30.0, seed=3)
+    renderer = renderer_for(timeline, "Face", 30.0, seed=3)
     blocks = np.concatenate([renderer.render(n)[1] for n in (1, 29, 300, 7)])
     assert np.array_equal(blocks, once[: blocks.shape[0]])
 
@@ -69,9 +71,10 @@ def test_face_follows_the_protocol(timeline):
 
 
 def test_voice_is_deterministic_and_block_invariant(timeline, voice):
+    """Rendered in blocks by the renderer a synthetic source picks for an Audio stream."""
     t, x = voice
     assert x.dtype == np.float32 and x.shape == (t.size, 1)
-    renderer = VoiceRenderer(timeline, AUDIO_HZ, seed=3)
+    renderer = renderer_for(timeline, "Audio", AUDIO_HZ, seed=3)
     blocks = np.concatenate([renderer.render(n)[1] for n in (1, 17, 16000, 333, 40000)])
     assert np.array_equal(blocks, x[: blocks.shape[0]])
     other = VoiceRenderer(timeline, AUDIO_HZ, seed=4).render(blocks.shape[0])[1]

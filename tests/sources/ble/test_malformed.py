@@ -43,7 +43,9 @@ def test_e4_decode_never_raises(lines: list[bytes]) -> None:
 def test_malformed_packets_are_counted_and_good_ones_kept() -> None:
     strap = HeartRateStrap(load_profile("hr-strap"), "F1:00:00:00:80:04")
     good = bytes.fromhex("10 3C 00 04")
-    chunks = [c for p in (good, b"\x10\x3c\x00", b"", good) for c in strap.decode("hrs", 1.0, p)]
-    assert strap.stats["hrs"].accepted == 2 and strap.stats["hrs"].rejected == 2
+    odd_rr = (b"\x10\x3c\x00", b"\x10\x3c\x00\x04\x00")
+    payloads = (good, *odd_rr, b"", good)
+    chunks = [c for p in payloads for c in strap.decode("hrs", 1.0, p)]
+    assert strap.stats["hrs"].accepted == 2 and strap.stats["hrs"].rejected == 3
     assert sum(len(c) for c in chunks if c.spec.kind == "RR") == 2
-    assert strap.stats["hrs"].reasons == {"odd number of RR bytes": 1, "empty payload": 1}
+    assert strap.stats["hrs"].reasons == {"odd number of RR bytes": 2, "empty payload": 1}
