@@ -3,6 +3,7 @@
 import asyncio
 import doctest
 import json
+import re
 import subprocess
 import sys
 
@@ -241,3 +242,27 @@ def test_import_emostream_loads_the_api_only_when_it_is_used():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     before, after, names = json.loads(done.stdout)
     assert before == [] and "emostream.api" in after and names == sorted(es.__all__)
+
+
+def test_read_takes_the_format_given_where_detection_declines(tmp_path):
+    """A NeuroKit-style CSV with a column of its own is no known layout, but reads as one."""
+    path = tmp_path / "session.csv"
+    rows = (f"{np.sin(k / 10):.4f},{5 + np.sin(k / 10):.4f},RA" for k in range(1000))
+    path.write_text("ECG,EDA,Operator\n" + "\n".join(rows) + "\n")
+    with pytest.raises(UsageError, match="not a recognised recording"):
+        es.read(path, fs_hz=100.0)
+    back = es.read(path, "neurokit-csv", fs_hz=100.0)
+    assert sorted(back.streams) == ["ecg", "eda"] and len(back.streams["ecg"].timestamps) == 1000
+
+
+def test_a_path_no_extractor_can_read_is_refused_by_name(recording, tmp_path):
+    path = tmp_path / "eda-only.xdf"
+    export(es.Recording({"eda": recording.streams["eda"]}), path, "xdf")
+    with pytest.raises(UsageError, match=f"^{re.escape(str(path))}: .*reads ECG"):
+        es.Pipeline(features=["hrv"]).process(path)
+
+
+def test_simulate_gives_the_same_wearer_for_a_seed_and_another_for_another():
+    first, again, other = (es.simulate(duration_s=30.0, seed=seed) for seed in (7, 7, 8))
+    assert np.array_equal(first.streams["ecg"].data, again.streams["ecg"].data)
+    assert not np.array_equal(first.streams["ecg"].data, other.streams["ecg"].data)

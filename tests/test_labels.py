@@ -25,6 +25,12 @@ def test_segment_and_report_markers_parse():
     assert parse_marker("report:30s:state=calm", 1.0) == Report(1.0, 30.0, "calm")
 
 
+def test_keywords_are_case_insensitive():
+    assert parse_marker("PHASE:Stress:START", 5.0) == SegmentEdge(5.0, "phase", "stress", "start")
+    assert parse_marker("Condition:TSST:End", 6.0) == SegmentEdge(6.0, "condition", "tsst", "end")
+    assert parse_marker("Report:60S:State=Calm", 1.0) == Report(1.0, 60.0, "calm")
+
+
 @pytest.mark.parametrize(
     "text", ["label-request:120s:confidence=0.41", "drift:adwin:error=0.3", "button", ""]
 )
@@ -70,6 +76,22 @@ def test_tracker_deduplicates_overlapping_window_marker_lists():
     assert tracker.feed(window_b) == []
 
 
+def test_an_end_and_the_next_start_at_one_instant_both_count():
+    """De-duplication is by time and text: two markers at one instant are two markers."""
+    tracker = LabelTracker(LabelConfig())
+    markers = [
+        (1.0, "phase:calm:start"),
+        (5.0, "phase:calm:end"),
+        (5.0, "phase:stress:start"),
+        (9.0, "phase:stress:end"),
+    ]
+    assert tracker.feed(markers) == [
+        LabelSpan(1.0, 5.0, "calm", "phase"),
+        LabelSpan(5.0, 9.0, "stress", "phase"),
+    ]
+    assert tracker.counts.unmatched_end == 0
+
+
 def test_new_start_ends_the_open_segment_and_mapping_applies():
     config = LabelConfig(map={"relax": "calm", "tsst": "stress", "consent": ""})
     tracker = LabelTracker(config)
@@ -99,10 +121,26 @@ def test_reports_label_the_preceding_seconds():
     ]
 
 
+@pytest.mark.parametrize(
+    ("arousal", "label"), [(1, "calm"), (5, "calm"), (6, "stress"), (9, "stress")]
+)
+def test_sam_arousal_n_takes_the_nth_of_the_arousal_classes(arousal: int, label: str):
+    config = LabelConfig(arousal_classes=("calm",) * 5 + ("stress",) * 4)
+    spans = LabelTracker(config).feed([(100.0, f"report:60s:arousal={arousal}")])
+    assert spans == [LabelSpan(40.0, 100.0, label, "report")]
+
+
 def test_unmatched_end_is_counted():
     tracker = LabelTracker(LabelConfig())
     assert tracker.feed([(1.0, "phase:calm:end")]) == []
     assert tracker.counts.unmatched_end == 1
+
+
+def test_an_end_naming_another_phase_is_counted_and_the_open_phase_goes_on():
+    tracker = LabelTracker(LabelConfig())
+    assert tracker.feed([(1.0, "phase:stress:start"), (4.0, "phase:calm:end")]) == []
+    assert tracker.counts.unmatched_end == 1
+    assert tracker.feed([(9.0, "phase:stress:end")]) == [LabelSpan(1.0, 9.0, "stress", "phase")]
 
 
 def test_span_coverage():
@@ -122,10 +160,18 @@ def test_label_config_from_pipeline_tables():
     assert config.labels.class_of("RELAX1") == "rest"
 
 
+def test_a_confidence_threshold_above_one_is_accepted():
+    """It is how a pipeline asks for a label on every window (within the budget)."""
+    config = ModelConfig.from_tables({"active": {"confidence_below": 1.01}}, None, file="p.toml")
+    assert config.active.confidence_below == 1.01
+
+
 @pytest.mark.parametrize(
     ("model", "labels", "key"),
     [
         ({"learnr": "logistic"}, {}, "model.learnr"),
+        ({"learner": "lgoistic"}, {}, "model.learner"),
+        ({"population_c": 0.0}, {}, "model.population_c"),
         ({}, {"classes": ["a", "b"], "map": {"x": "c"}}, "labels.map"),
         ({}, {"arousal_classes": ["calm"]}, "labels.arousal_classes"),
         ({"labels": {}}, {}, "model.labels"),

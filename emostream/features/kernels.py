@@ -20,6 +20,10 @@ import functools
 import numpy as np
 from numba import njit
 
+#: intervals come from timestamp differences, so a difference of exactly 50 ms can come out a
+#: rounding error above it; pNN50 counts a difference over 50 ms only beyond this (1 µs)
+PNN50_ROUNDING_MS = 1e-3
+
 
 @njit(cache=True, inline="always")
 def _mean_step(ring: np.ndarray, state: np.ndarray, value: float) -> float:
@@ -334,7 +338,7 @@ def rr_statistics(beat_ts: np.ndarray, rri_ms: np.ndarray, artifact: np.ndarray)
         n_diff += 1
         diff_sum += d
         diff_squares += d * d
-        over_50 += abs(d) > 50.0
+        over_50 += abs(d) > 50.0 + PNN50_ROUNDING_MS
     diff_mean = diff_sum / n_diff if n_diff else np.nan
     diff_var = 0.0
     for i in range(1, rri_ms.size):

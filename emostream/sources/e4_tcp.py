@@ -248,7 +248,8 @@ class E4StreamingClient(Source):
     def _battery(self, level: float) -> Chunk | None:
         """Track the battery (the server sends 0..1); a marker when it first falls low."""
         pct = round(100 * level) if level <= 1.0 else round(level)
-        low = pct <= self.battery_low_pct < (self.status.battery_pct or 100)
+        before = self.status.battery_pct
+        low = pct <= self.battery_low_pct < (100 if before is None else before)
         self.status.battery_pct = pct
         if not low:
             return None

@@ -12,6 +12,7 @@ from websockets.sync.client import connect
 from emostream.dashboard.broadcast import DROPPED, Broadcaster
 from emostream.dashboard.server import DashboardServer
 from emostream.dashboard.synthetic import ConsoleSession
+from emostream.features.base import FeatureVector
 
 
 def test_a_full_client_is_dropped_and_the_others_keep_receiving():
@@ -89,7 +90,9 @@ def test_writes_need_the_token_and_a_running_session(finished_session):
     assert _post(url, {"state": "calm"}, "not-the-token")[0] == 403
     status, body = _post(url, {"state": "angry"}, server.token)
     assert status == 400 and "angry" in body["error"]
-    assert _post(f"{server.url}api/wearers/5/reports", {"state": "calm"}, server.token)[0] == 404
+    for slot in (1, 5):  # the session has one wearer, slot 0
+        status, body = _post(url.replace("/0/", f"/{slot}/"), {"state": "calm"}, server.token)
+        assert status == 404 and body["error"] == "no such wearer"
     status, body = _post(url, {"state": "calm"}, server.token)
     assert status == 503 and "ended" in body["error"]
 
@@ -100,3 +103,28 @@ def test_the_port_in_use_is_a_usage_error(finished_session):
     server, _, _ = finished_session
     with pytest.raises(UsageError, match=f"127.0.0.1:{server.port}"):
         DashboardServer(port=server.port).start()
+
+
+def test_the_console_names_each_wearer_by_slot_never_by_subject():
+    """The console's Markers outlet (LSL metadata the local network reads) and the pages name
+    a wearer by its slot, never by the subject's pseudonym."""
+    server = DashboardServer()
+    sinks = [server.sink_for(subject) for subject in ("S-private-1", "S-private-2")]
+    for slot, sink in enumerate(sinks):
+        assert "S-private" not in repr(sink.inbox.spec)
+        assert sink.inbox.spec.source_id.endswith(f":console:{slot}")
+        assert sink.describe()["slot"] == slot
+
+
+def test_an_absent_value_reaches_the_pages_as_null():
+    """JSON has no NaN: an absent feature is null on the page, and the push goes out."""
+    server = DashboardServer()
+    sink = server.sink_for("S01")
+    sink.on_window(FeatureVector(0.0, 60.0, {"hr_bpm": 70.0, "eda_scl_us": float("nan")}), None)
+    server.start()
+    try:
+        with connect(f"ws://127.0.0.1:{server.port}/ws") as ws:
+            (wearer,) = json.loads(ws.recv(timeout=10))["wearers"]
+    finally:
+        server.stop()
+    assert wearer["latest"]["features"] == {"hr_bpm": 70.0, "eda_scl_us": None}

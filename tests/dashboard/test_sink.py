@@ -10,11 +10,12 @@ from emostream.core.chunk import Chunk
 from emostream.core.spec import StreamSpec
 from emostream.dashboard.answers import report_markers
 from emostream.dashboard.inbox import InboxUnavailable, MarkerInbox
-from emostream.dashboard.sink import Cursor, DashboardSink
+from emostream.dashboard.sink import EVENTS_KEPT, Cursor, DashboardSink
 from emostream.features.base import FeatureVector
 from emostream.labels import LabelConfig, LabelSpan, LabelTracker
 
 ECG = StreamSpec("ECG", "e", ("ECG",), ("mV",), 250.0, "e")
+EDA = StreamSpec("EDA", "d", ("EDA",), ("uS",), 4.0, "d")
 
 
 def _sink() -> DashboardSink:
@@ -113,3 +114,24 @@ def test_a_published_inbox_pushes_each_marker_to_its_lsl_outlet(unique_name):
     finally:
         asyncio.run(inbox.aclose())
         inlet.close_stream()
+
+
+def test_a_late_reader_gets_the_last_events_held_then_only_new_ones():
+    sink = _sink()
+    for k in range(EVENTS_KEPT + 100):
+        sink.on_marker(float(k), f"drift:adwin:error={k}")
+    cursor = Cursor()
+    events = sink.delta(cursor)["events"]
+    assert [e["t_s"] for e in events] == [float(k) for k in range(100, EVENTS_KEPT + 100)]
+    sink.on_marker(1e4, "drift:adwin:error=1")
+    assert [e["t_s"] for e in sink.delta(cursor)["events"]] == [1e4]  # only the new one
+
+
+def test_an_older_chunk_of_a_slower_stream_keeps_the_newest_data_time():
+    """Streams arrive interleaved: an EDA chunk ending before the last ECG sample does not
+    move the time that answers are stamped with back."""
+    sink = _sink()
+    ecg_t, eda_t = np.arange(1000.0, 1004.0, 1 / 250), np.arange(1000.0, 1003.5, 1 / 4)
+    sink.on_chunk(Chunk(ECG, ecg_t, np.ones((len(ecg_t), 1), np.float32)))
+    sink.on_chunk(Chunk(EDA, eda_t, np.ones((len(eda_t), 1), np.float32)))
+    assert sink.delta(Cursor())["latest"]["t_s"] == float(ecg_t[-1])

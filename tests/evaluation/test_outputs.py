@@ -151,3 +151,26 @@ def test_calibration_summary_scores_each_fold_with_its_own_pair():
         assert got["brier_per_subject"]["n_subjects"] == 2
     assert summary["after"]["brier_pooled"] != pytest.approx(summary["before"]["brier_pooled"])
     assert summary["top_label"]["B"] == {"slope": 2.0, "intercept": -0.3}
+
+
+def test_latency_and_drift_summaries_pool_the_subjects():
+    """The median (and mean) latency over every detected onset of every subject; false alarms
+    per hour of rest windows, alarms per hour of all windows."""
+    probas = [{"calm": 0.3, "stress": 0.7}] * 4
+    labels = ["stress", "calm", "stress", "stress"]
+    per_subject = {
+        "A": _outputs_of(probas, labels)
+        | {"latencies_s": [0.0, 30.0, 200.0], "n_missed_onsets": 1}
+        | {"alarms_at_rest": 2, "rest_hours": 1.5, "alarms": 5, "hours": 3.0},
+        "B": _outputs_of(probas, labels)
+        | {"latencies_s": [10.0], "n_missed_onsets": 0}
+        | {"alarms_at_rest": 1, "rest_hours": 0.5, "alarms": 3, "hours": 1.0},
+    }
+    calibrations = {name: TopLabelCalibration() for name in per_subject}
+    summary = summarise_outputs(per_subject, calibrations)
+    latency = summary["stress_latency_s"]
+    assert latency == {"median": 20.0, "mean": 60.0, "n_onsets": 5, "n_missed": 1}
+    drift = summary["drift"]
+    assert drift["alarms_at_rest"] == 3 and drift["rest_hours"] == 2.0
+    assert drift["false_alarms_per_rest_hour"] == pytest.approx(1.5)
+    assert drift["alarms_per_hour"] == pytest.approx(2.0)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from emostream.datasets.windows import SubjectWindows
-from emostream.evaluation.protocols import encode_labelled, evaluate, train_general
+from emostream.evaluation.protocols import elapsed_s, encode_labelled, evaluate, train_general
 from emostream.evaluation.streaming import stream_session
 
 from .conftest import model_config, synthetic_subject
@@ -35,16 +36,41 @@ def _relabelled(subject: SubjectWindows) -> SubjectWindows:
 
 
 def test_held_out_labels_do_not_change_its_generic_predictions():
+    """In either order: the shuffled session is scored after the natural one's personalised
+    stream has learned its labels, and must not see them."""
     config = model_config()
-    kwargs = dict(config_hash="test", seeds=[0], keep_predictions=True)
-    before = evaluate(SUBJECTS, config, **kwargs)["predictions"]["natural"]
-    changed = [_relabelled(SUBJECTS[0]), *SUBJECTS[1:]]
-    after = evaluate(changed, config, **kwargs)["predictions"]["natural"]
-    for protocol in ("generic", "time-only", "logistic", "boosting"):
-        assert after[protocol]["S0"] == before[protocol]["S0"], protocol
+
+    def predictions(relabel: bool) -> dict:
+        """Every order's predictions, with S0's stress and amusement swapped or not."""
+        change = _relabelled if relabel else (lambda subject: subject)
+        reassembled = {
+            s.subject: synthetic_subject(s.subject, ("amusement", "stress")) for s in SUBJECTS
+        }
+        reassembled["S0"] = change(reassembled["S0"])
+        return evaluate(
+            [change(SUBJECTS[0]), *SUBJECTS[1:]],
+            config,
+            config_hash="test",
+            shuffled=lambda name, seed: reassembled[name],
+            seeds=[0],
+            keep_predictions=True,
+        )["predictions"]
+
+    before, after = predictions(relabel=False), predictions(relabel=True)
+    for order in ("natural", "shuffled"):
+        for protocol in ("generic", "time-only", "logistic", "boosting"):
+            assert after[order][protocol]["S0"] == before[order][protocol]["S0"], (order, protocol)
     # the labels do reach the personalised protocol and the other subjects' models
-    assert after["personalised"]["S0"] != before["personalised"]["S0"]
-    assert after["generic"]["S1"] != before["generic"]["S1"]
+    assert after["natural"]["personalised"]["S0"] != before["natural"]["personalised"]["S0"]
+    assert after["natural"]["generic"]["S1"] != before["natural"]["generic"]["S1"]
+
+
+def test_the_time_only_reference_sees_time_since_the_session_start():
+    """Elapsed time, never the clock: a session recorded at a unix time gives the same inputs."""
+    subject = SUBJECTS[0]
+    elapsed = elapsed_s(subject)
+    assert elapsed[0] == pytest.approx(subject.windows[0].t_end - subject.windows[0].t_start)
+    np.testing.assert_allclose(elapsed_s(_shifted(subject, 1.7e9)), elapsed, atol=1e-6)
 
 
 def test_only_the_personalised_protocol_learns_from_the_held_out_subject():

@@ -10,6 +10,7 @@ Regenerate the committed file (only when the format version changes) with
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -203,19 +204,32 @@ def test_malformed_training_record_is_refused(tmp_path, trained_on):
         OnlineStateModel.load(path, CONFIG, config_hash=CONFIG_HASH)
 
 
+def saved_state(path: Path) -> tuple[dict, dict, np.ndarray]:
+    """The header (without its checksum), JSON state and float array of a data model file."""
+    raw = path.read_bytes()
+    head_line, _, body = raw[len(MAGIC) :].partition(b"\n")
+    head = {k: v for k, v in json.loads(head_line).items() if k != "sha256"}
+    with np.load(io.BytesIO(body)) as arrays:
+        return head, json.loads(arrays["state"].tobytes()), arrays["floats"]
+
+
+def write_state(path: Path, head: dict, state: dict, floats: np.ndarray) -> None:
+    """A data model file of `state` and `floats`, with a valid checksum."""
+    text = np.frombuffer(json.dumps(state).encode(), np.uint8)
+    path.write_bytes(model_file(head, _npz(state=text, floats=floats)))
+
+
 def test_state_with_wrong_types_is_refused(tmp_path):
     """A well-formed archive whose state does not fit the components."""
     model = OnlineStateModel.load(FIXTURE, CONFIG, config_hash=CONFIG_HASH)
     path = tmp_path / "m.emo"
     model.save(path)
-    raw = path.read_bytes()
-    head_line = raw[len(MAGIC) :].split(b"\n", 1)[0]
-    head = json.loads(head_line)
-    body = raw[len(MAGIC) + len(head_line) + 1 :]
-    with np.load(io.BytesIO(body)) as arrays:
-        state, floats = json.loads(arrays["state"].tobytes()), arrays["floats"]
+    head, state, floats = saved_state(path)
     for mutate in (
         lambda s: s["counters"]["state"].update(n_predicted="many"),
+        lambda s: s["counters"]["state"].update(n_predicted=-1),
+        # a slice from the end of the float array: there are values, but not the stored ones
+        lambda s: s["smoother"]["state"]["proba"].update(values=[-3, 2]),
         lambda s: s["classifier"].update(type="river.HoeffdingTreeClassifier"),
         lambda s: s["smoother"]["state"]["proba"].update(values=[10**9, 5]),
         lambda s: s["mixture"].update(state=[0.0, 0.0, 0.0]),
@@ -224,14 +238,29 @@ def test_state_with_wrong_types_is_refused(tmp_path):
     ):
         broken = json.loads(json.dumps(state))
         mutate(broken)
-        text = np.frombuffer(json.dumps(broken).encode(), np.uint8)
-        path.write_bytes(
-            model_file(
-                {k: v for k, v in head.items() if k != "sha256"}, _npz(state=text, floats=floats)
-            )
-        )
+        write_state(path, head, broken, floats)
         with pytest.raises(ModelError, match="model state is invalid"):
             OnlineStateModel.load(path, CONFIG, config_hash=CONFIG_HASH)
+
+
+def test_a_kept_window_of_no_class_in_the_label_set_is_refused(tmp_path):
+    """map-logistic keeps the wearer's labelled windows, each with its class's index: an index
+    beyond the label set is refused on load, not met when the model next refits."""
+    config = dataclasses.replace(CONFIG, learner="map-logistic")
+    model = OnlineStateModel(config, config_hash=CONFIG_HASH)
+    for fv in fixture_windows():
+        model.step(fv)
+    path = tmp_path / "m.emo"
+    model.save(path)
+    head, state, floats = saved_state(path)
+    offset, length = state["classifier"]["state"]["wearer"]["y"]
+    assert length > 0
+    OnlineStateModel.load(path, config, config_hash=CONFIG_HASH)  # as saved: loads
+    broken = floats.copy()
+    broken[offset] = len(config.labels.classes)  # a third class of two
+    write_state(path, head, state, broken)
+    with pytest.raises(ModelError, match="model state is invalid"):
+        OnlineStateModel.load(path, config, config_hash=CONFIG_HASH)
 
 
 def test_cli_refuses_a_hostile_model_file_without_running_it(tmp_path, hostile, capsys):

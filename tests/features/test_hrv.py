@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import neurokit2 as nk
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emostream.features.beats import detect_beats, detector_for
+from emostream.features.beats import MIN_BEAT_GAP_S, detect_beats, detector_for
 from emostream.features.hrv import (
     HrvExtractor,
     HrvParams,
@@ -60,22 +62,92 @@ def test_rpeaks_match_neurokit_at_r_maximum(shared_data):
         )
 
 
-def test_rmssd_sdnn_match_neurokit_hrv_time(shared_data):
-    checked = 0
+def test_beats_closer_than_the_refractory_gap_are_one_beat(shared_data):
+    """No two beats of real ECG less than 0.3 s apart (NeuroKit2's `mindelay`): a T wave or
+    a noisy QRS right after a beat is not another beat."""
+    for name, ecg, fs in real_ecgs(shared_data):
+        beats = detect_beats("ECG", np.arange(ecg.size) / fs, ecg, fs)
+        assert np.diff(beats).min() > MIN_BEAT_GAP_S, name
+
+
+def _real_ecg_minutes(shared_data):
+    """(recording, fs, its beats, window end, HRV of the minute before it) of every whole
+    minute of the real ECGs (ecg_1000hz, 50 s, has none)."""
+    params = HrvParams(correct_artifacts=False)
     for name, ecg, fs in real_ecgs(shared_data):
         ts = np.arange(ecg.size) / fs
         beats = detect_beats("ECG", ts, ecg, fs)
         rri = np.diff(beats, prepend=np.nan) * 1000.0
-        params = HrvParams(correct_artifacts=False)
-        for t_end in np.arange(60.0, ts[-1], 60.0):  # ecg_1000hz (50 s) has no 60 s window
+        for t_end in np.arange(60.0, ts[-1], 60.0):
             out = hrv_features(beats, rri, np.ones(beats.size), t_end - 60, t_end, params, "ecg")
-            inside = beats[(beats > t_end - 60) & (beats <= t_end)]
-            ref = nk.hrv_time(np.rint(inside * 1000).astype(int), sampling_rate=1000)
-            for ours, theirs in (("hrv_rmssd_ms", "HRV_RMSSD"), ("hrv_sdnn_ms", "HRV_SDNN")):
-                expected = float(ref[theirs].iloc[0])
-                assert out.values[ours] == pytest.approx(expected, rel=0.02), (name, t_end, ours)
-            checked += 1
+            yield name, fs, beats, t_end, out
+
+
+def test_rmssd_sdnn_match_neurokit_hrv_time(shared_data):
+    checked = 0
+    for name, _, beats, t_end, out in _real_ecg_minutes(shared_data):
+        inside = beats[(beats > t_end - 60) & (beats <= t_end)]
+        ref = nk.hrv_time(np.rint(inside * 1000).astype(int), sampling_rate=1000)
+        for ours, theirs in (("hrv_rmssd_ms", "HRV_RMSSD"), ("hrv_sdnn_ms", "HRV_SDNN")):
+            expected = float(ref[theirs].iloc[0])
+            assert out.values[ours] == pytest.approx(expected, rel=0.02), (name, t_end, ours)
+        checked += 1
     assert checked >= 13
+
+
+def test_pnn50_and_poincare_sd1_sd2_match_neurokit(shared_data):
+    """On the same intervals (NeuroKit2 also given the beat before the window, whose interval
+    ends at the window's first beat): pNN50 as `nk.hrv_time`'s, over the intervals rather than
+    their differences, and Poincaré SD1/SD2 as `nk.hrv_nonlinear`'s (SD2 from SDNN and SDSD,
+    within 3% of NeuroKit2's direct estimate)."""
+    checked = 0
+    for name, fs, beats, t_end, out in _real_ecg_minutes(shared_data):
+        lo, hi = np.searchsorted(beats, (t_end - 60, t_end), side="right")
+        peaks = np.rint(beats[max(lo - 1, 0) : hi] * fs).astype(int)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # entropy and DFA warn on short series
+            time_domain = nk.hrv_time(peaks, sampling_rate=fs).iloc[0]
+            poincare = nk.hrv_nonlinear(peaks, sampling_rate=fs).iloc[0]
+        got = out.values
+        assert got["hrv_sd1_ms"] == pytest.approx(poincare["HRV_SD1"], rel=1e-9), name
+        assert got["hrv_sd2_ms"] == pytest.approx(poincare["HRV_SD2"], rel=0.03), name
+        # at 100 Hz, differences of exactly 50 ms are common: they are not over 50 ms
+        assert got["hrv_pnn50_pct"] == pytest.approx(time_domain["HRV_pNN50"], rel=1e-9), name
+        checked += 1
+    assert checked >= 13
+
+
+def test_pnn50_does_not_count_differences_of_exactly_50_ms():
+    """Beats on a 100 Hz sample grid, intervals alternating 800 and 850 ms: every difference
+    is 50 ms, though the intervals, taken from timestamps, carry rounding errors."""
+    beats = np.cumsum(np.tile([80, 85], 40)) / 100.0
+    rri = np.diff(beats, prepend=np.nan) * 1000.0
+    assert (np.abs(np.diff(rri[1:])) > 50.0).any()  # the rounding errors are there
+    params = HrvParams(correct_artifacts=False)
+    out = hrv_features(beats, rri, np.ones(beats.size), 0.0, beats[-1], params, "ecg")
+    assert out.values["hrv_pnn50_pct"] == 0.0
+
+
+def test_quality_is_the_share_of_the_window_its_clean_beats_explain():
+    """Beats that stop halfway through a 60 s window (the strap came off) explain half of it:
+    quality 0.5, whatever the unit of the intervals."""
+    beats = np.arange(0.8, 30.0, 0.8)
+    rri = np.full(beats.size, 800.0)
+    out = hrv_features(beats, rri, np.ones(beats.size), 0.0, 60.0, HrvParams(), "ecg")
+    assert out.quality["ecg"] == pytest.approx(beats.size * 0.8 / 60.0)
+    assert out.quality["ecg"] < 0.5
+
+
+def test_ppg_peaks_match_neurokit_on_real_ppg(shared_data):
+    """Systolic peaks of real PPG (100 Hz, 5 min) against `nk.ppg_findpeaks` (Elgendi) on
+    NeuroKit2's cleaned signal."""
+    fs = 100.0
+    ppg = neurokit_column(shared_data, "bio_resting_5min_100hz.csv", "PPG")
+    found = detect_beats("PPG", np.arange(ppg.size) / fs, ppg, fs)
+    clean = nk.ppg_clean(ppg, sampling_rate=fs)
+    ref = nk.ppg_findpeaks(clean, sampling_rate=fs)["PPG_Peaks"] / fs
+    f1 = f1_score(found, ref, TOLERANCE_S)
+    assert f1 >= 0.99, f"F1 {f1:.4f} vs neurokit2.ppg_findpeaks ({found.size} vs {ref.size})"
 
 
 def test_artifact_correction_removes_ectopic_beats():

@@ -41,6 +41,41 @@ def test_sentiment_direction_and_markers():
     assert score_utterance("see you tomorrow :(").emoji_valence < 0
 
 
+def test_window_sentiment_is_the_mean_of_vaders_scores():
+    """text_valence, text_positive, text_negative and text_neutral are the means of VADER's
+    compound, pos, neg and neu over the window's recent utterances."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    said = ["I love this, it is wonderful!", "This is awful and I hate it.", "The bus is late."]
+    ts = np.array([10.0, 12.0, 14.0])
+    data = np.array(said, dtype=object)[:, None]
+    out = text_features(ts, data, 0.0, 20.0, TextParams()).values
+    vader = [SentimentIntensityAnalyzer().polarity_scores(text) for text in said]
+    for column, key in [
+        ("text_valence", "compound"),
+        ("text_positive", "pos"),
+        ("text_negative", "neg"),
+        ("text_neutral", "neu"),
+    ]:
+        assert out[column] == pytest.approx(np.mean([v[key] for v in vader])), column
+
+
+def test_ambiguity_is_one_for_balanced_polarity_and_zero_for_one_sided():
+    one_sided = score_utterance("What a wonderful, lovely day!")
+    mixed = score_utterance("I love the food but I hate the noise.")
+    assert one_sided.negative == 0.0 and one_sided.ambiguity == 0.0
+    total = mixed.positive + mixed.negative
+    assert mixed.ambiguity == pytest.approx(2 * min(mixed.positive, mixed.negative) / total)
+    assert 0.5 < mixed.ambiguity <= 1.0
+
+
+def test_a_question_followed_by_whitespace_is_still_a_question():
+    """Chat messages and transcripts often end in a newline or a space."""
+    assert score_utterance("Are you coming?\n").question is True
+    assert score_utterance("Is it over? ").question is True
+    assert score_utterance("It is over.\n").question is False
+
+
 def test_scores_without_any_network_access(monkeypatch):
     """The lexicon ships in the package: a fresh analyzer needs no download."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer

@@ -71,6 +71,15 @@ def test_wrong_layout_names_the_file(tmp_path):
     assert err.value.file.endswith("BVP.csv")
 
 
+def test_files_of_two_sessions_are_refused_naming_the_late_one(tmp_path):
+    folder = write_export(tmp_path / "export")
+    two_days_later = 1_600_000_000 + 2 * 86400
+    (folder / "EDA.csv").write_text(f"{two_days_later}.000000\n4.000000\n" + "0.5\n" * 40)
+    with pytest.raises(RecordingError, match="within a day") as err:
+        e4.read(folder)
+    assert err.value.file.endswith("EDA.csv")
+
+
 def test_not_a_folder(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("1\n")

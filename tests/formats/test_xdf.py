@@ -13,9 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from emostream.cli import main
+from emostream.core.spec import markers_spec
 from emostream.errors import RecordingError
 from emostream.formats import xdf
-from emostream.formats.base import Recording
+from emostream.formats.base import RecordedStream, Recording
 from emostream.formats.registry import detect_format
 from emostream.formats.session.reader import DamagedRecordingError
 from emostream.sources.recording import RecordingSource, collect
@@ -45,6 +46,37 @@ def test_write_then_read_is_exact(recording: Recording, tmp_path: Path) -> None:
         assert got.spec == stream.spec
         np.testing.assert_array_equal(got.timestamps, stream.timestamps)
         np.testing.assert_array_equal(got.data, stream.data)
+
+
+def _with_markers(recording: Recording, texts: list[str], times_s: list[float]) -> Recording:
+    """`recording` with its marker stream replaced by one holding `texts` at `times_s`."""
+    labels = np.empty((len(texts), 1), dtype=object)
+    labels[:, 0] = texts
+    stream = RecordedStream(
+        markers_spec("Markers", "test-markers"), np.asarray(times_s, dtype=np.float64), labels
+    )
+    return Recording({**recording.streams, "markers": stream})
+
+
+def test_non_ascii_markers_read_back_intact(recording: Recording, tmp_path: Path) -> None:
+    """String values are stored with their UTF-8 byte length, so umlauts and symbols survive."""
+    texts = ["Ruhe: entspannt", "Stress – Kopfrechnen", "20 °C, café", "tag"]
+    marked = _with_markers(recording, texts, [1.0, 2.5, 40.0, 41.0])
+    back = xdf.read(
+        xdf.write(marked, tmp_path / "rec.xdf"), synchronize_clocks=False, dejitter_timestamps=False
+    )
+    assert list(back.streams["markers"].data[:, 0]) == texts
+    np.testing.assert_array_equal(back.streams["ecg"].data, recording.streams["ecg"].data)
+
+
+def test_a_session_without_markers_is_written_and_read_back(
+    recording: Recording, tmp_path: Path
+) -> None:
+    """An empty stream (no marker was set) is written with its header and read back empty."""
+    path = xdf.write(_with_markers(recording, [], []), tmp_path / "rec.xdf")
+    back = xdf.read(path, synchronize_clocks=False, dejitter_timestamps=False)
+    assert back.streams["markers"].spec.is_markers and len(back.streams["markers"].timestamps) == 0
+    np.testing.assert_array_equal(back.streams["ecg"].data, recording.streams["ecg"].data)
 
 
 def test_truncated_file_keeps_what_came_before(recording: Recording, tmp_path: Path) -> None:

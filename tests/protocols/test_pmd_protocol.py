@@ -82,6 +82,7 @@ def test_acc_frames_roundtrip(frame_type: int) -> None:
         "09" + " 00" * 12,
         "00 A0 7D C8 A5 8C 44 52 08 80 01 02 03",
         "00 A0 7D C8 A5 8C 44 52 08 00 01 02",
+        "02 A0 7D C8 A5 8C 44 52 08 01 01 00 02 00",  # ACC, 16 bit: two values of an x/y/z
     ],
 )
 def test_malformed_frames(payload: str) -> None:

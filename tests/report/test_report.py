@@ -15,7 +15,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 from emostream.cli import main
 from emostream.report.build import build
-from emostream.report.session import load
+from emostream.report.session import load, session_folders
 from emostream.testing.browser import console_errors
 
 IMG_RE = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)">')
@@ -106,6 +106,26 @@ def test_sections_hold_quality_metadata_and_label_requests(recorded, report):
     labels = _section(page, "labels")
     assert all(text in labels for text in requests["text"])
     assert f"0 of {len(requests)} requests answered" in labels
+
+
+def test_the_session_section_states_the_consent_given(recorded, tmp_path):
+    """A demo records no live person; a live person's session shows the consent they gave."""
+    assert load(recorded).meta["consent"] == "not needed (no live person recorded)"
+    live = tmp_path / recorded.name
+    shutil.copytree(recorded, live)
+    session = json.loads((live / "session.json").read_text())
+    session |= {"live": True, "consent": {"scope": ["record"], "stated_via": "--consent flag"}}
+    (live / "session.json").write_text(json.dumps(session))
+    assert load(live).meta["consent"] == "record (stated via --consent flag)"
+
+
+def test_a_folder_of_sessions_is_found_in_name_order(tmp_path):
+    names = ["sub-S07_ses-1", "sub-S02_ses-1", "sub-S11_ses-1", "sub-S04_ses-1", "sub-S04_ses-2"]
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "session.json").write_text("{}")
+    (tmp_path / "notes").mkdir()
+    assert session_folders(tmp_path) == [tmp_path / name for name in sorted(names)]
 
 
 def test_a_folder_of_sessions_gets_a_report_each_and_an_index(sessions, reports, capsys):

@@ -52,6 +52,24 @@ def test_hr_and_rr_reach_a_plain_inlet() -> None:
     run(body())
 
 
+def test_a_low_battery_is_marked_once_however_often_it_is_polled() -> None:
+    async def body() -> None:
+        air = VirtualAir()
+        strap = VirtualHeartRateStrap(air, address="F1:00:00:00:30:04", speed=8.0, battery_pct=10)
+        await strap.start()
+        driver = HeartRateStrap(
+            load_profile("hr-strap"), strap.address, backend=air.backend(), battery_poll_s=0.05
+        )
+        async with pumping(driver) as pump:
+            await pump.until(
+                lambda: "battery" in driver.stats and driver.stats["battery"].accepted >= 4
+            )
+        await strap.close()
+        assert [m for m in pump.markers() if "battery" in m] == ["battery low: 10 %"]
+
+    run(body())
+
+
 def _profile_with_hr_channels(labels: tuple[str, ...]):
     profile = load_profile("hr-strap")
     streams = tuple(
