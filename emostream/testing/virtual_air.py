@@ -138,7 +138,6 @@ class BumbleClientBackend(BaseBleakClient):
         self._air = _air(kwargs)
         self._connection: Connection | None = None
         self._peer: Peer | None = None
-        self._closing = False
         self._subscribers: dict[int, Callable[[bytes], None]] = {}
 
     @property
@@ -165,7 +164,6 @@ class BumbleClientBackend(BaseBleakClient):
         except core.TimeoutError as exc:
             raise BleakDeviceNotFoundError(self.address, f"{self.address} not found") from exc
         self._connection = connection
-        self._closing = False
         connection.on(Connection.EVENT_DISCONNECTION, self._on_disconnection)
         peer = Peer(connection)
         with _bleak_errors():
@@ -193,16 +191,17 @@ class BumbleClientBackend(BaseBleakClient):
         return collection
 
     def _on_disconnection(self, _reason: int) -> None:
+        """The link is gone, whoever ended it: the disconnected callback is called when the
+        client disconnects itself too, as bleak's BlueZ, WinRT and CoreBluetooth backends do."""
         self._connection = None
         self._peer = None
         self._subscribers.clear()
-        if not self._closing and self._disconnected_callback is not None:
+        if self._disconnected_callback is not None:
             self._disconnected_callback()
 
     async def disconnect(self) -> None:
         if self._connection is None:
             return
-        self._closing = True
         try:
             await self._connection.disconnect()
         except core.BaseBumbleError:
