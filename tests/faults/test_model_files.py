@@ -27,7 +27,7 @@ from emostream.features.base import FeatureVector
 from emostream.labels import LabelConfig
 from emostream.models.config import ModelConfig
 from emostream.models.online import OnlineStateModel
-from emostream.models.persist import MAGIC
+from emostream.models.persist import MAGIC, decode_data, read_model_file, write_model_file
 
 HERE = Path(__file__).parent
 LEARNERS = ("logistic", "lda")
@@ -205,18 +205,12 @@ def test_malformed_training_record_is_refused(tmp_path, trained_on):
 
 
 def saved_state(path: Path) -> tuple[dict, dict, np.ndarray]:
-    """The header (without its checksum), JSON state and float array of a data model file."""
-    raw = path.read_bytes()
-    head_line, _, body = raw[len(MAGIC) :].partition(b"\n")
-    head = {k: v for k, v in json.loads(head_line).items() if k != "sha256"}
-    with np.load(io.BytesIO(body)) as arrays:
-        return head, json.loads(arrays["state"].tobytes()), arrays["floats"]
-
-
-def write_state(path: Path, head: dict, state: dict, floats: np.ndarray) -> None:
-    """A data model file of `state` and `floats`, with a valid checksum."""
-    text = np.frombuffer(json.dumps(state).encode(), np.uint8)
-    path.write_bytes(model_file(head, _npz(state=text, floats=floats)))
+    """The header (as `write_model_file` takes it), JSON state and float array of a data
+    model file, read by the product's own reader."""
+    file = read_model_file(path)
+    state, floats = decode_data(file)
+    written = ("format_version", "encoding", "sha256")  # what `write_model_file` adds
+    return {k: v for k, v in file.header.items() if k not in written}, state, floats
 
 
 def test_state_with_wrong_types_is_refused(tmp_path):
@@ -238,7 +232,7 @@ def test_state_with_wrong_types_is_refused(tmp_path):
     ):
         broken = json.loads(json.dumps(state))
         mutate(broken)
-        write_state(path, head, broken, floats)
+        write_model_file(path, head, state=broken, floats=floats)
         with pytest.raises(ModelError, match="model state is invalid"):
             OnlineStateModel.load(path, CONFIG, config_hash=CONFIG_HASH)
 
@@ -258,7 +252,7 @@ def test_a_kept_window_of_no_class_in_the_label_set_is_refused(tmp_path):
     OnlineStateModel.load(path, config, config_hash=CONFIG_HASH)  # as saved: loads
     broken = floats.copy()
     broken[offset] = len(config.labels.classes)  # a third class of two
-    write_state(path, head, state, broken)
+    write_model_file(path, head, state=state, floats=broken)
     with pytest.raises(ModelError, match="model state is invalid"):
         OnlineStateModel.load(path, config, config_hash=CONFIG_HASH)
 
