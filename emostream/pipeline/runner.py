@@ -53,6 +53,17 @@ async def _pump(source: Source, queue: asyncio.Queue, stats: RunStats) -> None:
     await queue.put(_END)
 
 
+def _hand_on(wearer: Wearer, results: list[WindowResult]) -> None:
+    if wearer.on_result is not None:
+        for result in results:
+            wearer.on_result(result)
+
+
+def _deliver(wearer: Wearer, event: SourceEvent) -> None:
+    wearer.stats.n_events += 1
+    _hand_on(wearer, wearer.pipeline.push(event))
+
+
 async def _consume(wearer: Wearer, queue: asyncio.Queue, n_sources: int) -> None:
     ended = 0
     while ended < n_sources:
@@ -60,21 +71,29 @@ async def _consume(wearer: Wearer, queue: asyncio.Queue, n_sources: int) -> None
         if event is _END:
             ended += 1
             continue
-        wearer.stats.n_events += 1
-        for result in wearer.pipeline.push(event):  # type: ignore[arg-type]
-            if wearer.on_result is not None:
-                wearer.on_result(result)
-    for result in wearer.pipeline.finish():
-        if wearer.on_result is not None:
-            wearer.on_result(result)
+        _deliver(wearer, event)  # type: ignore[arg-type]
+    _hand_on(wearer, wearer.pipeline.finish())
+
+
+def _drain_and_finish(wearer: Wearer, queue: asyncio.Queue) -> None:
+    """After a stop: process the events already received, then end the wearer's session as
+    a recording ends (its last windows, and the markers after them, are learned)."""
+    while not queue.empty():
+        event = queue.get_nowait()
+        if event is not _END:
+            _deliver(wearer, event)
+    _hand_on(wearer, wearer.pipeline.finish())
 
 
 async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = None) -> None:
-    """Run until every source is exhausted, or until `stop` is set."""
+    """Run until every source is exhausted, or until `stop` is set. At a stop, each wearer
+    still running processes what it has received and finishes its session."""
     tasks: list[asyncio.Task] = []
     consumers: list[asyncio.Task] = []
+    queues: list[asyncio.Queue] = []
     for wearer in wearers:
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_EVENTS)
+        queues.append(queue)
         for source in wearer.sources:
             tasks.append(asyncio.create_task(_pump(source, queue, wearer.stats)))
         n_ending = sum(not source.ends_with_others for source in wearer.sources)
@@ -99,3 +118,6 @@ async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = No
         await asyncio.gather(
             *tasks, *consumers, *([waiter] if waiter else []), return_exceptions=True
         )
+    for wearer, queue, consumer in zip(wearers, queues, consumers, strict=True):
+        if consumer.cancelled():
+            _drain_and_finish(wearer, queue)

@@ -13,6 +13,7 @@ from emostream.pipeline.runner import RunStats, Wearer, _pump, run_wearers
 from emostream.pipeline.wearer import WearerPipeline
 from emostream.sources.base import Source
 from emostream.sources.synthetic import SyntheticWearerSource
+from emostream.synth.protocol import Protocol
 from emostream.windowing import WindowConfig
 
 WINDOW = WindowConfig(length_s=30.0, hop_s=5.0)
@@ -171,3 +172,44 @@ def test_a_source_task_cancelled_on_a_full_queue_ends():
         assert done, "the cancelled source task still waits on the full queue"
 
     asyncio.run(main())
+
+
+class StillConnected(Source):
+    """A recording's events, then silence: a live device that never ends by itself."""
+
+    def __init__(self, source: SyntheticWearerSource):
+        self.source, self.sent_all = source, asyncio.Event()
+
+    @property
+    def specs(self):
+        return self.source.specs
+
+    async def events(self):
+        async for event in self.source.events():
+            yield event
+        self.sent_all.set()
+        await asyncio.Event().wait()
+
+
+def test_a_stopped_live_run_learns_what_it_received_after_its_last_window():
+    """A live run ends at a stop (`--duration`, Ctrl-C), not at the end of its sources. The
+    end marker of the last phase, after the last window, is still learned."""
+    config = load_pipeline("demo")
+    protocol = Protocol((("baseline", 120.0), ("stress", 120.0), ("amusement", 120.0)))
+    source = StillConnected(
+        SyntheticWearerSource(seed=5, protocol=protocol, kinds=("ECG", "EDA", "Markers"))
+    )
+    model = build_model(config, None)
+    pipeline = WearerPipeline(config.window, source.specs, config.features, model=model)
+    seen: list = []
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        run = asyncio.create_task(run_wearers([Wearer([source], pipeline, seen.append)], stop))
+        await source.sent_all.wait()
+        stop.set()
+        await asyncio.wait_for(run, timeout=30.0)
+
+    asyncio.run(main())
+    assert len(seen) == pipeline.counters.n_windows == 60  # 60 s windows, 5 s hop: ends 60 … 355 s
+    assert "amusement" in model.prequential.counts  # learned at its end marker, at 360 s
