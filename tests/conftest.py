@@ -181,3 +181,18 @@ def dask_scheduler() -> str:
 
     with local_cluster(2) as cluster:
         yield cluster.scheduler_address
+
+
+@pytest.fixture
+def folders_out_of_name_order():
+    """Makes folders `names` in `parent`, checking that the directory lists them out of name
+    order, so that a test of ordering can fail (skips where the file system sorts listings)."""
+
+    def make(parent: Path, names: list[str]) -> None:
+        for name in names:
+            (parent / name).mkdir()
+        listed = [name for name in os.listdir(parent) if name in names]
+        if listed == sorted(names):
+            pytest.skip(f"{parent}: this file system lists folders in name order")
+
+    return make

@@ -29,10 +29,12 @@ def test_an_input_given_twice_is_refused_by_name(tmp_path):
         session_names([tmp_path / "S01", tmp_path / "." / "S01"])
 
 
-def test_a_folder_and_a_pattern_give_their_recordings_in_name_order(tmp_path):
-    names = ["P02", "P10", "P01", "P03"]
+def test_a_folder_and_a_pattern_give_their_recordings_in_name_order(
+    tmp_path, folders_out_of_name_order
+):
+    names = ["P07", "P02", "P11", "P10", "P01", "P05", "P12", "P03", "P09", "P04", "P08", "P06"]
+    folders_out_of_name_order(tmp_path, names)
     for name in names:  # E4 export folders, as far as detection looks
-        (tmp_path / name).mkdir()
         for stem in ("BVP", "EDA"):
             (tmp_path / name / f"{stem}.csv").write_text("0.0\n4.0\n")
     (tmp_path / "README.txt").write_text("cohort of a study")
@@ -40,7 +42,7 @@ def test_a_folder_and_a_pattern_give_their_recordings_in_name_order(tmp_path):
     assert [p.name for p in sessions] == sorted(names)
     assert skipped == [tmp_path / "README.txt"]
     sessions, _ = expand_inputs([str(tmp_path / "P0*")])
-    assert [p.name for p in sessions] == ["P01", "P02", "P03"]
+    assert [p.name for p in sessions] == sorted(names)[:9]
 
 
 @pytest.fixture(scope="module")

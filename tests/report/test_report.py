@@ -119,10 +119,10 @@ def test_the_session_section_states_the_consent_given(recorded, tmp_path):
     assert load(live).meta["consent"] == "record (stated via --consent flag)"
 
 
-def test_a_folder_of_sessions_is_found_in_name_order(tmp_path):
-    names = ["sub-S07_ses-1", "sub-S02_ses-1", "sub-S11_ses-1", "sub-S04_ses-1", "sub-S04_ses-2"]
+def test_a_folder_of_sessions_is_found_in_name_order(tmp_path, folders_out_of_name_order):
+    names = [f"sub-S{n:02d}_ses-{s}" for n in (7, 2, 11, 4, 9, 1, 12) for s in (2, 1)]
+    folders_out_of_name_order(tmp_path, names)
     for name in names:
-        (tmp_path / name).mkdir()
         (tmp_path / name / "session.json").write_text("{}")
     (tmp_path / "notes").mkdir()
     assert session_folders(tmp_path) == [tmp_path / name for name in sorted(names)]
