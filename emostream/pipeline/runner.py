@@ -20,7 +20,8 @@ from emostream.sources.base import Source
 log = logging.getLogger(__name__)
 
 QUEUE_EVENTS = 4096
-_END = object()
+_END = object()  # a source has ended
+_STOP = object()  # the run has stopped: no event follows
 
 
 @dataclass(slots=True)
@@ -49,7 +50,7 @@ async def _pump(source: Source, queue: asyncio.Queue, stats: RunStats) -> None:
     except Exception as exc:  # a source failing must not take the other sources down
         log.error("source %s stopped: %s", type(source).__name__, exc)
         stats.source_errors.append(f"{type(source).__name__}: {exc}")
-    # Not on cancellation: the consumer is cancelled too, and a full queue would never drain.
+    # Not on cancellation: the run is ending, and the queue may be full.
     await queue.put(_END)
 
 
@@ -59,35 +60,25 @@ def _hand_on(wearer: Wearer, results: list[WindowResult]) -> None:
             wearer.on_result(result)
 
 
-def _deliver(wearer: Wearer, event: SourceEvent) -> None:
-    wearer.stats.n_events += 1
-    _hand_on(wearer, wearer.pipeline.push(event))
-
-
 async def _consume(wearer: Wearer, queue: asyncio.Queue, n_sources: int) -> None:
+    """Process the wearer's events until its sources end or the run stops, then finish its
+    session as a recording ends (its last windows, and the markers after them, are learned)."""
     ended = 0
     while ended < n_sources:
         event: SourceEvent | object = await queue.get()
+        if event is _STOP:
+            break
         if event is _END:
             ended += 1
             continue
-        _deliver(wearer, event)  # type: ignore[arg-type]
-    _hand_on(wearer, wearer.pipeline.finish())
-
-
-def _drain_and_finish(wearer: Wearer, queue: asyncio.Queue) -> None:
-    """After a stop: process the events already received, then end the wearer's session as
-    a recording ends (its last windows, and the markers after them, are learned)."""
-    while not queue.empty():
-        event = queue.get_nowait()
-        if event is not _END:
-            _deliver(wearer, event)
+        wearer.stats.n_events += 1
+        _hand_on(wearer, wearer.pipeline.push(event))  # type: ignore[arg-type]
     _hand_on(wearer, wearer.pipeline.finish())
 
 
 async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = None) -> None:
     """Run until every source is exhausted, or until `stop` is set. At a stop, each wearer
-    still running processes what it has received and finishes its session."""
+    still running processes the events it has received and finishes its session."""
     tasks: list[asyncio.Task] = []
     consumers: list[asyncio.Task] = []
     queues: list[asyncio.Queue] = []
@@ -99,11 +90,13 @@ async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = No
         n_ending = sum(not source.ends_with_others for source in wearer.sources)
         consumers.append(asyncio.create_task(_consume(wearer, queue, n_ending)))
     waiter = asyncio.create_task(stop.wait()) if stop is not None else None
+    stopped = False
     try:
         pending = {*consumers} | ({waiter} if waiter else set())
         while consumers and not all(c.done() for c in consumers):
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             if waiter is not None and waiter in done:
+                stopped = True
                 break
         for consumer in consumers:
             if consumer.done() and consumer.exception() is not None:
@@ -113,11 +106,14 @@ async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = No
             for source in wearer.sources:
                 with contextlib.suppress(Exception):
                     await source.aclose()
-        for task in [*tasks, *consumers, *([waiter] if waiter else [])]:
+        for task in [*tasks, *([waiter] if waiter else [])]:
             task.cancel()
-        await asyncio.gather(
-            *tasks, *consumers, *([waiter] if waiter else []), return_exceptions=True
-        )
-    for wearer, queue, consumer in zip(wearers, queues, consumers, strict=True):
-        if consumer.cancelled():
-            _drain_and_finish(wearer, queue)
+        await asyncio.gather(*tasks, *([waiter] if waiter else []), return_exceptions=True)
+        running = [(q, c) for q, c in zip(queues, consumers, strict=True) if not c.done()]
+        if stopped:
+            for queue, _ in running:
+                await queue.put(_STOP)  # behind the events received before the stop
+        else:
+            for _, consumer in running:
+                consumer.cancel()
+        await asyncio.gather(*(c for _, c in running), return_exceptions=not stopped)

@@ -105,6 +105,7 @@ class Flood(Source):
 
     def __init__(self, source: SyntheticWearerSource, n_chunks: int = 50):
         self.source, self.n_chunks = source, n_chunks
+        self.n_sent = 0
 
     @property
     def specs(self):
@@ -118,12 +119,16 @@ class Flood(Source):
                 break
         while True:
             for event in chunks:
+                self.n_sent += 1
                 yield event
 
 
 def test_a_stop_while_the_queue_is_full_ends_the_run():
+    """... once the wearer has processed the events in its queue (all but the one the source
+    was waiting to enqueue)."""
     source = SyntheticWearerSource(seed=1, duration_s=60.0, kinds=("ECG",), chunk_s=0.5)
-    wearer = Wearer([Flood(source)], WearerPipeline(WINDOW, source.specs, FEATURES))
+    flood = Flood(source)
+    wearer = Wearer([flood], WearerPipeline(WINDOW, source.specs, FEATURES))
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -134,6 +139,7 @@ def test_a_stop_while_the_queue_is_full_ends_the_run():
         await asyncio.wait_for(run, timeout=30.0)
 
     asyncio.run(main())
+    assert flood.n_sent - 1 <= wearer.stats.n_events <= flood.n_sent
 
 
 def test_a_self_report_reaches_the_model_before_the_next_window_closes():
