@@ -41,12 +41,20 @@ class Wearer:
     stats: RunStats = field(default_factory=RunStats)
 
 
-async def _pump(source: Source, queue: asyncio.Queue, stats: RunStats) -> None:
+async def _pump(
+    source: Source, queue: asyncio.Queue, stats: RunStats, held: list[SourceEvent]
+) -> None:
+    """Enqueue the source's events; one still waiting for room when the run stops is kept in
+    `held`."""
     try:
         async for event in source.events():
             if queue.full():
                 stats.n_queue_stalls += 1
-            await queue.put(event)
+            try:
+                await queue.put(event)
+            except asyncio.CancelledError:
+                held.append(event)
+                raise
     except Exception as exc:  # a source failing must not take the other sources down
         log.error("source %s stopped: %s", type(source).__name__, exc)
         stats.source_errors.append(f"{type(source).__name__}: {exc}")
@@ -82,11 +90,14 @@ async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = No
     tasks: list[asyncio.Task] = []
     consumers: list[asyncio.Task] = []
     queues: list[asyncio.Queue] = []
+    helds: list[list[SourceEvent]] = []
     for wearer in wearers:
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_EVENTS)
+        held: list[SourceEvent] = []
         queues.append(queue)
+        helds.append(held)
         for source in wearer.sources:
-            tasks.append(asyncio.create_task(_pump(source, queue, wearer.stats)))
+            tasks.append(asyncio.create_task(_pump(source, queue, wearer.stats, held)))
         n_ending = sum(not source.ends_with_others for source in wearer.sources)
         consumers.append(asyncio.create_task(_consume(wearer, queue, n_ending)))
     waiter = asyncio.create_task(stop.wait()) if stop is not None else None
@@ -109,11 +120,13 @@ async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = No
         for task in [*tasks, *([waiter] if waiter else [])]:
             task.cancel()
         await asyncio.gather(*tasks, *([waiter] if waiter else []), return_exceptions=True)
-        running = [(q, c) for q, c in zip(queues, consumers, strict=True) if not c.done()]
+        running = [r for r in zip(queues, helds, consumers, strict=True) if not r[2].done()]
         if stopped:
-            for queue, _ in running:
+            for queue, held, _ in running:
+                for event in held:
+                    await queue.put(event)
                 await queue.put(_STOP)  # behind the events received before the stop
         else:
-            for _, consumer in running:
+            for *_, consumer in running:
                 consumer.cancel()
-        await asyncio.gather(*(c for _, c in running), return_exceptions=not stopped)
+        await asyncio.gather(*(c for *_, c in running), return_exceptions=not stopped)

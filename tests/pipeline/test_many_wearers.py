@@ -124,8 +124,8 @@ class Flood(Source):
 
 
 def test_a_stop_while_the_queue_is_full_ends_the_run():
-    """... once the wearer has processed the events in its queue (all but the one the source
-    was waiting to enqueue)."""
+    """... once the wearer has processed every event its source sent: those in its queue, and
+    the one the source was waiting to enqueue."""
     source = SyntheticWearerSource(seed=1, duration_s=60.0, kinds=("ECG",), chunk_s=0.5)
     flood = Flood(source)
     wearer = Wearer([flood], WearerPipeline(WINDOW, source.specs, FEATURES))
@@ -139,7 +139,7 @@ def test_a_stop_while_the_queue_is_full_ends_the_run():
         await asyncio.wait_for(run, timeout=30.0)
 
     asyncio.run(main())
-    assert flood.n_sent - 1 <= wearer.stats.n_events <= flood.n_sent
+    assert wearer.stats.n_events == flood.n_sent
 
 
 def test_a_self_report_reaches_the_model_before_the_next_window_closes():
@@ -164,18 +164,21 @@ def test_a_self_report_reaches_the_model_before_the_next_window_closes():
 
 def test_a_source_task_cancelled_on_a_full_queue_ends():
     """The stop path, made deterministic: a full queue nobody drains, the source's task
-    blocked on it, then cancelled (as the runner cancels it at a stop)."""
+    blocked on it, then cancelled (as the runner cancels it at a stop). The event it was
+    waiting to enqueue is held, not lost."""
     source = SyntheticWearerSource(seed=1, duration_s=60.0, kinds=("ECG",), chunk_s=0.5)
-    stats = RunStats()
+    stats, held = RunStats(), []
+    flood = Flood(source)
 
     async def main() -> None:
         queue: asyncio.Queue = asyncio.Queue(maxsize=1)
-        task = asyncio.create_task(_pump(Flood(source), queue, stats))
+        task = asyncio.create_task(_pump(flood, queue, stats, held))
         while stats.n_queue_stalls == 0:
             await asyncio.sleep(0.01)
         task.cancel()
         done, _ = await asyncio.wait([task], timeout=5.0)
         assert done, "the cancelled source task still waits on the full queue"
+        assert queue.qsize() + len(held) == flood.n_sent == 2
 
     asyncio.run(main())
 
