@@ -84,22 +84,34 @@ async def _consume(wearer: Wearer, queue: asyncio.Queue, n_sources: int) -> None
     _hand_on(wearer, wearer.pipeline.finish())
 
 
+@dataclass
+class _Lane:
+    """A wearer's queue, the events held back from it at a stop, and the task consuming it."""
+
+    queue: asyncio.Queue
+    held: list[SourceEvent]
+    consumer: asyncio.Task
+
+    async def stop(self) -> None:
+        """Hand the consumer the held events, then the stop, behind what it received before."""
+        for event in self.held:
+            await self.queue.put(event)
+        await self.queue.put(_STOP)
+
+
 async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = None) -> None:
     """Run until every source is exhausted, or until `stop` is set. At a stop, each wearer
     still running processes the events it has received and finishes its session."""
     tasks: list[asyncio.Task] = []
-    consumers: list[asyncio.Task] = []
-    queues: list[asyncio.Queue] = []
-    helds: list[list[SourceEvent]] = []
+    lanes: list[_Lane] = []
     for wearer in wearers:
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_EVENTS)
         held: list[SourceEvent] = []
-        queues.append(queue)
-        helds.append(held)
         for source in wearer.sources:
             tasks.append(asyncio.create_task(_pump(source, queue, wearer.stats, held)))
         n_ending = sum(not source.ends_with_others for source in wearer.sources)
-        consumers.append(asyncio.create_task(_consume(wearer, queue, n_ending)))
+        lanes.append(_Lane(queue, held, asyncio.create_task(_consume(wearer, queue, n_ending))))
+    consumers = [lane.consumer for lane in lanes]
     waiter = asyncio.create_task(stop.wait()) if stop is not None else None
     stopped = False
     try:
@@ -120,13 +132,10 @@ async def run_wearers(wearers: Sequence[Wearer], stop: asyncio.Event | None = No
         for task in [*tasks, *([waiter] if waiter else [])]:
             task.cancel()
         await asyncio.gather(*tasks, *([waiter] if waiter else []), return_exceptions=True)
-        running = [r for r in zip(queues, helds, consumers, strict=True) if not r[2].done()]
-        if stopped:
-            for queue, held, _ in running:
-                for event in held:
-                    await queue.put(event)
-                await queue.put(_STOP)  # behind the events received before the stop
-        else:
-            for *_, consumer in running:
-                consumer.cancel()
-        await asyncio.gather(*(c for *_, c in running), return_exceptions=not stopped)
+        running = [lane for lane in lanes if not lane.consumer.done()]
+        for lane in running:
+            if stopped:
+                await lane.stop()
+            else:
+                lane.consumer.cancel()
+        await asyncio.gather(*(lane.consumer for lane in running), return_exceptions=not stopped)

@@ -221,8 +221,11 @@ class E4StreamingClient(Source):
         chunks = [
             c for kind, (ts, data) in rows.items() if (c := self._chunk(kind, ts, data, arrival_s))
         ]
-        if battery is not None and (marker := self._battery(battery[1][-1][0])) is not None:
-            chunks.append(marker)
+        if battery is not None:
+            level = battery[1][-1][0]  # the server sends 0..1
+            pct = round(100 * level) if level <= 1.0 else round(level)
+            if (marker := self.supervisor.battery(pct, self.battery_low_pct)) is not None:
+                chunks.append(marker)
         return chunks
 
     def _chunk(
@@ -244,14 +247,3 @@ class E4StreamingClient(Source):
 
     def timestamp_stats(self) -> dict[str, TimestampStats]:
         return {self._by_kind[kind].source_id: g.stats for kind, g in self._guards.items()}
-
-    def _battery(self, level: float) -> Chunk | None:
-        """Track the battery (the server sends 0..1); a marker when it first falls low."""
-        pct = round(100 * level) if level <= 1.0 else round(level)
-        before = self.status.battery_pct
-        low = pct <= self.battery_low_pct < (100 if before is None else before)
-        self.status.battery_pct = pct
-        if not low:
-            return None
-        log.warning("E4 %s: battery low (%d %%); charge it soon", self.device_id or "", pct)
-        return self.supervisor.marker(lsl_now_s(), f"battery low: {pct} %")

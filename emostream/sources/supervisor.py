@@ -109,6 +109,16 @@ class Supervisor:
             return None
         return Chunk.from_arrays(self._markers, [t_s], [text])
 
+    def battery(self, pct: int, low_pct: int) -> Chunk | None:
+        """Record the battery level (%); a "battery low" marker when it first falls to
+        `low_pct` or below, not at every reading after."""
+        before = self.status.battery_pct
+        self.status.battery_pct = pct
+        if pct > low_pct or (before is not None and before <= low_pct):
+            return None
+        log.warning("%s: battery low (%d %%); charge it soon", self._name, pct)
+        return self.marker(lsl_now_s(), f"battery low: {pct} %")
+
     async def events(self) -> AsyncIterator[SourceEvent]:
         attempt = 0
         lost_at: float | None = None

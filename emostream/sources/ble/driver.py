@@ -256,16 +256,7 @@ class BleDriver(Source, abc.ABC):
         level = hrs.decode_battery_level(bytes(await client.read_gatt_char(hrs.BATTERY_LEVEL_UUID)))
         if not self.count("battery", level) or isinstance(level, MalformedPacket):
             return []
-        was_low = (
-            self.status.battery_pct is not None and self.status.battery_pct <= self.battery_low_pct
-        )
-        self.status.battery_pct = level
-        if level > self.battery_low_pct or was_low:
-            return []  # warn once, when the level first falls low
-        log.warning(
-            "%s %s: battery low (%d %%); charge it soon", self.profile.name, self.address, level
-        )
-        marker = self.supervisor.marker(lsl_now_s(), f"battery low: {level} %")
+        marker = self.supervisor.battery(level, self.battery_low_pct)
         return [marker] if marker is not None else []
 
     async def _disconnect(self, client: BleakClient) -> None:
