@@ -146,17 +146,27 @@ def faketime_lib() -> str:
 ARTIFACTS = Path(os.environ.get("EMOSTREAM_ARTIFACTS", REPO_ROOT / "build" / "test-artifacts"))
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """A real headless Chromium driven through WebDriver; its console log is kept."""
+def _start_browser():
     from emostream.testing.browser import BrowserUnavailable, start_chromium
 
     try:
-        driver = start_chromium()
+        return start_chromium()
     except BrowserUnavailable as exc:
         missing_prerequisite("chromium", str(exc))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium driven through WebDriver; its console log is kept."""
+    driver = _start_browser()
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def start_browser():
+    """Starts a headless Chromium of the test's own (the test quits it)."""
+    return _start_browser
 
 
 @pytest.fixture

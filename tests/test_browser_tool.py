@@ -1,5 +1,9 @@
 """The headless-Chromium helper the page tests use: pages load, console errors are seen."""
 
+import gc
+import os
+import tempfile
+
 from emostream.testing.browser import console_errors
 
 
@@ -14,3 +18,18 @@ def test_console_errors_are_read_from_a_real_chromium(browser, artifacts_dir, tm
     assert any("boom" in e["message"] for e in errs), errs
     browser.save_screenshot(str(artifacts_dir / "x.png"))
     assert (artifacts_dir / "x.png").stat().st_size > 0
+
+
+def test_chromium_leaves_no_temporary_files_behind(start_browser, monkeypatch):
+    # Chromium's profile and its profile lock's folder go to TMPDIR; the folder is short, as
+    # the lock's socket path must be (pytest's tmp_path is too long)
+    with tempfile.TemporaryDirectory(prefix="t") as folder:
+        monkeypatch.setenv("TMPDIR", folder)
+        monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+        driver = start_browser()
+        driver.get("about:blank")
+        assert os.listdir(folder), "Chromium wrote nothing to TMPDIR"
+        driver.quit()
+        del driver
+        gc.collect()
+        assert not os.listdir(folder)

@@ -2,11 +2,14 @@
 
 Uses the system's Chromium and ChromeDriver (Debian: `chromium`, `chromium-driver`); nothing
 is downloaded. The flags keep Chromium off the network, which a lab machine may not have.
+Chromium's profile is a temporary folder, removed with the driver.
 """
 
 from __future__ import annotations
 
 import shutil
+import tempfile
+import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -51,10 +54,17 @@ def start_chromium(width_px: int = 1400, height_px: int = 1000) -> WebDriver:
     for flag in (*OFFLINE_FLAGS, f"--window-size={width_px},{height_px}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # with a profile of its own, Chromium removes its profile lock's folder from TMPDIR at quit
+    # (with ChromeDriver's, it leaves one behind); the profile goes with the driver
+    profile = tempfile.TemporaryDirectory(prefix="emostream-chromium-", ignore_cleanup_errors=True)
+    options.add_argument(f"--user-data-dir={profile.name}")
     try:
-        return webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+        driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     except Exception as exc:  # a driver/browser mismatch, a missing library
+        profile.cleanup()
         raise BrowserUnavailable(f"Chromium did not start: {exc}") from exc
+    weakref.finalize(driver, profile.cleanup)
+    return driver
 
 
 def console_errors(driver: WebDriver) -> list[dict[str, Any]]:
