@@ -1,4 +1,5 @@
-"""The headless-Chromium helper the page tests use: pages load, console errors are seen."""
+"""The headless-Chromium helper the page tests use: pages load, console errors are seen, and
+it leaves nothing behind."""
 
 import gc
 import os

@@ -396,8 +396,9 @@ class _Reader:
 
     def replace_inlet(self, info: pylsl.StreamInfo | None) -> bool:
         """Subscribe to `info`'s outlet, or drop the inlet (None), which ends liblsl's own
-        recovery; False, replacing nothing, if the old inlet holds data after all or the new
-        one cannot subscribe."""
+        recovery; False, replacing nothing, if the old inlet receives data after all or the
+        new one cannot subscribe."""
+        since_s = lsl_now_s()
         new = None
         if info is not None:
             if self.closed:  # its source has ended meanwhile
@@ -408,8 +409,18 @@ class _Reader:
             except Exception as exc:  # the next lookup tries again
                 log.warning("%s: could not subscribe to its outlet again: %s", self.name, exc)
                 return False
+        return self.swap_inlet(new, info, since_s)
+
+    def swap_inlet(
+        self, new: pylsl.StreamInlet | None, info: pylsl.StreamInfo | None, since_s: float
+    ) -> bool:
+        """Take `new` (subscribed to `info`'s outlet from `since_s` on) in place of the inlet;
+        False if the old inlet holds data or has received any since then: liblsl's own
+        recovery found the outlet first, and `new` holds again what the old one handed on."""
         with self.lock:
-            if self.inlet is not None and self.inlet.samples_available():
+            if self.inlet is not None and (
+                self.recovery.last_data_s >= since_s or self.inlet.samples_available()
+            ):
                 return False
             old, self.inlet = self.inlet, new
             if info is not None:

@@ -11,7 +11,9 @@ a moment apart share their resolves from then on):
 
 - its outlet is still there (the same uid): it is only silent; it is looked up again after
   1, 2, 4 … up to `ALIVE_RECHECK_S` seconds;
-- another outlet now has its source_id: the stream subscribes to it;
+- another outlet now has its source_id: the stream subscribes to it, unless its old inlet
+  has received data meanwhile (liblsl's recovery reached the outlet first, and the new inlet
+  would hand on again what the old one did);
 - no outlet has its source_id: it is looked up again after `RETRY_S`. After
   `MISSES_BEFORE_LOST` such lookups in a row (one missed reply must not cost a silent stream
   its inlet), once the stream has been silent for `LOST_AFTER_S`, the inlet is destroyed,

@@ -8,9 +8,11 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
+import pylsl
 import pytest
 
 from emostream.core.chunk import Chunk
@@ -221,6 +223,53 @@ def test_the_streams_of_one_loop_are_read_by_one_thread_that_wakes_it_once_per_s
     while lsl_threads() and lsl_now_s() < deadline:  # the poller ends with its last source
         threading.Event().wait(0.02)
     assert lsl_threads() == []
+
+
+def test_an_outlet_found_again_after_liblsl_has_recovered_it_adds_no_duplicates(unique_name):
+    """A lookup subscribes a new inlet to a returning outlet while liblsl's own recovery of
+    the old inlet reaches it too. What the old inlet hands on meanwhile, the new one holds
+    as well: the new one must not be taken."""
+    spec = make_spec(unique_name)
+    counter = itertools.count()
+
+    def push(outlets: StreamOutlets) -> None:
+        data = np.array([[0.0, next(counter)] for _ in range(5)], dtype=np.float32)
+        outlets.push(Chunk(spec, lsl_now_s() + np.arange(5) / RATE_HZ, data))
+
+    def resolve(not_uid: str = "") -> pylsl.StreamInfo:
+        found = pylsl.resolve_bypred(f"source_id='{spec.source_id}'", 1, 5.0)
+        return next(i for i in found if i.uid() != not_uid)
+
+    def read_until_data(outlets: StreamOutlets) -> np.ndarray:
+        for _ in range(400):  # 20 s
+            push(outlets)
+            time.sleep(0.05)
+            reader.taken = True
+            result = reader.poll(lsl_now_s())
+            if isinstance(result, tuple) and result[1].size:
+                return result[0][:, 1].astype(int)
+        raise AssertionError("no data")
+
+    outlets = StreamOutlets([spec])
+    info = resolve()
+    inlet = pylsl.StreamInlet(info, recover=True)
+    inlet.open_stream(5.0)
+    recovery = lsl_recovery.Recovery(lsl_recovery.recovery_predicate(info), spec.source_id, 1.0)
+    reader = lsl._Reader(inlet, info, recovery, spec.name, 1024, silent_tick_s=0.2)
+    read_until_data(outlets)
+    outlets.close()
+    gc.collect()
+    outlets = StreamOutlets([spec])  # the outlet returns, with a new uid
+    returned = resolve(not_uid=info.uid())
+    since_s = lsl_now_s()
+    new = pylsl.StreamInlet(returned, recover=True)
+    new.open_stream(5.0)
+    handed = read_until_data(outlets)  # the old inlet, recovered by liblsl
+    first_new = new.pull_chunk(timeout=0.0)[0][0][1]
+    assert first_new <= handed[-1], "the new inlet holds nothing the old one handed on"
+    assert not reader.swap_inlet(new, returned, since_s)
+    assert reader.inlet is inlet and reader.generation == 0
+    outlets.close()
 
 
 def test_a_lookup_also_takes_the_streams_due_within_the_merge_window():
