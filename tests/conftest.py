@@ -3,25 +3,25 @@
 - Every test run gets its own LSL SessionID on the loopback scope, so its streams are
   invisible to any other process on the machine (and to other test runs).
 - Prerequisites outside Python (the real recordings in ../shared/data, espeak-ng,
-  libfaketime, Chromium with its WebDriver) are fixtures: a test whose prerequisite is missing skips, and the run ends
-  with a line listing them; `EMOSTREAM_REQUIRE=shared,espeak,faketime` (as CI sets it) makes
-  those tests fail instead.
+  libfaketime, Chromium with its WebDriver) are fixtures: a test whose prerequisite is
+  missing skips, and the run ends with a line listing them;
+  `EMOSTREAM_REQUIRE=shared,espeak,faketime,chromium` (as CI sets it) makes those tests fail
+  instead.
 - Caches go to a temporary folder (`XDG_CACHE_HOME`), never to the user's; it and the LSL
-  configuration are removed when the run ends. `process` and `evaluate` run in-process
-  (`EMOSTREAM_WORKERS=1`) unless a test passes `--scheduler` with the address of the one
-  Dask LocalCluster of the run (`dask_scheduler`).
+  configuration are removed when the run ends, or by the next run if this one was killed
+  (`run_folders`). `process` and `evaluate` run in-process (`EMOSTREAM_WORKERS=1`) unless a
+  test passes `--scheduler` with the address of the one Dask LocalCluster of the run
+  (`dask_scheduler`).
 - Hypothesis: under `CI=true` the `ci` profile runs without deadlines, since a loaded
   machine makes example timings meaningless.
 """
 
 from __future__ import annotations
 
-import atexit
 import glob
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -29,6 +29,8 @@ from typing import NoReturn
 
 import pytest
 from hypothesis import settings
+
+from tests.run_folders import make_run_folder
 
 # liblsl resolves outlets by their ports in [16572, 16572 + PortRange): with the default range
 # (32), the 33rd outlet open on the machine (both test workers and their subprocesses count)
@@ -44,8 +46,7 @@ SessionID = emostream-test-{uuid.uuid4().hex}
 """
 
 #: the run's own files (LSL configuration, caches), removed when the run ends
-_RUN_DIR = Path(tempfile.mkdtemp(prefix="emostream-tests-"))
-atexit.register(shutil.rmtree, _RUN_DIR, ignore_errors=True)
+_RUN_DIR = make_run_folder()
 
 # liblsl reads LSLAPICFG when it loads, so this must run before anything imports pylsl.
 if "EMOSTREAM_KEEP_LSLAPICFG" not in os.environ:

@@ -84,8 +84,11 @@ def run_tests(
     """pytest's exit code, or None when it ran past `timeout_s` and was stopped; its output
     goes to `log` (default: nowhere). pytest runs in a process group of its own, so that
     stopping it also stops what its tests started (Dask workers, `emostream run`
-    subprocesses), which would otherwise load the next runs."""
-    env = dict(os.environ, PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1")
+    subprocesses), which would otherwise load the next runs. Its temporary files go to a folder
+    beside `repo` (removed with it), so a stopped run leaves nothing in the machine's."""
+    tmp = repo.parent / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(tmp))
     with open(log if log is not None else os.devnull, "w") as output:
         pytest = subprocess.Popen(
             [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],

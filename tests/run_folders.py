@@ -1,0 +1,53 @@
+"""Each test process's own temporary folder, and the removal of those a killed process left.
+
+A run removes its folder when it exits, but a process that is killed (a timed-out mutant run,
+pytest-timeout's `os._exit`, a second Ctrl-C) cannot: its folder names its process id, and
+the next run removes the folders of processes that no longer exist.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+PREFIX = "emostream-tests-"
+OWNER_FILE = "owner.pid"
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_abandoned(parent: Path) -> list[Path]:
+    """Remove the run folders under `parent` whose owning process has ended; return them.
+
+    A folder without a readable owner file (one being created, or not made here) is kept."""
+    removed = []
+    for folder in parent.glob(f"{PREFIX}*"):
+        try:
+            owner_pid = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if owner_pid != os.getpid() and not _process_exists(owner_pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def make_run_folder() -> Path:
+    """A new folder for this process, removed when it exits; abandoned ones go first."""
+    parent = Path(tempfile.gettempdir())
+    remove_abandoned(parent)
+    folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+    (folder / OWNER_FILE).write_text(str(os.getpid()))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
