@@ -1,8 +1,8 @@
 """Each test process's own temporary folder, and the removal of those a killed process left.
 
 A run removes its folder when it exits, but a process that is killed (a timed-out mutant run,
-pytest-timeout's `os._exit`, a second Ctrl-C) cannot: its folder names its process id, and
-the next run removes the folders of processes that no longer exist.
+pytest-timeout's `os._exit`, a second Ctrl-C) cannot: its folder names its host and process
+id, and the next run on that host removes the folders of processes that no longer exist.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -28,16 +29,19 @@ def _process_exists(pid: int) -> bool:
 
 
 def remove_abandoned(parent: Path) -> list[Path]:
-    """Remove the run folders under `parent` whose owning process has ended; return them.
-
-    A folder without a readable owner file (one being created, or not made here) is kept."""
+    """Remove the run folders under `parent` whose owning process on this host has ended;
+    return them. A folder without a readable owner file (one being created, or not made
+    here) is kept, as is one made on another host (a container sharing the folder), whose
+    processes this one cannot see."""
     removed = []
     for folder in parent.glob(f"{PREFIX}*"):
         try:
-            owner_pid = int((folder / OWNER_FILE).read_text())
+            host, pid = (folder / OWNER_FILE).read_text().split()
+            owner_pid = int(pid)
         except (OSError, ValueError):
             continue
-        if owner_pid != os.getpid() and not _process_exists(owner_pid):
+        mine = host == socket.gethostname() and owner_pid != os.getpid()
+        if mine and not _process_exists(owner_pid):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
@@ -48,6 +52,6 @@ def make_run_folder() -> Path:
     parent = Path(tempfile.gettempdir())
     remove_abandoned(parent)
     folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
-    (folder / OWNER_FILE).write_text(str(os.getpid()))
+    (folder / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder

@@ -1,15 +1,17 @@
-"""A killed test process's temporary folder is removed by the next run, a live one's is kept."""
+"""A killed test process's temporary folder is removed by the next run on its host; the
+folders of live processes, of other hosts and without an owner are kept."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from tests.run_folders import PREFIX
+from tests.run_folders import OWNER_FILE, PREFIX
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +41,7 @@ def holding_process(tmp: Path) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
         holder.wait()
 
 
-def test_a_killed_runs_folder_goes_and_a_live_ones_stays(tmp_path: Path) -> None:
+def test_only_the_folders_of_killed_runs_on_this_host_are_removed(tmp_path: Path) -> None:
     unowned = tmp_path / f"{PREFIX}unowned"
     unowned.mkdir()
     with ExitStack() as processes:
@@ -51,7 +53,11 @@ def test_a_killed_runs_folder_goes_and_a_live_ones_stays(tmp_path: Path) -> None
         first.kill()
         first.wait()
         assert killed.is_dir()  # its exit handler never ran
+        # the same process id on another host (a container sharing the folder)
+        elsewhere = tmp_path / f"{PREFIX}elsewhere"
+        elsewhere.mkdir()
+        (elsewhere / OWNER_FILE).write_text(f"other-{socket.gethostname()} {first.pid}")
 
         newest, _ = processes.enter_context(holding_process(tmp_path))
         assert not killed.exists()
-        assert live.is_dir() and newest.is_dir() and unowned.is_dir()
+        assert live.is_dir() and newest.is_dir() and unowned.is_dir() and elsewhere.is_dir()
