@@ -13,7 +13,8 @@ publish nothing, as a run's State outlets do: every query a resolver sends reach
 Each reader runs in its own process, with its own publisher. CPU = the reading process's
 user + system time (liblsl's threads included) over wall time: while the outlets are there
 (from 2 s after subscribing until they vanish) and while they are gone (from 14 s after they
-vanished, when emostream has left liblsl's recovery, to 1 s before they return). Back after
+vanished, when emostream has left liblsl's recovery, to 1 s before they return; an outage
+too short for that span reports no CPU while gone, and no ratio). Back after
 = the first sample's arrival after the return − the moment the publisher began pushing again
 (median and largest over the streams). `--rounds` repeats the pair; the ratio is of the medians.
 
@@ -159,8 +160,11 @@ def reader_process(kind: str, n: int, idle: int, present_s: float, away_s: float
     thread.start()
     time.sleep(2.0)  # subscribed
     present = cpu_pct_until(started + present_s - 0.5)
-    time.sleep(max(0.0, started + present_s + SETTLE_S - time.monotonic()))
-    away = cpu_pct_until(started + present_s + away_s - 1.0)
+    away_from_s, away_until_s = started + present_s + SETTLE_S, started + present_s + away_s - 1
+    away = None  # an outage too short to measure: only the return is reported
+    if away_until_s > away_from_s:
+        time.sleep(max(0.0, away_from_s - time.monotonic()))
+        away = cpu_pct_until(away_until_s)
     out, _ = publisher.communicate(timeout=present_s + away_s + back_s + 120)
     stop.set()
     thread.join(timeout=30)
@@ -206,6 +210,9 @@ def main() -> None:
             result = json.loads(done.stdout.strip().splitlines()[-1])
             cpu[kind].append(result["cpu_pct_while_away"])
             print(json.dumps({"round": round_ + 1, **result}), flush=True)
+    if args.away <= SETTLE_S + 1.0:
+        print(json.dumps({"load_average": os.getloadavg()}), flush=True)
+        return
     medians = {k: statistics.median(v) for k, v in cpu.items()}
     print(json.dumps({
         "cpu_pct_while_away_median": medians,
