@@ -46,6 +46,12 @@ RATE_HZ = 100.0
 SETTLE_S = LOST_AFTER_S + 4.0
 
 
+def away_span_s(away_s: float) -> float:
+    """How long the CPU while the outlets are gone is measured (from `SETTLE_S` after they
+    vanish to 1 s before they return); not above 0 for a shorter outage."""
+    return away_s - 1.0 - SETTLE_S
+
+
 def publish(tag: str, n: int, present_s: float, away_s: float, back_s: float) -> None:
     def outlets() -> list[pylsl.StreamOutlet]:
         return [
@@ -160,11 +166,10 @@ def reader_process(kind: str, n: int, idle: int, present_s: float, away_s: float
     thread.start()
     time.sleep(2.0)  # subscribed
     present = cpu_pct_until(started + present_s - 0.5)
-    away_from_s, away_until_s = started + present_s + SETTLE_S, started + present_s + away_s - 1
     away = None  # an outage too short to measure: only the return is reported
-    if away_until_s > away_from_s:
-        time.sleep(max(0.0, away_from_s - time.monotonic()))
-        away = cpu_pct_until(away_until_s)
+    if away_span_s(away_s) > 0:
+        time.sleep(max(0.0, started + present_s + SETTLE_S - time.monotonic()))
+        away = cpu_pct_until(started + present_s + SETTLE_S + away_span_s(away_s))
     out, _ = publisher.communicate(timeout=present_s + away_s + back_s + 120)
     stop.set()
     thread.join(timeout=30)
@@ -210,7 +215,7 @@ def main() -> None:
             result = json.loads(done.stdout.strip().splitlines()[-1])
             cpu[kind].append(result["cpu_pct_while_away"])
             print(json.dumps({"round": round_ + 1, **result}), flush=True)
-    if args.away <= SETTLE_S + 1.0:
+    if away_span_s(args.away) <= 0:
         print(json.dumps({"load_average": os.getloadavg()}), flush=True)
         return
     medians = {k: statistics.median(v) for k, v in cpu.items()}

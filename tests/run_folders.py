@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 
 PREFIX = "emostream-tests-"
-OWNER_FILE = "owner.pid"
+#: "<host> <process id>" of the process that made the folder
+OWNER_FILE = "owner"
 
 
 def _process_exists(pid: int) -> bool:
@@ -24,16 +25,15 @@ def _process_exists(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process
-        return True
+        pass
     return True
 
 
-def remove_abandoned(parent: Path) -> list[Path]:
-    """Remove the run folders under `parent` whose owning process on this host has ended;
-    return them. A folder without a readable owner file (one being created, or not made
-    here) is kept, as is one made on another host (a container sharing the folder), whose
-    processes this one cannot see."""
-    removed = []
+def remove_abandoned(parent: Path) -> None:
+    """Remove the run folders under `parent` whose owning process on this host has ended. A
+    folder without a readable owner file (one being created, or not made here) is kept, as is
+    one made on another host (a container sharing the folder), whose processes this one cannot
+    see."""
     for folder in parent.glob(f"{PREFIX}*"):
         try:
             host, pid = (folder / OWNER_FILE).read_text().split()
@@ -43,8 +43,6 @@ def remove_abandoned(parent: Path) -> list[Path]:
         mine = host == socket.gethostname() and owner_pid != os.getpid()
         if mine and not _process_exists(owner_pid):
             shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
 
 
 def make_run_folder() -> Path:
